@@ -1,0 +1,3 @@
+pub fn provide_toasts() {}
+#[leptos::component]
+pub fn Toasts() -> impl leptos::IntoView { () }

@@ -1,0 +1,73 @@
+//! Keygate's Leptos application: pages, components, server functions and the types both sides
+//! share. Server-only modules (store, secrets, auth, state) compile with the `ssr` feature only.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="stylesheet" id="leptos" href="/pkg/keygate.css"/>
+                <link rel="icon" href="/favicon.ico"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    components::toast::provide_toasts();
+    // Browser tests wait for this marker: clicks before hydration would be lost.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Title text="Keygate"/>
+        <Router>
+            <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
+                <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> }/>
+                <Route path=path!("/signin") view=pages::sign_in::SignInPage/>
+                <Route path=path!("/signup") view=pages::sign_up::SignUpPage/>
+                <Route path=path!("/clients") view=pages::clients::ClientsPage/>
+                <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+            </Routes>
+        </Router>
+        <components::toast::Toasts/>
+    }
+}

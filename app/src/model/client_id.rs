@@ -1,0 +1,119 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A Client ID: 3–64 characters of `A-Za-z0-9-_.`, globally unique. A value of this type is valid.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClientId(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClientIdError {
+    #[error("Enter a Client ID.")]
+    Empty,
+    #[error("A Client ID needs at least {min} characters.", min = ClientId::MIN_LEN)]
+    TooShort,
+    #[error("A Client ID can have at most {max} characters.", max = ClientId::MAX_LEN)]
+    TooLong,
+    #[error("'{0}' is not allowed in a Client ID: use letters, digits, '-', '_' and '.'.")]
+    BadCharacter(char),
+}
+
+impl ClientId {
+    pub const MIN_LEN: usize = 3;
+    pub const MAX_LEN: usize = 64;
+    const GENERATED_ALPHABET: &'static [u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+    pub fn parse(raw: &str) -> Result<Self, ClientIdError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(ClientIdError::Empty);
+        }
+        if let Some(bad) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Err(ClientIdError::BadCharacter(bad));
+        }
+        match raw.len() {
+            n if n < Self::MIN_LEN => Err(ClientIdError::TooShort),
+            n if n > Self::MAX_LEN => Err(ClientIdError::TooLong),
+            _ => Ok(Self(raw.to_owned())),
+        }
+    }
+
+    /// A fresh id like `c-7k2m9x4q`: lowercase, no look-alike characters, 40 bits of entropy.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 8];
+        super::random_bytes(&mut bytes);
+        let alphabet = Self::GENERATED_ALPHABET;
+        let suffix: String = bytes
+            .iter()
+            .map(|b| alphabet[*b as usize % alphabet.len()] as char)
+            .collect();
+        Self(format!("c-{suffix}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ClientId {
+    type Error = ClientIdError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ClientId> for String {
+    fn from(value: ClientId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_allowed_alphabet() {
+        assert_eq!(ClientId::parse("Sensor_01.a-b").unwrap().as_str(), "Sensor_01.a-b");
+    }
+
+    #[test]
+    fn trims_surrounding_space() {
+        assert_eq!(ClientId::parse("  abc ").unwrap().as_str(), "abc");
+    }
+
+    #[test]
+    fn rejects_bad_input_with_a_reason() {
+        assert_eq!(ClientId::parse(""), Err(ClientIdError::Empty));
+        assert_eq!(ClientId::parse("ab"), Err(ClientIdError::TooShort));
+        assert_eq!(ClientId::parse(&"a".repeat(65)), Err(ClientIdError::TooLong));
+        assert_eq!(ClientId::parse("a b"), Err(ClientIdError::BadCharacter(' ')));
+        assert_eq!(ClientId::parse("a/b#"), Err(ClientIdError::BadCharacter('/')));
+        assert_eq!(ClientId::parse("dev+1"), Err(ClientIdError::BadCharacter('+')));
+        assert_eq!(ClientId::parse("ünï"), Err(ClientIdError::BadCharacter('ü')));
+    }
+
+    #[test]
+    fn generated_ids_are_valid_and_distinct() {
+        let a = ClientId::generate();
+        let b = ClientId::generate();
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("c-") && a.as_str().len() == 10);
+        assert_eq!(ClientId::parse(a.as_str()).unwrap(), a);
+    }
+
+    #[test]
+    fn deserializing_runs_the_parser() {
+        assert!(serde_json::from_str::<ClientId>("\"a b c\"").is_err());
+        assert!(serde_json::from_str::<ClientId>("\"abc\"").is_ok());
+    }
+}

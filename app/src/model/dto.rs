@@ -1,0 +1,198 @@
+//! What crosses the wire between the dashboard and its server functions.
+
+use super::{ClientId, ClientKey, Namespace};
+use serde::{Deserialize, Serialize};
+
+/// One client as the Clients page shows it. Never carries a key or its hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientRow {
+    pub client_id: ClientId,
+    pub name: String,
+    pub description: String,
+    pub active: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_seen_at: Option<i64>,
+}
+
+/// How the Clients page lays clients out; remembered per user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ViewMode {
+    #[default]
+    List,
+    Cards,
+}
+
+impl ViewMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViewMode::List => "list",
+            ViewMode::Cards => "cards",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        if raw == "cards" { ViewMode::Cards } else { ViewMode::List }
+    }
+}
+
+/// The column the Clients page is sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortKey {
+    ClientId,
+    Name,
+    #[default]
+    Created,
+    LastSeen,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 4] = [SortKey::ClientId, SortKey::Name, SortKey::Created, SortKey::LastSeen];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::ClientId => "client_id",
+            SortKey::Name => "name",
+            SortKey::Created => "created",
+            SortKey::LastSeen => "last_seen",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw).unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::ClientId => "Client ID",
+            SortKey::Name => "Name",
+            SortKey::Created => "Created",
+            SortKey::LastSeen => "Last seen",
+        }
+    }
+}
+
+/// What the Clients page asks for: a search, a sort and a page. Comes from the URL query.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientQuery {
+    pub search: String,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// 1-based.
+    pub page: u32,
+}
+
+impl ClientQuery {
+    pub const PER_PAGE: u32 = 25;
+    pub const MAX_SEARCH: usize = 64;
+}
+
+/// One page of clients plus what the page needs around them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientPage {
+    pub rows: Vec<ClientRow>,
+    /// Clients matching the search.
+    pub total: u64,
+    /// Clients in the workspace, whatever the search: tells "empty workspace" from "no match".
+    pub workspace_total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    pub view: ViewMode,
+}
+
+impl ClientPage {
+    pub fn page_count(&self) -> u32 {
+        (self.total.div_ceil(self.per_page as u64) as u32).max(1)
+    }
+}
+
+/// Where and how a device connects with a client's credentials (everything but the key).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    pub client_id: ClientId,
+    pub namespace: Namespace,
+    pub organization_id: String,
+    pub broker_host: String,
+    pub broker_port: u16,
+}
+
+impl ConnectionInfo {
+    /// Form 1 (STS MQTT style): client identifier = Client ID, username = namespace.
+    pub fn username_namespace(&self) -> &str {
+        self.namespace.as_str()
+    }
+
+    /// Form 2 (CloudSignal style): username = `CLIENT_ID@ORGANIZATION_ID`, any client identifier.
+    pub fn username_with_org(&self) -> String {
+        format!("{}@{}", self.client_id, self.organization_id)
+    }
+
+    /// Form 3 (Losant style): username = Client ID, client identifier = a device id.
+    pub fn username_client_id(&self) -> &str {
+        self.client_id.as_str()
+    }
+
+    /// A topic inside the namespace, for the snippets.
+    pub fn example_topic(&self) -> String {
+        format!("{}/devices/{}/telemetry", self.namespace, self.client_id)
+    }
+}
+
+/// A client as the Edit modal shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientDetails {
+    pub row: ClientRow,
+    pub connection: ConnectionInfo,
+}
+
+/// The one response that carries a plain key: after create and after regenerate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RevealedKey {
+    pub row: ClientRow,
+    pub key: ClientKey,
+    pub connection: ConnectionInfo,
+}
+
+/// Whether a Client ID can still be had (as-you-type feedback in the Add Client modal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Availability {
+    Available,
+    Taken,
+}
+
+/// A workspace in the switcher and in Settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceInfo {
+    pub id: String,
+    pub name: String,
+    pub namespace: Namespace,
+    pub client_count: u64,
+}
+
+/// The signed-in user and where they are: drives the header and every page guard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub organization_id: String,
+    pub organization_name: String,
+    pub workspaces: Vec<WorkspaceInfo>,
+    pub current_workspace_id: String,
+    pub view: ViewMode,
+}
+
+impl Me {
+    pub fn current_workspace(&self) -> Option<&WorkspaceInfo> {
+        self.workspaces.iter().find(|w| w.id == self.current_workspace_id)
+    }
+}
+
+/// An entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub address: String,
+}

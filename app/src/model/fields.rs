@@ -1,0 +1,242 @@
+//! The free-text fields of forms. Each parses to a type that is valid by construction.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Which form field a validation message belongs to, so the browser can show it at that field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FieldError {
+    ClientId,
+    Key,
+    Name,
+    Description,
+    Email,
+    Password,
+    OrgName,
+    WorkspaceName,
+    Namespace,
+}
+
+/// Trims, then checks that a text has between `min` and `max` characters and no control characters.
+fn bounded_text(raw: &str, what: &str, min: usize, max: usize) -> Result<String, String> {
+    let text = raw.trim();
+    let len = text.chars().count();
+    if len == 0 && min > 0 {
+        return Err(format!("Enter a {what}."));
+    }
+    if len < min {
+        return Err(format!("A {what} needs at least {min} characters."));
+    }
+    if len > max {
+        return Err(format!("A {what} can have at most {max} characters."));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(format!("A {what} cannot contain control characters."));
+    }
+    Ok(text.to_owned())
+}
+
+macro_rules! text_field {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $min:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_LEN: usize = $max;
+
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                bounded_text(raw, $what, $min, $max).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_field!(
+    /// A client's display name.
+    ClientName, "name", 1, 80
+);
+text_field!(
+    /// A client's optional description.
+    Description, "description", 0, 500
+);
+text_field!(
+    /// An organization's name.
+    OrgName, "organization name", 1, 80
+);
+text_field!(
+    /// A workspace's name ("Production", "staging", …).
+    WorkspaceName, "workspace name", 1, 40
+);
+
+/// A sign-in email address, lowercased. Only the shape is checked; nothing is sent to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        let shape_ok = match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !email.chars().any(char::is_whitespace)
+                    && !domain.contains('@')
+            }
+            None => false,
+        };
+        if email.is_empty() {
+            Err("Enter your email address.".into())
+        } else if email.len() > 254 {
+            Err("An email address can have at most 254 characters.".into())
+        } else if !shape_ok {
+            Err("Enter an email address like name@example.com.".into())
+        } else {
+            Ok(Self(email))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Email> for String {
+    fn from(value: Email) -> Self {
+        value.0
+    }
+}
+
+/// A user's password: wrapped like a client key so it never reaches a log line.
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+impl Password {
+    pub const MIN_LEN: usize = 10;
+    pub const MAX_LEN: usize = 256;
+
+    /// Checks a new password's length. Sign-in accepts any password and lets the hash decide.
+    pub fn parse_new(raw: &str) -> Result<Self, String> {
+        let len = raw.chars().count();
+        if len < Self::MIN_LEN {
+            Err(format!("Use at least {} characters for your password.", Self::MIN_LEN))
+        } else if len > Self::MAX_LEN {
+            Err(format!("A password can have at most {} characters.", Self::MAX_LEN))
+        } else {
+            Ok(Self(SecretString::from(raw.to_owned())))
+        }
+    }
+
+    pub fn from_sign_in(raw: String) -> Self {
+        Self(SecretString::from(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(ClientName::parse("  Boiler 3 ").unwrap().as_str(), "Boiler 3");
+        assert_eq!(ClientName::parse("   ").unwrap_err(), "Enter a name.");
+        assert!(ClientName::parse(&"n".repeat(81)).unwrap_err().contains("at most 80"));
+        assert!(ClientName::parse("bell\u{7}").unwrap_err().contains("control"));
+        assert_eq!(Description::parse("").unwrap().as_str(), "");
+        assert!(Description::parse(&"d".repeat(501)).is_err());
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_shape_checked() {
+        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@c.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn passwords_need_ten_characters_and_never_show_in_debug() {
+        assert!(Password::parse_new("short").is_err());
+        let p = Password::parse_new("long-enough-password").unwrap();
+        assert!(!format!("{p:?}").contains("long-enough"));
+    }
+}
+
+/// A secret as typed into a form (a key or a password) before it is parsed: deserializes any
+/// string, so the server can answer "too short" at the field instead of refusing the request, and
+/// is redacted in `Debug` like the parsed types.
+#[derive(Clone, Default)]
+pub struct SecretInput(String);
+
+impl SecretInput {
+    pub fn new(raw: impl Into<String>) -> Self {
+        Self(raw.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput(<redacted>)")
+    }
+}
+
+impl Serialize for SecretInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}

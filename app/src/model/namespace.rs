@@ -1,0 +1,113 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A workspace's namespace: the root of its topics (`NAMESPACE/#`) and the MQTT username of the
+/// STS-style connection form. A lowercase slug, globally unique, fixed once created because devices
+/// have it in their configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Namespace(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NamespaceError {
+    #[error("Enter a namespace.")]
+    Empty,
+    #[error("A namespace needs at least {min} characters.", min = Namespace::MIN_LEN)]
+    TooShort,
+    #[error("A namespace can have at most {max} characters.", max = Namespace::MAX_LEN)]
+    TooLong,
+    #[error("Use lowercase letters, digits and single '-' inside a namespace.")]
+    BadCharacter,
+}
+
+impl Namespace {
+    pub const MIN_LEN: usize = 2;
+    pub const MAX_LEN: usize = 48;
+
+    pub fn parse(raw: &str) -> Result<Self, NamespaceError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(NamespaceError::Empty);
+        }
+        let allowed = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !allowed || raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
+            return Err(NamespaceError::BadCharacter);
+        }
+        match raw.len() {
+            n if n < Self::MIN_LEN => Err(NamespaceError::TooShort),
+            n if n > Self::MAX_LEN => Err(NamespaceError::TooLong),
+            _ => Ok(Self(raw.to_owned())),
+        }
+    }
+
+    /// A namespace derived from a free-form name: "Acme Corp (EU)" → `acme-corp-eu`.
+    /// Falls back to `ws` when nothing usable is left; the store adds a suffix when it is taken.
+    pub fn derive(name: &str) -> Self {
+        let mut slug = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c);
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        slug.truncate(Self::MAX_LEN - 7); // room for a "-NNNNNN" uniqueness suffix
+        let slug = slug.trim_end_matches('-');
+        Self::parse(slug).unwrap_or_else(|_| Self("ws".to_owned()))
+    }
+
+    /// This namespace with a numeric suffix, for when the plain one is taken.
+    pub fn with_suffix(&self, n: u32) -> Self {
+        Self(format!("{}-{n}", self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Namespace {
+    type Error = NamespaceError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Namespace> for String {
+    fn from(value: Namespace) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_a_slug_from_a_name() {
+        assert_eq!(Namespace::derive("Acme Corp (EU)").as_str(), "acme-corp-eu");
+        assert_eq!(Namespace::derive("  Ünïcode  Labs ").as_str(), "nicode-labs");
+        assert_eq!(Namespace::derive("!!!").as_str(), "ws");
+        assert!(Namespace::derive(&"x".repeat(200)).as_str().len() <= Namespace::MAX_LEN - 7);
+    }
+
+    #[test]
+    fn rejects_bad_namespaces() {
+        assert_eq!(Namespace::parse(""), Err(NamespaceError::Empty));
+        assert_eq!(Namespace::parse("a"), Err(NamespaceError::TooShort));
+        assert_eq!(Namespace::parse("Acme"), Err(NamespaceError::BadCharacter));
+        assert_eq!(Namespace::parse("a/b"), Err(NamespaceError::BadCharacter));
+        assert_eq!(Namespace::parse("-ab"), Err(NamespaceError::BadCharacter));
+        assert_eq!(Namespace::parse("a--b"), Err(NamespaceError::BadCharacter));
+        assert_eq!(Namespace::parse(&"a".repeat(49)), Err(NamespaceError::TooLong));
+        assert!(Namespace::parse("acme-prod-2").is_ok());
+    }
+}

@@ -1,0 +1,2 @@
+#[leptos::component]
+pub fn ClientsPage() -> impl leptos::IntoView { () }

@@ -1,0 +1,5 @@
+pub mod clients;
+pub mod not_found;
+pub mod settings;
+pub mod sign_in;
+pub mod sign_up;

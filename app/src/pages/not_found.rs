@@ -1,0 +1,2 @@
+#[leptos::component]
+pub fn NotFound() -> impl leptos::IntoView { () }

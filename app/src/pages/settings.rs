@@ -1,0 +1,2 @@
+#[leptos::component]
+pub fn SettingsPage() -> impl leptos::IntoView { () }

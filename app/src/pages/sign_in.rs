@@ -1,0 +1,2 @@
+#[leptos::component]
+pub fn SignInPage() -> impl leptos::IntoView { () }

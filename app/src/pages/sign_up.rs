@@ -1,0 +1,2 @@
+#[leptos::component]
+pub fn SignUpPage() -> impl leptos::IntoView { () }

@@ -1,0 +1,109 @@
+//! Hashing and verifying secrets (client keys and user passwords) with argon2id.
+//!
+//! Hashing costs tens of milliseconds of CPU on purpose, so it runs on tokio's blocking pool and
+//! never stalls the async runtime that serves pages.
+
+use crate::model::{ClientKey, Password};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::Argon2;
+use std::sync::OnceLock;
+
+/// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`): safe to store, useless to a thief
+/// without a brute-force attack on a 256-bit key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_stored(phc: String) -> Self {
+        Self(phc)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("hashing failed: {0}")]
+    Hash(String),
+    #[error("the hashing task stopped: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+fn hash_blocking(secret: &[u8]) -> Result<SecretHash, SecretError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(secret, &salt)
+        .map(|h| SecretHash(h.to_string()))
+        .map_err(|e| SecretError::Hash(e.to_string()))
+}
+
+fn verify_blocking(secret: &[u8], hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| Argon2::default().verify_password(secret, &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// A hash of a random value, to verify against when there is no real hash (unknown user), so a
+/// wrong email takes as long as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_blocking(b"keygate-decoy-secret").expect("argon2 with default parameters").0)
+}
+
+/// Hashes a client key with a fresh salt.
+pub async fn hash_key(key: &ClientKey) -> Result<SecretHash, SecretError> {
+    let key = key.clone();
+    tokio::task::spawn_blocking(move || hash_blocking(key.expose().as_bytes())).await?
+}
+
+/// Whether `key` matches the stored hash.
+pub async fn verify_key(key: &ClientKey, hash: &SecretHash) -> Result<bool, SecretError> {
+    let (key, hash) = (key.clone(), hash.0.clone());
+    Ok(tokio::task::spawn_blocking(move || verify_blocking(key.expose().as_bytes(), &hash)).await?)
+}
+
+/// Hashes a user's password with a fresh salt.
+pub async fn hash_password(password: &Password) -> Result<SecretHash, SecretError> {
+    let password = password.clone();
+    tokio::task::spawn_blocking(move || hash_blocking(password.expose().as_bytes())).await?
+}
+
+/// Whether `password` matches `hash`; with no hash, verifies against a decoy and says no.
+pub async fn verify_password(password: &Password, hash: Option<&str>) -> Result<bool, SecretError> {
+    let password = password.clone();
+    let hash = hash.map(str::to_owned);
+    Ok(tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_blocking(password.expose().as_bytes(), &hash),
+        None => {
+            verify_blocking(password.expose().as_bytes(), decoy_hash());
+            false
+        }
+    })
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_key_verifies_against_its_own_hash_only() {
+        let key = ClientKey::generate();
+        let hash = hash_key(&key).await.unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$"));
+        assert!(!hash.as_str().contains(key.expose()));
+        assert!(verify_key(&key, &hash).await.unwrap());
+        assert!(!verify_key(&ClientKey::generate(), &hash).await.unwrap());
+        assert_ne!(hash_key(&key).await.unwrap(), hash, "every hash has its own salt");
+    }
+
+    #[tokio::test]
+    async fn unknown_users_never_verify() {
+        let password = Password::parse_new("correct horse battery").unwrap();
+        assert!(!verify_password(&password, None).await.unwrap());
+        let hash = hash_password(&password).await.unwrap();
+        assert!(verify_password(&password, Some(hash.as_str())).await.unwrap());
+    }
+}

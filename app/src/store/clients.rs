@@ -1,0 +1,284 @@
+//! Clients: the credentials devices connect with. Every read and write is scoped to an
+//! organization, so one tenant can never see or touch another's clients: a client of another
+//! organization is simply [`StoreError::NotFound`].
+//!
+//! Key changes, deactivation and deletion write a revocation outbox row in the same transaction.
+
+use super::audit::{self, AuditContext};
+use super::outbox::{self, RevocationReason};
+use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
+use crate::model::{ClientId, ClientName, ClientQuery, ClientRow, Description, SortKey};
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+/// A client's ownership, as the server needs it to authorize and to build connection details.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientRecord {
+    pub row: ClientRow,
+    pub workspace_id: String,
+    pub organization_id: String,
+}
+
+/// What creating a client needs. The key arrives already hashed: the store never sees it.
+#[derive(Clone, Debug)]
+pub struct NewClient<'a> {
+    pub client_id: &'a ClientId,
+    pub workspace_id: &'a str,
+    pub name: &'a ClientName,
+    pub description: &'a Description,
+    pub key_hash: &'a str,
+}
+
+const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at";
+
+fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
+    let client_id: String = row.try_get("client_id")?;
+    Ok(ClientRecord {
+        row: ClientRow {
+            client_id: ClientId::parse(&client_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            active: row.try_get::<i64, _>("active")? != 0,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+        },
+        workspace_id: row.try_get("workspace_id")?,
+        organization_id: row.try_get("organization_id")?,
+    })
+}
+
+/// Creates a client in a workspace of `ctx.organization_id`. A Client ID that exists anywhere is
+/// [`StoreError::ClientIdTaken`]; a workspace of another organization is [`StoreError::NotFound`].
+pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreResult<ClientRow> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO clients (client_id, workspace_id, organization_id, name, description, active, key_hash, created_at, updated_at)
+         SELECT $1, w.id, w.organization_id, $2, $3, 1, $4, $5, $5 FROM workspaces w
+         WHERE w.id = $6 AND w.organization_id = $7",
+    )
+    .bind(new.client_id.as_str())
+    .bind(new.name.as_str())
+    .bind(new.description.as_str())
+    .bind(new.key_hash)
+    .bind(now)
+    .bind(new.workspace_id)
+    .bind(&ctx.organization_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::ClientIdTaken } else { e.into() })?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit::create(&mut tx, ctx, Some(new.workspace_id), "client.created", new.client_id.as_str(), new.name.as_str()).await?;
+    tx.commit().await?;
+    Ok(ClientRow {
+        client_id: new.client_id.clone(),
+        name: new.name.as_str().to_owned(),
+        description: new.description.as_str().to_owned(),
+        active: true,
+        created_at: now,
+        updated_at: now,
+        last_seen_at: None,
+    })
+}
+
+/// A client of `organization_id`.
+pub async fn get(db: &Db, organization_id: &str, client_id: &ClientId) -> StoreResult<ClientRecord> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND organization_id = $2"))
+        .bind(client_id.as_str())
+        .bind(organization_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// Whether a Client ID is in use by anyone (ids are global, like MQTT client identifiers).
+pub async fn exists(db: &Db, client_id: &ClientId) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE client_id = $1")
+        .bind(client_id.as_str())
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
+/// One page of a workspace's clients, searched by id or name and sorted, plus the number of
+/// matches. The workspace must already be known to belong to the caller's organization.
+pub async fn list(db: &Db, workspace_id: &str, query: &ClientQuery) -> StoreResult<(Vec<ClientRow>, u64)> {
+    let search = query.search.trim();
+    let filter = if search.is_empty() {
+        "workspace_id = $1"
+    } else {
+        "workspace_id = $1 AND (LOWER(client_id) LIKE $2 ESCAPE '\\' OR LOWER(name) LIKE $2 ESCAPE '\\')"
+    };
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    // The Client ID breaks ties so pages never overlap or skip rows.
+    let order = match query.sort {
+        SortKey::ClientId => format!("client_id {direction}"),
+        SortKey::Name => format!("name {direction}, client_id {direction}"),
+        SortKey::Created => format!("created_at {direction}, client_id {direction}"),
+        SortKey::LastSeen => format!("last_seen_at {direction} NULLS LAST, client_id {direction}"),
+    };
+    let per_page = ClientQuery::PER_PAGE as i64;
+    let offset = (query.page.max(1) as i64 - 1) * per_page;
+    let pattern = like_pattern(search);
+    let (limit_at, offset_at) = if search.is_empty() { (2, 3) } else { (3, 4) };
+
+    let sql = format!("SELECT {COLUMNS} FROM clients WHERE {filter} ORDER BY {order} LIMIT ${limit_at} OFFSET ${offset_at}");
+    let mut rows = sqlx::query(&sql).bind(workspace_id);
+    if !search.is_empty() {
+        rows = rows.bind(&pattern);
+    }
+    let rows = rows.bind(per_page).bind(offset).fetch_all(db.pool()).await?;
+
+    let count_sql = format!("SELECT COUNT(*) FROM clients WHERE {filter}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(workspace_id);
+    if !search.is_empty() {
+        count = count.bind(&pattern);
+    }
+    let total = count.fetch_one(db.pool()).await?;
+
+    let rows = rows.iter().map(|r| from_row(r).map(|c| c.row)).collect::<StoreResult<Vec<_>>>()?;
+    Ok((rows, total as u64))
+}
+
+/// How many clients a workspace has.
+pub async fn count(db: &Db, workspace_id: &str) -> StoreResult<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n as u64)
+}
+
+/// Runs `change` on a client of `ctx.organization_id` inside a transaction, then re-reads it,
+/// writes the audit event and, for revocations, the outbox row; all or nothing.
+async fn change<'q>(
+    db: &Db,
+    ctx: &AuditContext,
+    client_id: &ClientId,
+    action: &str,
+    detail: &str,
+    revocation: Option<RevocationReason>,
+    statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> StoreResult<ClientRecord> {
+    let mut tx = db.pool().begin().await?;
+    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let record = get_in(&mut tx, &ctx.organization_id, client_id).await?;
+    audit::create(&mut tx, ctx, Some(&record.workspace_id), action, client_id.as_str(), detail).await?;
+    if let Some(reason) = revocation {
+        outbox::create(&mut tx, client_id.as_str(), &ctx.organization_id, reason).await?;
+    }
+    tx.commit().await?;
+    Ok(record)
+}
+
+async fn get_in(conn: &mut AnyConnection, organization_id: &str, client_id: &ClientId) -> StoreResult<ClientRecord> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND organization_id = $2"))
+        .bind(client_id.as_str())
+        .bind(organization_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// Changes a client's name and description.
+pub async fn update(
+    db: &Db,
+    ctx: &AuditContext,
+    client_id: &ClientId,
+    name: &ClientName,
+    description: &Description,
+) -> StoreResult<ClientRow> {
+    let statement = sqlx::query(
+        "UPDATE clients SET name = $1, description = $2, updated_at = $3 WHERE client_id = $4 AND organization_id = $5",
+    )
+    .bind(name.as_str())
+    .bind(description.as_str())
+    .bind(now_millis())
+    .bind(client_id.as_str())
+    .bind(&ctx.organization_id);
+    Ok(change(db, ctx, client_id, "client.updated", name.as_str(), None, statement).await?.row)
+}
+
+/// Activates or deactivates a client. Deactivating queues a revocation.
+pub async fn update_active(db: &Db, ctx: &AuditContext, client_id: &ClientId, active: bool) -> StoreResult<ClientRow> {
+    let statement = sqlx::query(
+        "UPDATE clients SET active = $1, updated_at = $2 WHERE client_id = $3 AND organization_id = $4",
+    )
+    .bind(active as i64)
+    .bind(now_millis())
+    .bind(client_id.as_str())
+    .bind(&ctx.organization_id);
+    let (action, revocation) = if active {
+        ("client.activated", None)
+    } else {
+        ("client.deactivated", Some(RevocationReason::Deactivated))
+    };
+    Ok(change(db, ctx, client_id, action, "", revocation, statement).await?.row)
+}
+
+/// Replaces a client's key hash and queues a revocation of the old key.
+pub async fn update_key(db: &Db, ctx: &AuditContext, client_id: &ClientId, key_hash: &str) -> StoreResult<ClientRecord> {
+    let statement = sqlx::query(
+        "UPDATE clients SET key_hash = $1, updated_at = $2 WHERE client_id = $3 AND organization_id = $4",
+    )
+    .bind(key_hash)
+    .bind(now_millis())
+    .bind(client_id.as_str())
+    .bind(&ctx.organization_id);
+    change(db, ctx, client_id, "client.key_regenerated", "", Some(RevocationReason::KeyRegenerated), statement).await
+}
+
+/// Deletes a client and queues a revocation.
+pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    let record = get_in(&mut tx, &ctx.organization_id, client_id).await?;
+    sqlx::query("DELETE FROM clients WHERE client_id = $1 AND organization_id = $2")
+        .bind(client_id.as_str())
+        .bind(&ctx.organization_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::create(&mut tx, ctx, Some(&record.workspace_id), "client.deleted", client_id.as_str(), &record.row.name).await?;
+    outbox::create(&mut tx, client_id.as_str(), &ctx.organization_id, RevocationReason::Deleted).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The stored key hash (PHC string) of a client, whoever owns it: for key verification only.
+pub async fn key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
+    sqlx::query("SELECT key_hash FROM clients WHERE client_id = $1")
+        .bind(client_id.as_str())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get("key_hash")
+        .map_err(Into::into)
+}
+
+/// Inserts many clients at once with one shared key hash: for benchmarks and load tests only.
+pub async fn create_many_for_bench(db: &Db, workspace_id: &str, organization_id: &str, count: usize, key_hash: &str) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    let now = now_millis();
+    for i in 0..count {
+        sqlx::query(
+            "INSERT INTO clients (client_id, workspace_id, organization_id, name, description, active, key_hash, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, '', 1, $5, $6, $6)",
+        )
+        .bind(format!("bench-{workspace_id:.8}-{i:06}"))
+        .bind(workspace_id)
+        .bind(organization_id)
+        .bind(format!("Sensor {i:06}"))
+        .bind(key_hash)
+        .bind(now - i as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

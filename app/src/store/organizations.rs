@@ -1,0 +1,65 @@
+//! Organizations: the tenant boundary. Every other object belongs to exactly one.
+
+use super::{Db, StoreError, StoreResult, audit, new_id, now_millis, users, workspaces};
+use crate::model::{Email, Namespace, OrgName};
+use sqlx::Row;
+
+/// An organization as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
+/// The rows sign-up creates.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub organization_id: String,
+    pub user_id: String,
+    pub workspace_id: String,
+}
+
+/// Creates an organization, its owner and its default workspace (namespace derived from the
+/// organization's name, with a suffix when taken) in one transaction.
+pub async fn create_with_owner(
+    db: &Db,
+    name: &OrgName,
+    email: &Email,
+    password_hash: &str,
+    address: &str,
+) -> StoreResult<NewAccount> {
+    let organization_id = new_id();
+    let namespace = workspaces::free_namespace(db, &Namespace::derive(name.as_str())).await?;
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&organization_id)
+        .bind(name.as_str())
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+    let user_id = users::create(&mut tx, &organization_id, email, password_hash).await?;
+    let workspace_id = workspaces::create(&mut tx, &organization_id, "Default", &namespace).await?;
+    let ctx = audit::AuditContext {
+        organization_id: organization_id.clone(),
+        actor: email.as_str().to_owned(),
+        address: address.to_owned(),
+    };
+    audit::create(&mut tx, &ctx, Some(&workspace_id), "organization.created", name.as_str(), "").await?;
+    tx.commit().await?;
+    Ok(NewAccount { organization_id, user_id, workspace_id })
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Organization> {
+    let row = sqlx::query("SELECT id, name FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Organization { id: row.try_get("id")?, name: row.try_get("name")? })
+}
+
+/// How many organizations exist: sign-up is always open on an empty install.
+pub async fn count(db: &Db) -> StoreResult<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(db.pool()).await?;
+    Ok(n as u64)
+}

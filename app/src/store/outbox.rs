@@ -1,0 +1,74 @@
+//! The revocation outbox: one row per revoked credential, written in the transaction that revokes
+//! it, so a revocation can never be committed without also being queued for the brokers.
+
+use super::{Db, StoreResult, now_millis};
+use sqlx::{AnyConnection, Row};
+
+/// Why a credential was revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationReason {
+    KeyRegenerated,
+    Deactivated,
+    Deleted,
+}
+
+impl RevocationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationReason::KeyRegenerated => "key_regenerated",
+            RevocationReason::Deactivated => "deactivated",
+            RevocationReason::Deleted => "deleted",
+        }
+    }
+}
+
+/// A queued revocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub client_id: String,
+    pub organization_id: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// Queues a revocation inside the caller's transaction.
+pub async fn create(
+    conn: &mut AnyConnection,
+    client_id: &str,
+    organization_id: &str,
+    reason: RevocationReason,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(client_id)
+    .bind(organization_id)
+    .bind(reason.as_str())
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Revocations not yet delivered, oldest first.
+pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+    let rows = sqlx::query(
+        "SELECT id, client_id, organization_id, reason, created_at FROM revocation_outbox
+         WHERE done_at IS NULL ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                id: r.try_get("id")?,
+                client_id: r.try_get("client_id")?,
+                organization_id: r.try_get("organization_id")?,
+                reason: r.try_get("reason")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,78 @@
+//! Users: people who sign in to the dashboard. Each belongs to one organization.
+
+use super::{Db, StoreError, StoreResult, is_unique_violation, new_id, now_millis};
+use crate::model::{Email, ViewMode};
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+/// A user as stored. `password_hash` is an argon2id PHC string.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub view_mode: ViewMode,
+}
+
+fn from_row(row: &AnyRow) -> StoreResult<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        organization_id: row.try_get("organization_id")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        view_mode: ViewMode::parse(&row.try_get::<String, _>("view_mode")?),
+    })
+}
+
+/// Creates a user inside the caller's transaction; a taken email is [`StoreError::EmailTaken`].
+pub async fn create(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    email: &Email,
+    password_hash: &str,
+) -> StoreResult<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO users (id, organization_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(organization_id)
+    .bind(email.as_str())
+    .bind(password_hash)
+    .bind(now_millis())
+    .execute(conn)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::EmailTaken } else { e.into() })?;
+    Ok(id)
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<User> {
+    let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+pub async fn get_by_email(db: &Db, email: &Email) -> StoreResult<Option<User>> {
+    let row = sqlx::query("SELECT * FROM users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn exists_by_email(db: &Db, email: &Email) -> StoreResult<bool> {
+    Ok(get_by_email(db, email).await?.is_some())
+}
+
+/// Remembers the user's choice of list or card view.
+pub async fn update_view_mode(db: &Db, id: &str, view: ViewMode) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET view_mode = $1 WHERE id = $2")
+        .bind(view.as_str())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! Workspaces: an organization's environments (dev, staging, prod), each with its own namespace.
+
+use super::{Db, StoreError, StoreResult, audit, is_unique_violation, new_id, now_millis};
+use crate::model::{Namespace, WorkspaceInfo, WorkspaceName};
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+/// A workspace as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub namespace: Namespace,
+}
+
+fn from_row(row: &AnyRow) -> StoreResult<Workspace> {
+    let namespace: String = row.try_get("namespace")?;
+    Ok(Workspace {
+        id: row.try_get("id")?,
+        organization_id: row.try_get("organization_id")?,
+        name: row.try_get("name")?,
+        namespace: Namespace::parse(&namespace).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// Inserts a workspace inside the caller's transaction; a taken namespace is
+/// [`StoreError::NamespaceTaken`].
+pub async fn create(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    name: &str,
+    namespace: &Namespace,
+) -> StoreResult<String> {
+    let id = new_id();
+    sqlx::query("INSERT INTO workspaces (id, organization_id, name, namespace, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&id)
+        .bind(organization_id)
+        .bind(name)
+        .bind(namespace.as_str())
+        .bind(now_millis())
+        .execute(conn)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::NamespaceTaken } else { e.into() })?;
+    Ok(id)
+}
+
+/// Creates a workspace from the dashboard, with its audit event.
+pub async fn create_audited(
+    db: &Db,
+    ctx: &audit::AuditContext,
+    name: &WorkspaceName,
+    namespace: &Namespace,
+) -> StoreResult<Workspace> {
+    let mut tx = db.pool().begin().await?;
+    let id = create(&mut tx, &ctx.organization_id, name.as_str(), namespace).await?;
+    audit::create(&mut tx, ctx, Some(&id), "workspace.created", namespace.as_str(), name.as_str()).await?;
+    tx.commit().await?;
+    Ok(Workspace {
+        id,
+        organization_id: ctx.organization_id.clone(),
+        name: name.as_str().to_owned(),
+        namespace: namespace.clone(),
+    })
+}
+
+/// `base` if nobody has it, else `base-2`, `base-3`, …
+pub async fn free_namespace(db: &Db, base: &Namespace) -> StoreResult<Namespace> {
+    for n in 1..1000 {
+        let candidate = if n == 1 { base.clone() } else { base.with_suffix(n) };
+        if !namespace_taken(db, &candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(StoreError::NamespaceTaken)
+}
+
+pub async fn namespace_taken(db: &Db, namespace: &Namespace) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE namespace = $1")
+        .bind(namespace.as_str())
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
+/// A workspace of `organization_id`; another organization's workspace is [`StoreError::NotFound`].
+pub async fn get(db: &Db, organization_id: &str, id: &str) -> StoreResult<Workspace> {
+    let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1 AND organization_id = $2")
+        .bind(id)
+        .bind(organization_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// The organization's workspaces, oldest first, with how many clients each has.
+pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<WorkspaceInfo>> {
+    let rows = sqlx::query(
+        "SELECT w.id, w.name, w.namespace,
+                (SELECT COUNT(*) FROM clients c WHERE c.workspace_id = w.id) AS client_count
+         FROM workspaces w WHERE w.organization_id = $1 ORDER BY w.created_at, w.name",
+    )
+    .bind(organization_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let namespace: String = r.try_get("namespace")?;
+            Ok(WorkspaceInfo {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                namespace: Namespace::parse(&namespace).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                client_count: r.try_get::<i64, _>("client_count")? as u64,
+            })
+        })
+        .collect()
+}
+
+/// Renames a workspace. The namespace stays: devices have it in their configuration.
+pub async fn update_name(
+    db: &Db,
+    ctx: &audit::AuditContext,
+    id: &str,
+    name: &WorkspaceName,
+) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    let changed = sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2 AND organization_id = $3")
+        .bind(name.as_str())
+        .bind(id)
+        .bind(&ctx.organization_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit::create(&mut tx, ctx, Some(id), "workspace.renamed", id, name.as_str()).await?;
+    tx.commit().await?;
+    Ok(())
+}

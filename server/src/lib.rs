@@ -1,0 +1,172 @@
+//! The `keygate` server: configuration, the axum router around the Leptos app, sessions, and
+//! start-up and shutdown. Integration tests start it through [`start`] on a random port.
+
+pub mod config;
+mod origin_check;
+
+use app::state::{AppState, Settings};
+use app::store::Db;
+use app::store::sessions::DbSessionStore;
+use app::throttle::Throttle;
+use axum::Router;
+use config::Config;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] app::store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running server: its address, its store, and a way to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Db,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, and waits for the server to end.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+        self.db.close().await;
+    }
+
+    /// Waits until the server ends (on Ctrl-C or SIGTERM for the binary).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("keygate")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// The whole HTTP application for `state`.
+pub fn router(state: AppState, secure_cookies: bool) -> Router {
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("keygate_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(7),
+        ));
+    let routes = generate_route_list(app::App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes(&state, routes, move || app::shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(origin_check::check_origin))
+        .with_state(state)
+}
+
+/// Opens the database, binds the listener and serves until [`Running::stop`] or a signal.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let db = Db::connect(&config.database_url).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let state = AppState {
+        db: db.clone(),
+        settings: Arc::new(Settings {
+            broker_host: config.broker_host.clone(),
+            broker_port: config.broker_port,
+            open_signup: config.open_signup,
+        }),
+        // Five free failures, then 2 s doubling up to 15 min.
+        sign_in_throttle: Arc::new(Throttle::new(
+            5,
+            Duration::from_secs(2),
+            Duration::from_secs(900),
+        )),
+        leptos_options: leptos_options(&config, addr),
+    };
+    tokio::spawn(delete_expired_sessions(DbSessionStore::new(db.clone())));
+
+    let app = router(state, config.secure_cookies);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            tokio::select! {
+                _ = rx => {}
+                _ = terminate_signal() => {}
+            }
+        };
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        {
+            tracing::error!("server error: {e}");
+        }
+    });
+    tracing::info!("Keygate dashboard on http://{addr}");
+    Ok(Running {
+        addr,
+        db,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Hourly sweep of expired sessions (loading one already ignores it once expired).
+async fn delete_expired_sessions(store: DbSessionStore) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!("could not delete expired sessions: {e}");
+        }
+    }
+}
+
+async fn terminate_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
