@@ -67,7 +67,11 @@ fn session_error(e: tower_sessions::session::Error) -> AppError {
 pub async fn caller() -> Result<Caller, AppError> {
     let state = state()?;
     let session = session().await?;
-    let user_id: String = session.get(USER_KEY).await.map_err(session_error)?.ok_or(AppError::Unauthorized)?;
+    let user_id: String = session
+        .get(USER_KEY)
+        .await
+        .map_err(session_error)?
+        .ok_or(AppError::Unauthorized)?;
     let user = match users::get(&state.db, &user_id).await {
         Ok(user) => user,
         Err(StoreError::NotFound) => return Err(AppError::Unauthorized),
@@ -94,19 +98,37 @@ pub async fn caller() -> Result<Caller, AppError> {
             workspaces::get(&state.db, &user.organization_id, &first.id).await?
         }
     };
-    Ok(Caller { user, workspace, address: address().await, session })
+    Ok(Caller {
+        user,
+        workspace,
+        address: address().await,
+        session,
+    })
 }
 
 /// Signs `user_id` in: a new session id (no fixation), then the user and workspace.
-pub async fn start_session(session: &Session, user_id: &str, workspace_id: &str) -> Result<(), AppError> {
+pub async fn start_session(
+    session: &Session,
+    user_id: &str,
+    workspace_id: &str,
+) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(USER_KEY, user_id).await.map_err(session_error)?;
-    session.insert(WORKSPACE_KEY, workspace_id).await.map_err(session_error)?;
+    session
+        .insert(USER_KEY, user_id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(WORKSPACE_KEY, workspace_id)
+        .await
+        .map_err(session_error)?;
     Ok(())
 }
 
 pub async fn switch_workspace(session: &Session, workspace_id: &str) -> Result<(), AppError> {
-    session.insert(WORKSPACE_KEY, workspace_id).await.map_err(session_error)
+    session
+        .insert(WORKSPACE_KEY, workspace_id)
+        .await
+        .map_err(session_error)
 }
 
 pub async fn end_session(session: &Session) -> Result<(), AppError> {

@@ -29,7 +29,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: FieldError, message: impl Into<String>) -> Self {
-        AppError::Invalid { field, message: message.into() }
+        AppError::Invalid {
+            field,
+            message: message.into(),
+        }
     }
 
     /// The message to show at `field`, if this error belongs there.
@@ -47,7 +50,9 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // A malformed or hand-made request: treat like any other bad input.
-            ServerFnErrorErr::Args(message) => AppError::Forbidden(format!("Malformed request: {message}")),
+            ServerFnErrorErr::Args(message) => {
+                AppError::Forbidden(format!("Malformed request: {message}"))
+            }
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -4,8 +4,10 @@
 //! never stalls the async runtime that serves pages.
 
 use crate::model::{ClientKey, Password};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use std::sync::OnceLock;
 
 /// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`): safe to store, useless to a thief
@@ -49,7 +51,11 @@ fn verify_blocking(secret: &[u8], hash: &str) -> bool {
 /// wrong email takes as long as a wrong password.
 fn decoy_hash() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| hash_blocking(b"keygate-decoy-secret").expect("argon2 with default parameters").0)
+    DECOY.get_or_init(|| {
+        hash_blocking(b"keygate-decoy-secret")
+            .expect("argon2 with default parameters")
+            .0
+    })
 }
 
 /// Hashes a client key with a fresh salt.
@@ -61,7 +67,10 @@ pub async fn hash_key(key: &ClientKey) -> Result<SecretHash, SecretError> {
 /// Whether `key` matches the stored hash.
 pub async fn verify_key(key: &ClientKey, hash: &SecretHash) -> Result<bool, SecretError> {
     let (key, hash) = (key.clone(), hash.0.clone());
-    Ok(tokio::task::spawn_blocking(move || verify_blocking(key.expose().as_bytes(), &hash)).await?)
+    Ok(
+        tokio::task::spawn_blocking(move || verify_blocking(key.expose().as_bytes(), &hash))
+            .await?,
+    )
 }
 
 /// Hashes a user's password with a fresh salt.
@@ -96,7 +105,11 @@ mod tests {
         assert!(!hash.as_str().contains(key.expose()));
         assert!(verify_key(&key, &hash).await.unwrap());
         assert!(!verify_key(&ClientKey::generate(), &hash).await.unwrap());
-        assert_ne!(hash_key(&key).await.unwrap(), hash, "every hash has its own salt");
+        assert_ne!(
+            hash_key(&key).await.unwrap(),
+            hash,
+            "every hash has its own salt"
+        );
     }
 
     #[tokio::test]
@@ -104,6 +117,10 @@ mod tests {
         let password = Password::parse_new("correct horse battery").unwrap();
         assert!(!verify_password(&password, None).await.unwrap());
         let hash = hash_password(&password).await.unwrap();
-        assert!(verify_password(&password, Some(hash.as_str())).await.unwrap());
+        assert!(
+            verify_password(&password, Some(hash.as_str()))
+                .await
+                .unwrap()
+        );
     }
 }

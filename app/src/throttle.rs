@@ -25,7 +25,12 @@ pub struct Throttle {
 impl Throttle {
     /// `free_failures` failures are free; then the lock is `base`, doubling up to `max`.
     pub fn new(free_failures: u32, base: Duration, max: Duration) -> Self {
-        Self { free_failures, base, max, entries: Mutex::new(HashMap::new()) }
+        Self {
+            free_failures,
+            base,
+            max,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Err(seconds)` while `key` is locked out.
@@ -45,7 +50,11 @@ impl Throttle {
         if entries.len() > 100_000 {
             entries.retain(|_, e| now.duration_since(e.last_failure) < self.max);
         }
-        let entry = entries.entry(key.to_owned()).or_insert(Entry { failures: 0, locked_until: None, last_failure: now });
+        let entry = entries.entry(key.to_owned()).or_insert(Entry {
+            failures: 0,
+            locked_until: None,
+            last_failure: now,
+        });
         if now.duration_since(entry.last_failure) > self.max {
             entry.failures = 0;
         }

@@ -36,25 +36,40 @@ pub async fn signup_open() -> Result<bool, AppError> {
 
 /// Creates a user, their organization and its default workspace, and signs them in.
 #[server(prefix = "/api", endpoint = "account/sign_up")]
-pub async fn sign_up(email: String, password: SecretInput, organization: String) -> Result<(), AppError> {
+pub async fn sign_up(
+    email: String,
+    password: SecretInput,
+    organization: String,
+) -> Result<(), AppError> {
     use crate::model::{Email, FieldError, OrgName, Password};
     use crate::store::{organizations, users};
     use crate::{auth, secrets};
     let state = auth::state()?;
     if !signup_open().await? {
-        return Err(AppError::Forbidden("Sign-up is closed on this Keygate. Ask an administrator for an account.".into()));
+        return Err(AppError::Forbidden(
+            "Sign-up is closed on this Keygate. Ask an administrator for an account.".into(),
+        ));
     }
     let email = Email::parse(&email).map_err(|m| AppError::invalid(FieldError::Email, m))?;
-    let password = Password::parse_new(password.expose()).map_err(|m| AppError::invalid(FieldError::Password, m))?;
-    let organization = OrgName::parse(&organization).map_err(|m| AppError::invalid(FieldError::OrgName, m))?;
+    let password = Password::parse_new(password.expose())
+        .map_err(|m| AppError::invalid(FieldError::Password, m))?;
+    let organization =
+        OrgName::parse(&organization).map_err(|m| AppError::invalid(FieldError::OrgName, m))?;
     // Checked first so a taken email costs no hashing; the unique index still decides races.
     if users::exists_by_email(&state.db, &email).await? {
         return Err(crate::store::StoreError::EmailTaken.into());
     }
     let hash = secrets::hash_password(&password).await?;
     let address = auth::address().await;
-    let account = organizations::create_with_owner(&state.db, &organization, &email, hash.as_str(), &address).await?;
-    auth::start_session(&auth::session().await?, &account.user_id, &account.workspace_id).await?;
+    let account =
+        organizations::create_with_owner(&state.db, &organization, &email, hash.as_str(), &address)
+            .await?;
+    auth::start_session(
+        &auth::session().await?,
+        &account.user_id,
+        &account.workspace_id,
+    )
+    .await?;
     tracing::info!(organization = %account.organization_id, "organization signed up");
     leptos_axum::redirect("/clients");
     Ok(())
@@ -70,26 +85,44 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
     let state = auth::state()?;
     let email = Email::parse(&email).map_err(|m| AppError::invalid(FieldError::Email, m))?;
     let address = auth::address().await;
-    let keys = [format!("email:{}", email.as_str()), format!("address:{address}")];
+    let keys = [
+        format!("email:{}", email.as_str()),
+        format!("address:{address}"),
+    ];
     for key in &keys {
-        state.sign_in_throttle.check(key).map_err(AppError::TooManyAttempts)?;
+        state
+            .sign_in_throttle
+            .check(key)
+            .map_err(AppError::TooManyAttempts)?;
     }
     let user = users::get_by_email(&state.db, &email).await?;
     let password = Password::from_sign_in(password.expose().to_owned());
-    let ok = secrets::verify_password(&password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let ok = secrets::verify_password(&password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
     let Some(user) = user.filter(|_| ok) else {
         for key in &keys {
             state.sign_in_throttle.fail(key);
         }
         tracing::warn!(%address, "failed sign-in");
-        return Err(AppError::invalid(FieldError::Password, "Wrong email or password."));
+        return Err(AppError::invalid(
+            FieldError::Password,
+            "Wrong email or password.",
+        ));
     };
     for key in &keys {
         state.sign_in_throttle.succeed(key);
     }
-    let workspace = workspaces::list(&state.db, &user.organization_id).await?.into_iter().next().ok_or(AppError::Internal)?;
+    let workspace = workspaces::list(&state.db, &user.organization_id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::Internal)?;
     auth::start_session(&auth::session().await?, &user.id, &workspace.id).await?;
-    let ctx = audit::AuditContext { organization_id: user.organization_id.clone(), actor: user.email.clone(), address };
+    let ctx = audit::AuditContext {
+        organization_id: user.organization_id.clone(),
+        actor: user.email.clone(),
+        address,
+    };
     audit::create_standalone(&state.db, &ctx, None, "user.signed_in", &user.email).await?;
     leptos_axum::redirect("/clients");
     Ok(())

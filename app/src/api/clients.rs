@@ -22,7 +22,8 @@ mod ssr {
     }
 
     pub fn parse_key(raw: &SecretInput) -> Result<ClientKey, AppError> {
-        ClientKey::parse(raw.expose()).map_err(|e| AppError::invalid(FieldError::Key, e.to_string()))
+        ClientKey::parse(raw.expose())
+            .map_err(|e| AppError::invalid(FieldError::Key, e.to_string()))
     }
 
     pub fn not_found() -> AppError {
@@ -37,11 +38,21 @@ mod ssr {
     }
 
     /// Where devices connect: the configured broker host, else the host this request came to.
-    pub fn connection(caller: &Caller, client_id: &ClientId, namespace: &crate::model::Namespace) -> Result<ConnectionInfo, AppError> {
+    pub fn connection(
+        caller: &Caller,
+        client_id: &ClientId,
+        namespace: &crate::model::Namespace,
+    ) -> Result<ConnectionInfo, AppError> {
         let state = crate::auth::state()?;
         let host = state.settings.broker_host.clone().unwrap_or_else(|| {
             leptos::prelude::use_context::<http::request::Parts>()
-                .and_then(|parts| parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+                .and_then(|parts| {
+                    parts
+                        .headers
+                        .get(http::header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                        .map(str::to_owned)
+                })
                 .map(|host| strip_port(&host).to_owned())
                 .unwrap_or_else(|| "localhost".to_owned())
         });
@@ -65,20 +76,40 @@ mod ssr {
 
 /// One page of the current workspace's clients.
 #[server(prefix = "/api", endpoint = "clients/list")]
-pub async fn list_clients(search: String, sort: String, descending: bool, page: u32) -> Result<ClientPage, AppError> {
+pub async fn list_clients(
+    search: String,
+    sort: String,
+    descending: bool,
+    page: u32,
+) -> Result<ClientPage, AppError> {
     use crate::model::{ClientQuery, SortKey};
     use crate::store::clients;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let query = ClientQuery {
-        search: search.trim().chars().take(ClientQuery::MAX_SEARCH).collect(),
+        search: search
+            .trim()
+            .chars()
+            .take(ClientQuery::MAX_SEARCH)
+            .collect(),
         sort: SortKey::parse(&sort),
         descending,
         page: page.max(1),
     };
     let (rows, total) = clients::list(&state.db, &caller.workspace.id, &query).await?;
-    let workspace_total = if query.search.is_empty() { total } else { clients::count(&state.db, &caller.workspace.id).await? };
-    Ok(ClientPage { rows, total, workspace_total, page: query.page, per_page: ClientQuery::PER_PAGE, view: caller.user.view_mode })
+    let workspace_total = if query.search.is_empty() {
+        total
+    } else {
+        clients::count(&state.db, &caller.workspace.id).await?
+    };
+    Ok(ClientPage {
+        rows,
+        total,
+        workspace_total,
+        page: query.page,
+        per_page: ClientQuery::PER_PAGE,
+        view: caller.user.view_mode,
+    })
 }
 
 /// Whether a Client ID is free (ids are global). Answers only signed-in users.
@@ -87,12 +118,21 @@ pub async fn client_id_available(client_id: String) -> Result<Availability, AppE
     let _caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::parse_id(&client_id)?;
-    Ok(if crate::store::clients::exists(&state.db, &id).await? { Availability::Taken } else { Availability::Available })
+    Ok(if crate::store::clients::exists(&state.db, &id).await? {
+        Availability::Taken
+    } else {
+        Availability::Available
+    })
 }
 
 /// Creates a client in the current workspace and returns its key, this once.
 #[server(prefix = "/api", endpoint = "clients/create")]
-pub async fn create_client(client_id: String, key: SecretInput, name: String, description: String) -> Result<RevealedKey, AppError> {
+pub async fn create_client(
+    client_id: String,
+    key: SecretInput,
+    name: String,
+    description: String,
+) -> Result<RevealedKey, AppError> {
     use crate::model::{ClientName, Description, FieldError};
     use crate::store::clients;
     let caller = crate::auth::caller().await?;
@@ -100,7 +140,8 @@ pub async fn create_client(client_id: String, key: SecretInput, name: String, de
     let id = ssr::parse_id(&client_id)?;
     let key = ssr::parse_key(&key)?;
     let name = ClientName::parse(&name).map_err(|m| AppError::invalid(FieldError::Name, m))?;
-    let description = Description::parse(&description).map_err(|m| AppError::invalid(FieldError::Description, m))?;
+    let description = Description::parse(&description)
+        .map_err(|m| AppError::invalid(FieldError::Description, m))?;
     if clients::exists(&state.db, &id).await? {
         return Err(crate::store::StoreError::ClientIdTaken.into());
     }
@@ -114,7 +155,11 @@ pub async fn create_client(client_id: String, key: SecretInput, name: String, de
     };
     let row = clients::create(&state.db, &caller.audit(), new).await?;
     let connection = ssr::connection(&caller, &id, &caller.workspace.namespace)?;
-    Ok(RevealedKey { row, key, connection })
+    Ok(RevealedKey {
+        row,
+        key,
+        connection,
+    })
 }
 
 /// A client with its connection details (never its key).
@@ -124,22 +169,35 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let record = clients::get(&state.db, caller.organization_id(), &id).await.map_err(ssr::client_error)?;
-    let workspace = workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
+    let record = clients::get(&state.db, caller.organization_id(), &id)
+        .await
+        .map_err(ssr::client_error)?;
+    let workspace =
+        workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
-    Ok(ClientDetails { row: record.row, connection })
+    Ok(ClientDetails {
+        row: record.row,
+        connection,
+    })
 }
 
 /// Changes a client's name and description.
 #[server(prefix = "/api", endpoint = "clients/update")]
-pub async fn update_client(client_id: String, name: String, description: String) -> Result<ClientRow, AppError> {
+pub async fn update_client(
+    client_id: String,
+    name: String,
+    description: String,
+) -> Result<ClientRow, AppError> {
     use crate::model::{ClientName, Description, FieldError};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
     let name = ClientName::parse(&name).map_err(|m| AppError::invalid(FieldError::Name, m))?;
-    let description = Description::parse(&description).map_err(|m| AppError::invalid(FieldError::Description, m))?;
-    crate::store::clients::update(&state.db, &caller.audit(), &id, &name, &description).await.map_err(ssr::client_error)
+    let description = Description::parse(&description)
+        .map_err(|m| AppError::invalid(FieldError::Description, m))?;
+    crate::store::clients::update(&state.db, &caller.audit(), &id, &name, &description)
+        .await
+        .map_err(ssr::client_error)
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions.
@@ -148,7 +206,9 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::store::clients::update_active(&state.db, &caller.audit(), &id, active).await.map_err(ssr::client_error)
+    crate::store::clients::update_active(&state.db, &caller.audit(), &id, active)
+        .await
+        .map_err(ssr::client_error)
 }
 
 /// Replaces a client's key (generated or typed) and returns the new one, this once. The old key
@@ -161,12 +221,21 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
     let id = ssr::existing_id(&client_id)?;
     let key = ssr::parse_key(&key)?;
     // Ownership first, so another organization's client costs no hashing and reveals nothing.
-    clients::get(&state.db, caller.organization_id(), &id).await.map_err(ssr::client_error)?;
+    clients::get(&state.db, caller.organization_id(), &id)
+        .await
+        .map_err(ssr::client_error)?;
     let hash = crate::secrets::hash_key(&key).await?;
-    let record = clients::update_key(&state.db, &caller.audit(), &id, hash.as_str()).await.map_err(ssr::client_error)?;
-    let workspace = workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
+    let record = clients::update_key(&state.db, &caller.audit(), &id, hash.as_str())
+        .await
+        .map_err(ssr::client_error)?;
+    let workspace =
+        workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
-    Ok(RevealedKey { row: record.row, key, connection })
+    Ok(RevealedKey {
+        row: record.row,
+        key,
+        connection,
+    })
 }
 
 /// Deletes a client; its sessions are revoked.
@@ -175,5 +244,7 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::store::clients::delete(&state.db, &caller.audit(), &id).await.map_err(ssr::client_error)
+    crate::store::clients::delete(&state.db, &caller.audit(), &id)
+        .await
+        .map_err(ssr::client_error)
 }

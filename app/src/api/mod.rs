@@ -15,9 +15,18 @@ mod ssr_errors {
     impl From<StoreError> for AppError {
         fn from(e: StoreError) -> Self {
             match e {
-                StoreError::ClientIdTaken => AppError::invalid(FieldError::ClientId, "This Client ID is taken. Choose another one."),
-                StoreError::EmailTaken => AppError::invalid(FieldError::Email, "An account with this email exists. Sign in instead."),
-                StoreError::NamespaceTaken => AppError::invalid(FieldError::Namespace, "This namespace is taken. Choose another one."),
+                StoreError::ClientIdTaken => AppError::invalid(
+                    FieldError::ClientId,
+                    "This Client ID is taken. Choose another one.",
+                ),
+                StoreError::EmailTaken => AppError::invalid(
+                    FieldError::Email,
+                    "An account with this email exists. Sign in instead.",
+                ),
+                StoreError::NamespaceTaken => AppError::invalid(
+                    FieldError::Namespace,
+                    "This namespace is taken. Choose another one.",
+                ),
                 StoreError::NotFound => AppError::NotFound("item".into()),
                 other => {
                     tracing::error!(error = %other, "store error");

@@ -11,16 +11,25 @@ pub async fn create_workspace(name: String, namespace: String) -> Result<Workspa
     use crate::store::workspaces;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let name = WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
+    let name =
+        WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
     let namespace = if namespace.trim().is_empty() {
-        let organization = crate::store::organizations::get(&state.db, caller.organization_id()).await?;
+        let organization =
+            crate::store::organizations::get(&state.db, caller.organization_id()).await?;
         let base = Namespace::derive(&format!("{} {}", organization.name, name));
         workspaces::free_namespace(&state.db, &base).await?
     } else {
-        Namespace::parse(&namespace).map_err(|e| AppError::invalid(FieldError::Namespace, e.to_string()))?
+        Namespace::parse(&namespace)
+            .map_err(|e| AppError::invalid(FieldError::Namespace, e.to_string()))?
     };
-    let workspace = workspaces::create_audited(&state.db, &caller.audit(), &name, &namespace).await?;
-    Ok(WorkspaceInfo { id: workspace.id, name: workspace.name, namespace: workspace.namespace, client_count: 0 })
+    let workspace =
+        workspaces::create_audited(&state.db, &caller.audit(), &name, &namespace).await?;
+    Ok(WorkspaceInfo {
+        id: workspace.id,
+        name: workspace.name,
+        namespace: workspace.namespace,
+        client_count: 0,
+    })
 }
 
 #[server(prefix = "/api", endpoint = "workspaces/rename")]
@@ -28,11 +37,14 @@ pub async fn rename_workspace(id: String, name: String) -> Result<(), AppError> 
     use crate::model::{FieldError, WorkspaceName};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let name = WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
-    crate::store::workspaces::update_name(&state.db, &caller.audit(), &id, &name).await.map_err(|e| match e {
-        crate::store::StoreError::NotFound => AppError::NotFound("workspace".into()),
-        other => other.into(),
-    })
+    let name =
+        WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
+    crate::store::workspaces::update_name(&state.db, &caller.audit(), &id, &name)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => AppError::NotFound("workspace".into()),
+            other => other.into(),
+        })
 }
 
 /// Makes another workspace of the caller's organization the current one.
@@ -40,10 +52,12 @@ pub async fn rename_workspace(id: String, name: String) -> Result<(), AppError> 
 pub async fn switch_workspace(id: String) -> Result<(), AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let workspace = crate::store::workspaces::get(&state.db, caller.organization_id(), &id).await.map_err(|e| match e {
-        crate::store::StoreError::NotFound => AppError::NotFound("workspace".into()),
-        other => other.into(),
-    })?;
+    let workspace = crate::store::workspaces::get(&state.db, caller.organization_id(), &id)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => AppError::NotFound("workspace".into()),
+            other => other.into(),
+        })?;
     crate::auth::switch_workspace(&caller.session, &workspace.id).await
 }
 

@@ -1,3 +1,5 @@
 pub fn provide_toasts() {}
 #[leptos::component]
-pub fn Toasts() -> impl leptos::IntoView { () }
+pub fn Toasts() -> impl leptos::IntoView {
+    ()
+}

@@ -83,7 +83,10 @@ mod tests {
 
     #[test]
     fn accepts_the_allowed_alphabet() {
-        assert_eq!(ClientId::parse("Sensor_01.a-b").unwrap().as_str(), "Sensor_01.a-b");
+        assert_eq!(
+            ClientId::parse("Sensor_01.a-b").unwrap().as_str(),
+            "Sensor_01.a-b"
+        );
     }
 
     #[test]
@@ -95,11 +98,26 @@ mod tests {
     fn rejects_bad_input_with_a_reason() {
         assert_eq!(ClientId::parse(""), Err(ClientIdError::Empty));
         assert_eq!(ClientId::parse("ab"), Err(ClientIdError::TooShort));
-        assert_eq!(ClientId::parse(&"a".repeat(65)), Err(ClientIdError::TooLong));
-        assert_eq!(ClientId::parse("a b"), Err(ClientIdError::BadCharacter(' ')));
-        assert_eq!(ClientId::parse("a/b#"), Err(ClientIdError::BadCharacter('/')));
-        assert_eq!(ClientId::parse("dev+1"), Err(ClientIdError::BadCharacter('+')));
-        assert_eq!(ClientId::parse("ünï"), Err(ClientIdError::BadCharacter('ü')));
+        assert_eq!(
+            ClientId::parse(&"a".repeat(65)),
+            Err(ClientIdError::TooLong)
+        );
+        assert_eq!(
+            ClientId::parse("a b"),
+            Err(ClientIdError::BadCharacter(' '))
+        );
+        assert_eq!(
+            ClientId::parse("a/b#"),
+            Err(ClientIdError::BadCharacter('/'))
+        );
+        assert_eq!(
+            ClientId::parse("dev+1"),
+            Err(ClientIdError::BadCharacter('+'))
+        );
+        assert_eq!(
+            ClientId::parse("ünï"),
+            Err(ClientIdError::BadCharacter('ü'))
+        );
     }
 
     #[test]

@@ -119,16 +119,31 @@ mod tests {
         let i = chars.len() - 3;
         chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
         let typo: String = chars.into_iter().collect();
-        assert_eq!(ClientKey::parse(&typo).unwrap_err(), ClientKeyError::BadChecksum);
+        assert_eq!(
+            ClientKey::parse(&typo).unwrap_err(),
+            ClientKeyError::BadChecksum
+        );
     }
 
     #[test]
     fn rejects_bad_chosen_keys_with_a_reason() {
         assert_eq!(ClientKey::parse("").unwrap_err(), ClientKeyError::Empty);
-        assert_eq!(ClientKey::parse("short-key-15chr").unwrap_err(), ClientKeyError::TooShort);
-        assert_eq!(ClientKey::parse(&"k".repeat(257)).unwrap_err(), ClientKeyError::TooLong);
-        assert_eq!(ClientKey::parse("has a space in it!").unwrap_err(), ClientKeyError::BadCharacter);
-        assert_eq!(ClientKey::parse("ünicode-is-not-ok-here").unwrap_err(), ClientKeyError::BadCharacter);
+        assert_eq!(
+            ClientKey::parse("short-key-15chr").unwrap_err(),
+            ClientKeyError::TooShort
+        );
+        assert_eq!(
+            ClientKey::parse(&"k".repeat(257)).unwrap_err(),
+            ClientKeyError::TooLong
+        );
+        assert_eq!(
+            ClientKey::parse("has a space in it!").unwrap_err(),
+            ClientKeyError::BadCharacter
+        );
+        assert_eq!(
+            ClientKey::parse("ünicode-is-not-ok-here").unwrap_err(),
+            ClientKeyError::BadCharacter
+        );
         assert!(ClientKey::parse("my-own-sixteen-c").is_ok());
     }
 

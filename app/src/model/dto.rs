@@ -33,7 +33,11 @@ impl ViewMode {
     }
 
     pub fn parse(raw: &str) -> Self {
-        if raw == "cards" { ViewMode::Cards } else { ViewMode::List }
+        if raw == "cards" {
+            ViewMode::Cards
+        } else {
+            ViewMode::List
+        }
     }
 }
 
@@ -48,7 +52,12 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 4] = [SortKey::ClientId, SortKey::Name, SortKey::Created, SortKey::LastSeen];
+    pub const ALL: [SortKey; 4] = [
+        SortKey::ClientId,
+        SortKey::Name,
+        SortKey::Created,
+        SortKey::LastSeen,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,7 +69,10 @@ impl SortKey {
     }
 
     pub fn parse(raw: &str) -> Self {
-        Self::ALL.into_iter().find(|k| k.as_str() == raw).unwrap_or_default()
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .unwrap_or_default()
     }
 
     pub fn label(self) -> &'static str {
@@ -183,7 +195,9 @@ pub struct Me {
 
 impl Me {
     pub fn current_workspace(&self) -> Option<&WorkspaceInfo> {
-        self.workspaces.iter().find(|w| w.id == self.current_workspace_id)
+        self.workspaces
+            .iter()
+            .find(|w| w.id == self.current_workspace_id)
     }
 }
 

@@ -154,9 +154,15 @@ impl Password {
     pub fn parse_new(raw: &str) -> Result<Self, String> {
         let len = raw.chars().count();
         if len < Self::MIN_LEN {
-            Err(format!("Use at least {} characters for your password.", Self::MIN_LEN))
+            Err(format!(
+                "Use at least {} characters for your password.",
+                Self::MIN_LEN
+            ))
         } else if len > Self::MAX_LEN {
-            Err(format!("A password can have at most {} characters.", Self::MAX_LEN))
+            Err(format!(
+                "A password can have at most {} characters.",
+                Self::MAX_LEN
+            ))
         } else {
             Ok(Self(SecretString::from(raw.to_owned())))
         }
@@ -183,18 +189,40 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(ClientName::parse("  Boiler 3 ").unwrap().as_str(), "Boiler 3");
+        assert_eq!(
+            ClientName::parse("  Boiler 3 ").unwrap().as_str(),
+            "Boiler 3"
+        );
         assert_eq!(ClientName::parse("   ").unwrap_err(), "Enter a name.");
-        assert!(ClientName::parse(&"n".repeat(81)).unwrap_err().contains("at most 80"));
-        assert!(ClientName::parse("bell\u{7}").unwrap_err().contains("control"));
+        assert!(
+            ClientName::parse(&"n".repeat(81))
+                .unwrap_err()
+                .contains("at most 80")
+        );
+        assert!(
+            ClientName::parse("bell\u{7}")
+                .unwrap_err()
+                .contains("control")
+        );
         assert_eq!(Description::parse("").unwrap().as_str(), "");
         assert!(Description::parse(&"d".repeat(501)).is_err());
     }
 
     #[test]
     fn emails_are_lowercased_and_shape_checked() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@c.com"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -17,5 +17,6 @@ pub use namespace::{Namespace, NamespaceError};
 
 /// Fills `buf` from the OS random number generator (the browser's `crypto.getRandomValues` in WASM).
 pub(crate) fn random_bytes(buf: &mut [u8]) {
-    getrandom::getrandom(buf).expect("the operating system's random number generator is unavailable");
+    getrandom::getrandom(buf)
+        .expect("the operating system's random number generator is unavailable");
 }

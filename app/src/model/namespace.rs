@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn derives_a_slug_from_a_name() {
         assert_eq!(Namespace::derive("Acme Corp (EU)").as_str(), "acme-corp-eu");
-        assert_eq!(Namespace::derive("  Ünïcode  Labs ").as_str(), "nicode-labs");
+        assert_eq!(
+            Namespace::derive("  Ünïcode  Labs ").as_str(),
+            "nicode-labs"
+        );
         assert_eq!(Namespace::derive("!!!").as_str(), "ws");
         assert!(Namespace::derive(&"x".repeat(200)).as_str().len() <= Namespace::MAX_LEN - 7);
     }
@@ -107,7 +110,10 @@ mod tests {
         assert_eq!(Namespace::parse("a/b"), Err(NamespaceError::BadCharacter));
         assert_eq!(Namespace::parse("-ab"), Err(NamespaceError::BadCharacter));
         assert_eq!(Namespace::parse("a--b"), Err(NamespaceError::BadCharacter));
-        assert_eq!(Namespace::parse(&"a".repeat(49)), Err(NamespaceError::TooLong));
+        assert_eq!(
+            Namespace::parse(&"a".repeat(49)),
+            Err(NamespaceError::TooLong)
+        );
         assert!(Namespace::parse("acme-prod-2").is_ok());
     }
 }

@@ -17,6 +17,9 @@ mod tests {
     #[test]
     fn formats_in_utc() {
         assert_eq!(super::utc_minutes(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::utc_minutes(1_795_000_000_000), "2026-11-18 06:26 UTC");
+        assert_eq!(
+            super::utc_minutes(1_795_000_000_000),
+            "2026-11-18 06:26 UTC"
+        );
     }
 }

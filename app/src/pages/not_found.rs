@@ -1,2 +1,4 @@
 #[leptos::component]
-pub fn NotFound() -> impl leptos::IntoView { () }
+pub fn NotFound() -> impl leptos::IntoView {
+    ()
+}

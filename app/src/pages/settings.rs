@@ -1,2 +1,4 @@
 #[leptos::component]
-pub fn SettingsPage() -> impl leptos::IntoView { () }
+pub fn SettingsPage() -> impl leptos::IntoView {
+    ()
+}

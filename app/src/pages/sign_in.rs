@@ -1,2 +1,4 @@
 #[leptos::component]
-pub fn SignInPage() -> impl leptos::IntoView { () }
+pub fn SignInPage() -> impl leptos::IntoView {
+    ()
+}

@@ -1,2 +1,4 @@
 #[leptos::component]
-pub fn SignUpPage() -> impl leptos::IntoView { () }
+pub fn SignUpPage() -> impl leptos::IntoView {
+    ()
+}

@@ -34,7 +34,8 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
     let client_id: String = row.try_get("client_id")?;
     Ok(ClientRecord {
         row: ClientRow {
-            client_id: ClientId::parse(&client_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            client_id: ClientId::parse(&client_id)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             name: row.try_get("name")?,
             description: row.try_get("description")?,
             active: row.try_get::<i64, _>("active")? != 0,
@@ -71,7 +72,15 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
     if inserted == 0 {
         return Err(StoreError::NotFound);
     }
-    audit::create(&mut tx, ctx, Some(new.workspace_id), "client.created", new.client_id.as_str(), new.name.as_str()).await?;
+    audit::create(
+        &mut tx,
+        ctx,
+        Some(new.workspace_id),
+        "client.created",
+        new.client_id.as_str(),
+        new.name.as_str(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(ClientRow {
         client_id: new.client_id.clone(),
@@ -85,13 +94,19 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
 }
 
 /// A client of `organization_id`.
-pub async fn get(db: &Db, organization_id: &str, client_id: &ClientId) -> StoreResult<ClientRecord> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND organization_id = $2"))
-        .bind(client_id.as_str())
-        .bind(organization_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+pub async fn get(
+    db: &Db,
+    organization_id: &str,
+    client_id: &ClientId,
+) -> StoreResult<ClientRecord> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND organization_id = $2"
+    ))
+    .bind(client_id.as_str())
+    .bind(organization_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -106,7 +121,11 @@ pub async fn exists(db: &Db, client_id: &ClientId) -> StoreResult<bool> {
 
 /// One page of a workspace's clients, searched by id or name and sorted, plus the number of
 /// matches. The workspace must already be known to belong to the caller's organization.
-pub async fn list(db: &Db, workspace_id: &str, query: &ClientQuery) -> StoreResult<(Vec<ClientRow>, u64)> {
+pub async fn list(
+    db: &Db,
+    workspace_id: &str,
+    query: &ClientQuery,
+) -> StoreResult<(Vec<ClientRow>, u64)> {
     let search = query.search.trim();
     let filter = if search.is_empty() {
         "workspace_id = $1"
@@ -126,12 +145,18 @@ pub async fn list(db: &Db, workspace_id: &str, query: &ClientQuery) -> StoreResu
     let pattern = like_pattern(search);
     let (limit_at, offset_at) = if search.is_empty() { (2, 3) } else { (3, 4) };
 
-    let sql = format!("SELECT {COLUMNS} FROM clients WHERE {filter} ORDER BY {order} LIMIT ${limit_at} OFFSET ${offset_at}");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM clients WHERE {filter} ORDER BY {order} LIMIT ${limit_at} OFFSET ${offset_at}"
+    );
     let mut rows = sqlx::query(&sql).bind(workspace_id);
     if !search.is_empty() {
         rows = rows.bind(&pattern);
     }
-    let rows = rows.bind(per_page).bind(offset).fetch_all(db.pool()).await?;
+    let rows = rows
+        .bind(per_page)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
 
     let count_sql = format!("SELECT COUNT(*) FROM clients WHERE {filter}");
     let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(workspace_id);
@@ -140,7 +165,10 @@ pub async fn list(db: &Db, workspace_id: &str, query: &ClientQuery) -> StoreResu
     }
     let total = count.fetch_one(db.pool()).await?;
 
-    let rows = rows.iter().map(|r| from_row(r).map(|c| c.row)).collect::<StoreResult<Vec<_>>>()?;
+    let rows = rows
+        .iter()
+        .map(|r| from_row(r).map(|c| c.row))
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok((rows, total as u64))
 }
 
@@ -169,7 +197,15 @@ async fn change<'q>(
         return Err(StoreError::NotFound);
     }
     let record = get_in(&mut tx, &ctx.organization_id, client_id).await?;
-    audit::create(&mut tx, ctx, Some(&record.workspace_id), action, client_id.as_str(), detail).await?;
+    audit::create(
+        &mut tx,
+        ctx,
+        Some(&record.workspace_id),
+        action,
+        client_id.as_str(),
+        detail,
+    )
+    .await?;
     if let Some(reason) = revocation {
         outbox::create(&mut tx, client_id.as_str(), &ctx.organization_id, reason).await?;
     }
@@ -177,13 +213,19 @@ async fn change<'q>(
     Ok(record)
 }
 
-async fn get_in(conn: &mut AnyConnection, organization_id: &str, client_id: &ClientId) -> StoreResult<ClientRecord> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND organization_id = $2"))
-        .bind(client_id.as_str())
-        .bind(organization_id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+async fn get_in(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    client_id: &ClientId,
+) -> StoreResult<ClientRecord> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND organization_id = $2"
+    ))
+    .bind(client_id.as_str())
+    .bind(organization_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -203,11 +245,26 @@ pub async fn update(
     .bind(now_millis())
     .bind(client_id.as_str())
     .bind(&ctx.organization_id);
-    Ok(change(db, ctx, client_id, "client.updated", name.as_str(), None, statement).await?.row)
+    Ok(change(
+        db,
+        ctx,
+        client_id,
+        "client.updated",
+        name.as_str(),
+        None,
+        statement,
+    )
+    .await?
+    .row)
 }
 
 /// Activates or deactivates a client. Deactivating queues a revocation.
-pub async fn update_active(db: &Db, ctx: &AuditContext, client_id: &ClientId, active: bool) -> StoreResult<ClientRow> {
+pub async fn update_active(
+    db: &Db,
+    ctx: &AuditContext,
+    client_id: &ClientId,
+    active: bool,
+) -> StoreResult<ClientRow> {
     let statement = sqlx::query(
         "UPDATE clients SET active = $1, updated_at = $2 WHERE client_id = $3 AND organization_id = $4",
     )
@@ -220,11 +277,20 @@ pub async fn update_active(db: &Db, ctx: &AuditContext, client_id: &ClientId, ac
     } else {
         ("client.deactivated", Some(RevocationReason::Deactivated))
     };
-    Ok(change(db, ctx, client_id, action, "", revocation, statement).await?.row)
+    Ok(
+        change(db, ctx, client_id, action, "", revocation, statement)
+            .await?
+            .row,
+    )
 }
 
 /// Replaces a client's key hash and queues a revocation of the old key.
-pub async fn update_key(db: &Db, ctx: &AuditContext, client_id: &ClientId, key_hash: &str) -> StoreResult<ClientRecord> {
+pub async fn update_key(
+    db: &Db,
+    ctx: &AuditContext,
+    client_id: &ClientId,
+    key_hash: &str,
+) -> StoreResult<ClientRecord> {
     let statement = sqlx::query(
         "UPDATE clients SET key_hash = $1, updated_at = $2 WHERE client_id = $3 AND organization_id = $4",
     )
@@ -232,7 +298,16 @@ pub async fn update_key(db: &Db, ctx: &AuditContext, client_id: &ClientId, key_h
     .bind(now_millis())
     .bind(client_id.as_str())
     .bind(&ctx.organization_id);
-    change(db, ctx, client_id, "client.key_regenerated", "", Some(RevocationReason::KeyRegenerated), statement).await
+    change(
+        db,
+        ctx,
+        client_id,
+        "client.key_regenerated",
+        "",
+        Some(RevocationReason::KeyRegenerated),
+        statement,
+    )
+    .await
 }
 
 /// Deletes a client and queues a revocation.
@@ -244,8 +319,22 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
         .bind(&ctx.organization_id)
         .execute(&mut *tx)
         .await?;
-    audit::create(&mut tx, ctx, Some(&record.workspace_id), "client.deleted", client_id.as_str(), &record.row.name).await?;
-    outbox::create(&mut tx, client_id.as_str(), &ctx.organization_id, RevocationReason::Deleted).await?;
+    audit::create(
+        &mut tx,
+        ctx,
+        Some(&record.workspace_id),
+        "client.deleted",
+        client_id.as_str(),
+        &record.row.name,
+    )
+    .await?;
+    outbox::create(
+        &mut tx,
+        client_id.as_str(),
+        &ctx.organization_id,
+        RevocationReason::Deleted,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -262,7 +351,13 @@ pub async fn key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
 }
 
 /// Inserts many clients at once with one shared key hash: for benchmarks and load tests only.
-pub async fn create_many_for_bench(db: &Db, workspace_id: &str, organization_id: &str, count: usize, key_hash: &str) -> StoreResult<()> {
+pub async fn create_many_for_bench(
+    db: &Db,
+    workspace_id: &str,
+    organization_id: &str,
+    count: usize,
+    key_hash: &str,
+) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
     let now = now_millis();
     for i in 0..count {

@@ -63,10 +63,18 @@ impl Db {
     /// A SQLite file and its folder are created when missing.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         install_default_drivers();
-        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let (backend, url) = if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             let (path, _query) = path.split_once('?').unwrap_or((path, ""));
-            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+            if let Some(dir) = std::path::Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Corrupt(format!("cannot create {}: {e}", dir.display()))
+                })?;
             }
             (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -147,6 +155,3 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern.push('%');
     pattern
 }
-
-#[cfg(test)]
-pub(crate) mod test_db;

@@ -44,9 +44,21 @@ pub async fn create_with_owner(
         actor: email.as_str().to_owned(),
         address: address.to_owned(),
     };
-    audit::create(&mut tx, &ctx, Some(&workspace_id), "organization.created", name.as_str(), "").await?;
+    audit::create(
+        &mut tx,
+        &ctx,
+        Some(&workspace_id),
+        "organization.created",
+        name.as_str(),
+        "",
+    )
+    .await?;
     tx.commit().await?;
-    Ok(NewAccount { organization_id, user_id, workspace_id })
+    Ok(NewAccount {
+        organization_id,
+        user_id,
+        workspace_id,
+    })
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Organization> {
@@ -55,11 +67,16 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Organization> {
         .fetch_optional(db.pool())
         .await?
         .ok_or(StoreError::NotFound)?;
-    Ok(Organization { id: row.try_get("id")?, name: row.try_get("name")? })
+    Ok(Organization {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+    })
 }
 
 /// How many organizations exist: sign-up is always open on an empty install.
 pub async fn count(db: &Db) -> StoreResult<u64> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(db.pool()).await?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+        .fetch_one(db.pool())
+        .await?;
     Ok(n as u64)
 }

@@ -38,7 +38,8 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let encoded = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let encoded = serde_json::to_string(record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
             "INSERT INTO sessions (id, record, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",

@@ -53,7 +53,15 @@ pub async fn create_audited(
 ) -> StoreResult<Workspace> {
     let mut tx = db.pool().begin().await?;
     let id = create(&mut tx, &ctx.organization_id, name.as_str(), namespace).await?;
-    audit::create(&mut tx, ctx, Some(&id), "workspace.created", namespace.as_str(), name.as_str()).await?;
+    audit::create(
+        &mut tx,
+        ctx,
+        Some(&id),
+        "workspace.created",
+        namespace.as_str(),
+        name.as_str(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Workspace {
         id,
@@ -66,7 +74,11 @@ pub async fn create_audited(
 /// `base` if nobody has it, else `base-2`, `base-3`, …
 pub async fn free_namespace(db: &Db, base: &Namespace) -> StoreResult<Namespace> {
     for n in 1..1000 {
-        let candidate = if n == 1 { base.clone() } else { base.with_suffix(n) };
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            base.with_suffix(n)
+        };
         if !namespace_taken(db, &candidate).await? {
             return Ok(candidate);
         }
@@ -109,7 +121,8 @@ pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<WorkspaceIn
             Ok(WorkspaceInfo {
                 id: r.try_get("id")?,
                 name: r.try_get("name")?,
-                namespace: Namespace::parse(&namespace).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                namespace: Namespace::parse(&namespace)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 client_count: r.try_get::<i64, _>("client_count")? as u64,
             })
         })
@@ -124,17 +137,26 @@ pub async fn update_name(
     name: &WorkspaceName,
 ) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
-    let changed = sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2 AND organization_id = $3")
-        .bind(name.as_str())
-        .bind(id)
-        .bind(&ctx.organization_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let changed =
+        sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2 AND organization_id = $3")
+            .bind(name.as_str())
+            .bind(id)
+            .bind(&ctx.organization_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    audit::create(&mut tx, ctx, Some(id), "workspace.renamed", id, name.as_str()).await?;
+    audit::create(
+        &mut tx,
+        ctx,
+        Some(id),
+        "workspace.renamed",
+        id,
+        name.as_str(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,2 +1,4 @@
 #[leptos::component]
-pub fn ClientsPage() -> impl leptos::IntoView { () }
+pub fn ClientsPage() -> impl leptos::IntoView {
+    ()
+}
