@@ -1,1 +1,10 @@
+//! Building blocks shared by the pages.
+
+pub mod browser;
+pub mod copy_button;
+pub mod field;
+pub mod header;
+pub mod modal;
+pub mod protected;
+pub mod status_switch;
 pub mod toast;

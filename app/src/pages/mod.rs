@@ -1,3 +1,4 @@
+mod auth_form;
 pub mod clients;
 pub mod not_found;
 pub mod settings;

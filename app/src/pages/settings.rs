@@ -1,4 +1,205 @@
-#[leptos::component]
-pub fn SettingsPage() -> impl leptos::IntoView {
-    ()
+//! `/settings`: the organization's id, its workspaces and the audit log.
+
+use crate::api::workspaces::{
+    create_workspace, recent_activity, rename_workspace, switch_workspace,
+};
+use crate::components::copy_button::CopyField;
+use crate::components::field::TextField;
+use crate::components::protected::{Protected, use_me_version};
+use crate::components::toast::use_toaster;
+use crate::error::AppError;
+use crate::model::{FieldError, Me, Namespace, WorkspaceInfo, WorkspaceName, time_format};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings · Keygate"/>
+        <Protected children=Box::new(|me| view! { <Settings me/> }.into_any())/>
+    }
+}
+
+#[component]
+fn Settings(me: Me) -> impl IntoView {
+    let org_id = me.organization_id.clone();
+    view! {
+        <h1>"Settings"</h1>
+        <section class="panel">
+            <h2>"Organization"</h2>
+            <p class="muted">{me.organization_name.clone()}</p>
+            <CopyField label="Organization ID" value=Signal::stored(org_id) testid="organization-id"/>
+            <p class="hint">"Devices that connect with the username form " <code>"CLIENT_ID@ORGANIZATION_ID"</code> " use this id."</p>
+        </section>
+        <Workspaces me=me.clone()/>
+        <Activity/>
+    }
+}
+
+#[component]
+fn Workspaces(me: Me) -> impl IntoView {
+    let toaster = use_toaster();
+    let version = use_me_version();
+    let name = RwSignal::new(String::new());
+    let namespace = RwSignal::new(String::new());
+    let server_error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let name_error = Signal::derive(move || {
+        server_error
+            .get()
+            .and_then(|e| e.for_field(FieldError::WorkspaceName))
+    });
+    let namespace_error = Signal::derive(move || {
+        let typed = namespace.get();
+        if !typed.trim().is_empty() {
+            if let Err(e) = Namespace::parse(&typed) {
+                return Some(e.to_string());
+            }
+        }
+        server_error
+            .get()
+            .and_then(|e| e.for_field(FieldError::Namespace))
+    });
+    let on_create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Err(m) = WorkspaceName::parse(&name.get_untracked()) {
+            server_error.set(Some(AppError::invalid(FieldError::WorkspaceName, m)));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match create_workspace(name.get_untracked(), namespace.get_untracked()).await {
+                Ok(w) => {
+                    toaster.success(format!(
+                        "Workspace {} created with namespace {}",
+                        w.name, w.namespace
+                    ));
+                    name.set(String::new());
+                    namespace.set(String::new());
+                    server_error.set(None);
+                    version.update(|v| *v += 1);
+                }
+                Err(e @ AppError::Invalid { .. }) => server_error.set(Some(e)),
+                Err(e) => toaster.error(e.to_string()),
+            }
+            busy.set(false);
+        });
+    };
+    let current = me.current_workspace_id.clone();
+    view! {
+        <section class="panel">
+            <h2>"Workspaces"</h2>
+            <p class="hint">"Each workspace has its own clients and its own namespace, the root of its topics (" <code>"NAMESPACE/#"</code> "). A namespace never changes once created, because devices have it in their configuration."</p>
+            <table class="table" data-testid="workspaces">
+                <thead><tr><th>"Name"</th><th>"Namespace"</th><th>"Clients"</th><th></th></tr></thead>
+                <tbody>
+                    {me.workspaces.iter().map(|w| view! { <WorkspaceRow workspace=w.clone() current=w.id == current/> }).collect_view()}
+                </tbody>
+            </table>
+            <form class="inline-form" on:submit=on_create data-testid="new-workspace">
+                <h3>"New workspace"</h3>
+                <TextField label="Name" name="workspace_name" value=name error=name_error hint="e.g. dev, staging, prod"/>
+                <TextField label="Namespace (optional)" name="namespace" value=namespace error=namespace_error monospace=true
+                    hint="Lowercase letters, digits and '-'. Left empty, it is derived from the organization and workspace names."/>
+                <button type="submit" class="primary" disabled=move || busy.get()>"Create workspace"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
+    let toaster = use_toaster();
+    let version = use_me_version();
+    let editing = RwSignal::new(false);
+    let name = RwSignal::new(workspace.name.clone());
+    let error = RwSignal::new(None::<String>);
+    let id = StoredValue::new(workspace.id.clone());
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Err(m) = WorkspaceName::parse(&name.get_untracked()) {
+            error.set(Some(m));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match rename_workspace(id.get_value(), name.get_untracked()).await {
+                Ok(()) => {
+                    toaster.success("Workspace renamed");
+                    editing.set(false);
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let switch = move |_| {
+        leptos::task::spawn_local(async move {
+            match switch_workspace(id.get_value()).await {
+                Ok(()) => {
+                    toaster.success("Switched workspace");
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => toaster.error(e.to_string()),
+            }
+        });
+    };
+    let label = workspace.name.clone();
+    view! {
+        <tr data-workspace=workspace.namespace.to_string()>
+            <td>
+                <Show when=move || editing.get() fallback=move || view! {
+                    <span>{label.clone()}</span>
+                    {current.then(|| view! { <span class="badge">"current"</span> })}
+                }>
+                    <form class="rename" on:submit=save>
+                        <input aria-label="Workspace name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                        <button type="submit" class="small primary">"Save"</button>
+                        <button type="button" class="small" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        <p class="field-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                    </form>
+                </Show>
+            </td>
+            <td><code>{workspace.namespace.to_string()}</code></td>
+            <td>{workspace.client_count}</td>
+            <td class="actions">
+                <button type="button" class="small" on:click=move |_| editing.set(true)>"Rename"</button>
+                {(!current).then(|| view! { <button type="button" class="small" on:click=switch>"Switch to"</button> })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn Activity() -> impl IntoView {
+    let version = use_me_version();
+    let entries = Resource::new(move || version.get(), |_| recent_activity());
+    view! {
+        <section class="panel">
+            <h2>"Activity"</h2>
+            <p class="hint">"Every change, who made it, when, and from which address."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Ok(entries) => view! {
+                            <table class="table compact" data-testid="activity">
+                                <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Target"</th><th>"From"</th></tr></thead>
+                                <tbody>
+                                    {entries.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td>{time_format::utc_minutes(e.at)}</td>
+                                            <td>{e.actor}</td>
+                                            <td><code>{e.action}</code></td>
+                                            <td>{e.target}</td>
+                                            <td>{e.address}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <div class="banner error">{e.to_string()}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
 }

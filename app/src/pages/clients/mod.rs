@@ -1,4 +1,283 @@
-#[leptos::component]
-pub fn ClientsPage() -> impl leptos::IntoView {
-    ()
+//! `/clients`: the current workspace's clients in a list or as cards, with every client modal.
+
+mod card_view;
+mod delete_modal;
+mod edit_modal;
+mod list_view;
+mod new_modal;
+mod pagination;
+mod reveal_modal;
+pub mod snippets;
+
+use crate::api::account::set_view;
+use crate::api::clients::list_clients;
+use crate::components::protected::{Protected, use_me_version};
+use crate::model::{ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+/// Which modal is open. Holding a revealed key here means it lives only as long as its modal.
+#[derive(Clone, Debug)]
+pub enum Dialog {
+    Closed,
+    New,
+    Edit(ClientId),
+    Delete(ClientRow),
+    Reveal {
+        revealed: RevealedKey,
+        regenerated: bool,
+    },
+}
+
+/// What the list and card views can ask of the page.
+#[derive(Clone, Copy)]
+pub struct ClientsCtx {
+    pub dialog: RwSignal<Dialog>,
+    /// Bumped after every change: the list refetches without a page reload.
+    pub version: RwSignal<u32>,
+}
+
+impl ClientsCtx {
+    pub fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    view! {
+        <Title text="Clients · Keygate"/>
+        <Protected children=Box::new(|me| view! { <Clients me/> }.into_any())/>
+    }
+}
+
+/// The URL query of the page: `?q=&sort=&dir=&page=`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageQuery {
+    pub search: String,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub page: u32,
+}
+
+impl PageQuery {
+    pub fn href(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.search.is_empty() {
+            parts.push(format!("q={}", urlencode(&self.search)));
+        }
+        if self.sort != SortKey::default() {
+            parts.push(format!("sort={}", self.sort.as_str()));
+        }
+        let default_descending = self.sort == SortKey::Created || self.sort == SortKey::LastSeen;
+        if self.descending != default_descending {
+            parts.push(format!(
+                "dir={}",
+                if self.descending { "desc" } else { "asc" }
+            ));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        if parts.is_empty() {
+            "/clients".to_owned()
+        } else {
+            format!("/clients?{}", parts.join("&"))
+        }
+    }
+
+    /// The same query sorted by `key`: the first click sorts the natural way, the next flips it.
+    pub fn sorted_by(&self, key: SortKey) -> Self {
+        let natural_descending = key == SortKey::Created || key == SortKey::LastSeen;
+        let descending = if self.sort == key {
+            !self.descending
+        } else {
+            natural_descending
+        };
+        Self {
+            sort: key,
+            descending,
+            page: 1,
+            ..self.clone()
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn Clients(me: Me) -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let q = query_map.get();
+        let sort = SortKey::parse(&q.get("sort").unwrap_or_default());
+        let descending = match q.get("dir").as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => sort == SortKey::Created || sort == SortKey::LastSeen,
+        };
+        PageQuery {
+            search: q.get("q").unwrap_or_default(),
+            sort,
+            descending,
+            page: q
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1)
+                .max(1),
+        }
+    });
+    let ctx = ClientsCtx {
+        dialog: RwSignal::new(Dialog::Closed),
+        version: RwSignal::new(0),
+    };
+    provide_context(ctx);
+    let me_version = use_me_version();
+    let data = Resource::new(
+        move || (query.get(), ctx.version.get(), me_version.get()),
+        |(q, _, _)| list_clients(q.search, q.sort.as_str().to_owned(), q.descending, q.page),
+    );
+    let view_mode = RwSignal::new(me.view);
+    let workspace = me.current_workspace().cloned();
+    let namespace = workspace
+        .as_ref()
+        .map(|w| w.namespace.to_string())
+        .unwrap_or_default();
+    let workspace_name = workspace.map(|w| w.name).unwrap_or_default();
+
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Clients"</h1>
+                <p class="muted">"Workspace " <strong>{workspace_name}</strong> " · namespace " <code data-testid="namespace">{namespace}</code></p>
+            </div>
+            <button type="button" class="primary" data-testid="new-client" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
+        </div>
+        <Toolbar query view_mode/>
+        <Transition fallback=|| view! { <div class="loading">"Loading clients…"</div> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => view! { <Results page query view_mode/> }.into_any(),
+                    Err(e) => view! { <div class="banner error" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Dialogs/>
+    }
+}
+
+#[component]
+fn Toolbar(query: Memo<PageQuery>, view_mode: RwSignal<ViewMode>) -> impl IntoView {
+    let navigate = use_navigate();
+    let search = RwSignal::new(query.get_untracked().search);
+    // Typing searches as you go; the form still works as a plain GET before the page is interactive.
+    let on_input = move |ev| {
+        let text = event_target_value(&ev);
+        search.set(text.clone());
+        let href = PageQuery {
+            search: text,
+            page: 1,
+            ..query.get_untracked()
+        }
+        .href();
+        navigate(
+            &href,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let choose = move |mode: ViewMode| {
+        view_mode.set(mode);
+        leptos::task::spawn_local(async move {
+            let _ = set_view(mode).await;
+        });
+    };
+    view! {
+        <div class="toolbar">
+            <form method="get" action="/clients" class="search" role="search" on:submit=|ev| ev.prevent_default()>
+                <input type="search" name="q" placeholder="Search by Client ID or name" aria-label="Search clients"
+                    data-testid="search" maxlength="64" prop:value=move || search.get() value=query.get_untracked().search on:input=on_input/>
+            </form>
+            <div class="view-toggle" role="group" aria-label="Layout">
+                <button type="button" data-testid="view-list" aria-pressed=move || (view_mode.get() == ViewMode::List).to_string()
+                    class:active=move || view_mode.get() == ViewMode::List on:click=move |_| choose(ViewMode::List)>"☰ List"</button>
+                <button type="button" data-testid="view-cards" aria-pressed=move || (view_mode.get() == ViewMode::Cards).to_string()
+                    class:active=move || view_mode.get() == ViewMode::Cards on:click=move |_| choose(ViewMode::Cards)>"▦ Cards"</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Results(
+    page: ClientPage,
+    query: Memo<PageQuery>,
+    view_mode: RwSignal<ViewMode>,
+) -> impl IntoView {
+    let ctx = expect_context::<ClientsCtx>();
+    if page.workspace_total == 0 {
+        return view! {
+            <div class="empty" data-testid="empty-state">
+                <div class="empty-icon">"🔑"</div>
+                <h2>"No clients yet"</h2>
+                <p>"A client is the credential a device uses to connect to the MQTT broker: a Client ID and a key."</p>
+                <p>"Click " <strong>"+ New"</strong> " to create the first one. You will see its key once, with ready-to-paste connection snippets."</p>
+                <button type="button" class="primary" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New client"</button>
+            </div>
+        }
+        .into_any();
+    }
+    if page.total == 0 {
+        return view! {
+            <div class="empty small" data-testid="no-match">
+                <p>"No client matches " <strong>"“"{query.get_untracked().search}"”"</strong> "."</p>
+                <a href="/clients">"Clear the search"</a>
+            </div>
+        }
+        .into_any();
+    }
+    let rows = page.rows.clone();
+    let summary = {
+        let first = (page.page - 1) * page.per_page + 1;
+        let last = first + page.rows.len() as u32 - 1;
+        format!("{first}–{last} of {} clients", page.total)
+    };
+    view! {
+        <p class="muted summary" data-testid="summary">{summary}</p>
+        {move || match view_mode.get() {
+            ViewMode::List => view! { <list_view::ListView rows=rows.clone() query/> }.into_any(),
+            ViewMode::Cards => view! { <card_view::CardView rows=rows.clone()/> }.into_any(),
+        }}
+        <pagination::Pagination page=page.clone() query/>
+    }
+    .into_any()
+}
+
+#[component]
+fn Dialogs() -> impl IntoView {
+    let ctx = expect_context::<ClientsCtx>();
+    move || match ctx.dialog.get() {
+        Dialog::Closed => ().into_any(),
+        Dialog::New => view! { <new_modal::NewClientModal/> }.into_any(),
+        Dialog::Edit(id) => view! { <edit_modal::EditClientModal client_id=id/> }.into_any(),
+        Dialog::Delete(row) => view! { <delete_modal::DeleteClientModal row/> }.into_any(),
+        Dialog::Reveal {
+            revealed,
+            regenerated,
+        } => view! { <reveal_modal::RevealModal revealed regenerated/> }.into_any(),
+    }
 }

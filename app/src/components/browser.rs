@@ -1,0 +1,64 @@
+//! The few browser APIs the dashboard uses directly: clipboard and file download. They are only
+//! ever called from event handlers, so they never run during server rendering.
+
+use wasm_bindgen::JsCast;
+
+/// Copies `text` to the clipboard: the async Clipboard API where the page is a secure context,
+/// else a selected textarea and `execCommand("copy")` (plain-HTTP deployments on a LAN).
+pub fn copy_to_clipboard(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .map(|c| !c.is_undefined())
+        .unwrap_or(false);
+    if has_clipboard && window.is_secure_context() {
+        let _ = navigator.clipboard().write_text(text);
+        return true;
+    }
+    let Some(document) = window.document() else {
+        return false;
+    };
+    let Ok(area) = document.create_element("textarea") else {
+        return false;
+    };
+    let area: web_sys::HtmlTextAreaElement = area.unchecked_into();
+    area.set_value(text);
+    let _ = area.set_attribute("style", "position:fixed;opacity:0");
+    let Some(body) = document.body() else {
+        return false;
+    };
+    let _ = body.append_child(&area);
+    area.select();
+    let copied = document
+        .dyn_ref::<web_sys::HtmlDocument>()
+        .and_then(|d| d.exec_command("copy").ok())
+        .unwrap_or(false);
+    area.remove();
+    copied
+}
+
+/// Offers `contents` as a file download named `filename`, without a server round trip (the
+/// credentials file never touches the server).
+pub fn download_text(filename: &str, contents: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&contents.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain;charset=utf-8");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(anchor) = document.create_element("a") {
+        let anchor: web_sys::HtmlAnchorElement = anchor.unchecked_into();
+        anchor.set_href(&url);
+        anchor.set_download(filename);
+        anchor.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}

@@ -1,0 +1,56 @@
+use crate::api::account::SignOut;
+use crate::api::workspaces::switch_workspace;
+use crate::components::protected::use_me_version;
+use crate::components::toast::use_toaster;
+use crate::model::Me;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+/// The top bar: product name, navigation, workspace switcher, account.
+#[component]
+pub fn Header(me: Me) -> impl IntoView {
+    let toaster = use_toaster();
+    let version = use_me_version();
+    let sign_out = ServerAction::<SignOut>::new();
+    let location = use_location();
+    let current = me.current_workspace_id.clone();
+    let on_switch = move |ev| {
+        let id = event_target_value(&ev);
+        leptos::task::spawn_local(async move {
+            match switch_workspace(id).await {
+                Ok(()) => {
+                    version.update(|v| *v += 1);
+                    toaster.success("Switched workspace");
+                }
+                Err(e) => toaster.error(e.to_string()),
+            }
+        });
+    };
+    let is = move |path: &'static str| move || location.pathname.get().starts_with(path);
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/clients"><span class="logo">"⬢"</span>" Keygate"</a>
+            <nav>
+                <A href="/clients" attr:class=move || if is("/clients")() { "active" } else { "" }>"Clients"</A>
+                <A href="/settings" attr:class=move || if is("/settings")() { "active" } else { "" }>"Settings"</A>
+            </nav>
+            <label class="workspace-switcher">
+                <span class="sr-only">"Workspace"</span>
+                <select data-testid="workspace-switcher" aria-label="Workspace" on:change=on_switch>
+                    {me.workspaces.iter().map(|w| {
+                        let selected = w.id == current;
+                        view! { <option value=w.id.clone() selected=selected>{format!("{} ({})", w.name, w.namespace)}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <div class="account">
+                <span class="org" title="Organization">{me.organization_name.clone()}</span>
+                <span class="email">{me.email.clone()}</span>
+                <ActionForm action=sign_out attr:class="inline">
+                    <button type="submit" class="link" data-testid="sign-out">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,40 @@
+use super::{ClientsCtx, Dialog};
+use crate::components::status_switch::StatusSwitch;
+use crate::model::{ClientRow, time_format};
+use leptos::prelude::*;
+
+/// The card layout: one card per client, same actions as the list.
+#[component]
+pub fn CardView(rows: Vec<ClientRow>) -> impl IntoView {
+    view! {
+        <div class="cards" data-testid="client-cards">
+            {rows.into_iter().map(|row| view! { <Card row/> }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn Card(row: ClientRow) -> impl IntoView {
+    let ctx = expect_context::<ClientsCtx>();
+    let active = RwSignal::new(row.active);
+    let edit_id = row.client_id.clone();
+    let delete_row = row.clone();
+    let delete_label = format!("Delete {}", row.client_id);
+    view! {
+        <article class="card" data-client-id=row.client_id.to_string() class:inactive=move || !active.get()>
+            <button type="button" class="icon card-delete" data-testid="delete" aria-label=delete_label title="Delete"
+                on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
+            <h3 class="name">{row.name.clone()}</h3>
+            <code class="client-id">{row.client_id.to_string()}</code>
+            <p class="description">{if row.description.is_empty() { "No description".to_owned() } else { row.description.clone() }}</p>
+            <dl class="meta">
+                <dt>"Created"</dt><dd>{time_format::utc_minutes(row.created_at)}</dd>
+                <dt>"Last seen"</dt><dd>{row.last_seen_at.map(time_format::utc_minutes).unwrap_or_else(|| "never".into())}</dd>
+            </dl>
+            <footer>
+                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { active.set(r.active); ctx.refresh(); }/>
+                <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
+            </footer>
+        </article>
+    }
+}
