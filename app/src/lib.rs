@@ -23,7 +23,7 @@ pub mod throttle;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::toast::provide_toasts();
+    components::protected::provide_me_version();
     // Browser tests wait for this marker: clicks before hydration would be lost.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -61,11 +62,13 @@ pub fn App() -> impl IntoView {
         <Title text="Keygate"/>
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
-                <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> }/>
-                <Route path=path!("/signin") view=pages::sign_in::SignInPage/>
-                <Route path=path!("/signup") view=pages::sign_up::SignUpPage/>
-                <Route path=path!("/clients") view=pages::clients::ClientsPage/>
-                <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+                // Async: the whole page (and any redirect) is decided before the first byte, so
+                // pages are complete without WASM and a redirect is a real HTTP redirect.
+                <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>
+                <Route path=path!("/signin") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=pages::sign_up::SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/clients") view=pages::clients::ClientsPage ssr=SsrMode::Async/>
+                <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
         <components::toast::Toasts/>
