@@ -13,17 +13,17 @@ pub async fn create_workspace(name: String, namespace: String) -> Result<Workspa
     let state = crate::auth::state()?;
     let name =
         WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
-    let namespace = if namespace.trim().is_empty() {
+    let workspace = if namespace.trim().is_empty() {
         let organization =
             crate::store::organizations::get(&state.db, caller.organization_id()).await?;
         let base = Namespace::derive(&format!("{} {}", organization.name, name));
-        workspaces::free_namespace(&state.db, &base).await?
+        workspaces::create_audited_with_free_namespace(&state.db, &caller.audit(), &name, &base)
+            .await?
     } else {
-        Namespace::parse(&namespace)
-            .map_err(|e| AppError::invalid(FieldError::Namespace, e.to_string()))?
+        let namespace = Namespace::parse(&namespace)
+            .map_err(|e| AppError::invalid(FieldError::Namespace, e.to_string()))?;
+        workspaces::create_audited(&state.db, &caller.audit(), &name, &namespace).await?
     };
-    let workspace =
-        workspaces::create_audited(&state.db, &caller.audit(), &name, &namespace).await?;
     Ok(WorkspaceInfo {
         id: workspace.id,
         name: workspace.name,

@@ -48,14 +48,21 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
     })
 }
 
+/// A name as the search compares it: lower-cased here, in Rust, because SQLite's `LOWER()` folds
+/// ASCII only and PostgreSQL's follows the database locale. [`super::like_pattern`] folds the
+/// search text the same way.
+fn fold(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// Creates a client in a workspace of `ctx.organization_id`. A Client ID that exists anywhere is
 /// [`StoreError::ClientIdTaken`]; a workspace of another organization is [`StoreError::NotFound`].
 pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreResult<ClientRow> {
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO clients (client_id, workspace_id, organization_id, name, description, active, key_hash, created_at, updated_at)
-         SELECT $1, w.id, w.organization_id, $2, $3, 1, $4, $5, $5 FROM workspaces w
+        "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, key_hash, created_at, updated_at)
+         SELECT $1, w.id, w.organization_id, $2, $8, $3, 1, $4, $5, $5 FROM workspaces w
          WHERE w.id = $6 AND w.organization_id = $7",
     )
     .bind(new.client_id.as_str())
@@ -65,6 +72,7 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
     .bind(now)
     .bind(new.workspace_id)
     .bind(&ctx.organization_id)
+    .bind(fold(new.name.as_str()))
     .execute(&mut *tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { StoreError::ClientIdTaken } else { e.into() })?
@@ -130,7 +138,9 @@ pub async fn list(
     let filter = if search.is_empty() {
         "workspace_id = $1"
     } else {
-        "workspace_id = $1 AND (LOWER(client_id) LIKE $2 ESCAPE '\\' OR LOWER(name) LIKE $2 ESCAPE '\\')"
+        // Client IDs are ASCII, which LOWER() folds alike on both engines; names are folded
+        // by `fold` when written.
+        "workspace_id = $1 AND (LOWER(client_id) LIKE $2 ESCAPE '\\' OR name_folded LIKE $2 ESCAPE '\\')"
     };
     let direction = if query.descending { "DESC" } else { "ASC" };
     // The Client ID breaks ties so pages never overlap or skip rows.
@@ -238,13 +248,14 @@ pub async fn update(
     description: &Description,
 ) -> StoreResult<ClientRow> {
     let statement = sqlx::query(
-        "UPDATE clients SET name = $1, description = $2, updated_at = $3 WHERE client_id = $4 AND organization_id = $5",
+        "UPDATE clients SET name = $1, name_folded = $6, description = $2, updated_at = $3 WHERE client_id = $4 AND organization_id = $5",
     )
     .bind(name.as_str())
     .bind(description.as_str())
     .bind(now_millis())
     .bind(client_id.as_str())
-    .bind(&ctx.organization_id);
+    .bind(&ctx.organization_id)
+    .bind(fold(name.as_str()));
     Ok(change(
         db,
         ctx,
@@ -313,19 +324,26 @@ pub async fn update_key(
 /// Deletes a client and queues a revocation.
 pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
-    let record = get_in(&mut tx, &ctx.organization_id, client_id).await?;
-    sqlx::query("DELETE FROM clients WHERE client_id = $1 AND organization_id = $2")
-        .bind(client_id.as_str())
-        .bind(&ctx.organization_id)
-        .execute(&mut *tx)
-        .await?;
+    // The write comes first, returning what the audit event needs: a SQLite transaction that
+    // reads before it writes cannot wait for a concurrent writer ("database is locked" at once,
+    // busy_timeout or not), while one that starts with a write waits its turn.
+    let deleted = sqlx::query(
+        "DELETE FROM clients WHERE client_id = $1 AND organization_id = $2 RETURNING workspace_id, name",
+    )
+    .bind(client_id.as_str())
+    .bind(&ctx.organization_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let workspace_id: String = deleted.try_get("workspace_id")?;
+    let name: String = deleted.try_get("name")?;
     audit::create(
         &mut tx,
         ctx,
-        Some(&record.workspace_id),
+        Some(&workspace_id),
         "client.deleted",
         client_id.as_str(),
-        &record.row.name,
+        &name,
     )
     .await?;
     outbox::create(
@@ -362,8 +380,8 @@ pub async fn create_many_for_bench(
     let now = now_millis();
     for i in 0..count {
         sqlx::query(
-            "INSERT INTO clients (client_id, workspace_id, organization_id, name, description, active, key_hash, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, '', 1, $5, $6, $6)",
+            "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, key_hash, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $7, '', 1, $5, $6, $6)",
         )
         .bind(format!("bench-{workspace_id:.8}-{i:06}"))
         .bind(workspace_id)
@@ -371,6 +389,7 @@ pub async fn create_many_for_bench(
         .bind(format!("Sensor {i:06}"))
         .bind(key_hash)
         .bind(now - i as i64)
+        .bind(format!("sensor {i:06}"))
         .execute(&mut *tx)
         .await?;
     }

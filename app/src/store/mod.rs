@@ -155,3 +155,46 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern.push('%');
     pattern
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_pattern_escapes_wildcards_and_the_escape_character() {
+        assert_eq!(like_pattern("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
+        assert_eq!(like_pattern(""), "%%");
+    }
+
+    #[test]
+    fn like_pattern_folds_case_beyond_ascii() {
+        assert_eq!(like_pattern("Boiler ÜBER Δ"), "%boiler über δ%");
+    }
+
+    #[tokio::test]
+    async fn connect_refuses_other_databases_by_name() {
+        for url in ["mysql://localhost/keygate", "keygate.db", ""] {
+            assert!(
+                matches!(Db::connect(url).await, Err(StoreError::UnsupportedUrl(_))),
+                "{url}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn connect_creates_a_missing_sqlite_file_and_folder_and_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/data/keygate.db");
+        for url in [
+            format!("sqlite://{}", path.display()),
+            // Opening again runs no migration twice.
+            format!("sqlite:{}?mode=rwc", path.display()),
+        ] {
+            let db = Db::connect(&url).await.unwrap();
+            assert_eq!(db.backend(), Backend::Sqlite);
+            assert_eq!(organizations::count(&db).await.unwrap(), 0);
+            db.close().await;
+        }
+        assert!(path.exists());
+    }
+}

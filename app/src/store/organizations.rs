@@ -28,8 +28,31 @@ pub async fn create_with_owner(
     password_hash: &str,
     address: &str,
 ) -> StoreResult<NewAccount> {
+    let base = Namespace::derive(name.as_str());
+    let mut attempt = 1;
+    loop {
+        // The free namespace is looked up before the transaction, so a concurrent sign-up of the
+        // same name can take it first: then look again. The sign-up form has no namespace field
+        // to show "taken" at, and the user never chose one.
+        let namespace = workspaces::free_namespace(db, &base).await?;
+        match create_with_owner_in(db, name, email, password_hash, address, &namespace).await {
+            Err(StoreError::NamespaceTaken) if attempt < workspaces::NAMESPACE_ATTEMPTS => {
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn create_with_owner_in(
+    db: &Db,
+    name: &OrgName,
+    email: &Email,
+    password_hash: &str,
+    address: &str,
+    namespace: &Namespace,
+) -> StoreResult<NewAccount> {
     let organization_id = new_id();
-    let namespace = workspaces::free_namespace(db, &Namespace::derive(name.as_str())).await?;
     let mut tx = db.pool().begin().await?;
     sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&organization_id)
@@ -38,7 +61,7 @@ pub async fn create_with_owner(
         .execute(&mut *tx)
         .await?;
     let user_id = users::create(&mut tx, &organization_id, email, password_hash).await?;
-    let workspace_id = workspaces::create(&mut tx, &organization_id, "Default", &namespace).await?;
+    let workspace_id = workspaces::create(&mut tx, &organization_id, "Default", namespace).await?;
     let ctx = audit::AuditContext {
         organization_id: organization_id.clone(),
         actor: email.as_str().to_owned(),

@@ -71,6 +71,28 @@ pub async fn create_audited(
     })
 }
 
+/// How often a namespace derived by Keygate is chosen again when a concurrent request took it
+/// between the look-up and the insert.
+pub(crate) const NAMESPACE_ATTEMPTS: u32 = 10;
+
+/// Creates a workspace under the first free namespace derived from `base` (`base`, `base-2`, …),
+/// choosing again when a concurrent request takes it first: for a namespace the user left empty.
+pub async fn create_audited_with_free_namespace(
+    db: &Db,
+    ctx: &audit::AuditContext,
+    name: &WorkspaceName,
+    base: &Namespace,
+) -> StoreResult<Workspace> {
+    let mut attempt = 1;
+    loop {
+        let namespace = free_namespace(db, base).await?;
+        match create_audited(db, ctx, name, &namespace).await {
+            Err(StoreError::NamespaceTaken) if attempt < NAMESPACE_ATTEMPTS => attempt += 1,
+            result => return result,
+        }
+    }
+}
+
 /// `base` if nobody has it, else `base-2`, `base-3`, …
 pub async fn free_namespace(db: &Db, base: &Namespace) -> StoreResult<Namespace> {
     for n in 1..1000 {
@@ -86,6 +108,7 @@ pub async fn free_namespace(db: &Db, base: &Namespace) -> StoreResult<Namespace>
     Err(StoreError::NamespaceTaken)
 }
 
+/// Whether any organization's workspace has `namespace`.
 pub async fn namespace_taken(db: &Db, namespace: &Namespace) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE namespace = $1")
         .bind(namespace.as_str())
