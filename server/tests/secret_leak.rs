@@ -1,0 +1,307 @@
+//! Secrets never leave the one response that reveals them: after creating clients (generated and
+//! chosen keys), regenerating keys, refused attempts with valid-looking keys, and a failed sign-in,
+//! no plain key and no password appears in the database (the SQLite file and its WAL, or every
+//! PostgreSQL row), in any log line at TRACE level, or in the HTML of the dashboard's pages.
+//!
+//! Its own test binary: it installs a global tracing subscriber that writes into memory.
+
+mod support;
+
+use app::model::{ClientKey, RevealedKey};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use support::{Engine, TestApp, engine_available, unique_suffix};
+
+/// Every log line of this process, as the fmt subscriber printed it.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().expect("log buffer").clone()
+    }
+}
+
+/// Installs the TRACE-level subscriber once for the whole binary and returns its buffer.
+fn captured_logs() -> Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        captured
+    })
+    .clone()
+}
+
+/// Whether `needle` occurs anywhere in `haystack` (bytes: database files are not UTF-8).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The secrets found in the bytes of `what`, by name.
+fn leaks<'a>(what: &[u8], secrets: &'a [(String, String)]) -> Vec<&'a str> {
+    secrets
+        .iter()
+        .filter(|(_, secret)| contains(what, secret.as_bytes()))
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// The SQLite database file and its companions (`-wal`, `-shm`) as they are on disk now.
+fn sqlite_files(path: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())))
+        .filter_map(|p| std::fs::read(&p).ok().map(|bytes| (p, bytes)))
+        .collect()
+}
+
+/// Every row of every table, as text: a dump of the database to search.
+async fn dump_tables(db: &app::store::Db) -> Vec<u8> {
+    let mut dump = Vec::new();
+    for (table, columns) in [
+        ("organizations", "id || ' ' || name"),
+        (
+            "users",
+            "id || ' ' || email || ' ' || password_hash || ' ' || view_mode",
+        ),
+        ("workspaces", "id || ' ' || name || ' ' || namespace"),
+        (
+            "clients",
+            "client_id || ' ' || name || ' ' || description || ' ' || key_hash",
+        ),
+        (
+            "audit_events",
+            "actor || ' ' || action || ' ' || target || ' ' || detail || ' ' || address",
+        ),
+        ("revocation_outbox", "client_id || ' ' || reason"),
+        ("sessions", "id || ' ' || record"),
+    ] {
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {columns} FROM {table}"))
+            .fetch_all(db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("cannot dump {table}: {e}"));
+        assert!(!rows.is_empty(), "{table} has rows to search");
+        for row in rows {
+            dump.extend_from_slice(row.as_bytes());
+            dump.push(b'\n');
+        }
+    }
+    dump
+}
+
+#[test]
+fn the_search_finds_a_secret_it_is_shown() {
+    // The routine the real test relies on: it must find a key in a file, in binary data and at
+    // the very end, or a clean result would mean nothing.
+    let key = ClientKey::generate();
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("scratch.bin");
+    let mut bytes = vec![0u8, 159, 146, 150, 0xff];
+    bytes.extend_from_slice(key.expose().as_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let secrets = vec![
+        ("the key".to_owned(), key.expose().to_owned()),
+        (
+            "another key".to_owned(),
+            ClientKey::generate().expose().to_owned(),
+        ),
+    ];
+    let files = sqlite_files(&path);
+    assert_eq!(files.len(), 1);
+    assert_eq!(leaks(&files[0].1, &secrets), ["the key"]);
+    assert!(leaks(b"nothing here", &secrets).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_sqlite_file_the_logs_or_the_html() {
+    no_secret_leaks(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_postgresql_the_logs_or_the_html() {
+    if engine_available(Engine::Postgres) {
+        no_secret_leaks(Engine::Postgres).await;
+    }
+}
+
+async fn no_secret_leaks(engine: Engine) {
+    let logs = captured_logs();
+    let app = TestApp::spawn(engine).await;
+    let ann = app.sign_up("Acme").await;
+    let mut secrets: Vec<(String, String)> = vec![("the password".into(), ann.password.clone())];
+    let mut revealed: Vec<RevealedKey> = Vec::new();
+
+    // A generated key and a chosen one (letters, digits and '-' only, so that no encoding —
+    // URL, JSON, HTML — could hide an occurrence from a plain byte search).
+    let generated = ann.new_client("Generated").await;
+    secrets.push(("generated key".into(), generated.key.expose().to_owned()));
+    let own_key = format!("own-secret-key-{}", unique_suffix().replace('_', "-"));
+    let own = ann
+        .create_client("own-key-client", &own_key, "Own key", "")
+        .await
+        .unwrap();
+    secrets.push(("chosen key".into(), own_key));
+    revealed.push(generated.clone());
+    revealed.push(own.clone());
+
+    // New keys for both, one generated and one chosen.
+    let regenerated = ClientKey::generate();
+    let answer: RevealedKey = ann
+        .call(
+            "clients/regenerate_key",
+            &[
+                ("client_id", generated.row.client_id.as_str()),
+                ("key", regenerated.expose()),
+            ],
+        )
+        .await
+        .unwrap();
+    secrets.push(("regenerated key".into(), regenerated.expose().to_owned()));
+    revealed.push(answer);
+    let own_regenerated = format!("own-regenerated-{}", unique_suffix().replace('_', "-"));
+    let answer: RevealedKey = ann
+        .call(
+            "clients/regenerate_key",
+            &[("client_id", "own-key-client"), ("key", &own_regenerated)],
+        )
+        .await
+        .unwrap();
+    secrets.push(("chosen regenerated key".into(), own_regenerated));
+    revealed.push(answer);
+
+    // Refused requests that carried a valid key: a taken id, and a bad name.
+    let refused = ClientKey::generate();
+    ann.create_client("own-key-client", refused.expose(), "Taken", "")
+        .await
+        .unwrap_err();
+    ann.create_client("fresh-client", refused.expose(), "", "")
+        .await
+        .unwrap_err();
+    secrets.push(("refused key".into(), refused.expose().to_owned()));
+    // A key with a bad checksum, and a failed sign-in.
+    let mut typo = ClientKey::generate().expose().to_owned();
+    typo.replace_range(10..11, if &typo[10..11] == "a" { "b" } else { "a" });
+    ann.create_client("typo-client", &typo, "Typo", "")
+        .await
+        .unwrap_err();
+    secrets.push(("mistyped key".into(), typo));
+    let wrong_password = format!("wrong-password-{}", unique_suffix());
+    app.anonymous()
+        .sign_in(&ann.email, &wrong_password)
+        .await
+        .unwrap_err();
+    secrets.push(("wrong password".into(), wrong_password));
+
+    // The pages, signed in, showing the clients.
+    let mut pages = Vec::new();
+    for path in ["/clients", "/settings", "/clients?q=own"] {
+        let (status, html) = ann.page(path).await;
+        assert!(status.is_success(), "{path}: {status}");
+        pages.push((path.to_owned(), html));
+    }
+    ann.call::<()>("account/set_view", &[("view", "Cards")])
+        .await
+        .unwrap();
+    let (status, html) = ann.page("/clients").await;
+    assert!(status.is_success(), "/clients as cards: {status}");
+    pages.push(("/clients as cards".to_owned(), html));
+    for (path, html) in [&pages[0], &pages[3]] {
+        assert!(
+            html.contains(generated.row.client_id.as_str()) && html.contains("own-key-client"),
+            "{path} shows the clients, so its HTML is worth searching"
+        );
+    }
+
+    // The database while the server runs (the WAL holds the recent writes) and after it stops
+    // (the WAL is checkpointed into the main file).
+    let mut database: Vec<(String, Vec<u8>)> = Vec::new();
+    database.push(("every row".into(), dump_tables(&app.db).await));
+    let sqlite_path = app.database.sqlite_path.clone();
+    if let Some(path) = &sqlite_path {
+        let files = sqlite_files(path);
+        assert!(
+            files
+                .iter()
+                .any(|(p, b)| p.to_string_lossy().ends_with("-wal") && !b.is_empty()),
+            "a WAL file to search while running"
+        );
+        database.extend(files.into_iter().map(|(p, b)| (p.display().to_string(), b)));
+    }
+    let stopped = app.stop_keeping_database().await;
+    if let Some(path) = &sqlite_path {
+        let files = sqlite_files(path);
+        assert!(!files.is_empty(), "the database file is still there");
+        database.extend(
+            files
+                .into_iter()
+                .map(|(p, b)| (format!("{} after stop", p.display()), b)),
+        );
+    }
+    drop(stopped);
+
+    // A clean result must mean something: the logs hold this run's lines down to sqlx's
+    // statements, and the database holds the clients and their key hashes.
+    let log_bytes = logs.bytes();
+    assert!(!log_bytes.is_empty(), "the subscriber captured nothing");
+    let log_text = String::from_utf8_lossy(&log_bytes);
+    assert!(
+        log_text.contains("Keygate dashboard on http://"),
+        "the start-up line is captured"
+    );
+    assert!(
+        log_text.contains("INSERT INTO clients"),
+        "sqlx's statement logging is captured (the level is low enough)"
+    );
+    assert!(
+        log_text.contains("failed sign-in"),
+        "the server's own warnings are captured"
+    );
+    assert!(
+        contains(&database[0].1, b"$argon2id$"),
+        "the dump holds the key hashes"
+    );
+    for r in &revealed {
+        assert!(
+            database
+                .iter()
+                .any(|(_, b)| contains(b, r.row.client_id.as_str().as_bytes())),
+            "the database holds {}",
+            r.row.client_id
+        );
+    }
+
+    let mut found = Vec::new();
+    for (what, bytes) in &database {
+        for name in leaks(bytes, &secrets) {
+            found.push(format!("{name} in the database ({what})"));
+        }
+    }
+    for name in leaks(&log_bytes, &secrets) {
+        found.push(format!("{name} in the logs"));
+    }
+    for (path, html) in &pages {
+        for name in leaks(html.as_bytes(), &secrets) {
+            found.push(format!("{name} in the HTML of {path}"));
+        }
+    }
+    assert!(found.is_empty(), "secrets leaked: {found:#?}");
+}
