@@ -42,17 +42,11 @@ impl Namespace {
         }
     }
 
-    /// A namespace derived from a free-form name: "Acme Corp (EU)" → `acme-corp-eu`.
-    /// Falls back to `ws` when nothing usable is left; the store adds a suffix when it is taken.
+    /// A namespace derived from a free-form name: "Acme Corp (EU)" → `acme-corp-eu`,
+    /// "Ünïcode Labs" → `unicode-labs` (transliterated by the `slug` crate). Falls back to `ws`
+    /// when nothing usable is left; the store adds a suffix when it is taken.
     pub fn derive(name: &str) -> Self {
-        let mut slug = String::new();
-        for c in name.chars().flat_map(char::to_lowercase) {
-            if c.is_ascii_alphanumeric() {
-                slug.push(c);
-            } else if !slug.is_empty() && !slug.ends_with('-') {
-                slug.push('-');
-            }
-        }
+        let mut slug = slug::slugify(name);
         slug.truncate(Self::MAX_LEN - 7); // room for a "-NNNNNN" uniqueness suffix
         let slug = slug.trim_end_matches('-');
         Self::parse(slug).unwrap_or_else(|_| Self("ws".to_owned()))
@@ -96,7 +90,7 @@ mod tests {
         assert_eq!(Namespace::derive("Acme Corp (EU)").as_str(), "acme-corp-eu");
         assert_eq!(
             Namespace::derive("  Ünïcode  Labs ").as_str(),
-            "nicode-labs"
+            "unicode-labs"
         );
         assert_eq!(Namespace::derive("!!!").as_str(), "ws");
         assert!(Namespace::derive(&"x".repeat(200)).as_str().len() <= Namespace::MAX_LEN - 7);

@@ -19,7 +19,7 @@ mod tests {
         assert_eq!(super::utc_minutes(0), "1970-01-01 00:00 UTC");
         assert_eq!(
             super::utc_minutes(1_795_000_000_000),
-            "2026-11-18 06:26 UTC"
+            "2026-11-18 11:06 UTC"
         );
     }
 }
