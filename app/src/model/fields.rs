@@ -18,8 +18,15 @@ pub enum FieldError {
     Namespace,
 }
 
-/// Trims, then checks that a text has between `min` and `max` characters and no control characters.
-fn bounded_text(raw: &str, what: &str, min: usize, max: usize) -> Result<String, String> {
+/// Trims, then checks that a text has between `min` and `max` characters and no control
+/// characters (newlines only where `multiline`).
+fn bounded_text(
+    raw: &str,
+    what: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<String, String> {
     let text = raw.trim();
     let len = text.chars().count();
     if len == 0 && min > 0 {
@@ -31,14 +38,20 @@ fn bounded_text(raw: &str, what: &str, min: usize, max: usize) -> Result<String,
     if len > max {
         return Err(format!("A {what} can have at most {max} characters."));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
+    if text.chars().any(|c| c == '\n' || c == '\r') && !multiline {
+        return Err(format!("A {what} must fit on one line."));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
         return Err(format!("A {what} cannot contain control characters."));
     }
     Ok(text.to_owned())
 }
 
 macro_rules! text_field {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $min:literal, $max:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $min:literal, $max:literal, $multiline:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -48,7 +61,7 @@ macro_rules! text_field {
             pub const MAX_LEN: usize = $max;
 
             pub fn parse(raw: &str) -> Result<Self, String> {
-                bounded_text(raw, $what, $min, $max).map(Self)
+                bounded_text(raw, $what, $min, $max, $multiline).map(Self)
             }
 
             pub fn as_str(&self) -> &str {
@@ -79,19 +92,19 @@ macro_rules! text_field {
 
 text_field!(
     /// A client's display name.
-    ClientName, "name", 1, 80
+    ClientName, "name", 1, 80, false
 );
 text_field!(
     /// A client's optional description.
-    Description, "description", 0, 500
+    Description, "description", 0, 500, true
 );
 text_field!(
     /// An organization's name.
-    OrgName, "organization name", 1, 80
+    OrgName, "organization name", 1, 80, false
 );
 text_field!(
     /// A workspace's name ("Production", "staging", …).
-    WorkspaceName, "workspace name", 1, 40
+    WorkspaceName, "workspace name", 1, 40, false
 );
 
 /// A sign-in email address, lowercased. Only the shape is checked; nothing is sent to it.
