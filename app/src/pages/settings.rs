@@ -51,10 +51,11 @@ fn Workspaces(me: Me) -> impl IntoView {
     });
     let namespace_error = Signal::derive(move || {
         let typed = namespace.get();
-        if !typed.trim().is_empty() {
-            if let Err(e) = Namespace::parse(&typed) {
-                return Some(e.to_string());
-            }
+        if let Some(e) = Some(typed.trim())
+            .filter(|t| !t.is_empty())
+            .and_then(|t| Namespace::parse(t).err())
+        {
+            return Some(e.to_string());
         }
         server_error
             .get()

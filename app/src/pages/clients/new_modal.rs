@@ -40,10 +40,10 @@ pub fn NewClientModal() -> impl IntoView {
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    if let Ok(Availability::Taken) = client_id_available(id.clone()).await {
-                        if check_seq.get_value() == seq {
-                            taken.set(Some(id));
-                        }
+                    let answer = client_id_available(id.clone()).await;
+                    // A later keystroke has started a newer check: this answer is stale.
+                    if matches!(answer, Ok(Availability::Taken)) && check_seq.get_value() == seq {
+                        taken.set(Some(id));
                     }
                 });
             },
