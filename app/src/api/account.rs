@@ -104,6 +104,17 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
             state.sign_in_throttle.fail(key);
         }
         tracing::warn!(%address, "failed sign-in");
+        // Audited where there is an organization to show it to; the throttle above bounds how
+        // many such rows a password-guessing run can write.
+        if let Some(user) = users::get_by_email(&state.db, &email).await? {
+            let ctx = audit::AuditContext {
+                organization_id: user.organization_id,
+                actor: user.email.clone(),
+                address: address.clone(),
+            };
+            audit::create_standalone(&state.db, &ctx, None, "user.sign_in_failed", &user.email)
+                .await?;
+        }
         return Err(AppError::invalid(
             FieldError::Password,
             "Wrong email or password.",
