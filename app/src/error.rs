@@ -18,6 +18,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A request no form of ours sends (a hand-made one with a missing or mistyped field).
+    #[error("Malformed request: {0}")]
+    BadRequest(String),
     #[error("Too many attempts. Try again in {0} seconds.")]
     TooManyAttempts(u64),
     #[error("Something went wrong on the server. Please try again.")]
@@ -49,10 +52,8 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            // A malformed or hand-made request: treat like any other bad input.
-            ServerFnErrorErr::Args(message) => {
-                AppError::Forbidden(format!("Malformed request: {message}"))
-            }
+            // Arguments that do not decode: only a hand-made request sends those.
+            ServerFnErrorErr::Args(message) => AppError::BadRequest(message),
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -1,6 +1,7 @@
 //! The `keygate` server: configuration, the axum router around the Leptos app, sessions, and
 //! start-up and shutdown. Integration tests start it through [`start`] on a random port.
 
+mod api_responses;
 pub mod config;
 mod origin_check;
 
@@ -38,6 +39,7 @@ pub struct Running {
     pub db: Db,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -47,6 +49,9 @@ impl Running {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        for task in &self.background {
+            task.abort();
+        }
         self.db.close().await;
     }
 
@@ -83,6 +88,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             app::shell,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(api_responses::api_responses))
         .layer(axum::middleware::from_fn(origin_check::check_origin))
         .with_state(state)
 }
@@ -115,7 +121,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         )),
         leptos_options: leptos_options(&config, addr),
     };
-    tokio::spawn(delete_expired_sessions(DbSessionStore::new(db.clone())));
+    let background = vec![tokio::spawn(delete_expired_sessions(DbSessionStore::new(
+        db.clone(),
+    )))];
 
     let app = router(state, config.secure_cookies);
     let (tx, rx) = oneshot::channel::<()>();
@@ -142,6 +150,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         db,
         shutdown: Some(tx),
         task,
+        background,
     })
 }
 

@@ -8,4 +8,5 @@ mod support;
 mod account;
 mod clients;
 mod isolation;
+mod statuses;
 mod workspaces;
