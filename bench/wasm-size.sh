@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Release WASM bundle size, raw and gzip -9, as shipped to the browser.
-# Usage: bench/wasm-size.sh   (builds the release site first)
+# Release bundle sizes as shipped to the browser: raw and gzip -9.
+# Usage: bench/wasm-size.sh   (builds the release site into its own folder first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo leptos build --release >/dev/null
-wasm=target/site/pkg/keygate.wasm
-js=target/site/pkg/keygate.js
-css=target/site/pkg/keygate.css
-for f in "$wasm" "$js" "$css"; do
-  printf '%-32s raw %8d B   gzip -9 %8d B\n' "$f" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
+target_dir=${CARGO_TARGET_DIR:-target}
+site="$target_dir/bench-site"
+LEPTOS_SITE_ROOT="$site" cargo leptos build --release >/dev/null
+for f in "$site/pkg/keygate.wasm" "$site/pkg/keygate.js" "$site/pkg/keygate.css"; do
+  printf '%-14s raw %9d B   gzip -9 %8d B\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
 done
