@@ -3,6 +3,7 @@
 
 use crate::api::account::current_user;
 use crate::components::header::Header;
+use crate::error::AppError;
 use crate::model::Me;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -20,11 +21,39 @@ pub fn use_me_version() -> RwSignal<u32> {
     expect_context::<MeVersion>().0
 }
 
+/// The signed-in user (`None` when signed out), refetched when [`MeVersion`] changes.
+pub type MeResource = Resource<Result<Option<Me>, AppError>>;
+
+/// Creates the page's [`MeResource`]. Pages create it (and their own data) at their top level,
+/// outside [`Protected`]: server rendering may run the protected view more than once, and a
+/// resource created in a discarded run would be fetched and serialized but missing at hydration.
+pub fn me_resource() -> MeResource {
+    let version = use_me_version();
+    Resource::new(move || version.get(), |_| current_user())
+}
+
+/// Runs `fetch` only for a signed-in user; a signed-out visitor is redirected by [`Protected`]
+/// and must not cost a refused request first.
+pub async fn when_signed_in<T, F>(
+    me: MeResource,
+    fetch: impl FnOnce() -> F,
+) -> Result<Option<T>, AppError>
+where
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    match me.await {
+        Ok(Some(_)) => fetch().await.map(Some),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Renders `children` with the signed-in user, or redirects to `/signin`.
 #[component]
-pub fn Protected(children: Box<dyn Fn(Me) -> AnyView + Send + Sync>) -> impl IntoView {
-    let version = use_me_version();
-    let me = Resource::new(move || version.get(), |_| current_user());
+pub fn Protected(
+    me: MeResource,
+    children: Box<dyn Fn(Me) -> AnyView + Send + Sync>,
+) -> impl IntoView {
     let children = StoredValue::new(children);
     view! {
         <Transition fallback=|| view! { <div class="loading">"Loading…"</div> }>

@@ -5,23 +5,35 @@ use crate::api::workspaces::{
 };
 use crate::components::copy_button::CopyField;
 use crate::components::field::TextField;
-use crate::components::protected::{Protected, use_me_version};
+use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
-use crate::model::{FieldError, Me, Namespace, WorkspaceInfo, WorkspaceName, time_format};
+use crate::model::{
+    AuditEntry, FieldError, Me, Namespace, WorkspaceInfo, WorkspaceName, time_format,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// Data is fetched here, outside [`Protected`], for the same reason as on the Clients page: a
+/// resource created in a discarded server-render run would break hydration.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    let me = me_resource();
+    let version = use_me_version();
+    let activity = Resource::new(
+        move || version.get(),
+        move |_| when_signed_in(me, recent_activity),
+    );
     view! {
         <Title text="Settings · Keygate"/>
-        <Protected children=Box::new(|me| view! { <Settings me/> }.into_any())/>
+        <Protected me children=Box::new(move |me| view! { <Settings me activity/> }.into_any())/>
     }
 }
 
+type ActivityResource = Resource<Result<Option<Vec<AuditEntry>>, AppError>>;
+
 #[component]
-fn Settings(me: Me) -> impl IntoView {
+fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
     let org_id = me.organization_id.clone();
     view! {
         <h1>"Settings"</h1>
@@ -32,7 +44,7 @@ fn Settings(me: Me) -> impl IntoView {
             <p class="hint">"Devices that connect with the username form " <code>"CLIENT_ID@ORGANIZATION_ID"</code> " use this id."</p>
         </section>
         <Workspaces me=me.clone()/>
-        <Activity/>
+        <Activity entries=activity/>
     }
 }
 
@@ -44,6 +56,14 @@ fn Workspaces(me: Me) -> impl IntoView {
     let namespace = RwSignal::new(String::new());
     let server_error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
+    // A server verdict is about what was sent: editing either field clears it.
+    Effect::new(move |previous: Option<()>| {
+        name.track();
+        namespace.track();
+        if previous.is_some() {
+            server_error.set(None);
+        }
+    });
     let name_error = Signal::derive(move || {
         server_error
             .get()
@@ -171,9 +191,7 @@ fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
 }
 
 #[component]
-fn Activity() -> impl IntoView {
-    let version = use_me_version();
-    let entries = Resource::new(move || version.get(), |_| recent_activity());
+fn Activity(entries: ActivityResource) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"Activity"</h2>
@@ -181,7 +199,9 @@ fn Activity() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match entries.await {
-                        Ok(entries) => view! {
+                        Ok(entries) => {
+                            let entries = entries.unwrap_or_default();
+                            view! {
                             <table class="table compact" data-testid="activity">
                                 <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Target"</th><th>"From"</th></tr></thead>
                                 <tbody>
@@ -196,7 +216,8 @@ fn Activity() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }.into_any(),
+                        }.into_any()
+                        },
                         Err(e) => view! { <div class="banner error">{e.to_string()}</div> }.into_any(),
                     }
                 })}

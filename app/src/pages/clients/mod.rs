@@ -11,7 +11,7 @@ pub mod snippets;
 
 use crate::api::account::set_view;
 use crate::api::clients::list_clients;
-use crate::components::protected::{Protected, use_me_version};
+use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
 use crate::model::{ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,11 +45,49 @@ impl ClientsCtx {
     }
 }
 
+/// The page's state and data live here, outside [`Protected`]: server rendering may run the
+/// protected view more than once, and a resource created in a discarded run would be fetched,
+/// serialized and then missing from hydration.
 #[component]
 pub fn ClientsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let q = query_map.get();
+        let sort = SortKey::parse(&q.get("sort").unwrap_or_default());
+        let descending = match q.get("dir").as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => sort == SortKey::Created || sort == SortKey::LastSeen,
+        };
+        PageQuery {
+            search: q.get("q").unwrap_or_default(),
+            sort,
+            descending,
+            page: q
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1)
+                .max(1),
+        }
+    });
+    let ctx = ClientsCtx {
+        dialog: RwSignal::new(Dialog::Closed),
+        version: RwSignal::new(0),
+    };
+    provide_context(ctx);
+    let me = me_resource();
+    let me_version = use_me_version();
+    let data = Resource::new(
+        move || (query.get(), ctx.version.get(), me_version.get()),
+        move |(q, _, _)| {
+            when_signed_in(me, move || {
+                list_clients(q.search, q.sort.as_str().to_owned(), q.descending, q.page)
+            })
+        },
+    );
     view! {
         <Title text="Clients · Keygate"/>
-        <Protected children=Box::new(|me| view! { <Clients me/> }.into_any())/>
+        <Protected me children=Box::new(move |me| view! { <Clients me query data/> }.into_any())/>
     }
 }
 
@@ -117,37 +155,12 @@ fn urlencode(text: &str) -> String {
 }
 
 #[component]
-fn Clients(me: Me) -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        let q = query_map.get();
-        let sort = SortKey::parse(&q.get("sort").unwrap_or_default());
-        let descending = match q.get("dir").as_deref() {
-            Some("asc") => false,
-            Some("desc") => true,
-            _ => sort == SortKey::Created || sort == SortKey::LastSeen,
-        };
-        PageQuery {
-            search: q.get("q").unwrap_or_default(),
-            sort,
-            descending,
-            page: q
-                .get("page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1)
-                .max(1),
-        }
-    });
-    let ctx = ClientsCtx {
-        dialog: RwSignal::new(Dialog::Closed),
-        version: RwSignal::new(0),
-    };
-    provide_context(ctx);
-    let me_version = use_me_version();
-    let data = Resource::new(
-        move || (query.get(), ctx.version.get(), me_version.get()),
-        |(q, _, _)| list_clients(q.search, q.sort.as_str().to_owned(), q.descending, q.page),
-    );
+fn Clients(
+    me: Me,
+    query: Memo<PageQuery>,
+    data: Resource<Result<Option<ClientPage>, crate::error::AppError>>,
+) -> impl IntoView {
+    let ctx = expect_context::<ClientsCtx>();
     let view_mode = RwSignal::new(me.view);
     let workspace = me.current_workspace().cloned();
     let namespace = workspace
@@ -168,7 +181,8 @@ fn Clients(me: Me) -> impl IntoView {
         <Transition fallback=|| view! { <div class="loading">"Loading clients…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(page) => view! { <Results page query view_mode/> }.into_any(),
+                    Ok(Some(page)) => view! { <Results page query view_mode/> }.into_any(),
+                    Ok(None) => ().into_any(),
                     Err(e) => view! { <div class="banner error" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}
