@@ -119,17 +119,10 @@ export async function finishReveal(page: Page) {
   await expect(reveal).toBeHidden();
 }
 
-// ---------------------------------------------------------------------------------------------
-// KNOWN BUG (see server-render.spec.ts): a server-rendered /clients or /settings sometimes ships a
-// serialized `{"Err":"Internal"}` for the page's resource (the server logs "AppState missing from
-// the server function context"), the browser then renders something else than the server did and
-// hydration panics ("Unrecoverable hydration error"): the page stays dead. That bug has its own
-// test; so that every other test checks its own behaviour instead of failing at random on this
-// one, full page loads go through `gotoApp`/`reloadApp`, which load the page again (at most
-// twice) when hydration failed, drop that attempt's hydration messages from `consoleErrors` and
-// note the retry as a test annotation. Remove this once the bug is fixed.
-// ---------------------------------------------------------------------------------------------
-
+// Full page loads go through `gotoApp`/`reloadApp`: they wait for hydration and then fail the test
+// if the app reported a hydration error. A server render that differs from the browser's (as when
+// a page's resource was created in a discarded server-render run, see server-render.spec.ts) leaves
+// a page that looks right but is dead; this catches it on every page load of the suite.
 const probed = new WeakSet<Page>();
 
 /** Marks `window.__kgHydrationFailed` when the app reports a hydration error or panics. */
@@ -147,35 +140,22 @@ async function installHydrationProbe(page: Page) {
   });
 }
 
-const HYDRATION_NOISE = /hydration error|Unrecoverable hydration|^pageerror: unreachable/i;
-
-async function loadApp(page: Page, consoleErrors: string[], load: () => Promise<unknown>) {
+async function loadApp(page: Page, load: () => Promise<unknown>) {
   await installHydrationProbe(page);
-  for (let attempt = 1; ; attempt++) {
-    const before = consoleErrors.length;
-    await load();
-    await waitForHydration(page);
-    const failed = await page.evaluate(
-      () => (window as unknown as { __kgHydrationFailed?: boolean }).__kgHydrationFailed === true,
-    );
-    if (!failed) return;
-    if (attempt >= 3) throw new Error(`hydration of ${page.url()} failed ${attempt} times in a row (known SSR bug)`);
-    test.info().annotations.push({
-      type: 'known-bug',
-      description: `hydration of ${page.url()} failed (server-render.spec.ts); loaded it again`,
-    });
-    const added = consoleErrors.splice(before);
-    consoleErrors.push(...added.filter((e) => !HYDRATION_NOISE.test(e)));
-    load = () => page.reload();
-  }
+  await load();
+  await waitForHydration(page);
+  const failed = await page.evaluate(
+    () => (window as unknown as { __kgHydrationFailed?: boolean }).__kgHydrationFailed === true,
+  );
+  if (failed) throw new Error(`hydration of ${page.url()} failed: the server render differs from the browser's`);
 }
 
-/** `gotoHydrated`, loading the page again if it hit the known hydration bug. */
-export async function gotoApp(page: Page, url: string, consoleErrors: string[]) {
-  await loadApp(page, consoleErrors, () => page.goto(url));
+/** `gotoHydrated` that fails on a hydration error. `consoleErrors` is checked by the caller. */
+export async function gotoApp(page: Page, url: string, _consoleErrors: string[]) {
+  await loadApp(page, () => page.goto(url));
 }
 
-/** `page.reload()` plus hydration, loading the page again if it hit the known hydration bug. */
-export async function reloadApp(page: Page, consoleErrors: string[]) {
-  await loadApp(page, consoleErrors, () => page.reload());
+/** `page.reload()` plus hydration, failing on a hydration error. */
+export async function reloadApp(page: Page, _consoleErrors: string[]) {
+  await loadApp(page, () => page.reload());
 }

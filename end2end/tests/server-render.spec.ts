@@ -10,21 +10,13 @@ function serializedResources(html: string): Map<number, string> {
   return resources;
 }
 
-// KNOWN BUG, marked test.fail so the suite stays honest until the app is fixed:
-// server-rendering /clients or /settings runs the page's resource (list_clients / recent_activity)
-// one to three times per request, nondeterministically (`__PENDING_RESOURCES=[0,2]`, `[0,2,4]` or
-// `[0,2,4,6]`). The page is built inside `Protected`'s `<Transition>{move || Suspend::new(..)}`
-// closure, which leptos's async SSR re-runs (`dry_resolve`), creating a new page component and a
-// new resource each time and disposing the previous one. A copy whose owner was disposed while its
-// server function was awaiting fails with `AppState missing from the server function context`
-// (logged at ERROR) and is serialized as `{"Err":"Internal"}`. When that copy is the one the browser
-// hydrates from (the first), the browser renders an error banner where the server rendered the
-// table, hydration panics ("A hydration error occurred ... app/src/pages/clients/mod.rs:172" or
-// settings.rs:199, then "Unrecoverable hydration error") and the page is dead: switches stay
-// disabled, List/Cards no longer switch. Seen on ~5% of /clients loads and ~30% of /settings loads
-// on a loaded 2-core machine, far more with concurrent requests.
+// Regression test. Server-rendering /clients or /settings used to run the page's resource one to
+// three times per request: it was created inside `Protected`'s `<Transition>{move || Suspend::new(..)}`
+// closure, which leptos's async SSR re-runs, so a discarded copy whose owner was disposed while its
+// server function awaited failed ("AppState missing from the server function context") and was
+// serialized as `{"Err":"Internal"}`; hydration then panicked and the page was dead. Pages now create
+// their resources outside `Protected`.
 test('server rendering hands the browser only successful resources, once each', async ({ page, keygate }) => {
-  test.fail(true, 'known bug: /clients and /settings SSR re-creates the page resource; a disposed copy serializes Err(Internal)');
   await signUpViaApi(page);
   await createClientsViaApi(page, [
     { client_id: 'render-1', name: 'One' },

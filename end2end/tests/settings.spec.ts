@@ -50,8 +50,7 @@ test('settings: copy the organization id, create a workspace and switch between 
   await page.waitForTimeout(300);
   await expect(workspaces.locator('tbody tr')).toHaveCount(1);
 
-  // A good one. (The refused namespace's message lingers until the next submit: see the test.fail
-  // test below.)
+  // A good one.
   await form.getByLabel('Namespace (optional)').fill('acme-staging');
   await form.getByRole('button', { name: 'Create workspace' }).click();
   await expect(toast(page, 'Workspace Staging created with namespace acme-staging')).toBeVisible();
@@ -99,16 +98,8 @@ test('settings: copy the organization id, create a workspace and switch between 
   expect(unexpectedErrors(consoleErrors)).toEqual([]);
 });
 
-// KNOWN BUG (app/src/pages/settings.rs, `Workspaces`): a refused field's message outlives the fix.
-// - Namespace: type "Bad NS", click "Create workspace" (the server refuses it), then type a valid
-//   "acme-staging": the message "Use lowercase letters, digits and single '-' inside a namespace."
-//   stays, because `namespace_error` falls back to `server_error`, which only the next submit clears.
-// - Name: click "Create workspace" with an empty Name, then type "Staging": "Enter a workspace
-//   name." stays, for the same reason.
-// The form still submits; the messages are just wrong. (The Add Client modal clears its server
-// error on every edit.) Remove test.fail once fixed.
+// Regression test: the form used to keep a refused field's message until the next submit.
 test('a refused workspace field’s message goes away once the field is fixed', async ({ page, consoleErrors }) => {
-  test.fail(true, 'known bug: the new-workspace form does not clear a server/submit error when the field is edited');
   await signUpViaApi(page);
   await gotoApp(page, '/settings', consoleErrors);
   const form = page.getByTestId('new-workspace');
