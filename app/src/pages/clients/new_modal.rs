@@ -34,16 +34,20 @@ pub fn NewClientModal() -> impl IntoView {
         if ClientId::parse(&id).is_err() {
             return;
         }
+        // The timer and the request can outlive the modal (closed while they ran): every access
+        // after a pause goes through `try_`, which answers None once the modal is gone.
         set_timeout(
             move || {
-                if check_seq.get_value() != seq {
+                if check_seq.try_get_value() != Some(seq) {
                     return;
                 }
                 leptos::task::spawn_local(async move {
                     let answer = client_id_available(id.clone()).await;
                     // A later keystroke has started a newer check: this answer is stale.
-                    if matches!(answer, Ok(Availability::Taken)) && check_seq.get_value() == seq {
-                        taken.set(Some(id));
+                    if matches!(answer, Ok(Availability::Taken))
+                        && check_seq.try_get_value() == Some(seq)
+                    {
+                        taken.try_set(Some(id));
                     }
                 });
             },
