@@ -107,15 +107,8 @@ pub async fn get(
     organization_id: &str,
     client_id: &ClientId,
 ) -> StoreResult<ClientRecord> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM clients WHERE client_id = $1 AND organization_id = $2"
-    ))
-    .bind(client_id.as_str())
-    .bind(organization_id)
-    .fetch_optional(db.pool())
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    from_row(&row)
+    let mut conn = db.pool().acquire().await?;
+    get_in(&mut conn, organization_id, client_id).await
 }
 
 /// Whether a Client ID is in use by anyone (ids are global, like MQTT client identifiers).
@@ -223,6 +216,7 @@ async fn change<'q>(
     Ok(record)
 }
 
+/// [`get`] on a given connection (inside a transaction).
 async fn get_in(
     conn: &mut AnyConnection,
     organization_id: &str,
