@@ -99,26 +99,35 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
     let password = Password::from_sign_in(password.expose().to_owned());
     let ok = secrets::verify_password(&password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
-    let Some(user) = user.filter(|_| ok) else {
-        for key in &keys {
-            state.sign_in_throttle.fail(key);
-        }
-        tracing::warn!(%address, "failed sign-in");
-        // Audited where there is an organization to show it to; the throttle above bounds how
-        // many such rows a password-guessing run can write.
-        if let Some(user) = users::get_by_email(&state.db, &email).await? {
-            let ctx = audit::AuditContext {
-                organization_id: user.organization_id,
-                actor: user.email.clone(),
-                address: address.clone(),
-            };
-            audit::create_standalone(&state.db, &ctx, None, "user.sign_in_failed", &user.email)
+    let audit_context = |user: &users::User| audit::AuditContext {
+        organization_id: user.organization_id.clone(),
+        actor: user.email.clone(),
+        address: address.clone(),
+    };
+    let user = match user {
+        Some(user) if ok => user,
+        known => {
+            for key in &keys {
+                state.sign_in_throttle.fail(key);
+            }
+            tracing::warn!(%address, "failed sign-in");
+            // Audited where there is an organization to show it to; the throttle above bounds how
+            // many such rows a password-guessing run can write.
+            if let Some(user) = known {
+                audit::create_standalone(
+                    &state.db,
+                    &audit_context(&user),
+                    None,
+                    "user.sign_in_failed",
+                    &user.email,
+                )
                 .await?;
+            }
+            return Err(AppError::invalid(
+                FieldError::Password,
+                "Wrong email or password.",
+            ));
         }
-        return Err(AppError::invalid(
-            FieldError::Password,
-            "Wrong email or password.",
-        ));
     };
     for key in &keys {
         state.sign_in_throttle.succeed(key);
@@ -129,12 +138,14 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
         .next()
         .ok_or(AppError::Internal)?;
     auth::start_session(&auth::session().await?, &user.id, &workspace.id).await?;
-    let ctx = audit::AuditContext {
-        organization_id: user.organization_id.clone(),
-        actor: user.email.clone(),
-        address,
-    };
-    audit::create_standalone(&state.db, &ctx, None, "user.signed_in", &user.email).await?;
+    audit::create_standalone(
+        &state.db,
+        &audit_context(&user),
+        None,
+        "user.signed_in",
+        &user.email,
+    )
+    .await?;
     leptos_axum::redirect("/clients");
     Ok(())
 }

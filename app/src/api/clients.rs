@@ -10,7 +10,6 @@ mod ssr {
     use crate::auth::Caller;
     use crate::error::AppError;
     use crate::model::{ClientId, ClientKey, ConnectionInfo, FieldError, SecretInput};
-    use crate::store::StoreError;
 
     pub fn parse_id(raw: &str) -> Result<ClientId, AppError> {
         ClientId::parse(raw).map_err(|e| AppError::invalid(FieldError::ClientId, e.to_string()))
@@ -28,13 +27,6 @@ mod ssr {
 
     pub fn not_found() -> AppError {
         AppError::NotFound("client".into())
-    }
-
-    pub fn client_error(e: StoreError) -> AppError {
-        match e {
-            StoreError::NotFound => not_found(),
-            other => other.into(),
-        }
     }
 
     /// Where devices connect: the configured broker host, else the host this request came to.
@@ -171,7 +163,7 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let id = ssr::existing_id(&client_id)?;
     let record = clients::get(&state.db, caller.organization_id(), &id)
         .await
-        .map_err(ssr::client_error)?;
+        .map_err(crate::api::missing("client"))?;
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
@@ -197,7 +189,7 @@ pub async fn update_client(
         .map_err(|m| AppError::invalid(FieldError::Description, m))?;
     crate::store::clients::update(&state.db, &caller.audit(), &id, &name, &description)
         .await
-        .map_err(ssr::client_error)
+        .map_err(crate::api::missing("client"))
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions.
@@ -208,7 +200,7 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let id = ssr::existing_id(&client_id)?;
     crate::store::clients::update_active(&state.db, &caller.audit(), &id, active)
         .await
-        .map_err(ssr::client_error)
+        .map_err(crate::api::missing("client"))
 }
 
 /// Replaces a client's key (generated or typed) and returns the new one, this once. The old key
@@ -223,11 +215,11 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
     // Ownership first, so another organization's client costs no hashing and reveals nothing.
     clients::get(&state.db, caller.organization_id(), &id)
         .await
-        .map_err(ssr::client_error)?;
+        .map_err(crate::api::missing("client"))?;
     let hash = crate::secrets::hash_key(&key).await?;
     let record = clients::update_key(&state.db, &caller.audit(), &id, hash.as_str())
         .await
-        .map_err(ssr::client_error)?;
+        .map_err(crate::api::missing("client"))?;
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
@@ -246,5 +238,5 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
     let id = ssr::existing_id(&client_id)?;
     crate::store::clients::delete(&state.db, &caller.audit(), &id)
         .await
-        .map_err(ssr::client_error)
+        .map_err(crate::api::missing("client"))
 }

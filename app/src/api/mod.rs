@@ -6,6 +6,9 @@ pub mod clients;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]
+pub(crate) use ssr_errors::missing;
+
+#[cfg(feature = "ssr")]
 mod ssr_errors {
     use crate::error::AppError;
     use crate::model::FieldError;
@@ -40,6 +43,15 @@ mod ssr_errors {
         fn from(e: SecretError) -> Self {
             tracing::error!(error = %e, "hashing error");
             AppError::Internal
+        }
+    }
+
+    /// Maps a store error for an object of the caller's organization: "not found" names `what`
+    /// ("client", "workspace"), whether it is missing or belongs to someone else.
+    pub(crate) fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
+        move |e| match e {
+            StoreError::NotFound => AppError::NotFound(what.into()),
+            other => other.into(),
         }
     }
 }

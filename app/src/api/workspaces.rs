@@ -41,10 +41,7 @@ pub async fn rename_workspace(id: String, name: String) -> Result<(), AppError> 
         WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
     crate::store::workspaces::update_name(&state.db, &caller.audit(), &id, &name)
         .await
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound => AppError::NotFound("workspace".into()),
-            other => other.into(),
-        })
+        .map_err(crate::api::missing("workspace"))
 }
 
 /// Makes another workspace of the caller's organization the current one.
@@ -54,10 +51,7 @@ pub async fn switch_workspace(id: String) -> Result<(), AppError> {
     let state = crate::auth::state()?;
     let workspace = crate::store::workspaces::get(&state.db, caller.organization_id(), &id)
         .await
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound => AppError::NotFound("workspace".into()),
-            other => other.into(),
-        })?;
+        .map_err(crate::api::missing("workspace"))?;
     crate::auth::switch_workspace(&caller.session, &workspace.id).await
 }
 
