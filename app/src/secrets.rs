@@ -58,6 +58,19 @@ fn decoy_hash() -> &'static str {
     })
 }
 
+/// Whether `presented` matches `hash`; with no hash (an unknown client), verifies against the
+/// decoy so the answer takes as long, and says no. Blocking: for callers that run it on a pool of
+/// their own (the broker bounds how many run at once).
+pub fn verify_or_decoy_blocking(presented: &[u8], hash: Option<&str>) -> bool {
+    match hash {
+        Some(hash) => verify_blocking(presented, hash),
+        None => {
+            verify_blocking(presented, decoy_hash());
+            false
+        }
+    }
+}
+
 /// Hashes a client key with a fresh salt.
 pub async fn hash_key(key: &ClientKey) -> Result<SecretHash, SecretError> {
     let key = key.clone();

@@ -2,6 +2,7 @@
 
 use crate::store::Db;
 use crate::throttle::Throttle;
+use crate::verified_keys::VerifiedKeys;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub sign_in_throttle: Arc<Throttle>,
+    /// Keys the broker verified recently; every change of a client forgets its entry.
+    pub verified_keys: Arc<VerifiedKeys>,
     pub leptos_options: LeptosOptions,
 }
 

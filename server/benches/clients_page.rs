@@ -59,13 +59,11 @@ async fn main() {
     let database_url = format!("sqlite://{}/bench.db", dir.path().display());
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
+        mqtt_listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
-        broker_host: None,
-        broker_port: 1883,
         open_signup: true,
-        secure_cookies: false,
         site_root: "target/site".into(),
-        log: "warn".into(),
+        ..Config::defaults()
     };
     let running = server::start(config).await.unwrap();
     let base = format!("http://{}", running.addr);

@@ -23,9 +23,63 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_BROKER_HOST")]
     pub broker_host: Option<String>,
 
-    /// Broker MQTT port shown to users in connection details.
-    #[arg(long, env = "KEYGATE_BROKER_PORT", default_value_t = 1883)]
-    pub broker_port: u16,
+    /// Broker MQTT port shown to users in connection details. Default: the embedded broker's port
+    /// (1883 with `--no-broker`).
+    #[arg(long, env = "KEYGATE_BROKER_PORT")]
+    pub broker_port: Option<u16>,
+
+    /// Run without the embedded MQTT broker (for deployments whose devices use an external broker).
+    #[arg(long, env = "KEYGATE_NO_BROKER")]
+    pub no_broker: bool,
+
+    /// Address the embedded broker accepts MQTT 3.1.1 and 5 on (plain TCP).
+    #[arg(long, env = "KEYGATE_MQTT_LISTEN", default_value = "0.0.0.0:1883")]
+    pub mqtt_listen: SocketAddr,
+
+    /// Also accept MQTT over WebSocket on this address (e.g. `0.0.0.0:8083`).
+    #[arg(long, env = "KEYGATE_MQTT_WS_LISTEN")]
+    pub mqtt_ws_listen: Option<SocketAddr>,
+
+    /// Also accept MQTT over TLS on this address (e.g. `0.0.0.0:8883`); needs the two flags below.
+    #[arg(long, env = "KEYGATE_MQTT_TLS_LISTEN", requires_all = ["mqtt_tls_cert", "mqtt_tls_key"])]
+    pub mqtt_tls_listen: Option<SocketAddr>,
+
+    /// PEM certificate chain for the TLS listener.
+    #[arg(long, env = "KEYGATE_MQTT_TLS_CERT")]
+    pub mqtt_tls_cert: Option<PathBuf>,
+
+    /// PEM private key for the TLS listener.
+    #[arg(long, env = "KEYGATE_MQTT_TLS_KEY")]
+    pub mqtt_tls_key: Option<PathBuf>,
+
+    /// This process's name among brokers sharing one database; its live sessions are cleared at start.
+    #[arg(long, env = "KEYGATE_NODE_NAME", default_value = "keygate")]
+    pub node_name: String,
+
+    /// How many argon2id key verifications may run at once. Default: all cores but one, so a
+    /// connect storm leaves a core to the dashboard.
+    #[arg(long, env = "KEYGATE_MQTT_AUTH_WORKERS")]
+    pub mqtt_auth_workers: Option<usize>,
+
+    /// Failed MQTT logins per Client ID before further attempts are refused for a while.
+    #[arg(long, env = "KEYGATE_MQTT_LOCKOUT_AFTER", default_value_t = 5)]
+    pub mqtt_lockout_after: u32,
+
+    /// Failed MQTT logins per source address before further attempts are refused for a while.
+    #[arg(long, env = "KEYGATE_MQTT_ADDRESS_LOCKOUT_AFTER", default_value_t = 20)]
+    pub mqtt_address_lockout_after: u32,
+
+    /// The first lock-out in milliseconds; it doubles with each further failure.
+    #[arg(long, env = "KEYGATE_MQTT_LOCKOUT_MS", default_value_t = 1000)]
+    pub mqtt_lockout_ms: u64,
+
+    /// The longest lock-out in seconds.
+    #[arg(long, env = "KEYGATE_MQTT_LOCKOUT_MAX_SECS", default_value_t = 900)]
+    pub mqtt_lockout_max_secs: u64,
+
+    /// Refused MQTT logins are audited once at first, then summarised once per this many seconds.
+    #[arg(long, env = "KEYGATE_MQTT_AUDIT_WINDOW_SECS", default_value_t = 60)]
+    pub mqtt_audit_window_secs: u64,
 
     /// Let anyone sign up and create an organization. Without it only the first visitor of an empty install can.
     #[arg(long, env = "KEYGATE_OPEN_SIGNUP")]
@@ -42,4 +96,11 @@ pub struct Config {
     /// Log filter, e.g. `info`, `keygate=debug,sqlx=warn`, `trace`.
     #[arg(long, env = "KEYGATE_LOG", default_value = "info")]
     pub log: String,
+}
+
+impl Config {
+    /// The configuration with every default, as `keygate` with no flags and no environment has it.
+    pub fn defaults() -> Self {
+        Self::parse_from(["keygate"])
+    }
 }

@@ -2,15 +2,21 @@
 //! start-up and shutdown. Integration tests start it through [`start`] on a random port.
 
 mod api_responses;
+pub mod broker;
 pub mod config;
+pub mod device_auth;
 mod origin_check;
 
 use app::state::{AppState, Settings};
 use app::store::Db;
 use app::store::sessions::DbSessionStore;
 use app::throttle::Throttle;
+use app::verified_keys::VerifiedKeys;
 use axum::Router;
+use broker::{Broker, BrokerConfig, BrokerError, TlsListener};
 use config::Config;
+use device_auth::DeviceAuth;
+use device_auth::failures::Limits;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
@@ -31,20 +37,34 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
 }
 
-/// A running server: its address, its store, and a way to stop it.
+/// A running server: its addresses, its store, and a way to stop it.
 pub struct Running {
     pub addr: SocketAddr,
     pub db: Db,
+    /// The embedded broker, unless `--no-broker`.
+    pub broker: Option<Broker>,
+    /// The decisions behind every MQTT CONNECT (the tests read its counters).
+    pub device_auth: Arc<DeviceAuth>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
+    /// The embedded broker's MQTT (TCP) address.
+    pub fn mqtt_addr(&self) -> Option<SocketAddr> {
+        self.broker.as_ref().map(|b| b.tcp_addr)
+    }
+
     /// Stops accepting, finishes in-flight requests, and waits for the server to end.
     pub async fn stop(mut self) {
+        if let Some(broker) = &self.broker {
+            broker.stop();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -52,6 +72,7 @@ impl Running {
         for task in &self.background {
             task.abort();
         }
+        self.device_auth.failures().flush_all().await;
         self.db.close().await;
     }
 
@@ -106,11 +127,41 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         addr: config.listen,
         source,
     })?;
+    let verified_keys = Arc::new(VerifiedKeys::new());
+    let device_auth = Arc::new(DeviceAuth::new(
+        db.clone(),
+        verified_keys.clone(),
+        config
+            .mqtt_auth_workers
+            .unwrap_or_else(default_auth_workers),
+        Limits {
+            free_per_client: config.mqtt_lockout_after,
+            free_per_address: config.mqtt_address_lockout_after,
+            base: Duration::from_millis(config.mqtt_lockout_ms),
+            max: Duration::from_secs(config.mqtt_lockout_max_secs),
+            audit_window: Duration::from_secs(config.mqtt_audit_window_secs.max(1)),
+        },
+    ));
+    let mut background = vec![
+        tokio::spawn(delete_expired_sessions(DbSessionStore::new(db.clone()))),
+        tokio::spawn(flush_failures(device_auth.clone())),
+    ];
+    let broker = if config.no_broker {
+        None
+    } else {
+        let (tracker, writer) =
+            broker::tracking::Tracker::start(db.clone(), config.node_name.clone()).await?;
+        background.push(writer);
+        Some(broker::start(&broker_config(&config), device_auth.clone(), tracker).await?)
+    };
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(Settings {
             broker_host: config.broker_host.clone(),
-            broker_port: config.broker_port,
+            broker_port: config
+                .broker_port
+                .or(broker.as_ref().map(|b| b.tcp_addr.port()))
+                .unwrap_or(1883),
             open_signup: config.open_signup,
         }),
         // Five free failures, then 2 s doubling up to 15 min.
@@ -119,11 +170,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             Duration::from_secs(2),
             Duration::from_secs(900),
         )),
+        verified_keys,
         leptos_options: leptos_options(&config, addr),
     };
-    let background = vec![tokio::spawn(delete_expired_sessions(DbSessionStore::new(
-        db.clone(),
-    )))];
 
     let app = router(state, config.secure_cookies);
     let (tx, rx) = oneshot::channel::<()>();
@@ -148,10 +197,43 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         db,
+        broker,
+        device_auth,
         shutdown: Some(tx),
         task,
         background,
     })
+}
+
+fn broker_config(config: &Config) -> BrokerConfig {
+    BrokerConfig {
+        tcp: config.mqtt_listen,
+        ws: config.mqtt_ws_listen,
+        tls: config.mqtt_tls_listen.map(|addr| TlsListener {
+            addr,
+            // clap requires both with the TLS listener.
+            cert: config.mqtt_tls_cert.clone().unwrap_or_default(),
+            key: config.mqtt_tls_key.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+/// All cores but one for argon2id, so a connect storm cannot take the dashboard's.
+fn default_auth_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Writes the summaries of refused MQTT logins once per audit window.
+async fn flush_failures(auth: Arc<DeviceAuth>) {
+    let mut every = tokio::time::interval(auth.failures().audit_window());
+    every.tick().await;
+    loop {
+        every.tick().await;
+        auth.failures().flush().await;
+    }
 }
 
 /// Hourly sweep of expired sessions (loading one already ignores it once expired).

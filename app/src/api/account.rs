@@ -120,6 +120,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
                     None,
                     "user.sign_in_failed",
                     &user.email,
+                    "",
                 )
                 .await?;
             }
@@ -144,6 +145,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
         None,
         "user.signed_in",
         &user.email,
+        "",
     )
     .await?;
     leptos_axum::redirect("/clients");

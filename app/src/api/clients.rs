@@ -187,9 +187,11 @@ pub async fn update_client(
     let name = ClientName::parse(&name).map_err(|m| AppError::invalid(FieldError::Name, m))?;
     let description = Description::parse(&description)
         .map_err(|m| AppError::invalid(FieldError::Description, m))?;
-    crate::store::clients::update(&state.db, &caller.audit(), &id, &name, &description)
+    let row = crate::store::clients::update(&state.db, &caller.audit(), &id, &name, &description)
         .await
-        .map_err(crate::api::missing("client"))
+        .map_err(crate::api::missing("client"))?;
+    state.verified_keys.forget(id.as_str());
+    Ok(row)
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions.
@@ -198,9 +200,11 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::store::clients::update_active(&state.db, &caller.audit(), &id, active)
+    let row = crate::store::clients::update_active(&state.db, &caller.audit(), &id, active)
         .await
-        .map_err(crate::api::missing("client"))
+        .map_err(crate::api::missing("client"))?;
+    state.verified_keys.forget(id.as_str());
+    Ok(row)
 }
 
 /// Replaces a client's key (generated or typed) and returns the new one, this once. The old key
@@ -220,6 +224,7 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
     let record = clients::update_key(&state.db, &caller.audit(), &id, hash.as_str())
         .await
         .map_err(crate::api::missing("client"))?;
+    state.verified_keys.forget(id.as_str());
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
@@ -238,5 +243,7 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
     let id = ssr::existing_id(&client_id)?;
     crate::store::clients::delete(&state.db, &caller.audit(), &id)
         .await
-        .map_err(crate::api::missing("client"))
+        .map_err(crate::api::missing("client"))?;
+    state.verified_keys.forget(id.as_str());
+    Ok(())
 }

@@ -80,7 +80,8 @@ pub async fn create_standalone(
     workspace_id: Option<&str>,
     action: &str,
     target: &str,
+    detail: &str,
 ) -> StoreResult<()> {
     let mut conn = db.pool().acquire().await?;
-    create(&mut conn, ctx, workspace_id, action, target, "").await
+    create(&mut conn, ctx, workspace_id, action, target, detail).await
 }

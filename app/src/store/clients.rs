@@ -362,6 +362,45 @@ pub async fn key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
         .map_err(Into::into)
 }
 
+/// What the broker needs to decide a device's CONNECT: whose client it is, where its topics live,
+/// whether it is active and the hash its key must verify against.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceCredential {
+    pub client_id: ClientId,
+    pub organization_id: String,
+    pub workspace_id: String,
+    pub namespace: String,
+    pub active: bool,
+    pub key_hash: String,
+}
+
+/// The credential of `client_id`, whoever owns it (the broker has no signed-in user), or `None`.
+/// `client_id` is raw text from a device: anything that is not a valid Client ID finds nothing.
+pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCredential>> {
+    let Ok(client_id) = ClientId::parse(client_id) else {
+        return Ok(None);
+    };
+    let row = sqlx::query(
+        "SELECT c.organization_id, c.workspace_id, w.namespace, c.active, c.key_hash
+         FROM clients c JOIN workspaces w ON w.id = c.workspace_id
+         WHERE c.client_id = $1",
+    )
+    .bind(client_id.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        Ok(DeviceCredential {
+            client_id: client_id.clone(),
+            organization_id: r.try_get("organization_id")?,
+            workspace_id: r.try_get("workspace_id")?,
+            namespace: r.try_get("namespace")?,
+            active: r.try_get::<i64, _>("active")? != 0,
+            key_hash: r.try_get("key_hash")?,
+        })
+    })
+    .transpose()
+}
+
 /// Inserts many clients at once with one shared key hash: for benchmarks and load tests only.
 pub async fn create_many_for_bench(
     db: &Db,

@@ -205,6 +205,8 @@ impl Drop for TestDatabase {
 /// The real server on a random port with its own fresh database.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The embedded broker's MQTT address (unless started with `--no-broker`).
+    pub mqtt: Option<SocketAddr>,
     pub base: String,
     pub db: Db,
     pub database: TestDatabase,
@@ -225,13 +227,13 @@ impl TestApp {
         let database = TestDatabase::create(engine).await;
         let mut config = server::config::Config {
             listen: "127.0.0.1:0".parse().expect("an address"),
+            mqtt_listen: "127.0.0.1:0".parse().expect("an address"),
             database_url: database.url.clone(),
             broker_host: None,
-            broker_port: 1883,
+            broker_port: Some(1883),
             open_signup: true,
-            secure_cookies: false,
             site_root: std::env::temp_dir(),
-            log: "info".into(),
+            ..server::config::Config::defaults()
         };
         configure(&mut config);
         let running = server::start(config)
@@ -239,11 +241,17 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("the server did not start: {e}"));
         Self {
             addr: running.addr,
+            mqtt: running.mqtt_addr(),
             base: format!("http://{}", running.addr),
             db: running.db.clone(),
             database,
             running: Some(running),
         }
+    }
+
+    /// The running server (its broker addresses, its device authentication counters).
+    pub fn running(&self) -> &server::Running {
+        self.running.as_ref().expect("the server is running")
     }
 
     pub fn url(&self, path: &str) -> String {

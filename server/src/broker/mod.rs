@@ -1,0 +1,171 @@
+//! The embedded MQTT broker (rmqtt): MQTT 3.1.1 and 5 over TCP, and optionally WebSocket and TLS,
+//! in the same process as the dashboard. Keygate plugs in through rmqtt's hooks ([`hooks`]): every
+//! CONNECT is decided by [`crate::device_auth`], every SUBSCRIBE and PUBLISH by the topic rule, and
+//! connects and disconnects are recorded by [`tracking`].
+
+mod hooks;
+mod shared;
+pub mod tracking;
+
+use crate::device_auth::DeviceAuth;
+use hooks::{HookHandler, KeygateHooks};
+use rmqtt::context::ServerContext;
+use rmqtt::hook::Type;
+use rmqtt::net::{Builder, Listener};
+use rmqtt::server::MqttServer;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+use tracking::Tracker;
+
+/// Where the broker listens.
+#[derive(Clone, Debug)]
+pub struct BrokerConfig {
+    pub tcp: SocketAddr,
+    pub ws: Option<SocketAddr>,
+    pub tls: Option<TlsListener>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsListener {
+    pub addr: SocketAddr,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("cannot listen for MQTT{kind} on {addr}: {source}")]
+    Listen {
+        kind: &'static str,
+        addr: SocketAddr,
+        source: rmqtt::Error,
+    },
+}
+
+/// The running broker: the addresses it listens on.
+pub struct Broker {
+    pub tcp_addr: SocketAddr,
+    pub ws_addr: Option<SocketAddr>,
+    pub tls_addr: Option<SocketAddr>,
+    task: JoinHandle<()>,
+}
+
+impl Broker {
+    /// Stops accepting connections.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+/// Listener ids inside rmqtt (they key its per-listener settings).
+const TCP_ID: u16 = 1;
+const WS_ID: u16 = 2;
+const TLS_ID: u16 = 3;
+
+fn listener(name: &str, addr: SocketAddr) -> Builder {
+    Builder::new()
+        .name(name)
+        .laddr(addr)
+        .reuseaddr(Some(true))
+        .nodelay(true)
+        // Every CONNECT goes through Keygate's authentication; rmqtt's default lets anonymous in.
+        .allow_anonymous(false)
+}
+
+fn bound(
+    kind: &'static str,
+    addr: SocketAddr,
+    result: rmqtt::Result<Listener>,
+) -> Result<(Listener, SocketAddr), BrokerError> {
+    let error = |source| BrokerError::Listen { kind, addr, source };
+    let listener = result.map_err(error)?;
+    let local = listener.local_addr().map_err(error)?;
+    Ok((listener, local))
+}
+
+/// Binds the listeners and starts serving MQTT.
+pub async fn start(
+    config: &BrokerConfig,
+    auth: Arc<DeviceAuth>,
+    tracker: Tracker,
+) -> Result<Broker, BrokerError> {
+    let scx = ServerContext::new()
+        // rmqtt's "busy" check refuses connects when the machine's CPU load is high: the argon2id
+        // pool already bounds Keygate's own cost, and a loaded host must not lock devices out.
+        .busy_check_enable(false)
+        .build()
+        .await;
+
+    *scx.extends.shared_subscription_mut().await = Box::new(shared::RoundRobin::default());
+
+    let (tcp, tcp_addr) = bound(
+        "",
+        config.tcp,
+        listener("tcp", config.tcp).bind().and_then(|l| l.tcp()),
+    )?;
+    let mut server = MqttServer::new(scx.clone()).listener_by_id(tcp, TCP_ID);
+    let mut ws_addr = None;
+    if let Some(addr) = config.ws {
+        let (ws, local) = bound(
+            " over WebSocket",
+            addr,
+            listener("ws", addr).bind().and_then(|l| l.ws()),
+        )?;
+        server = server.listener_by_id(ws, WS_ID);
+        ws_addr = Some(local);
+    }
+    let mut tls_addr = None;
+    if let Some(tls) = &config.tls {
+        // rustls needs one process-wide crypto provider; with more than one compiled in (a client
+        // library may bring ring), it cannot pick by itself. Already installed is fine.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let (listener, local) = bound(
+            " over TLS",
+            tls.addr,
+            listener("tls", tls.addr)
+                .tls_cert(Some(tls.cert.to_string_lossy()))
+                .tls_key(Some(tls.key.to_string_lossy()))
+                .bind()
+                .and_then(|l| l.tls()),
+        )?;
+        server = server.listener_by_id(listener, TLS_ID);
+        tls_addr = Some(local);
+    }
+
+    let handler = HookHandler(Arc::new(KeygateHooks::new(auth, tracker)));
+    let register = scx.extends.hook_mgr().register();
+    for typ in [
+        Type::ClientAuthenticate,
+        Type::ClientConnected,
+        Type::ClientDisconnected,
+        Type::ClientSubscribeCheckAcl,
+        Type::MessagePublishCheckAcl,
+    ] {
+        register.add(typ, Box::new(handler.clone())).await;
+    }
+    register.start().await;
+
+    let server = server.build();
+    let task = tokio::spawn(async move {
+        if let Err(e) = server.run().await {
+            tracing::error!("the MQTT broker stopped: {e}");
+        }
+    });
+    tracing::info!("Keygate MQTT broker on mqtt://{tcp_addr}");
+    if let Some(addr) = ws_addr {
+        tracing::info!("Keygate MQTT broker on ws://{addr}");
+    }
+    if let Some(addr) = tls_addr {
+        tracing::info!("Keygate MQTT broker on mqtts://{addr}");
+    }
+    Ok(Broker {
+        tcp_addr,
+        ws_addr,
+        tls_addr,
+        task,
+    })
+}

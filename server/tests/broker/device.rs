@@ -1,0 +1,355 @@
+//! A device as the tests drive it: a real MQTT client (rumqttc) speaking 3.1.1 or 5 over TCP,
+//! WebSocket or TLS, with one small API for both protocol versions.
+
+use rumqttc::v5::mqttbytes::v5 as m5;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long any single broker answer may take before the test fails.
+const ANSWER: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    V311,
+    V5,
+}
+
+pub const VERSIONS: [Version; 2] = [Version::V311, Version::V5];
+
+#[derive(Clone, Debug)]
+pub enum Transport {
+    Tcp(SocketAddr),
+    Ws(SocketAddr),
+    /// Address and the CA certificate (PEM) to trust.
+    Tls(SocketAddr, Vec<u8>),
+}
+
+/// A CONNECT's credentials.
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub client_identifier: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// A Last Will topic (payload "gone").
+    pub will_topic: Option<String>,
+}
+
+impl Login {
+    pub fn new(client_identifier: &str, username: &str, password: &str) -> Self {
+        Self {
+            client_identifier: client_identifier.into(),
+            username: Some(username.into()),
+            password: Some(password.into()),
+            will_topic: None,
+        }
+    }
+}
+
+/// What the broker answered to CONNECT when it refused: the raw CONNACK code as the protocol
+/// numbers it (3.1.1: 1–5; MQTT 5: 0x80 and up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused(pub u8);
+
+/// Anything the event loop reports, normalised.
+#[derive(Debug)]
+enum Seen {
+    SubAck(Vec<u8>),
+    PubAck(u8),
+    Message(String, Vec<u8>),
+    Closed(String),
+}
+
+pub struct Device {
+    client: Client,
+    events: mpsc::UnboundedReceiver<Seen>,
+}
+
+enum Client {
+    V4(rumqttc::AsyncClient),
+    V5(rumqttc::v5::AsyncClient),
+}
+
+fn v4_code(code: rumqttc::ConnectReturnCode) -> u8 {
+    use rumqttc::ConnectReturnCode as C;
+    match code {
+        C::Success => 0,
+        C::RefusedProtocolVersion => 1,
+        C::BadClientId => 2,
+        C::ServiceUnavailable => 3,
+        C::BadUserNamePassword => 4,
+        C::NotAuthorized => 5,
+    }
+}
+
+fn v5_code(code: m5::ConnectReturnCode) -> u8 {
+    use m5::ConnectReturnCode as C;
+    match code {
+        C::Success => 0,
+        C::UnspecifiedError => 0x80,
+        C::MalformedPacket => 0x81,
+        C::ProtocolError => 0x82,
+        C::ImplementationSpecificError => 0x83,
+        C::UnsupportedProtocolVersion => 0x84,
+        C::ClientIdentifierNotValid => 0x85,
+        C::BadUserNamePassword => 0x86,
+        C::NotAuthorized => 0x87,
+        C::ServerUnavailable => 0x88,
+        C::ServerBusy => 0x89,
+        C::Banned => 0x8A,
+        C::BadAuthenticationMethod => 0x8C,
+        C::ConnectionRateExceeded => 0x9F,
+        other => panic!("unexpected MQTT 5 CONNACK {other:?}"),
+    }
+}
+
+fn v5_suback(code: &m5::SubscribeReasonCode) -> u8 {
+    use m5::SubscribeReasonCode as C;
+    match code {
+        C::Success(q) => *q as u8,
+        C::NotAuthorized => 0x87,
+        C::Failure | C::Unspecified => 0x80,
+        other => panic!("unexpected MQTT 5 SUBACK {other:?}"),
+    }
+}
+
+fn v5_puback(reason: &m5::PubAckReason) -> u8 {
+    use m5::PubAckReason as R;
+    match reason {
+        R::Success => 0,
+        R::NoMatchingSubscribers => 0x10,
+        R::NotAuthorized => 0x87,
+        other => panic!("unexpected MQTT 5 PUBACK {other:?}"),
+    }
+}
+
+fn tls(ca: &[u8]) -> rumqttc::TlsConfiguration {
+    rumqttc::TlsConfiguration::Simple {
+        ca: ca.to_vec(),
+        alpn: None,
+        client_auth: None,
+    }
+}
+
+impl Device {
+    /// Connects and waits for the CONNACK.
+    pub async fn connect(
+        version: Version,
+        transport: &Transport,
+        login: &Login,
+    ) -> Result<Device, Refused> {
+        let (host, port) = match transport {
+            Transport::Tcp(a) | Transport::Tls(a, _) => (a.ip().to_string(), a.port()),
+            Transport::Ws(a) => (format!("ws://{a}/mqtt"), a.port()),
+        };
+        let (tx, events) = mpsc::unbounded_channel();
+        let (connack_tx, mut connack) = mpsc::unbounded_channel::<Result<(), Refused>>();
+        let client = match version {
+            Version::V311 => {
+                let mut opts = rumqttc::MqttOptions::new(&login.client_identifier, host, port);
+                opts.set_keep_alive(Duration::from_secs(30));
+                if let (Some(u), Some(p)) = (&login.username, &login.password) {
+                    opts.set_credentials(u, p);
+                }
+                if let Some(topic) = &login.will_topic {
+                    opts.set_last_will(rumqttc::LastWill::new(
+                        topic,
+                        "gone",
+                        rumqttc::QoS::AtMostOnce,
+                        false,
+                    ));
+                }
+                match transport {
+                    Transport::Tcp(_) => {}
+                    Transport::Ws(_) => {
+                        opts.set_transport(rumqttc::Transport::Ws);
+                    }
+                    Transport::Tls(_, ca) => {
+                        opts.set_transport(rumqttc::Transport::Tls(tls(ca)));
+                    }
+                }
+                let (client, mut el) = rumqttc::AsyncClient::new(opts, 64);
+                tokio::spawn(async move {
+                    loop {
+                        use rumqttc::{Event, Packet};
+                        let seen = match el.poll().await {
+                            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                                let _ = connack_tx.send(Ok(()));
+                                continue;
+                            }
+                            Ok(Event::Incoming(Packet::SubAck(ack))) => Seen::SubAck(
+                                ack.return_codes
+                                    .iter()
+                                    .map(|c| match c {
+                                        rumqttc::SubscribeReasonCode::Success(q) => *q as u8,
+                                        rumqttc::SubscribeReasonCode::Failure => 0x80,
+                                    })
+                                    .collect(),
+                            ),
+                            Ok(Event::Incoming(Packet::PubAck(_))) => Seen::PubAck(0),
+                            Ok(Event::Incoming(Packet::Publish(p))) => {
+                                Seen::Message(p.topic.clone(), p.payload.to_vec())
+                            }
+                            Ok(_) => continue,
+                            Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+                                let _ = connack_tx.send(Err(Refused(v4_code(code))));
+                                return;
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Seen::Closed(e.to_string()));
+                                let _ = connack_tx.send(Err(Refused(0xFF)));
+                                return;
+                            }
+                        };
+                        if tx.send(seen).is_err() {
+                            return;
+                        }
+                    }
+                });
+                Client::V4(client)
+            }
+            Version::V5 => {
+                let mut opts = rumqttc::v5::MqttOptions::new(&login.client_identifier, host, port);
+                opts.set_keep_alive(Duration::from_secs(30));
+                if let (Some(u), Some(p)) = (&login.username, &login.password) {
+                    opts.set_credentials(u, p);
+                }
+                if let Some(topic) = &login.will_topic {
+                    opts.set_last_will(m5::LastWill::new(
+                        topic,
+                        "gone",
+                        rumqttc::v5::mqttbytes::QoS::AtMostOnce,
+                        false,
+                        None,
+                    ));
+                }
+                match transport {
+                    Transport::Tcp(_) => {}
+                    Transport::Ws(_) => {
+                        opts.set_transport(rumqttc::Transport::Ws);
+                    }
+                    Transport::Tls(_, ca) => {
+                        opts.set_transport(rumqttc::Transport::Tls(tls(ca)));
+                    }
+                }
+                let (client, mut el) = rumqttc::v5::AsyncClient::new(opts, 64);
+                tokio::spawn(async move {
+                    loop {
+                        use m5::Packet;
+                        use rumqttc::v5::Event;
+                        let seen = match el.poll().await {
+                            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                                let _ = connack_tx.send(Ok(()));
+                                continue;
+                            }
+                            Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                                Seen::SubAck(ack.return_codes.iter().map(v5_suback).collect())
+                            }
+                            Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                                Seen::PubAck(v5_puback(&ack.reason))
+                            }
+                            Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(
+                                String::from_utf8_lossy(&p.topic).into_owned(),
+                                p.payload.to_vec(),
+                            ),
+                            Ok(_) => continue,
+                            Err(rumqttc::v5::ConnectionError::ConnectionRefused(code)) => {
+                                let _ = connack_tx.send(Err(Refused(v5_code(code))));
+                                return;
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Seen::Closed(e.to_string()));
+                                let _ = connack_tx.send(Err(Refused(0xFF)));
+                                return;
+                            }
+                        };
+                        if tx.send(seen).is_err() {
+                            return;
+                        }
+                    }
+                });
+                Client::V5(client)
+            }
+        };
+        let answer = tokio::time::timeout(ANSWER, connack.recv())
+            .await
+            .expect("a CONNACK in time")
+            .expect("the event loop answers");
+        answer.map(|()| Device { client, events })
+    }
+
+    /// Subscribes at QoS 1 and returns the SUBACK code (granted QoS, or 0x80 / 0x87 refused).
+    pub async fn subscribe(&mut self, filter: &str) -> u8 {
+        match &self.client {
+            Client::V4(c) => c
+                .subscribe(filter, rumqttc::QoS::AtLeastOnce)
+                .await
+                .unwrap(),
+            Client::V5(c) => c
+                .subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce)
+                .await
+                .unwrap(),
+        }
+        loop {
+            match self.next().await {
+                Some(Seen::SubAck(codes)) => return codes[0],
+                Some(Seen::Closed(e)) => panic!("connection closed while subscribing: {e}"),
+                None => panic!("no SUBACK"),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Publishes at QoS 1 and returns the PUBACK reason (always 0 for 3.1.1, which has none).
+    pub async fn publish(&mut self, topic: &str, payload: &[u8]) -> u8 {
+        match &self.client {
+            Client::V4(c) => c
+                .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload.to_vec())
+                .await
+                .unwrap(),
+            Client::V5(c) => c
+                .publish(
+                    topic,
+                    rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+                    false,
+                    payload.to_vec(),
+                )
+                .await
+                .unwrap(),
+        }
+        loop {
+            match self.next().await {
+                Some(Seen::PubAck(code)) => return code,
+                Some(Seen::Closed(e)) => panic!("connection closed while publishing: {e}"),
+                None => panic!("no PUBACK"),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The next message delivered within `wait`, if any.
+    pub async fn message(&mut self, wait: Duration) -> Option<(String, Vec<u8>)> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(Seen::Message(topic, payload))) => return Some((topic, payload)),
+                Ok(Some(Seen::Closed(_))) | Ok(None) | Err(_) => return None,
+                Ok(Some(_)) => {}
+            }
+        }
+    }
+
+    /// Sends DISCONNECT.
+    pub async fn disconnect(self) {
+        match &self.client {
+            Client::V4(c) => c.disconnect().await.unwrap(),
+            Client::V5(c) => c.disconnect().await.unwrap(),
+        }
+    }
+
+    async fn next(&mut self) -> Option<Seen> {
+        tokio::time::timeout(ANSWER, self.events.recv())
+            .await
+            .expect("the broker answers in time")
+    }
+}

@@ -1,0 +1,253 @@
+//! Topic rules: a client lives under its namespace, `$SYS` and shared subscriptions included, and
+//! nothing crosses from one workspace to another.
+
+use crate::device::{Device, Login, VERSIONS, Version};
+use crate::support::Engine;
+use crate::{Form, Setup, login, topic};
+use std::time::Duration;
+
+crate::engines!(
+    subscriptions_outside_the_namespace_fail_in_the_suback,
+    publishes_outside_the_namespace_are_refused_and_never_delivered,
+    nothing_crosses_between_tenants,
+    shared_subscriptions_obey_the_namespace,
+    a_last_will_outside_the_namespace_is_refused,
+);
+
+/// SUBACK failure codes: 0x80 in 3.1.1, "not authorized" 0x87 in MQTT 5.
+fn refused_sub(version: Version) -> u8 {
+    match version {
+        Version::V311 => 0x80,
+        Version::V5 => 0x87,
+    }
+}
+
+async fn subscriptions_outside_the_namespace_fail_in_the_suback(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let ns = setup.client.connection.namespace.to_string();
+    for version in VERSIONS {
+        let mut device = Device::connect(
+            version,
+            &setup.tcp(),
+            &login(Form::Namespace, &setup.client, setup.key()),
+        )
+        .await
+        .expect("connects");
+        for filter in [
+            "#".to_string(),
+            "+/#".into(),
+            "$SYS/#".into(),
+            "$SYS/brokers".into(),
+            format!("{ns}-other/#"),
+            format!("other/{ns}/#"),
+            "+/devices/#".into(),
+        ] {
+            assert_eq!(
+                device.subscribe(&filter).await,
+                refused_sub(version),
+                "{filter} {version:?}"
+            );
+        }
+        for filter in [format!("{ns}/#"), ns.clone(), format!("{ns}/+/x")] {
+            assert_eq!(device.subscribe(&filter).await, 1, "{filter} {version:?}");
+        }
+        device.disconnect().await;
+    }
+    setup.app.stop().await;
+}
+
+async fn publishes_outside_the_namespace_are_refused_and_never_delivered(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    for version in VERSIONS {
+        let mut device = Device::connect(
+            version,
+            &setup.tcp(),
+            &login(Form::Namespace, &setup.client, setup.key()),
+        )
+        .await
+        .expect("connects");
+        let inside = topic(&setup.client, "echo");
+        assert_eq!(device.subscribe(&inside).await, 1);
+        for outside in ["elsewhere/x", "$SYS/fake", "x"] {
+            let puback = device.publish(outside, b"leak").await;
+            match version {
+                Version::V5 => assert_eq!(puback, 0x87, "{outside}: PUBACK not authorized"),
+                // 3.1.1's PUBACK has no reason code; the connection stays up.
+                Version::V311 => assert_eq!(puback, 0),
+            }
+        }
+        // The connection is still good and only the inside message arrives.
+        assert_eq!(device.publish(&inside, b"ok").await, 0);
+        let (t, payload) = device
+            .message(Duration::from_secs(5))
+            .await
+            .expect("inside message");
+        assert_eq!(
+            (t.as_str(), payload.as_slice()),
+            (inside.as_str(), &b"ok"[..])
+        );
+        assert!(device.message(Duration::from_millis(300)).await.is_none());
+        device.disconnect().await;
+    }
+    setup.app.stop().await;
+}
+
+async fn nothing_crosses_between_tenants(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let rival = setup.app.sign_up("Rival Corp").await;
+    let theirs = rival.new_client("Rival sensor").await;
+    let our_ns = setup.client.connection.namespace.to_string();
+    let their_ns = theirs.connection.namespace.to_string();
+    assert_ne!(our_ns, their_ns);
+
+    for version in VERSIONS {
+        let mut ours = Device::connect(
+            version,
+            &setup.tcp(),
+            &login(Form::Namespace, &setup.client, setup.key()),
+        )
+        .await
+        .expect("ours connects");
+        let mut rival_device = Device::connect(
+            version,
+            &setup.tcp(),
+            &login(Form::Namespace, &theirs, theirs.key.expose()),
+        )
+        .await
+        .expect("theirs connects");
+        // Each listens to everything it may, plus (refused) the other's namespace.
+        assert_eq!(ours.subscribe(&format!("{our_ns}/#")).await, 1);
+        assert_eq!(rival_device.subscribe(&format!("{their_ns}/#")).await, 1);
+        assert_eq!(
+            ours.subscribe(&format!("{their_ns}/#")).await,
+            refused_sub(version)
+        );
+        assert_eq!(
+            rival_device.subscribe(&format!("{our_ns}/#")).await,
+            refused_sub(version)
+        );
+
+        // The rival publishes into our namespace: refused, and we receive nothing.
+        let into_ours = format!("{our_ns}/devices/x/cmd");
+        let puback = rival_device.publish(&into_ours, b"hostile").await;
+        if version == Version::V5 {
+            assert_eq!(puback, 0x87);
+        }
+        // Our own traffic still flows to us only.
+        let own = format!("{our_ns}/devices/x/state");
+        assert_eq!(ours.publish(&own, b"mine").await, 0);
+        let (t, p) = ours
+            .message(Duration::from_secs(5))
+            .await
+            .expect("own message");
+        assert_eq!((t.as_str(), p.as_slice()), (own.as_str(), &b"mine"[..]));
+        assert!(
+            ours.message(Duration::from_millis(300)).await.is_none(),
+            "nothing hostile arrived"
+        );
+        assert!(
+            rival_device
+                .message(Duration::from_millis(300))
+                .await
+                .is_none(),
+            "nothing of ours leaked"
+        );
+        ours.disconnect().await;
+        rival_device.disconnect().await;
+    }
+    // A key of one tenant never opens the other's client, in any form.
+    for form in [
+        Form::Namespace,
+        Form::WithOrganization,
+        Form::ClientIdUsername,
+    ] {
+        assert!(
+            Device::connect(
+                Version::V5,
+                &setup.tcp(),
+                &login(form, &theirs, setup.key())
+            )
+            .await
+            .is_err(),
+            "{form:?}"
+        );
+    }
+    // Nor does naming our Client ID with the rival's namespace or organization.
+    let c = &setup.client.connection;
+    for login in [
+        Login::new(c.client_id.as_str(), &their_ns, setup.key()),
+        Login::new(
+            "x",
+            &format!("{}@{}", c.client_id, theirs.connection.organization_id),
+            setup.key(),
+        ),
+    ] {
+        assert!(
+            Device::connect(Version::V5, &setup.tcp(), &login)
+                .await
+                .is_err(),
+            "{login:?}"
+        );
+    }
+    setup.app.stop().await;
+}
+
+async fn shared_subscriptions_obey_the_namespace(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let ns = setup.client.connection.namespace.to_string();
+    for version in VERSIONS {
+        let mut device = Device::connect(
+            version,
+            &setup.tcp(),
+            &login(Form::WithOrganization, &setup.client, setup.key()),
+        )
+        .await
+        .expect("connects");
+        assert_eq!(
+            device.subscribe("$share/workers/#").await,
+            refused_sub(version)
+        );
+        assert_eq!(
+            device.subscribe("$share/workers/other/#").await,
+            refused_sub(version)
+        );
+        assert_eq!(
+            device
+                .subscribe(&format!("$share/workers/{ns}/jobs/#"))
+                .await,
+            1
+        );
+        let job = format!("{ns}/jobs/1");
+        assert_eq!(device.publish(&job, b"run").await, 0);
+        let (t, p) = device
+            .message(Duration::from_secs(5))
+            .await
+            .expect("shared delivery");
+        assert_eq!((t.as_str(), p.as_slice()), (job.as_str(), &b"run"[..]));
+        device.disconnect().await;
+    }
+    setup.app.stop().await;
+}
+
+async fn a_last_will_outside_the_namespace_is_refused(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    for version in VERSIONS {
+        let mut outside = login(Form::Namespace, &setup.client, setup.key());
+        outside.will_topic = Some("elsewhere/will".into());
+        let refused = Device::connect(version, &setup.tcp(), &outside).await.err();
+        let expected = match version {
+            Version::V311 => 5,
+            Version::V5 => 0x87,
+        };
+        assert_eq!(refused.map(|r| r.0), Some(expected), "{version:?}");
+
+        let mut inside = login(Form::Namespace, &setup.client, setup.key());
+        inside.will_topic = Some(topic(&setup.client, "will"));
+        Device::connect(version, &setup.tcp(), &inside)
+            .await
+            .expect("a will inside the namespace is fine")
+            .disconnect()
+            .await;
+    }
+    setup.app.stop().await;
+}
