@@ -76,9 +76,14 @@ impl Running {
         self.db.close().await;
     }
 
-    /// Waits until the server ends (on Ctrl-C or SIGTERM for the binary).
+    /// Waits until the server ends (on Ctrl-C or SIGTERM for the binary), then stops the broker
+    /// and writes what the audit still holds.
     pub async fn wait(mut self) {
         let _ = (&mut self.task).await;
+        if let Some(broker) = &self.broker {
+            broker.stop();
+        }
+        self.device_auth.failures().flush_all().await;
     }
 }
 

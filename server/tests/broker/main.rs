@@ -9,6 +9,7 @@ mod connect;
 mod device;
 mod isolation;
 mod load;
+mod options;
 mod throttle;
 // mod tracking; (TEMP until merge)
 mod transports;
