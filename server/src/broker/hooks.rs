@@ -3,6 +3,7 @@
 
 use super::tracking::Tracker;
 use crate::device_auth::{Attempt, DeviceAuth, Grant, Refusal};
+use app::model::ClientId;
 use async_trait::async_trait;
 use rmqtt::codec::v5::SubscribeAckReason;
 use rmqtt::hook::{Handler, HookResult, Parameter, ReturnType};
@@ -44,10 +45,38 @@ impl PendingGrants {
     }
 }
 
+/// Which client holds each MQTT client identifier while its session exists (online, or offline
+/// and kept for a persistent session). MQTT lets a CONNECT with a known identifier take over that
+/// session, its subscriptions and its queued messages; across clients that would let one tenant
+/// kick another's device or read its queue, so only the same client may take a session over.
+#[derive(Default)]
+struct SessionOwners(Mutex<HashMap<String, (ClientId, Id)>>);
+
+impl SessionOwners {
+    fn owner(&self, identifier: &str) -> Option<ClientId> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(identifier).map(|(client, _)| client.clone())
+    }
+
+    fn claim(&self, identifier: &str, client: ClientId, session: Id) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(identifier.to_owned(), (client, session));
+    }
+
+    /// Forgets the identifier if `session` still holds it (a newer session may have taken over).
+    fn release(&self, identifier: &str, session: &Id) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(identifier).is_some_and(|(_, id)| id == session) {
+            map.remove(identifier);
+        }
+    }
+}
+
 pub struct KeygateHooks {
     auth: Arc<DeviceAuth>,
     tracker: Tracker,
     pending: PendingGrants,
+    owners: SessionOwners,
 }
 
 impl KeygateHooks {
@@ -56,6 +85,7 @@ impl KeygateHooks {
             auth,
             tracker,
             pending: PendingGrants::default(),
+            owners: SessionOwners::default(),
         }
     }
 
@@ -73,10 +103,20 @@ impl KeygateHooks {
             will_topic: will_topic.as_deref(),
         };
         let refusal = match self.auth.authenticate(&attempt).await {
-            Ok(grant) => {
-                self.pending.insert(info.id().clone(), grant);
-                return AuthResult::Allow(false, None);
-            }
+            Ok(grant) => match self.owners.owner(info.client_id()) {
+                Some(owner) if owner != grant.client_id => {
+                    tracing::info!(
+                        client = %grant.client_id,
+                        identifier = %info.client_id(),
+                        "MQTT connect refused: the client identifier is in use by another client"
+                    );
+                    return AuthResult::NotAuthorized;
+                }
+                _ => {
+                    self.pending.insert(info.id().clone(), grant);
+                    return AuthResult::Allow(false, None);
+                }
+            },
             Err(refusal) => refusal,
         };
         match &refusal {
@@ -106,6 +146,11 @@ impl KeygateHooks {
             tracing::error!(client = %session.id.client_id, "MQTT session without a grant");
             return;
         };
+        self.owners.claim(
+            &session.id.client_id,
+            grant.client_id.clone(),
+            session.id.clone(),
+        );
         let connection = Connection {
             connection_id: app::store::new_id(),
             grant,
@@ -158,6 +203,10 @@ impl Handler for HookHandler {
             }
             Parameter::ClientDisconnected(session, _reason) => {
                 self.0.disconnected(session).await;
+                (true, acc)
+            }
+            Parameter::SessionTerminated(session, _reason) => {
+                self.0.owners.release(&session.id.client_id, &session.id);
                 (true, acc)
             }
             Parameter::ClientSubscribeCheckAcl(session, subscribe) => {

@@ -142,6 +142,7 @@ pub async fn start(
         Type::ClientAuthenticate,
         Type::ClientConnected,
         Type::ClientDisconnected,
+        Type::SessionTerminated,
         Type::ClientSubscribeCheckAcl,
         Type::MessagePublishCheckAcl,
     ] {

@@ -33,6 +33,8 @@ pub struct Login {
     pub password: Option<String>,
     /// A Last Will topic (payload "gone").
     pub will_topic: Option<String>,
+    /// Clean session (3.1.1) / clean start (5); false asks the broker to keep the session.
+    pub clean: bool,
 }
 
 impl Login {
@@ -42,6 +44,7 @@ impl Login {
             username: Some(username.into()),
             password: Some(password.into()),
             will_topic: None,
+            clean: true,
         }
     }
 }
@@ -148,6 +151,7 @@ impl Device {
             Version::V311 => {
                 let mut opts = rumqttc::MqttOptions::new(&login.client_identifier, host, port);
                 opts.set_keep_alive(Duration::from_secs(30));
+                opts.set_clean_session(login.clean);
                 if let (Some(u), Some(p)) = (&login.username, &login.password) {
                     opts.set_credentials(u, p);
                 }
@@ -187,6 +191,12 @@ impl Device {
                                     .collect(),
                             ),
                             Ok(Event::Incoming(Packet::PubAck(_))) => Seen::PubAck(0),
+                            // A client closes the connection after DISCONNECT (the broker
+                            // waits for it to): ending this task drops the socket.
+                            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
+                                let _ = tx.send(Seen::Closed("disconnected".into()));
+                                return;
+                            }
                             Ok(Event::Incoming(Packet::Publish(p))) => {
                                 Seen::Message(p.topic.clone(), p.payload.to_vec())
                             }
@@ -211,6 +221,7 @@ impl Device {
             Version::V5 => {
                 let mut opts = rumqttc::v5::MqttOptions::new(&login.client_identifier, host, port);
                 opts.set_keep_alive(Duration::from_secs(30));
+                opts.set_clean_start(login.clean);
                 if let (Some(u), Some(p)) = (&login.username, &login.password) {
                     opts.set_credentials(u, p);
                 }
@@ -247,6 +258,10 @@ impl Device {
                             }
                             Ok(Event::Incoming(Packet::PubAck(ack))) => {
                                 Seen::PubAck(v5_puback(&ack.reason))
+                            }
+                            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
+                                let _ = tx.send(Seen::Closed("disconnected".into()));
+                                return;
                             }
                             Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(
                                 String::from_utf8_lossy(&p.topic).into_owned(),
@@ -339,12 +354,25 @@ impl Device {
         }
     }
 
-    /// Sends DISCONNECT.
-    pub async fn disconnect(self) {
+    /// Sends DISCONNECT and waits until the connection is closed.
+    pub async fn disconnect(mut self) {
         match &self.client {
             Client::V4(c) => c.disconnect().await.unwrap(),
             Client::V5(c) => c.disconnect().await.unwrap(),
         }
+        let closed = tokio::time::timeout(ANSWER, async {
+            loop {
+                match self.events.recv().await {
+                    Some(Seen::Closed(_)) | None => return,
+                    Some(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "the connection did not close after DISCONNECT"
+        );
     }
 
     async fn next(&mut self) -> Option<Seen> {

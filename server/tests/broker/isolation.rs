@@ -12,6 +12,7 @@ crate::engines!(
     nothing_crosses_between_tenants,
     shared_subscriptions_obey_the_namespace,
     a_last_will_outside_the_namespace_is_refused,
+    another_client_cannot_take_over_a_client_identifier,
 );
 
 /// SUBACK failure codes: 0x80 in 3.1.1, "not authorized" 0x87 in MQTT 5.
@@ -249,5 +250,86 @@ async fn a_last_will_outside_the_namespace_is_refused(engine: Engine) {
             .disconnect()
             .await;
     }
+    setup.app.stop().await;
+}
+
+async fn another_client_cannot_take_over_a_client_identifier(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let rival = setup.app.sign_up("Rival Corp").await;
+    let theirs = rival.new_client("Rival sensor").await;
+    // Forms 2 and 3 let a device choose its MQTT client identifier; both tenants choose the same.
+    let identifier = "sensor-1";
+    let ours_login = Login {
+        client_identifier: identifier.into(),
+        ..login(Form::WithOrganization, &setup.client, setup.key())
+    };
+    let theirs_login = Login {
+        client_identifier: identifier.into(),
+        ..login(Form::ClientIdUsername, &theirs, theirs.key.expose())
+    };
+    for version in VERSIONS {
+        let mut ours = Device::connect(version, &setup.tcp(), &ours_login)
+            .await
+            .expect("ours connects");
+        let refused = Device::connect(version, &setup.tcp(), &theirs_login)
+            .await
+            .err();
+        let expected = if version == Version::V5 { 0x87 } else { 5 };
+        assert_eq!(
+            refused.map(|r| r.0),
+            Some(expected),
+            "{version:?}: the rival cannot take the session over"
+        );
+        // Our session was not kicked.
+        let t = topic(&setup.client, "still-here");
+        assert_eq!(ours.subscribe(&t).await, 1);
+        assert_eq!(ours.publish(&t, b"yes").await, 0);
+        assert!(
+            ours.message(Duration::from_secs(5)).await.is_some(),
+            "{version:?}"
+        );
+        // The same client may take over its own identifier (a device reconnecting).
+        let again = Device::connect(version, &setup.tcp(), &ours_login)
+            .await
+            .expect("our own takeover");
+        again.disconnect().await;
+        drop(ours);
+    }
+    // A persistent session, offline, keeps its identifier: its subscriptions and queued messages
+    // must not pass to another tenant.
+    let persistent = Login {
+        clean: false,
+        ..ours_login.clone()
+    };
+    let mut ours = Device::connect(Version::V311, &setup.tcp(), &persistent)
+        .await
+        .unwrap();
+    assert_eq!(ours.subscribe(&topic(&setup.client, "queued")).await, 1);
+    ours.disconnect().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let hijack = Login {
+        clean: false,
+        ..theirs_login.clone()
+    };
+    assert_eq!(
+        Device::connect(Version::V311, &setup.tcp(), &hijack)
+            .await
+            .err()
+            .map(|r| r.0),
+        Some(5),
+        "the offline session stays ours"
+    );
+    // Once our session is gone for good (a clean connect ends it), the identifier is free.
+    Device::connect(Version::V311, &setup.tcp(), &ours_login)
+        .await
+        .unwrap()
+        .disconnect()
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Device::connect(Version::V311, &setup.tcp(), &theirs_login)
+        .await
+        .expect("a free identifier")
+        .disconnect()
+        .await;
     setup.app.stop().await;
 }

@@ -7,7 +7,10 @@ crate::engines!(without_the_broker_the_dashboard_runs_and_shows_the_configured_p
 
 async fn without_the_broker_the_dashboard_runs_and_shows_the_configured_port(engine: Engine) {
     // A port of ours that nothing listens on once released.
-    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let unused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let app = TestApp::spawn_with(engine, |c| {
         c.no_broker = true;
         c.mqtt_listen = unused;
@@ -30,6 +33,9 @@ async fn without_the_broker_the_dashboard_runs_and_shows_the_configured_port(eng
     let app = TestApp::spawn_with(engine, |c| c.broker_port = None).await;
     let tenant = app.sign_up("Embedded Co").await;
     let revealed: RevealedKey = tenant.new_client("Local").await;
-    assert_eq!(Some(revealed.connection.broker_port), app.mqtt.map(|a| a.port()));
+    assert_eq!(
+        Some(revealed.connection.broker_port),
+        app.mqtt.map(|a| a.port())
+    );
     app.stop().await;
 }
