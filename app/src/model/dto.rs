@@ -208,5 +208,7 @@ pub struct AuditEntry {
     pub actor: String,
     pub action: String,
     pub target: String,
+    /// More about the event, e.g. why an MQTT login was refused and how often; often empty.
+    pub detail: String,
     pub address: String,
 }

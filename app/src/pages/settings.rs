@@ -209,7 +209,10 @@ fn Activity(entries: ActivityResource) -> impl IntoView {
                                         <tr>
                                             <td>{time_format::utc_minutes(e.at)}</td>
                                             <td>{e.actor}</td>
-                                            <td><code>{e.action}</code></td>
+                                            <td>
+                                                <code>{e.action}</code>
+                                                {(!e.detail.is_empty()).then(|| view! { <div class="muted detail">{e.detail}</div> })}
+                                            </td>
                                             <td>{e.target}</td>
                                             <td>{e.address}</td>
                                         </tr>

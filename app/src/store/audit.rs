@@ -44,7 +44,7 @@ pub async fn create(
 /// The newest events of an organization, newest first.
 pub async fn list(db: &Db, organization_id: &str, limit: i64) -> StoreResult<Vec<AuditEntry>> {
     let rows = sqlx::query(
-        "SELECT at, actor, action, target, address FROM audit_events
+        "SELECT at, actor, action, target, detail, address FROM audit_events
          WHERE organization_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(organization_id)
@@ -58,6 +58,7 @@ pub async fn list(db: &Db, organization_id: &str, limit: i64) -> StoreResult<Vec
                 actor: r.try_get("actor")?,
                 action: r.try_get("action")?,
                 target: r.try_get("target")?,
+                detail: r.try_get("detail")?,
                 address: r.try_get("address")?,
             })
         })
