@@ -173,6 +173,12 @@ if want test; then
   if run postgres start_postgres; then
     run test-app cargo test -p app --features ssr
     run test-server cargo test -p server
+    # The broker again, driven by Debian's mosquitto_pub / mosquitto_sub from a shell script.
+    if run build-keygate cargo build -p server --bin keygate; then
+      run test-mqtt-cli server/tests/cli/mosquitto_clients.sh "$target_dir/debug/keygate"
+    else
+      skip test-mqtt-cli "the keygate binary did not build"
+    fi
   else
     skip test-app "PostgreSQL did not start"
     skip test-server "PostgreSQL did not start"

@@ -9,6 +9,7 @@ use app::model::{
 };
 use app::store::audit::{self, AuditContext};
 use app::store::clients::{self, NewClient};
+use app::store::live_sessions::{self, Connected, ConnectionEvent, Disconnected};
 use app::store::sessions::DbSessionStore;
 use app::store::{Db, StoreError, organizations, outbox, users, workspaces};
 use std::collections::HashSet;
@@ -54,6 +55,10 @@ engines!(
     session_save_load_and_delete_round_trip,
     expired_sessions_do_not_load_and_are_swept,
     session_save_replaces_the_stored_record,
+    connects_and_disconnects_keep_live_sessions_and_last_seen,
+    connection_events_for_missing_clients_and_replays_change_nothing,
+    clear_node_deletes_only_that_nodes_sessions,
+    live_sessions_are_scoped_and_go_with_their_client,
 );
 
 /// An organization with its owner and default workspace, as sign-up makes it.
@@ -1132,4 +1137,172 @@ async fn session_save_replaces_the_stored_record(engine: Engine) {
         session.expiry_date.unix_timestamp()
     );
     assert_eq!(count_rows(&db, "sessions").await, 1);
+}
+
+fn connected(id: &str, client: &str, node: &str, at: i64) -> ConnectionEvent {
+    ConnectionEvent::Connected(Connected {
+        id: id.into(),
+        client_id: self::id(client),
+        node: node.into(),
+        mqtt_client_id: format!("device-of-{id}"),
+        source: "192.0.2.7:50123".into(),
+        at,
+    })
+}
+
+fn disconnected(id: &str, client: &str, at: i64) -> ConnectionEvent {
+    ConnectionEvent::Disconnected(Disconnected {
+        id: id.into(),
+        client_id: self::id(client),
+        at,
+    })
+}
+
+async fn row(db: &Db, org: &Org, client: &str) -> ClientRow {
+    clients::get(db, &org.ctx.organization_id, &id(client))
+        .await
+        .unwrap()
+        .row
+}
+
+async fn connects_and_disconnects_keep_live_sessions_and_last_seen(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    let acme = org(&db, "Acme").await;
+    add_client(&db, &acme, "boiler-01", "Boiler").await;
+    assert_eq!(row(&db, &acme, "boiler-01").await.live_sessions, 0);
+
+    live_sessions::apply(
+        &db,
+        &[
+            connected("a", "boiler-01", "n1", 1_000),
+            connected("b", "boiler-01", "n1", 2_000),
+        ],
+    )
+    .await
+    .unwrap();
+    let r = row(&db, &acme, "boiler-01").await;
+    assert_eq!((r.live_sessions, r.last_seen_at), (2, Some(2_000)));
+    let sessions = live_sessions::list(&db, &acme.ctx.organization_id, &id("boiler-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions
+            .iter()
+            .map(|s| (s.mqtt_client_id.as_str(), s.since))
+            .collect::<Vec<_>>(),
+        vec![("device-of-a", 1_000), ("device-of-b", 2_000)],
+        "oldest first"
+    );
+    assert_eq!(sessions[0].source, "192.0.2.7:50123");
+    // The list page carries the count too.
+    let (rows, _) = clients::list(&db, &acme.workspace_id, &ClientQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(rows[0].live_sessions, 2);
+
+    // One batch: a disconnect, then a connect; applied in order.
+    live_sessions::apply(
+        &db,
+        &[
+            disconnected("a", "boiler-01", 3_000),
+            connected("c", "boiler-01", "n1", 3_500),
+        ],
+    )
+    .await
+    .unwrap();
+    let r = row(&db, &acme, "boiler-01").await;
+    assert_eq!((r.live_sessions, r.last_seen_at), (2, Some(3_500)));
+    live_sessions::apply(
+        &db,
+        &[
+            disconnected("b", "boiler-01", 4_000),
+            disconnected("c", "boiler-01", 5_000),
+        ],
+    )
+    .await
+    .unwrap();
+    let r = row(&db, &acme, "boiler-01").await;
+    assert_eq!((r.live_sessions, r.last_seen_at), (0, Some(5_000)));
+    // Last seen never moves back (another node's older batch landing late).
+    live_sessions::apply(&db, &[disconnected("zz", "boiler-01", 4_500)])
+        .await
+        .unwrap();
+    assert_eq!(row(&db, &acme, "boiler-01").await.last_seen_at, Some(5_000));
+}
+
+async fn connection_events_for_missing_clients_and_replays_change_nothing(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    let acme = org(&db, "Acme").await;
+    add_client(&db, &acme, "boiler-01", "Boiler").await;
+    // A client deleted between the connect and its write; a replayed connect; a disconnect of a
+    // connection that was never recorded: none of them fails the batch or writes anything odd.
+    live_sessions::apply(
+        &db,
+        &[
+            connected("a", "boiler-01", "n1", 1_000),
+            connected("a", "boiler-01", "n1", 1_000),
+            connected("x", "deleted-01", "n1", 1_000),
+            disconnected("y", "deleted-01", 1_500),
+            disconnected("never", "boiler-01", 900),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(count_rows(&db, "live_sessions").await, 1);
+    let r = row(&db, &acme, "boiler-01").await;
+    assert_eq!((r.live_sessions, r.last_seen_at), (1, Some(1_000)));
+    assert!(
+        clients::credential(&db, "deleted-01")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn clear_node_deletes_only_that_nodes_sessions(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    let acme = org(&db, "Acme").await;
+    add_client(&db, &acme, "boiler-01", "Boiler").await;
+    live_sessions::apply(
+        &db,
+        &[
+            connected("a", "boiler-01", "n1", 1_000),
+            connected("b", "boiler-01", "n2", 1_000),
+            connected("c", "boiler-01", "n1", 1_000),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(live_sessions::clear_node(&db, "n1").await.unwrap(), 2);
+    assert_eq!(live_sessions::clear_node(&db, "n1").await.unwrap(), 0);
+    let sessions = live_sessions::list(&db, &acme.ctx.organization_id, &id("boiler-01"))
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].mqtt_client_id, "device-of-b");
+}
+
+async fn live_sessions_are_scoped_and_go_with_their_client(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    let acme = org(&db, "Acme").await;
+    let rival = org(&db, "Rival").await;
+    add_client(&db, &acme, "boiler-01", "Boiler").await;
+    live_sessions::apply(&db, &[connected("a", "boiler-01", "n1", 1_000)])
+        .await
+        .unwrap();
+    assert!(
+        live_sessions::list(&db, &rival.ctx.organization_id, &id("boiler-01"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another organization sees none"
+    );
+    clients::delete(&db, &acme.ctx, &id("boiler-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        count_rows(&db, "live_sessions").await,
+        0,
+        "deleted with the client"
+    );
 }

@@ -167,9 +167,12 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
+    let sessions =
+        crate::store::live_sessions::list(&state.db, caller.organization_id(), &id).await?;
     Ok(ClientDetails {
         row: record.row,
         connection,
+        sessions,
     })
 }
 

@@ -13,7 +13,21 @@ pub struct ClientRow {
     /// Unix milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
+    /// The last connect or disconnect of any of its devices.
     pub last_seen_at: Option<i64>,
+    /// MQTT connections open right now.
+    pub live_sessions: u32,
+}
+
+/// One MQTT connection of a client, as the Edit modal lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveSession {
+    /// The client identifier the device connected with.
+    pub mqtt_client_id: String,
+    /// `ip:port`.
+    pub source: String,
+    /// Unix milliseconds.
+    pub since: i64,
 }
 
 /// How the Clients page lays clients out; remembered per user.
@@ -156,6 +170,7 @@ impl ConnectionInfo {
 pub struct ClientDetails {
     pub row: ClientRow,
     pub connection: ConnectionInfo,
+    pub sessions: Vec<LiveSession>,
 }
 
 /// The one response that carries a plain key: after create and after regenerate.

@@ -28,7 +28,8 @@ pub struct NewClient<'a> {
     pub key_hash: &'a str,
 }
 
-const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at";
+const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at,
+    (SELECT COUNT(*) FROM live_sessions s WHERE s.client_id = clients.client_id) AS live_sessions";
 
 fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
     let client_id: String = row.try_get("client_id")?;
@@ -42,6 +43,7 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             last_seen_at: row.try_get("last_seen_at")?,
+            live_sessions: row.try_get::<i64, _>("live_sessions")? as u32,
         },
         workspace_id: row.try_get("workspace_id")?,
         organization_id: row.try_get("organization_id")?,
@@ -98,6 +100,7 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
         created_at: now,
         updated_at: now,
         last_seen_at: None,
+        live_sessions: 0,
     })
 }
 

@@ -11,7 +11,7 @@ mod isolation;
 mod load;
 mod options;
 mod throttle;
-// mod tracking; (TEMP until merge)
+mod tracking;
 mod transports;
 
 use app::model::RevealedKey;

@@ -1,3 +1,4 @@
+use super::presence::{ConnectedBadge, last_seen};
 use super::{ClientsCtx, Dialog};
 use crate::components::status_switch::StatusSwitch;
 use crate::model::{ClientRow, time_format};
@@ -25,11 +26,11 @@ fn Card(row: ClientRow) -> impl IntoView {
             <button type="button" class="icon card-delete" data-testid="delete" aria-label=delete_label title="Delete"
                 on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
             <h3 class="name">{row.name.clone()}</h3>
-            <code class="client-id">{row.client_id.to_string()}</code>
+            <div class="card-id"><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/></div>
             <p class="description">{if row.description.is_empty() { "No description".to_owned() } else { row.description.clone() }}</p>
             <dl class="meta">
                 <dt>"Created"</dt><dd>{time_format::utc_minutes(row.created_at)}</dd>
-                <dt>"Last seen"</dt><dd>{row.last_seen_at.map(time_format::utc_minutes).unwrap_or_else(|| "never".into())}</dd>
+                <dt>"Last seen"</dt><dd data-testid="last-seen">{last_seen(&row)}</dd>
             </dl>
             <footer>
                 <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { active.set(r.active); ctx.refresh(); }/>

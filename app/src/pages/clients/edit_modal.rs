@@ -1,3 +1,4 @@
+use super::presence::LiveSessions;
 use super::{ClientsCtx, Dialog};
 use crate::api::clients::{get_client, regenerate_key, update_client};
 use crate::components::copy_button::CopyField;
@@ -110,6 +111,8 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
                 <StatusSwitch row=row.clone() on_changed=move |_r: ClientRow| ctx.refresh()/>
                 <p class="hint">"An inactive client cannot connect; deactivating disconnects its live sessions."</p>
             </div>
+            <h3>"Live sessions"</h3>
+            <LiveSessions sessions=details.sessions.clone()/>
             <h3>"Connection details"</h3>
             <div class="reveal-grid">
                 <CopyField label="Client ID" value=stored(c.client_id.to_string()) testid="edit-client-id"/>

@@ -1,3 +1,4 @@
+use super::presence::{ConnectedBadge, last_seen};
 use super::{ClientsCtx, Dialog, PageQuery};
 use crate::components::status_switch::StatusSwitch;
 use crate::model::{ClientRow, SortKey, time_format};
@@ -56,12 +57,12 @@ fn Row(row: ClientRow) -> impl IntoView {
     let delete_row = row.clone();
     view! {
         <tr data-client-id=row.client_id.to_string() class:inactive=move || !active.get()>
-            <td><code class="client-id">{row.client_id.to_string()}</code></td>
+            <td><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/></td>
             <td class="name">{row.name.clone()}</td>
             <td class="description" title=row.description.clone()>{row.description.clone()}</td>
             <td><StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { active.set(r.active); ctx.refresh(); }/></td>
             <td class="time">{time_format::utc_minutes(row.created_at)}</td>
-            <td class="time">{row.last_seen_at.map(time_format::utc_minutes).unwrap_or_else(|| "never".into())}</td>
+            <td class="time" data-testid="last-seen">{last_seen(&row)}</td>
             <td class="actions">
                 <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
                 <button type="button" class="small danger" data-testid="delete" on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"DELETE"</button>

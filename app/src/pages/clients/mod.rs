@@ -6,6 +6,7 @@ mod edit_modal;
 mod list_view;
 mod new_modal;
 mod pagination;
+mod presence;
 mod reveal_modal;
 pub mod snippets;
 
