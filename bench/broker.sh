@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Keygate's embedded broker beside Mosquitto 2.0 from Debian (password file), on this machine, in
+# one run, with the same client tool (bench/mqtt-load) and the same counts:
+#
+#   - authenticated connects per second and latency: cold (Keygate: argon2id) and warm (Keygate:
+#     its cache of verified keys; Mosquitto has no cache, so its two rows are the same work);
+#   - refusals: a wrong key for an existing client versus an unknown Client ID (Keygate only);
+#   - publish round trip p50/p99 and messages per second (QoS 1);
+#   - resident memory with 10,000 idle authenticated connections;
+#   - Keygate's dashboard during a connect storm, and its broker while the dashboard is loaded.
+#
+#   bash bench/broker.sh            results table on stdout, raw JSON lines in $BENCH_OUT (optional)
+#
+# Environment: COLD (clients for the cold test, 200), IDLE (10000), MESSAGES (10000 round trips),
+# THROUGHPUT (50000 messages), CONCURRENCY (16 connects at a time).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$KEYGATE_ROOT"
+
+COLD=${COLD:-200}
+IDLE=${IDLE:-10000}
+MESSAGES=${MESSAGES:-10000}
+THROUGHPUT=${THROUGHPUT:-50000}
+CONCURRENCY=${CONCURRENCY:-16}
+
+# --- tools ---------------------------------------------------------------------------------------
+missing=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v mosquitto_passwd >/dev/null 2>&1 || missing+=(mosquitto)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt: installing ${missing[*]} (without starting Debian's mosquitto service)"
+  # policy-rc.d keeps the package from starting a system broker on 1883.
+  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+  as_root apt-get install -y "${missing[@]}" || { as_root apt-get update && as_root apt-get install -y "${missing[@]}"; }
+  as_root rm -f /usr/sbin/policy-rc.d
+fi
+mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+target=$(cargo_target_dir)
+log "building keygate and mqtt-load (release)"
+cargo build --release -p server --bin keygate
+cargo build --release -p mqtt-load
+keygate_bin="$target/release/keygate"
+load="$target/release/mqtt-load"
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" -ge $((IDLE + 1000)) ] || die "need $((IDLE + 1000)) open files for $IDLE idle connections; ulimit -n is $(ulimit -n)"
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; die "nothing listens on $1"; }
+rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+field() { python3 -c "import json, sys; print(json.loads(sys.stdin.read())[sys.argv[1]])" "$1"; }
+results="$work/results.jsonl"
+record() { # broker figure json
+  printf '{"broker":"%s","figure":"%s","result":%s}\n' "$1" "$2" "$3" >>"$results"
+  [ -z "${BENCH_OUT:-}" ] || printf '{"broker":"%s","figure":"%s","result":%s}\n' "$1" "$2" "$3" >>"$BENCH_OUT"
+}
+
+# --- Keygate ---------------------------------------------------------------------------------------
+http_port=$(free_port)
+kg_port=$(free_port)
+base="http://127.0.0.1:$http_port"
+KEYGATE_LISTEN="127.0.0.1:$http_port" KEYGATE_MQTT_LISTEN="127.0.0.1:$kg_port" \
+  DATABASE_URL="sqlite://$work/keygate.db" KEYGATE_OPEN_SIGNUP=true KEYGATE_LOG=warn \
+  KEYGATE_MQTT_LOCKOUT_AFTER=100000000 KEYGATE_MQTT_ADDRESS_LOCKOUT_AFTER=100000000 \
+  LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" \
+  "$keygate_bin" >"$work/keygate.log" 2>&1 &
+kg_pid=$!
+pids+=("$kg_pid")
+wait_port "$http_port"
+wait_port "$kg_port"
+
+jar="$work/jar"
+api() {
+  local endpoint=$1 args=() f
+  shift
+  for f in "$@"; do args+=(--data-urlencode "$f"); done
+  curl -fsS -c "$jar" -b "$jar" "${args[@]}" "$base/api/$endpoint"
+}
+api account/sign_up email=bench@example.com "password=correct horse battery" "organization=Bench Corp" >/dev/null
+log "creating $COLD clients (one argon2id hash each)"
+: >"$work/kg-cold" && : >"$work/mq-cold" && : >"$work/kg-wrong" && : >"$work/kg-unknown" && : >"$work/passwords"
+first=$(api clients/create client_id=bench-0000 key=kgk-bench-key-0000-0123456789 name=bench-0000 description=)
+connection() { python3 -c "import json, sys; print(json.load(sys.stdin)['connection'][sys.argv[1]])" "$1"; }
+ns=$(connection namespace <<<"$first")
+org=$(connection organization_id <<<"$first")
+seq -f '%04g' 1 $((COLD - 1)) | xargs -P 4 -I{} curl -fsS -o /dev/null -b "$jar" \
+  --data-urlencode client_id=bench-{} --data-urlencode key=kgk-bench-key-{}-0123456789 \
+  --data-urlencode name=bench-{} --data-urlencode description= "$base/api/clients/create"
+for i in $(seq -f '%04g' 0 $((COLD - 1))); do
+  echo "bench-$i $ns kgk-bench-key-$i-0123456789" >>"$work/kg-cold"
+  echo "bench-$i bench-$i kgk-bench-key-$i-0123456789" >>"$work/mq-cold"
+  echo "bench-$i kgk-bench-key-$i-0123456789" >>"$work/passwords"
+  echo "bench-$i $ns kgk-wrong-key-$i-0123456789" >>"$work/kg-wrong"
+  echo "nobody-$i $ns kgk-bench-key-$i-0123456789" >>"$work/kg-unknown"
+done
+cookie=$(awk '$6 == "keygate_session" { print "keygate_session=" $7 }' "$jar")
+
+# --- Mosquitto -------------------------------------------------------------------------------------
+mq_port=$(free_port)
+: >"$work/mosquitto.passwd"
+while read -r user pass; do mosquitto_passwd -b "$work/mosquitto.passwd" "$user" "$pass"; done <"$work/passwords"
+cat >"$work/mosquitto.conf" <<CONF
+user root
+listener $mq_port 127.0.0.1
+allow_anonymous false
+password_file $work/mosquitto.passwd
+persistence false
+log_dest none
+max_queued_messages 100000
+CONF
+"$mosquitto_bin" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+mq_pid=$!
+pids+=("$mq_pid")
+wait_port "$mq_port"
+mq_version=$("$mosquitto_bin" -h 2>/dev/null | head -n1 || true)
+
+# --- the same load against both ---------------------------------------------------------------------
+run_both() { # figure, then a function taking: broker-name port creds-file user pass
+  local figure=$1 fn=$2
+  local kg mq
+  kg=$("$fn" keygate "$kg_port" "$work/kg-cold" "bench-0000@$org" kgk-bench-key-0000-0123456789)
+  record keygate "$figure" "$kg"
+  mq=$("$fn" mosquitto "$mq_port" "$work/mq-cold" bench-0000 kgk-bench-key-0000-0123456789)
+  record mosquitto "$figure" "$mq"
+}
+cold() { "$load" connect "127.0.0.1:$2" "$3" "$CONCURRENCY"; }
+warm() { for _ in 1 2 3 4 5; do cat "$3"; done >"$3.warm"; "$load" connect "127.0.0.1:$2" "$3.warm" "$CONCURRENCY"; }
+round_trip() {
+  local topic=bench/rtt
+  [ "$1" = keygate ] && topic="$ns/bench/rtt"
+  "$load" rtt "127.0.0.1:$2" "rtt-$1" "$4" "$5" "$topic" "$MESSAGES"
+}
+flow() {
+  local topic=bench/flow
+  [ "$1" = keygate ] && topic="$ns/bench/flow"
+  "$load" throughput "127.0.0.1:$2" "flow-$1" "$4" "$5" "$topic" "$THROUGHPUT"
+}
+
+log "connects, cold ($COLD clients, $CONCURRENCY at a time)"
+run_both connect_cold cold
+log "connects, warm (the same keys 5 times)"
+run_both connect_warm warm
+log "refusals: wrong key vs unknown Client ID (Keygate)"
+record keygate refused_wrong_key "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-wrong" "$CONCURRENCY")"
+record keygate refused_unknown_id "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-unknown" "$CONCURRENCY")"
+log "publish round trip ($MESSAGES messages, QoS 1)"
+run_both rtt round_trip
+log "throughput ($THROUGHPUT messages, QoS 1)"
+run_both throughput flow
+
+idle_rss() { # broker pid port user pass
+  local before after fifo="$work/idle-$1" out
+  before=$(rss_mib "$2")
+  mkfifo "$fifo"
+  "$load" idle "127.0.0.1:$3" "idle-$1" "$4" "$5" "$IDLE" <"$fifo" >"$work/idle-$1.out" &
+  local tool=$!
+  exec 9>"$fifo"
+  for _ in $(seq 1 1200); do [ -s "$work/idle-$1.out" ] && break; sleep 0.25; done
+  sleep 2
+  after=$(rss_mib "$2")
+  out=$(cat "$work/idle-$1.out")
+  exec 9>&-
+  wait "$tool" || true
+  record "$1" idle "{\"connections\":$(field connected <<<"$out"),\"rss_idle_mib\":$before,\"rss_loaded_mib\":$after}"
+}
+log "resident memory with $IDLE idle authenticated connections"
+idle_rss keygate "$kg_pid" "$kg_port" "bench-0000@$org" kgk-bench-key-0000-0123456789
+idle_rss mosquitto "$mq_pid" "$mq_port" bench-0000 kgk-bench-key-0000-0123456789
+kill "$mq_pid" 2>/dev/null || true
+
+# --- Keygate: the dashboard during a connect storm, the broker while the dashboard is loaded -----
+wrk_latency() { # seconds -> {"p50_ms":…,"p99_ms":…,"requests_per_second":…}
+  wrk -t2 -c8 -d"$1s" --latency -H "Cookie: $cookie" "$base/clients" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+print("{\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"requests_per_second\":%.0f}" % (ms("50%"), ms("99%"), rps))'
+}
+log "dashboard alone, then during a storm of wrong-key connects"
+record keygate dashboard_idle "$(wrk_latency 8)"
+"$load" storm "127.0.0.1:$kg_port" "$ns" 11 32 >"$work/storm.out" &
+storm_pid=$!
+sleep 1
+record keygate dashboard_during_storm "$(wrk_latency 8)"
+wait "$storm_pid"
+record keygate storm "$(cat "$work/storm.out")"
+log "broker alone, then while the dashboard is loaded"
+head -n 100 "$work/kg-cold" >"$work/kg-100"
+"$load" connect "127.0.0.1:$kg_port" "$work/kg-100" 4 >/dev/null # warm the cache
+record keygate broker_idle "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-100" 4)"
+wrk -t2 -c8 -d12s -H "Cookie: $cookie" "$base/clients" >/dev/null &
+wrk_pid=$!
+sleep 1
+record keygate broker_during_dashboard_load "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-100" 4)"
+record keygate rtt_during_dashboard_load "$("$load" rtt "127.0.0.1:$kg_port" rtt-loaded "bench-0000@$org" kgk-bench-key-0000-0123456789 "$ns/bench/loaded" 2000)"
+wait "$wrk_pid"
+
+# --- report ----------------------------------------------------------------------------------------
+echo
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo); keygate $(git rev-parse --short HEAD); $mq_version"
+python3 - "$results" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+get = lambda b, f: next((r["result"] for r in rows if r["broker"] == b and r["figure"] == f), None)
+def line(label, fmt, figure, both=True):
+    k = get("keygate", figure); m = get("mosquitto", figure) if both else None
+    print(f"| {label} | {fmt(k) if k else '—'} | {fmt(m) if m else '—'} |")
+print("| figure | Keygate | Mosquitto |")
+print("|---|---|---|")
+conn = lambda r: f"{r['per_second']:.0f}/s (p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms)"
+line("connects, cold", conn, "connect_cold")
+line("connects, warm", conn, "connect_warm")
+line("refused: wrong key", lambda r: f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", "refused_wrong_key", False)
+line("refused: unknown Client ID", lambda r: f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", "refused_unknown_id", False)
+line("publish round trip", lambda r: f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms", "rtt")
+line("messages per second", lambda r: f"{r['per_second']:,.0f}/s ({r['received']}/{r['sent']})", "throughput")
+line("resident memory, idle", lambda r: f"{r['rss_idle_mib']} MiB", "idle")
+line("resident memory, idle connections", lambda r: f"{r['rss_loaded_mib']} MiB ({r['connections']:,} connections)", "idle")
+print()
+print("| Keygate under load | result |")
+print("|---|---|")
+d = lambda r: f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, {r['requests_per_second']:.0f} req/s"
+for label, figure, fmt in [
+    ("Clients page, alone", "dashboard_idle", d),
+    ("Clients page, during a wrong-key connect storm", "dashboard_during_storm", d),
+    ("storm (32 connections refusing for 11 s)", "storm", lambda r: f"{r['attempts']} CONNECTs refused"),
+    ("warm connects, alone", "broker_idle", conn),
+    ("warm connects, Clients page under wrk load", "broker_during_dashboard_load", conn),
+    ("round trip, Clients page under wrk load", "rtt_during_dashboard_load", lambda r: f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms"),
+]:
+    r = get("keygate", figure)
+    print(f"| {label} | {fmt(r) if r else '—'} |")
+PY
