@@ -45,7 +45,9 @@ fn captured_logs() -> Captured {
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        // try_init also routes the `log` records of the embedded broker (rmqtt) here.
+        tracing_subscriber::util::SubscriberInitExt::try_init(subscriber)
+            .expect("the only global subscriber");
         captured
     })
     .clone()
@@ -211,6 +213,38 @@ async fn no_secret_leaks(engine: Engine) {
         .unwrap_err();
     secrets.push(("wrong password".into(), wrong_password));
 
+    // Devices: the current keys connect over MQTT 3.1.1 and 5, the old and refused ones do not.
+    let mqtt = app.mqtt.expect("the embedded broker");
+    let secret = |name: &str| {
+        secrets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.clone())
+            .expect("a named secret")
+    };
+    let current = [
+        (generated.connection.clone(), secret("regenerated key")),
+        (own.connection.clone(), secret("chosen regenerated key")),
+    ];
+    for (c, key) in &current {
+        for v5 in [false, true] {
+            let login = (c.client_id.as_str(), c.username_namespace(), key.as_str());
+            assert!(
+                mqtt_connect(mqtt, login, v5).await,
+                "{} connects",
+                c.client_id
+            );
+        }
+    }
+    for (_, old) in secrets
+        .iter()
+        .filter(|(n, _)| n == "generated key" || n == "refused key")
+    {
+        let c = &generated.connection;
+        let login = (c.client_id.as_str(), c.username_namespace(), old.as_str());
+        assert!(!mqtt_connect(mqtt, login, true).await);
+    }
+
     // The pages, signed in, showing the clients.
     let mut pages = Vec::new();
     for path in ["/clients", "/settings", "/clients?q=own"] {
@@ -276,6 +310,10 @@ async fn no_secret_leaks(engine: Engine) {
         "the server's own warnings are captured"
     );
     assert!(
+        log_text.contains("MQTT connect refused") && log_text.contains("rmqtt"),
+        "the broker's lines, Keygate's and rmqtt's own, are captured"
+    );
+    assert!(
         contains(&database[0].1, b"$argon2id$"),
         "the dump holds the key hashes"
     );
@@ -304,4 +342,38 @@ async fn no_secret_leaks(engine: Engine) {
         }
     }
     assert!(found.is_empty(), "secrets leaked: {found:#?}");
+}
+
+/// Connects a device (client identifier, username, password) over MQTT 3.1.1 or 5; whether the
+/// broker accepted it.
+async fn mqtt_connect(addr: std::net::SocketAddr, login: (&str, &str, &str), v5: bool) -> bool {
+    let (id, user, pass) = login;
+    let host = addr.ip().to_string();
+    if v5 {
+        let mut o = rumqttc::v5::MqttOptions::new(id, host, addr.port());
+        o.set_credentials(user, pass);
+        let (_client, mut el) = rumqttc::v5::AsyncClient::new(o, 10);
+        loop {
+            match el.poll().await {
+                Ok(rumqttc::v5::Event::Incoming(rumqttc::v5::mqttbytes::v5::Packet::ConnAck(
+                    _,
+                ))) => {
+                    break true;
+                }
+                Ok(_) => {}
+                Err(_) => break false,
+            }
+        }
+    } else {
+        let mut o = rumqttc::MqttOptions::new(id, host, addr.port());
+        o.set_credentials(user, pass);
+        let (_client, mut el) = rumqttc::AsyncClient::new(o, 10);
+        loop {
+            match el.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => break true,
+                Ok(_) => {}
+                Err(_) => break false,
+            }
+        }
+    }
 }
