@@ -58,17 +58,67 @@ fn decoy_hash() -> &'static str {
     })
 }
 
+/// argon2id's working memory (19 MiB with the default parameters), kept by a thread that verifies
+/// key after key, so each verification neither allocates nor page-faults it afresh.
+#[derive(Default)]
+pub struct VerifierMemory(Vec<argon2::Block>);
+
 /// Whether `presented` matches `hash`; with no hash (an unknown client), verifies against the
-/// decoy so the answer takes as long, and says no. Blocking: for callers that run it on a pool of
-/// their own (the broker bounds how many run at once).
-pub fn verify_or_decoy_blocking(presented: &[u8], hash: Option<&str>) -> bool {
+/// decoy so the answer takes as long, and says no. Blocking: for the broker's verifier threads,
+/// each with its own [`VerifierMemory`].
+pub fn verify_or_decoy_with(
+    memory: &mut VerifierMemory,
+    presented: &[u8],
+    hash: Option<&str>,
+) -> bool {
     match hash {
-        Some(hash) => verify_blocking(presented, hash),
+        Some(hash) => verify_with(memory, presented, hash),
         None => {
-            verify_blocking(presented, decoy_hash());
+            verify_with(memory, presented, decoy_hash());
             false
         }
     }
+}
+
+/// What [`PasswordVerifier::verify_password`] does, computing into `memory` instead of a fresh
+/// allocation, and comparing in constant time.
+fn verify_with(memory: &mut VerifierMemory, presented: &[u8], phc: &str) -> bool {
+    use argon2::password_hash::Output;
+    use argon2::{Algorithm, Params, Version};
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if memory.0.len() < blocks {
+        memory.0.resize(blocks, argon2::Block::default());
+    }
+    let mut out = [0u8; 64];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(presented, salt, out, &mut memory.0[..blocks])
+        .is_ok()
+        // Output's equality is constant-time.
+        && Output::new(out).is_ok_and(|computed| computed == expected)
 }
 
 /// Hashes a client key with a fresh salt.
@@ -123,6 +173,55 @@ mod tests {
             hash,
             "every hash has its own salt"
         );
+    }
+
+    #[tokio::test]
+    async fn verifying_into_reused_memory_agrees_with_the_library() {
+        let mut memory = VerifierMemory::default();
+        let key = ClientKey::generate();
+        let hash = hash_key(&key).await.unwrap();
+        let other = ClientKey::generate();
+        for _ in 0..2 {
+            assert!(verify_or_decoy_with(
+                &mut memory,
+                key.expose().as_bytes(),
+                Some(hash.as_str())
+            ));
+            assert!(!verify_or_decoy_with(
+                &mut memory,
+                other.expose().as_bytes(),
+                Some(hash.as_str())
+            ));
+            assert!(!verify_or_decoy_with(
+                &mut memory,
+                key.expose().as_bytes(),
+                None
+            ));
+        }
+        assert!(!verify_or_decoy_with(
+            &mut memory,
+            b"x",
+            Some("not a PHC string")
+        ));
+        // A hash with other parameters (a smaller memory cost) verifies too.
+        let small = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"kgk_small", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+        assert!(verify_or_decoy_with(
+            &mut memory,
+            b"kgk_small",
+            Some(&small)
+        ));
+        assert!(!verify_or_decoy_with(
+            &mut memory,
+            b"kgk_smalL",
+            Some(&small)
+        ));
     }
 
     #[tokio::test]

@@ -120,7 +120,7 @@ impl KeygateHooks {
             Err(refusal) => refusal,
         };
         match &refusal {
-            Refusal::Store(_) | Refusal::Verifier(_) => {
+            Refusal::Store(_) | Refusal::VerifierStopped => {
                 tracing::error!(client = %info.client_id(), "MQTT connect refused: {refusal}")
             }
             _ => tracing::info!(

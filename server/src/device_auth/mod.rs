@@ -67,15 +67,15 @@ pub enum Refusal {
     Busy,
     #[error("the credential store failed: {0}")]
     Store(#[from] StoreError),
-    #[error("key verification failed: {0}")]
-    Verifier(tokio::task::JoinError),
+    #[error("the key verification workers have stopped")]
+    VerifierStopped,
 }
 
 impl From<VerifyError> for Refusal {
     fn from(e: VerifyError) -> Self {
         match e {
             VerifyError::Busy => Refusal::Busy,
-            VerifyError::Join(e) => Refusal::Verifier(e),
+            VerifyError::Stopped => Refusal::VerifierStopped,
         }
     }
 }

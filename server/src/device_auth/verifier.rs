@@ -1,39 +1,59 @@
-//! Key verification on a bounded pool: argon2id costs tens of milliseconds of CPU by design, so a
-//! burst of connects must queue for a few workers instead of taking every core from the dashboard.
+//! Key verification on a bounded pool of its own threads: argon2id costs tens of milliseconds of
+//! CPU and 19 MiB of memory by design, so a burst of connects queues for a few workers instead of
+//! taking every core from the dashboard. Each worker keeps its argon2 memory between
+//! verifications: no allocation, no page faults, and a resident size that does not grow with load.
 
+use app::secrets::{VerifierMemory, verify_or_decoy_with};
 use secrecy::{ExposeSecret, SecretSlice};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use tokio::sync::Semaphore;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
-/// More connects than this waiting for a worker are turned away at once ("server busy") rather
-/// than queued until their handshake times out.
+/// More connects than this per worker waiting for verification are turned away at once
+/// ("server busy") rather than queued until their handshake times out.
 const MAX_WAITING_PER_WORKER: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     #[error("too many connects are waiting for key verification")]
     Busy,
-    #[error("the verification task stopped: {0}")]
-    Join(#[from] tokio::task::JoinError),
+    #[error("the key verification workers have stopped")]
+    Stopped,
+}
+
+struct Job {
+    presented: SecretSlice<u8>,
+    hash: Option<String>,
+    answer: oneshot::Sender<bool>,
 }
 
 #[derive(Debug)]
 pub struct KeyVerifier {
-    permits: Arc<Semaphore>,
-    waiting: AtomicUsize,
-    max_waiting: usize,
+    jobs: mpsc::Sender<Job>,
     verifications: AtomicU64,
 }
 
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job(<redacted>)")
+    }
+}
+
 impl KeyVerifier {
-    /// A pool of `workers` concurrent verifications (at least one).
+    /// Starts `workers` verification threads (at least one). They end when the verifier is dropped.
     pub fn new(workers: usize) -> Self {
         let workers = workers.max(1);
+        let (jobs, queue) = mpsc::channel(workers * MAX_WAITING_PER_WORKER);
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..workers {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("keygate-verify-{n}"))
+                .spawn(move || work(&queue))
+                .expect("a key verification thread");
+        }
         Self {
-            permits: Arc::new(Semaphore::new(workers)),
-            waiting: AtomicUsize::new(0),
-            max_waiting: workers * MAX_WAITING_PER_WORKER,
+            jobs,
             verifications: AtomicU64::new(0),
         }
     }
@@ -44,26 +64,42 @@ impl KeyVerifier {
         presented: &SecretSlice<u8>,
         hash: Option<&str>,
     ) -> Result<bool, VerifyError> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(VerifyError::Busy);
-        }
-        let permit = self.permits.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        let permit = permit.expect("the semaphore is never closed");
-        let presented = SecretSlice::from(presented.expose_secret().to_vec());
-        let hash = hash.map(str::to_owned);
+        let (answer, answered) = oneshot::channel();
+        let job = Job {
+            presented: SecretSlice::from(presented.expose_secret().to_vec()),
+            hash: hash.map(str::to_owned),
+            answer,
+        };
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => VerifyError::Busy,
+            mpsc::error::TrySendError::Closed(_) => VerifyError::Stopped,
+        })?;
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let matched = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            app::secrets::verify_or_decoy_blocking(presented.expose_secret(), hash.as_deref())
-        })
-        .await?;
-        Ok(matched)
+        answered.await.map_err(|_| VerifyError::Stopped)
     }
 
     /// How many argon2id verifications ran (the tests check that an unknown client pays for one).
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+}
+
+/// One worker: takes the next job, verifies it in its own memory, answers.
+fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
+    let mut memory = VerifierMemory::default();
+    loop {
+        // Idle workers wait their turn for the queue; a busy one does not hold it.
+        let job = queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .blocking_recv();
+        let Some(job) = job else { return };
+        let matched = verify_or_decoy_with(
+            &mut memory,
+            job.presented.expose_secret(),
+            job.hash.as_deref(),
+        );
+        // The connect may have given up meanwhile; nothing to do then.
+        let _ = job.answer.send(matched);
     }
 }
