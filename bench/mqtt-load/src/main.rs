@@ -209,17 +209,25 @@ async fn rtt(args: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Messages a publisher may have out before the subscriber has them: enough to keep both busy,
+/// few enough that neither broker's queue per subscriber (1000 by default in both) overflows.
+const WINDOW: u64 = 500;
+
 async fn throughput(args: &[String]) -> Result<(), Error> {
     let [addr, id, user, pass, topic, count] = args else {
         usage()
     };
-    let count: usize = count.parse()?;
+    let count: u64 = count.parse()?;
     let (publisher, mut received) = pair(addr, id, user, pass, topic).await?;
+    let got = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let producer = {
-        let topic = topic.clone();
+        let (topic, got) = (topic.clone(), got.clone());
         tokio::spawn(async move {
-            for _ in 0..count {
+            for sent in 0..count {
+                while sent - got.load(Ordering::Relaxed) >= WINDOW {
+                    tokio::task::yield_now().await;
+                }
                 publisher
                     .publish(topic.as_str(), QoS::AtLeastOnce, false, vec![b'x'; 64])
                     .await?;
@@ -227,15 +235,19 @@ async fn throughput(args: &[String]) -> Result<(), Error> {
             Ok::<_, rumqttc::ClientError>(publisher)
         })
     };
-    let mut got = 0;
-    while got < count {
+    let mut last = started;
+    while got.load(Ordering::Relaxed) < count {
         match tokio::time::timeout(Duration::from_secs(10), received.recv()).await {
-            Ok(Some(_)) => got += 1,
+            Ok(Some(at)) => {
+                got.fetch_add(1, Ordering::Relaxed);
+                last = at;
+            }
             _ => break,
         }
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let _ = producer.await?;
+    producer.abort();
+    let got = got.load(Ordering::Relaxed);
+    let elapsed = (last - started).as_secs_f64();
     println!(
         "{{\"mode\":\"throughput\",\"sent\":{count},\"received\":{got},\"seconds\":{elapsed:.3},\"per_second\":{:.0}}}",
         got as f64 / elapsed

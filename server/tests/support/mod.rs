@@ -436,6 +436,8 @@ impl Tenant {
             .cookie_provider(jar.clone())
             // Pages answer redirects themselves; tests look at them instead of following.
             .redirect(reqwest::redirect::Policy::none())
+            // A stalled server fails the test instead of hanging the suite.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("an HTTP client");
         Self {
