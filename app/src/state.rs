@@ -26,6 +26,8 @@ pub struct AppState {
     pub sign_in_throttle: Arc<Throttle>,
     /// Keys the broker verified recently; every change of a client forgets its entry.
     pub verified_keys: Arc<VerifiedKeys>,
+    /// Woken after a change that revokes a credential, so the revocation worker delivers it now.
+    pub revocations: Arc<tokio::sync::Notify>,
     pub leptos_options: LeptosOptions,
 }
 

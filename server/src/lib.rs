@@ -6,6 +6,7 @@ pub mod broker;
 pub mod config;
 pub mod device_auth;
 mod origin_check;
+mod revocation;
 
 use app::state::{AppState, Settings};
 use app::store::Db;
@@ -46,7 +47,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub db: Db,
     /// The embedded broker, unless `--no-broker`.
-    pub broker: Option<Broker>,
+    pub broker: Option<Arc<Broker>>,
     /// The decisions behind every MQTT CONNECT (the tests read its counters).
     pub device_auth: Arc<DeviceAuth>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -157,8 +158,20 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         let (tracker, writer) =
             broker::tracking::Tracker::start(db.clone(), config.node_name.clone()).await?;
         background.push(writer);
-        Some(broker::start(&broker_config(&config), device_auth.clone(), tracker).await?)
+        Some(Arc::new(
+            broker::start(&broker_config(&config), device_auth.clone(), tracker).await?,
+        ))
     };
+    let revocations = Arc::new(tokio::sync::Notify::new());
+    // Without the embedded broker the outbox waits for the external targets of a later version.
+    if let Some(broker) = &broker {
+        background.push(tokio::spawn(revocation::run(
+            db.clone(),
+            verified_keys.clone(),
+            broker.clone(),
+            revocations.clone(),
+        )));
+    }
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(Settings {
@@ -176,6 +189,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             Duration::from_secs(900),
         )),
         verified_keys,
+        revocations,
         leptos_options: leptos_options(&config, addr),
     };
 

@@ -207,6 +207,9 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
         .await
         .map_err(crate::api::missing("client"))?;
     state.verified_keys.forget(id.as_str());
+    if !active {
+        state.revocations.notify_one();
+    }
     Ok(row)
 }
 
@@ -228,6 +231,7 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
         .await
         .map_err(crate::api::missing("client"))?;
     state.verified_keys.forget(id.as_str());
+    state.revocations.notify_one();
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
@@ -248,5 +252,6 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
         .await
         .map_err(crate::api::missing("client"))?;
     state.verified_keys.forget(id.as_str());
+    state.revocations.notify_one();
     Ok(())
 }

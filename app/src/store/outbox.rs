@@ -72,3 +72,41 @@ pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
         })
         .collect()
 }
+
+/// Marks a revocation delivered to every broker target (today: the embedded broker).
+pub async fn mark_done(db: &Db, id: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE revocation_outbox SET done_at = $1 WHERE id = $2 AND done_at IS NULL")
+        .bind(now_millis())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Every revocation of a client, delivered or not, oldest first (tests and diagnostics).
+pub async fn list_for_client(
+    db: &Db,
+    client_id: &str,
+) -> StoreResult<Vec<(OutboxRow, Option<i64>)>> {
+    let rows = sqlx::query(
+        "SELECT id, client_id, organization_id, reason, created_at, done_at FROM revocation_outbox
+         WHERE client_id = $1 ORDER BY id",
+    )
+    .bind(client_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                OutboxRow {
+                    id: r.try_get("id")?,
+                    client_id: r.try_get("client_id")?,
+                    organization_id: r.try_get("organization_id")?,
+                    reason: r.try_get("reason")?,
+                    created_at: r.try_get("created_at")?,
+                },
+                r.try_get("done_at")?,
+            ))
+        })
+        .collect()
+}

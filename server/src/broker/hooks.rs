@@ -77,6 +77,9 @@ pub struct KeygateHooks {
     tracker: Tracker,
     pending: PendingGrants,
     owners: SessionOwners,
+    /// The connections of each client, so a revocation can close all of them, whatever MQTT
+    /// client identifiers they chose.
+    connections: Mutex<HashMap<ClientId, Vec<Id>>>,
 }
 
 impl KeygateHooks {
@@ -86,6 +89,7 @@ impl KeygateHooks {
             tracker,
             pending: PendingGrants::default(),
             owners: SessionOwners::default(),
+            connections: Mutex::new(HashMap::new()),
         }
     }
 
@@ -151,6 +155,12 @@ impl KeygateHooks {
             grant.client_id.clone(),
             session.id.clone(),
         );
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(grant.client_id.clone())
+            .or_default()
+            .push(session.id.clone());
         let connection = Connection {
             connection_id: app::store::new_id(),
             grant,
@@ -177,8 +187,26 @@ impl KeygateHooks {
             .cloned()
     }
 
+    /// The rmqtt connection ids of `client`'s live connections.
+    pub fn connections_of(&self, client: &ClientId) -> Vec<Id> {
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(client)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     async fn disconnected(&self, session: &rmqtt::session::Session) {
         if let Some(connection) = Self::connection(session).await {
+            let mut map = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(ids) = map.get_mut(&connection.grant.client_id) {
+                ids.retain(|id| id != &session.id);
+                if ids.is_empty() {
+                    map.remove(&connection.grant.client_id);
+                }
+            }
+            drop(map);
             self.tracker
                 .disconnected(&connection.connection_id, &connection.grant.client_id);
         }

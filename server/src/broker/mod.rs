@@ -46,11 +46,13 @@ pub enum BrokerError {
     },
 }
 
-/// The running broker: the addresses it listens on.
+/// The running broker: the addresses it listens on, and a way to close a client's connections.
 pub struct Broker {
     pub tcp_addr: SocketAddr,
     pub ws_addr: Option<SocketAddr>,
     pub tls_addr: Option<SocketAddr>,
+    scx: ServerContext,
+    hooks: Arc<KeygateHooks>,
     task: JoinHandle<()>,
 }
 
@@ -58,6 +60,24 @@ impl Broker {
     /// Stops accepting connections.
     pub fn stop(&self) {
         self.task.abort();
+    }
+
+    /// Closes every live connection of `client` (and ends its sessions, so nothing queued for it
+    /// is kept); how many there were.
+    pub async fn kick(&self, client: &app::model::ClientId) -> usize {
+        let ids = self.hooks.connections_of(client);
+        for id in &ids {
+            let entry = self.scx.extends.shared().await.entry(id.clone());
+            match entry.try_lock().await {
+                Ok(mut entry) => {
+                    if let Err(e) = entry.kick(true, true, true).await {
+                        tracing::warn!(%client, "could not close an MQTT connection: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!(%client, "could not lock an MQTT session: {e}"),
+            }
+        }
+        ids.len()
     }
 }
 
@@ -136,7 +156,8 @@ pub async fn start(
         tls_addr = Some(local);
     }
 
-    let handler = HookHandler(Arc::new(KeygateHooks::new(auth, tracker)));
+    let hooks = Arc::new(KeygateHooks::new(auth, tracker));
+    let handler = HookHandler(hooks.clone());
     let register = scx.extends.hook_mgr().register();
     for typ in [
         Type::ClientAuthenticate,
@@ -167,6 +188,8 @@ pub async fn start(
         tcp_addr,
         ws_addr,
         tls_addr,
+        scx,
+        hooks,
         task,
     })
 }

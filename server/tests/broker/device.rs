@@ -354,6 +354,18 @@ impl Device {
         }
     }
 
+    /// Waits until the broker closes the connection; true if it did within `wait`.
+    pub async fn closed_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(Seen::Closed(_))) | Ok(None) => return true,
+                Ok(Some(_)) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Sends DISCONNECT and waits until the connection is closed.
     pub async fn disconnect(mut self) {
         match &self.client {

@@ -10,6 +10,7 @@ mod device;
 mod isolation;
 mod load;
 mod options;
+mod revocation;
 mod throttle;
 mod tracking;
 mod transports;
