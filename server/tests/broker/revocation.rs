@@ -2,7 +2,7 @@
 //! the client, whatever identifiers they used, and the old key cannot reconnect.
 
 use crate::device::{Device, VERSIONS, Version};
-use crate::support::Engine;
+use crate::support::{Engine, TestApp};
 use crate::{Form, Setup, login};
 use app::model::{ClientKey, ClientRow, RevealedKey};
 use std::time::Duration;
@@ -11,6 +11,7 @@ crate::engines!(
     regenerate_closes_live_sessions_and_the_new_key_connects,
     deactivate_closes_live_sessions_until_activated,
     delete_closes_live_sessions,
+    revocations_committed_before_a_crash_are_delivered_after_the_restart,
 );
 
 /// Both protocol versions connected, in two different forms (two client identifiers).
@@ -128,4 +129,37 @@ async fn delete_closes_live_sessions(engine: Engine) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the revocation was never marked delivered");
+}
+
+async fn revocations_committed_before_a_crash_are_delivered_after_the_restart(engine: Engine) {
+    // A server whose worker never delivers (no embedded broker): the state a crash between the
+    // commit and the push leaves behind.
+    let app = TestApp::spawn_with(engine, |c| c.no_broker = true).await;
+    let tenant = app.sign_up("Acme Devices").await;
+    let client = tenant.new_client("Boiler").await;
+    let id = client.connection.client_id.to_string();
+    let () = tenant
+        .call("clients/delete", &[("client_id", &id)])
+        .await
+        .unwrap();
+    let rows = app::store::outbox::list_for_client(&app.db, &id)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].1, None, "committed, not delivered");
+    let database = app.stop_keeping_database().await;
+
+    // Restarted with its broker, the server delivers what was left.
+    let app = TestApp::spawn_on(database, |_| {}).await;
+    for _ in 0..50 {
+        let rows = app::store::outbox::list_for_client(&app.db, &id)
+            .await
+            .unwrap();
+        if rows[0].1.is_some() {
+            app.stop().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the revocation left by the first run was never delivered");
 }

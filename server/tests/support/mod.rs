@@ -224,7 +224,14 @@ impl TestApp {
         engine: Engine,
         configure: impl FnOnce(&mut server::config::Config),
     ) -> Self {
-        let database = TestDatabase::create(engine).await;
+        Self::spawn_on(TestDatabase::create(engine).await, configure).await
+    }
+
+    /// Starts the server on an existing database (a restart: see [`TestApp::stop_keeping_database`]).
+    pub async fn spawn_on(
+        database: TestDatabase,
+        configure: impl FnOnce(&mut server::config::Config),
+    ) -> Self {
         let mut config = server::config::Config {
             listen: "127.0.0.1:0".parse().expect("an address"),
             mqtt_listen: "127.0.0.1:0".parse().expect("an address"),
