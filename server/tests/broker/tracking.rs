@@ -19,7 +19,8 @@ async fn details(setup: &Setup) -> ClientDetails {
         .expect("clients/get")
 }
 
-/// Polls until `done` holds for the client's details (the tracker writes in batches).
+/// Polls until `done` holds for the client's details. The tracker writes in batches, and the
+/// count in the row and the list of sessions are two reads, so a poll can fall between a write.
 async fn eventually(
     setup: &Setup,
     what: &str,
@@ -54,7 +55,10 @@ async fn connects_and_disconnects_update_last_seen_and_live_sessions(engine: Eng
     let second = Device::connect(Version::V311, &setup.tcp(), &second_login)
         .await
         .unwrap();
-    let d = eventually(&setup, "two live sessions", |d| d.sessions.len() == 2).await;
+    let d = eventually(&setup, "two live sessions", |d| {
+        d.sessions.len() == 2 && d.row.live_sessions == 2
+    })
+    .await;
     assert_eq!(d.row.live_sessions, 2);
     let connected_at = d.row.last_seen_at.expect("last seen is set on connect");
     let identifiers: Vec<_> = d
@@ -76,12 +80,18 @@ async fn connects_and_disconnects_update_last_seen_and_live_sessions(engine: Eng
     }
 
     first.disconnect().await;
-    let d = eventually(&setup, "one live session", |d| d.sessions.len() == 1).await;
+    let d = eventually(&setup, "one live session", |d| {
+        d.sessions.len() == 1 && d.row.live_sessions == 1
+    })
+    .await;
     assert_eq!(d.sessions[0].mqtt_client_id, second_login.client_identifier);
     assert!(d.row.last_seen_at.unwrap() >= connected_at);
 
     second.disconnect().await;
-    let d = eventually(&setup, "no live sessions", |d| d.sessions.is_empty()).await;
+    let d = eventually(&setup, "no live sessions", |d| {
+        d.sessions.is_empty() && d.row.live_sessions == 0
+    })
+    .await;
     assert_eq!(d.row.live_sessions, 0);
     assert!(d.row.last_seen_at.is_some());
     setup.app.stop().await;
