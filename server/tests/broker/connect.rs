@@ -3,7 +3,7 @@
 use crate::device::{Device, Login, Refused, VERSIONS, Version};
 use crate::support::Engine;
 use crate::{FORMS, Setup, login, topic};
-use app::model::{ClientKey, ClientRow, RevealedKey};
+use app::model::{ClientKey, RevealedKey};
 use std::time::Duration;
 
 crate::engines!(
@@ -167,23 +167,9 @@ async fn wrong_and_unknown_credentials_are_refused(engine: Engine) {
     setup.app.stop().await;
 }
 
-async fn set_active(setup: &Setup, active: bool) {
-    let _: ClientRow = setup
-        .tenant
-        .call(
-            "clients/set_active",
-            &[
-                ("client_id", setup.client.connection.client_id.as_str()),
-                ("active", if active { "true" } else { "false" }),
-            ],
-        )
-        .await
-        .expect("set_active");
-}
-
 async fn inactive_clients_are_refused_until_activated(engine: Engine) {
     let setup = Setup::with(engine, no_lockout).await;
-    set_active(&setup, false).await;
+    setup.set_active(false).await;
     for version in VERSIONS {
         for form in FORMS {
             let refused = Device::connect(
@@ -214,7 +200,7 @@ async fn inactive_clients_are_refused_until_activated(engine: Engine) {
             );
         }
     }
-    set_active(&setup, true).await;
+    setup.set_active(true).await;
     for version in VERSIONS {
         for form in FORMS {
             assert!(
@@ -371,7 +357,7 @@ async fn verifications_are_cached_and_unknown_ids_cost_as_much(engine: Engine) {
     );
 
     // Any change of the client forgets its cache entry.
-    set_active(&setup, true).await;
+    setup.set_active(true).await;
     assert!(connects(&setup, Version::V5, &right).await);
     assert_eq!(
         verifier(),

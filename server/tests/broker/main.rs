@@ -92,4 +92,19 @@ impl Setup {
     pub fn key(&self) -> &str {
         self.client.key.expose()
     }
+
+    /// Activates or deactivates the client through the dashboard's server function.
+    pub async fn set_active(&self, active: bool) {
+        let _: app::model::ClientRow = self
+            .tenant
+            .call(
+                "clients/set_active",
+                &[
+                    ("client_id", self.client.connection.client_id.as_str()),
+                    ("active", if active { "true" } else { "false" }),
+                ],
+            )
+            .await
+            .expect("set_active");
+    }
 }

@@ -4,7 +4,7 @@
 use crate::device::{Device, VERSIONS, Version};
 use crate::support::{Engine, TestApp};
 use crate::{Form, Setup, login};
-use app::model::{ClientKey, ClientRow, RevealedKey};
+use app::model::{ClientKey, RevealedKey};
 use std::time::Duration;
 
 crate::engines!(
@@ -76,27 +76,13 @@ async fn regenerate_closes_live_sessions_and_the_new_key_connects(engine: Engine
     setup.app.stop().await;
 }
 
-async fn set_active(setup: &Setup, active: bool) {
-    let _: ClientRow = setup
-        .tenant
-        .call(
-            "clients/set_active",
-            &[
-                ("client_id", setup.client.connection.client_id.as_str()),
-                ("active", if active { "true" } else { "false" }),
-            ],
-        )
-        .await
-        .unwrap();
-}
-
 async fn deactivate_closes_live_sessions_until_activated(engine: Engine) {
     let setup = Setup::new(engine).await;
     let mut devices = connected(&setup, setup.key()).await;
-    set_active(&setup, false).await;
+    setup.set_active(false).await;
     all_closed(&mut devices).await;
     assert!(refused(&setup, setup.key()).await);
-    set_active(&setup, true).await;
+    setup.set_active(true).await;
     connected(&setup, setup.key()).await;
     setup.app.stop().await;
 }
