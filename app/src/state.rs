@@ -16,6 +16,8 @@ pub struct Settings {
     pub broker_port: u16,
     /// Whether anyone may sign up. The first visitor of an empty install always may.
     pub open_signup: bool,
+    /// Whether the broker webhooks are on (a webhook secret is configured).
+    pub webhooks: bool,
 }
 
 /// Shared state: handed to axum as router state and to server functions as context.
@@ -26,9 +28,34 @@ pub struct AppState {
     pub sign_in_throttle: Arc<Throttle>,
     /// Keys the broker verified recently; every change of a client forgets its entry.
     pub verified_keys: Arc<VerifiedKeys>,
-    /// Woken after a change that revokes a credential, so the revocation worker delivers it now.
-    pub revocations: Arc<tokio::sync::Notify>,
+    /// Rung after a change that revokes a credential, so the revocation workers deliver it now.
+    pub revocations: Arc<RevocationSignal>,
     pub leptos_options: LeptosOptions,
+}
+
+/// Wakes every revocation worker (one per broker target) at once; a worker that was busy sees
+/// the ring when it next waits, so none is missed.
+#[derive(Debug)]
+pub struct RevocationSignal(tokio::sync::watch::Sender<u64>);
+
+impl RevocationSignal {
+    pub fn new() -> Self {
+        Self(tokio::sync::watch::channel(0).0)
+    }
+
+    pub fn ring(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for RevocationSignal {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

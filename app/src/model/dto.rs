@@ -17,6 +17,56 @@ pub struct ClientRow {
     pub last_seen_at: Option<i64>,
     /// MQTT connections open right now.
     pub live_sessions: u32,
+    /// Its latest revocation, while brokers are still being told and for a while after.
+    pub revocation: Option<RevocationProgress>,
+}
+
+/// How far a revocation (regenerate, deactivate, delete) got on its way to the brokers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationProgress {
+    /// `key_regenerated`, `deactivated` or `deleted`.
+    pub reason: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Brokers that confirmed they closed the client's sessions.
+    pub confirmed: u32,
+    /// Brokers that must confirm.
+    pub brokers: u32,
+    /// Every broker confirmed.
+    pub done: bool,
+}
+
+/// Settings → Brokers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerStatus {
+    pub targets: Vec<BrokerTarget>,
+    /// Whether external brokers can authenticate devices through the webhooks.
+    pub webhooks: bool,
+    /// The server's clock (Unix ms), so ages are measured against it, not the browser's.
+    pub now: i64,
+}
+
+/// One broker that revocations are delivered to, as Settings → Brokers lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerTarget {
+    pub name: String,
+    /// `embedded`, `emqx`, `rmqtt` or `vernemq`.
+    pub kind: String,
+    /// Where it is (no credentials).
+    pub endpoint: String,
+    /// The Keygate process delivering to it now; `None` when no running process serves it.
+    pub served_by: Option<String>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+    pub last_success_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    /// Revocations it has not confirmed yet.
+    pub queue_depth: u64,
+    /// When the oldest of those was made.
+    pub oldest_pending_at: Option<i64>,
+    /// When the next attempt is due, after a failure.
+    pub next_attempt_at: Option<i64>,
 }
 
 /// One MQTT connection of a client, as the Edit modal lists it.

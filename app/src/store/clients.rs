@@ -44,6 +44,7 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
             updated_at: row.try_get("updated_at")?,
             last_seen_at: row.try_get("last_seen_at")?,
             live_sessions: row.try_get::<i64, _>("live_sessions")? as u32,
+            revocation: None,
         },
         workspace_id: row.try_get("workspace_id")?,
         organization_id: row.try_get("organization_id")?,
@@ -101,6 +102,7 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
         updated_at: now,
         last_seen_at: None,
         live_sessions: 0,
+        revocation: None,
     })
 }
 

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod deliveries;
 pub mod live_sessions;
 pub mod organizations;
 pub mod outbox;

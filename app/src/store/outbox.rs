@@ -32,23 +32,32 @@ pub struct OutboxRow {
     pub created_at: i64,
 }
 
-/// Queues a revocation inside the caller's transaction.
+/// Queues a revocation inside the caller's transaction, with one delivery for every registered
+/// broker target, so the change, the revocation and where it must go commit together.
 pub async fn create(
     conn: &mut AnyConnection,
     client_id: &str,
     organization_id: &str,
     reason: RevocationReason,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at) VALUES ($1, $2, $3, $4)",
+) -> StoreResult<i64> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at) VALUES ($1, $2, $3, $4)
+         RETURNING id",
     )
     .bind(client_id)
     .bind(organization_id)
     .bind(reason.as_str())
     .bind(now_millis())
-    .execute(conn)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?;
+    sqlx::query(
+        "INSERT INTO revocation_deliveries (outbox_id, target) SELECT $1, name FROM broker_targets",
+    )
+    .bind(id)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// Revocations not yet delivered, oldest first.
@@ -71,16 +80,6 @@ pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
             })
         })
         .collect()
-}
-
-/// Marks a revocation delivered to every broker target (today: the embedded broker).
-pub async fn mark_done(db: &Db, id: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE revocation_outbox SET done_at = $1 WHERE id = $2 AND done_at IS NULL")
-        .bind(now_millis())
-        .bind(id)
-        .execute(db.pool())
-        .await?;
-    Ok(())
 }
 
 /// Every revocation of a client, delivered or not, oldest first (tests and diagnostics).

@@ -1,0 +1,315 @@
+//! Delivery of revocations to broker targets: the targets themselves (with their health), one
+//! delivery row per revocation and target, and the lease that lets exactly one Keygate process
+//! deliver to a target at a time.
+//!
+//! Delivery is in outbox order per target: a target's worker retries the oldest undelivered row
+//! until it succeeds before it moves on, so a broker that was down sees every revocation, in
+//! order, once it is back.
+
+use super::{Db, StoreResult, now_millis};
+use crate::model::{BrokerTarget, RevocationProgress};
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// A target as a process configures it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// Unique among all processes sharing the database, e.g. `embedded:keygate` or `emqx-eu`.
+    pub name: String,
+    /// `embedded`, `emqx`, `rmqtt` or `vernemq`.
+    pub kind: String,
+    /// Where it is, without credentials.
+    pub endpoint: String,
+}
+
+/// A revocation still to be delivered to one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub outbox_id: i64,
+    pub client_id: String,
+    pub organization_id: String,
+    pub reason: String,
+    pub created_at: i64,
+    /// Attempts so far (0 for a fresh row).
+    pub attempts: i64,
+}
+
+/// Registers (or updates) a target, and gives it a delivery for every revocation that is not done
+/// yet: a broker added while revocations are pending may hold sessions they must close.
+pub async fn register(db: &Db, target: &TargetSpec) -> StoreResult<u64> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO broker_targets (name, kind, endpoint, registered_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint",
+    )
+    .bind(&target.name)
+    .bind(&target.kind)
+    .bind(&target.endpoint)
+    .bind(now_millis())
+    .execute(&mut *tx)
+    .await?;
+    let added = sqlx::query(
+        "INSERT INTO revocation_deliveries (outbox_id, target)
+         SELECT id, $1 FROM revocation_outbox WHERE done_at IS NULL
+         ON CONFLICT (target, outbox_id) DO NOTHING",
+    )
+    .bind(&target.name)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// Takes or renews the lease on `target` for `holder` until `until` (Unix ms). True when `holder`
+/// has it: nobody held it, the last holder's lease ran out, or `holder` held it already. A single
+/// conditional UPDATE, so two processes racing for it cannot both win.
+pub async fn lease(db: &Db, target: &str, holder: &str, until: i64) -> StoreResult<bool> {
+    let taken = sqlx::query(
+        "UPDATE broker_targets SET lease_holder = $2, lease_until = $3
+         WHERE name = $1 AND (lease_holder IS NULL OR lease_holder = $2 OR lease_until < $4)",
+    )
+    .bind(target)
+    .bind(holder)
+    .bind(until)
+    .bind(now_millis())
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok(taken == 1)
+}
+
+/// Gives the lease back (at shutdown), so another process can take over at once.
+pub async fn release(db: &Db, target: &str, holder: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE broker_targets SET lease_holder = NULL, lease_until = 0
+         WHERE name = $1 AND lease_holder = $2",
+    )
+    .bind(target)
+    .bind(holder)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The oldest `limit` revocations `target` has not confirmed, in outbox order.
+pub async fn pending(db: &Db, target: &str, limit: i64) -> StoreResult<Vec<Pending>> {
+    let rows = sqlx::query(
+        "SELECT o.id, o.client_id, o.organization_id, o.reason, o.created_at, d.attempts
+         FROM revocation_deliveries d JOIN revocation_outbox o ON o.id = d.outbox_id
+         WHERE d.target = $1 AND d.done_at IS NULL
+         ORDER BY d.outbox_id LIMIT $2",
+    )
+    .bind(target)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Pending {
+                outbox_id: r.try_get("id")?,
+                client_id: r.try_get("client_id")?,
+                organization_id: r.try_get("organization_id")?,
+                reason: r.try_get("reason")?,
+                created_at: r.try_get("created_at")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Records that `target` confirmed revocation `outbox_id`, and marks the revocation done when it
+/// was the last target to confirm. Idempotent.
+pub async fn delivered(db: &Db, target: &str, outbox_id: i64) -> StoreResult<()> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE revocation_deliveries
+         SET done_at = $3, attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL
+         WHERE target = $1 AND outbox_id = $2 AND done_at IS NULL",
+    )
+    .bind(target)
+    .bind(outbox_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE broker_targets SET failures = 0, last_success_at = $2 WHERE name = $1")
+        .bind(target)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    // After the commit, so that of two targets confirming at once the later one sees both.
+    sqlx::query(
+        "UPDATE revocation_outbox SET done_at = $2
+         WHERE id = $1 AND done_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM revocation_deliveries d WHERE d.outbox_id = $1 AND d.done_at IS NULL)",
+    )
+    .bind(outbox_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt to deliver `outbox_id` to `target`, and when the next one is due.
+pub async fn failed(
+    db: &Db,
+    target: &str,
+    outbox_id: i64,
+    error: &str,
+    next_attempt_at: i64,
+) -> StoreResult<()> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE revocation_deliveries
+         SET attempts = attempts + 1, last_error = $3, next_attempt_at = $4
+         WHERE target = $1 AND outbox_id = $2 AND done_at IS NULL",
+    )
+    .bind(target)
+    .bind(outbox_id)
+    .bind(error)
+    .bind(next_attempt_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE broker_targets SET failures = failures + 1, last_error = $2, last_error_at = $3
+         WHERE name = $1",
+    )
+    .bind(target)
+    .bind(error)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every registered target with its health and how many revocations wait for it.
+pub async fn targets(db: &Db) -> StoreResult<Vec<BrokerTarget>> {
+    let now = now_millis();
+    let rows = sqlx::query(
+        "SELECT t.name, t.kind, t.endpoint, t.lease_holder, t.lease_until, t.failures,
+                t.last_success_at, t.last_error, t.last_error_at,
+                (SELECT COUNT(*) FROM revocation_deliveries d WHERE d.target = t.name AND d.done_at IS NULL) AS queue,
+                (SELECT MIN(o.created_at) FROM revocation_deliveries d JOIN revocation_outbox o ON o.id = d.outbox_id
+                  WHERE d.target = t.name AND d.done_at IS NULL) AS oldest,
+                (SELECT MIN(d.next_attempt_at) FROM revocation_deliveries d WHERE d.target = t.name AND d.done_at IS NULL) AS next_attempt
+         FROM broker_targets t ORDER BY t.kind <> 'embedded', t.name",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let lease_until: i64 = r.try_get("lease_until")?;
+            let holder: Option<String> = r.try_get("lease_holder")?;
+            Ok(BrokerTarget {
+                name: r.try_get("name")?,
+                kind: r.try_get("kind")?,
+                endpoint: r.try_get("endpoint")?,
+                served_by: holder.filter(|_| lease_until >= now),
+                failures: r.try_get::<i64, _>("failures")? as u32,
+                last_success_at: r.try_get("last_success_at")?,
+                last_error: r.try_get("last_error")?,
+                last_error_at: r.try_get("last_error_at")?,
+                queue_depth: r.try_get::<i64, _>("queue")? as u64,
+                oldest_pending_at: r.try_get("oldest")?,
+                next_attempt_at: r.try_get("next_attempt")?,
+            })
+        })
+        .collect()
+}
+
+/// How far the latest revocation of each of `client_ids` (of `organization_id`) got, for
+/// revocations still pending or made since `since` (Unix ms). Clients without one are missing
+/// from the map.
+pub async fn progress(
+    db: &Db,
+    organization_id: &str,
+    client_ids: &[&str],
+    since: i64,
+) -> StoreResult<HashMap<String, RevocationProgress>> {
+    if client_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = (0..client_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT o.client_id, o.reason, o.created_at, o.done_at,
+                (SELECT COUNT(*) FROM revocation_deliveries d WHERE d.outbox_id = o.id) AS total,
+                (SELECT COUNT(*) FROM revocation_deliveries d WHERE d.outbox_id = o.id AND d.done_at IS NOT NULL) AS confirmed
+         FROM revocation_outbox o
+         WHERE o.organization_id = $2 AND o.client_id IN ({list})
+           AND o.id = (SELECT MAX(l.id) FROM revocation_outbox l WHERE l.client_id = o.client_id)
+           AND (o.done_at IS NULL OR o.created_at >= $1)"
+    );
+    let mut query = sqlx::query(&sql).bind(since).bind(organization_id);
+    for id in client_ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            let done_at: Option<i64> = r.try_get("done_at")?;
+            Ok((
+                r.try_get("client_id")?,
+                RevocationProgress {
+                    reason: r.try_get("reason")?,
+                    created_at: r.try_get("created_at")?,
+                    confirmed: r.try_get::<i64, _>("confirmed")? as u32,
+                    brokers: r.try_get::<i64, _>("total")? as u32,
+                    done: done_at.is_some(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Remembers that an external broker let `mqtt_client_id` in as `client_id` (through a webhook),
+/// so a revocation can disconnect it by that identifier.
+pub async fn remember_identifier(
+    db: &Db,
+    client_id: &str,
+    mqtt_client_id: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_identifiers (client_id, mqtt_client_id, last_seen_at) VALUES ($1, $2, $3)
+         ON CONFLICT (client_id, mqtt_client_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+    )
+    .bind(client_id)
+    .bind(mqtt_client_id)
+    .bind(now_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The MQTT client identifiers external brokers let `client_id` in with, most recent first.
+pub async fn identifiers(db: &Db, client_id: &str) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT mqtt_client_id FROM webhook_identifiers WHERE client_id = $1
+         ORDER BY last_seen_at DESC, mqtt_client_id",
+    )
+    .bind(client_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get("mqtt_client_id")?))
+        .collect()
+}
+
+/// Forgets the identifiers of a deleted client once every target confirmed its deletion.
+pub async fn forget_identifiers(db: &Db, client_id: &str) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM webhook_identifiers WHERE client_id = $1
+         AND NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = $1)
+         AND NOT EXISTS (SELECT 1 FROM revocation_outbox o WHERE o.client_id = $1 AND o.done_at IS NULL)",
+    )
+    .bind(client_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
