@@ -1,8 +1,16 @@
-//! Keygate's configuration: every flag is also an environment variable (`keygate --help`).
+//! Keygate's configuration: every flag is also an environment variable (`keygate --help`), and
+//! `--config FILE` adds what is awkward on a command line (named broker targets with their
+//! credentials, the webhook secret).
 
+pub mod file;
+
+use crate::revocation::admin_api::AdminApi;
 use clap::Parser;
+use secrecy::SecretString;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 #[derive(Clone, Debug, Parser)]
 #[command(
@@ -81,6 +89,36 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_MQTT_AUDIT_WINDOW_SECS", default_value_t = 60)]
     pub mqtt_audit_window_secs: u64,
 
+    /// An external broker to disconnect revoked clients on, as `KIND=URL` with KIND one of emqx,
+    /// rmqtt, vernemq and credentials in the URL (`emqx=http://API_KEY:SECRET@10.0.0.5:18083`).
+    /// Repeat the flag, or separate several with commas in the variable.
+    #[arg(long = "broker-target", env = "KEYGATE_BROKER_TARGETS", value_delimiter = ',', hide_env_values = true)]
+    pub broker_targets: Vec<AdminApi>,
+
+    /// A TOML file with more settings: `webhook_secret`, and `[[broker_target]]` tables (name,
+    /// kind, url, username, password, token). Flags win over the file.
+    #[arg(long, env = "KEYGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The secret external brokers send to the webhooks (`Authorization: Bearer SECRET`, or HTTP
+    /// Basic with it as the password); at least 16 characters. Without it the webhooks are off.
+    #[arg(long, env = "KEYGATE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<WebhookSecret>,
+
+    /// Tell external brokers to disconnect a webhook-authenticated device after this many
+    /// seconds (EMQX and rmqtt `expire_at`), so it must present its key again. Default: never.
+    #[arg(long, env = "KEYGATE_WEBHOOK_SESSION_MAX_SECS")]
+    pub webhook_session_max_secs: Option<u64>,
+
+    /// The first wait before a failed revocation delivery is retried, in milliseconds; it
+    /// doubles with each further failure (with jitter).
+    #[arg(long, env = "KEYGATE_REVOCATION_RETRY_MIN_MS", default_value_t = 250)]
+    pub revocation_retry_min_ms: u64,
+
+    /// The longest wait between two retries of a revocation delivery, in seconds.
+    #[arg(long, env = "KEYGATE_REVOCATION_RETRY_MAX_SECS", default_value_t = 30)]
+    pub revocation_retry_max_secs: u64,
+
     /// Let anyone sign up and create an organization. Without it only the first visitor of an empty install can.
     #[arg(long, env = "KEYGATE_OPEN_SIGNUP")]
     pub open_signup: bool,
@@ -102,5 +140,57 @@ impl Config {
     /// The configuration with every default, as `keygate` with no flags and no environment has it.
     pub fn defaults() -> Self {
         Self::parse_from(["keygate"])
+    }
+
+    /// Adds what `--config` names; flags and variables win. Broker target names must be unique.
+    pub fn with_file(mut self) -> Result<Self, file::FileError> {
+        if let Some(path) = self.config.clone() {
+            let loaded = file::load(&path)?;
+            if self.webhook_secret.is_none() {
+                self.webhook_secret = loaded.webhook_secret;
+            }
+            self.broker_targets.extend(loaded.broker_targets);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for target in &self.broker_targets {
+            if !seen.insert(target.name.clone()) {
+                return Err(file::FileError::Target {
+                    path: self.config.clone().unwrap_or_default(),
+                    source: crate::revocation::admin_api::TargetConfigError::Duplicate(
+                        target.name.clone(),
+                    ),
+                });
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// The webhooks' shared secret: never printed, compared in constant time.
+#[derive(Clone)]
+pub struct WebhookSecret(pub SecretString);
+
+impl WebhookSecret {
+    pub const MIN_LEN: usize = 16;
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret([redacted])")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the webhook secret must be at least {} characters", WebhookSecret::MIN_LEN)]
+pub struct WebhookSecretTooShort;
+
+impl FromStr for WebhookSecret {
+    type Err = WebhookSecretTooShort;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.chars().count() < Self::MIN_LEN {
+            return Err(WebhookSecretTooShort);
+        }
+        Ok(Self(SecretString::from(s.to_owned())))
     }
 }

@@ -6,9 +6,10 @@ pub mod broker;
 pub mod config;
 pub mod device_auth;
 mod origin_check;
-mod revocation;
+pub mod revocation;
+pub mod webhooks;
 
-use app::state::{AppState, Settings};
+use app::state::{AppState, RevocationSignal, Settings};
 use app::store::Db;
 use app::store::sessions::DbSessionStore;
 use app::throttle::Throttle;
@@ -40,6 +41,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Broker(#[from] BrokerError),
+    #[error(transparent)]
+    Config(#[from] config::file::FileError),
 }
 
 /// A running server: its addresses, its store, and a way to stop it.
@@ -97,8 +100,12 @@ fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// The whole HTTP application for `state`.
-pub fn router(state: AppState, secure_cookies: bool) -> Router {
+/// The whole HTTP application for `state`, with the broker webhooks when they are configured.
+pub fn router(
+    state: AppState,
+    secure_cookies: bool,
+    webhooks: Option<Arc<webhooks::Webhooks>>,
+) -> Router {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("keygate_session")
         .with_http_only(true)
@@ -109,7 +116,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         ));
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
-    Router::new()
+    let dashboard = Router::new()
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
@@ -117,11 +124,20 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(api_responses::api_responses))
         .layer(axum::middleware::from_fn(origin_check::check_origin))
-        .with_state(state)
+        .with_state(state);
+    // Brokers are not browsers: the webhooks take no session and no cookie, only their secret.
+    match webhooks {
+        Some(hooks) => webhooks::router(hooks).merge(dashboard),
+        None => dashboard,
+    }
 }
 
 /// Opens the database, binds the listener and serves until [`Running::stop`] or a signal.
 pub async fn start(config: Config) -> Result<Running, StartError> {
+    let config = config.with_file()?;
+    // rustls needs one process-wide crypto provider (for the TLS listener and for HTTPS admin
+    // APIs); with more than one compiled in it cannot pick by itself. Already installed is fine.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let db = Db::connect(&config.database_url).await?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -162,16 +178,41 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             broker::start(&broker_config(&config), device_auth.clone(), tracker).await?,
         ))
     };
-    let revocations = Arc::new(tokio::sync::Notify::new());
-    // Without the embedded broker the outbox waits for the external targets of a later version.
+    let revocations = Arc::new(RevocationSignal::new());
+    let mut targets: Vec<revocation::Target> = Vec::new();
     if let Some(broker) = &broker {
-        background.push(tokio::spawn(revocation::run(
+        targets.push(revocation::Target::Embedded(broker.clone()));
+    }
+    targets.extend(
+        config
+            .broker_targets
+            .iter()
+            .cloned()
+            .map(revocation::Target::AdminApi),
+    );
+    background.extend(
+        revocation::start(
             db.clone(),
             verified_keys.clone(),
-            broker.clone(),
-            revocations.clone(),
-        )));
-    }
+            config.node_name.clone(),
+            targets,
+            &revocations,
+            revocation::backoff::Backoff {
+                min: Duration::from_millis(config.revocation_retry_min_ms.max(1)),
+                max: Duration::from_secs(config.revocation_retry_max_secs.max(1)),
+            },
+        )
+        .await?,
+    );
+    let webhooks = config.webhook_secret.clone().map(|secret| {
+        tracing::info!("broker webhooks on /webhooks/emqx/authn, /webhooks/emqx/authz and /webhooks/vernemq");
+        Arc::new(webhooks::Webhooks {
+            auth: device_auth.clone(),
+            db: db.clone(),
+            secret,
+            session_max: config.webhook_session_max_secs.map(Duration::from_secs),
+        })
+    });
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(Settings {
@@ -181,6 +222,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
                 .or(broker.as_ref().map(|b| b.tcp_addr.port()))
                 .unwrap_or(1883),
             open_signup: config.open_signup,
+            webhooks: webhooks.is_some(),
         }),
         // Five free failures, then 2 s doubling up to 15 min.
         sign_in_throttle: Arc::new(Throttle::new(
@@ -193,7 +235,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         leptos_options: leptos_options(&config, addr),
     };
 
-    let app = router(state, config.secure_cookies);
+    let app = router(state, config.secure_cookies, webhooks);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let shutdown = async move {

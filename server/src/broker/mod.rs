@@ -140,8 +140,8 @@ pub async fn start(
     }
     let mut tls_addr = None;
     if let Some(tls) = &config.tls {
-        // rustls needs one process-wide crypto provider; with more than one compiled in (a client
-        // library may bring ring), it cannot pick by itself. Already installed is fine.
+        // `start` installed the process's rustls provider; tests that start the broker alone
+        // need it here. Already installed is fine.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let (listener, local) = bound(
             " over TLS",

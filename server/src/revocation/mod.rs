@@ -1,0 +1,221 @@
+//! The revocation worker: delivers every revocation in the outbox (written by regenerate,
+//! deactivate and delete in the transaction of the change) to every broker target, and keeps
+//! trying until each target confirms.
+//!
+//! One task per target, so a broker that is down delays only its own queue. A task holds a lease
+//! on its target (see `app::store::deliveries`), delivers the target's pending revocations oldest
+//! first, and retries a failed one with exponential back-off and jitter before it moves on: a
+//! broker that comes back gets every revocation, in order. Before each delivery the task drops the
+//! client's verified-key cache entry. Rows are marked per target only after the target confirmed,
+//! so a crash at any point leaves them pending, and the next start delivers them.
+
+pub mod admin_api;
+pub mod backoff;
+mod embedded;
+
+use crate::broker::Broker;
+use admin_api::AdminApi;
+use app::state::RevocationSignal;
+use app::store::deliveries::{self, Pending, TargetSpec};
+use app::store::{Db, now_millis};
+use app::verified_keys::VerifiedKeys;
+use backoff::Backoff;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How often the queue is read when nobody rang.
+const POLL: Duration = Duration::from_millis(500);
+/// How long a lease lasts; renewed well before it runs out.
+const LEASE: Duration = Duration::from_secs(15);
+/// Revocations read at once.
+const BATCH: i64 = 100;
+
+/// Where a revocation goes.
+pub enum Target {
+    /// This process's own broker.
+    Embedded(Arc<Broker>),
+    /// An external broker's admin API.
+    AdminApi(AdminApi),
+}
+
+/// What every target's task shares.
+struct Worker {
+    db: Db,
+    verified: Arc<VerifiedKeys>,
+    /// Lease holder name: the node.
+    node: String,
+    http: reqwest::Client,
+    backoff: Backoff,
+}
+
+impl Target {
+    fn spec(&self, node: &str) -> TargetSpec {
+        match self {
+            Target::Embedded(broker) => TargetSpec {
+                name: embedded_target_name(node),
+                kind: "embedded".into(),
+                endpoint: format!("mqtt://{} (node {node})", broker.tcp_addr),
+            },
+            Target::AdminApi(api) => TargetSpec {
+                name: api.name.clone(),
+                kind: api.kind.as_str().into(),
+                endpoint: api.endpoint(),
+            },
+        }
+    }
+}
+
+/// The target name of a node's embedded broker.
+pub fn embedded_target_name(node: &str) -> String {
+    format!("embedded:{node}")
+}
+
+/// Registers `targets` and starts a delivery task for each.
+pub async fn start(
+    db: Db,
+    verified: Arc<VerifiedKeys>,
+    node: String,
+    targets: Vec<Target>,
+    signal: &RevocationSignal,
+    backoff: Backoff,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, app::store::StoreError> {
+    let worker = Arc::new(Worker {
+        db,
+        verified,
+        node,
+        http: admin_api::http_client(),
+        backoff,
+    });
+    let mut tasks = Vec::with_capacity(targets.len());
+    for target in targets {
+        let spec = target.spec(&worker.node);
+        let backfilled = deliveries::register(&worker.db, &spec).await?;
+        tracing::info!(
+            target = %spec.name,
+            endpoint = %spec.endpoint,
+            "revocations go to this broker{}",
+            if backfilled > 0 {
+                format!(" ({backfilled} pending revocation(s) queued for it)")
+            } else {
+                String::new()
+            }
+        );
+        tasks.push(tokio::spawn(serve(
+            worker.clone(),
+            Arc::new(target),
+            spec.name,
+            signal.subscribe(),
+        )));
+    }
+    Ok(tasks)
+}
+
+/// One target's delivery loop; runs until the server stops.
+async fn serve(worker: Arc<Worker>, target: Arc<Target>, name: String, mut rung: watch::Receiver<u64>) {
+    loop {
+        match worker.take_lease(&name).await {
+            Ok(true) => match worker.drain(&target, &name).await {
+                Ok(Drained::Empty) => {}
+                Ok(Drained::More) => continue,
+                Ok(Drained::LostLease) => {
+                    tracing::warn!(target = %name, "another process took over this broker target");
+                }
+                Err(e) => tracing::warn!(target = %name, "cannot read the revocation queue: {e}"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(target = %name, "cannot take the broker target's lease: {e}"),
+        }
+        tokio::select! {
+            _ = rung.changed() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+enum Drained {
+    /// Nothing left for now.
+    Empty,
+    /// A full batch was delivered; read again at once.
+    More,
+    /// Another process holds the target now.
+    LostLease,
+}
+
+impl Worker {
+    async fn take_lease(&self, target: &str) -> Result<bool, app::store::StoreError> {
+        let until = now_millis() + LEASE.as_millis() as i64;
+        deliveries::lease(&self.db, target, &self.node, until).await
+    }
+
+    /// Delivers the target's pending revocations in order; a failed one is retried (with
+    /// back-off) until it succeeds, because the ones after it must not overtake it.
+    async fn drain(&self, target: &Target, name: &str) -> Result<Drained, app::store::StoreError> {
+        let batch = deliveries::pending(&self.db, name, BATCH).await?;
+        let mut leased_at = tokio::time::Instant::now();
+        let mut failures = 0u32;
+        for row in &batch {
+            loop {
+                if leased_at.elapsed() > LEASE / 3 {
+                    if !self.take_lease(name).await? {
+                        return Ok(Drained::LostLease);
+                    }
+                    leased_at = tokio::time::Instant::now();
+                }
+                self.verified.forget(&row.client_id);
+                match self.deliver(target, row).await {
+                    Ok(()) => {
+                        deliveries::delivered(&self.db, name, row.outbox_id).await?;
+                        if row.reason == "deleted" {
+                            deliveries::forget_identifiers(&self.db, &row.client_id).await?;
+                        }
+                        if failures > 0 {
+                            tracing::info!(target = %name, "the broker target recovered after {failures} failed attempt(s)");
+                        }
+                        failures = 0;
+                        break;
+                    }
+                    Err(error) => {
+                        failures += 1;
+                        let wait = self.backoff.delay(failures);
+                        tracing::warn!(
+                            target = %name,
+                            client_id = %row.client_id,
+                            "could not deliver a revocation (attempt {}): {error}; retrying in {} ms",
+                            row.attempts + i64::from(failures),
+                            wait.as_millis()
+                        );
+                        let next = now_millis() + wait.as_millis() as i64;
+                        deliveries::failed(&self.db, name, row.outbox_id, &error, next).await?;
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
+        }
+        Ok(if batch.len() as i64 == BATCH {
+            Drained::More
+        } else {
+            Drained::Empty
+        })
+    }
+
+    async fn deliver(&self, target: &Target, row: &Pending) -> Result<(), String> {
+        match target {
+            Target::Embedded(broker) => embedded::disconnect(broker, &row.client_id).await,
+            Target::AdminApi(api) => {
+                // The Client ID itself (form 1 devices use it) and every identifier the webhooks
+                // let this client in with (forms 2 and 3 choose their own).
+                let mut ids = vec![row.client_id.clone()];
+                for id in deliveries::identifiers(&self.db, &row.client_id)
+                    .await
+                    .map_err(|e| format!("cannot read the client's MQTT identifiers: {e}"))?
+                {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                api.disconnect(&self.http, &ids).await
+            }
+        }
+    }
+}
