@@ -136,7 +136,10 @@ impl KeygateHooks {
         // MQTT 3.1.1 gets return code 5 for every refusal; MQTT 5 tells a bad key (0x86) from
         // a key that is right but may not connect (0x87). Only the key's holder learns the latter.
         match (info.proto_ver(), refusal) {
-            (rmqtt::codec::types::MQTT_LEVEL_5, Refusal::BadCredentials) => {
+            (
+                rmqtt::codec::types::MQTT_LEVEL_5,
+                Refusal::BadCredentials | Refusal::UnknownClient,
+            ) => {
                 AuthResult::BadUsernameOrPassword
             }
             _ => AuthResult::NotAuthorized,

@@ -57,6 +57,11 @@ impl Grant {
 pub enum Refusal {
     #[error("bad username or password")]
     BadCredentials,
+    /// No client by that name: a device learns no more than from a wrong key (same code, same
+    /// time); only an external broker's webhook hears it, so that it can ask its next
+    /// authenticator.
+    #[error("bad username or password (no such client)")]
+    UnknownClient,
     #[error("the client is inactive")]
     Inactive,
     #[error("the Last Will topic is outside the client's namespace")]
@@ -153,7 +158,11 @@ impl DeviceAuth {
                 self.failures
                     .wrong_key(&resolved.claimed_id, attempt.source, credential.as_ref())
                     .await;
-                return Err(Refusal::BadCredentials);
+                return Err(if credential.is_some() {
+                    Refusal::BadCredentials
+                } else {
+                    Refusal::UnknownClient
+                });
             }
         };
         self.failures.succeeded(&resolved.claimed_id);

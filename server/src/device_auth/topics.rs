@@ -16,6 +16,20 @@ pub fn may_subscribe(namespace: &str, filter: &str) -> bool {
     within(namespace, filter)
 }
 
+/// [`may_subscribe`] for a filter as a broker passes it on, with any `$share/GROUP/` or `$queue/`
+/// prefix still on (external brokers call the webhooks with the raw filter).
+pub fn may_subscribe_raw(namespace: &str, filter: &str) -> bool {
+    let filter = if let Some(rest) = filter.strip_prefix("$share/") {
+        match rest.split_once('/') {
+            Some((group, filter)) if !group.is_empty() && !group.contains(['+', '#']) => filter,
+            _ => return false,
+        }
+    } else {
+        filter.strip_prefix("$queue/").unwrap_or(filter)
+    };
+    may_subscribe(namespace, filter)
+}
+
 /// `namespace` itself or anything below it. A namespace is a slug (`[a-z0-9-]`), never empty and
 /// never a wildcard, so the first level decides.
 fn within(namespace: &str, topic: &str) -> bool {
@@ -28,6 +42,17 @@ fn within(namespace: &str, topic: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_filters_follow_the_rule_after_their_group() {
+        assert!(may_subscribe_raw("acme", "$share/g1/acme/#"));
+        assert!(may_subscribe_raw("acme", "$queue/acme/x"));
+        assert!(!may_subscribe_raw("acme", "$share/acme/other/#"));
+        assert!(!may_subscribe_raw("acme", "$share/g1/#"));
+        assert!(!may_subscribe_raw("acme", "$share//acme/#"));
+        assert!(!may_subscribe_raw("acme", "$share/acme"));
+        assert!(!may_subscribe_raw("acme", "$SYS/#"));
+    }
 
     #[test]
     fn inside_the_namespace_is_allowed() {
