@@ -57,6 +57,35 @@ mod ssr {
         })
     }
 
+    /// How long a finished revocation stays on the page ("done on 2 of 2 brokers").
+    const SHOW_DONE_FOR_MS: i64 = 5 * 60 * 1000;
+
+    /// Fills in each row's latest revocation (one query for the whole page).
+    pub async fn attach_progress(
+        db: &crate::store::Db,
+        organization_id: &str,
+        rows: &mut [crate::model::ClientRow],
+    ) -> Result<(), AppError> {
+        let ids: Vec<&str> = rows.iter().map(|r| r.client_id.as_str()).collect();
+        let mut progress = progress(db, organization_id, &ids).await?;
+        for row in rows {
+            row.revocation = progress.remove(row.client_id.as_str());
+        }
+        Ok(())
+    }
+
+    pub async fn progress(
+        db: &crate::store::Db,
+        organization_id: &str,
+        ids: &[&str],
+    ) -> Result<
+        std::collections::HashMap<String, crate::model::RevocationProgress>,
+        AppError,
+    > {
+        let since = crate::store::now_millis() - SHOW_DONE_FOR_MS;
+        Ok(crate::store::deliveries::progress(db, organization_id, ids, since).await?)
+    }
+
     fn strip_port(host: &str) -> &str {
         if host.starts_with('[') {
             host.split_once(']').map(|(h, _)| &h[1..]).unwrap_or(host)
@@ -88,7 +117,8 @@ pub async fn list_clients(
         descending,
         page: page.max(1),
     };
-    let (rows, total) = clients::list(&state.db, &caller.workspace.id, &query).await?;
+    let (mut rows, total) = clients::list(&state.db, &caller.workspace.id, &query).await?;
+    ssr::attach_progress(&state.db, caller.organization_id(), &mut rows).await?;
     let workspace_total = if query.search.is_empty() {
         total
     } else {
@@ -102,6 +132,19 @@ pub async fn list_clients(
         per_page: ClientQuery::PER_PAGE,
         view: caller.user.view_mode,
     })
+}
+
+/// How far a client's latest revocation got ("disconnecting… / done on 2 of 2 brokers"); `None`
+/// when it has none pending or recent. Polled by the Clients page while one is pending.
+#[server(prefix = "/api", endpoint = "clients/revocation")]
+pub async fn revocation_progress(
+    client_id: String,
+) -> Result<Option<crate::model::RevocationProgress>, AppError> {
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let id = ssr::existing_id(&client_id)?;
+    let mut found = ssr::progress(&state.db, caller.organization_id(), &[id.as_str()]).await?;
+    Ok(found.remove(id.as_str()))
 }
 
 /// Whether a Client ID is free (ids are global). Answers only signed-in users.
@@ -169,8 +212,11 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
     let sessions =
         crate::store::live_sessions::list(&state.db, caller.organization_id(), &id).await?;
+    let mut row = [record.row];
+    ssr::attach_progress(&state.db, caller.organization_id(), &mut row).await?;
+    let [row] = row;
     Ok(ClientDetails {
-        row: record.row,
+        row,
         connection,
         sessions,
     })
@@ -208,8 +254,11 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
         .map_err(crate::api::missing("client"))?;
     state.verified_keys.forget(id.as_str());
     if !active {
-        state.revocations.notify_one();
+        state.revocations.ring();
     }
+    let mut row = [row];
+    ssr::attach_progress(&state.db, caller.organization_id(), &mut row).await?;
+    let [row] = row;
     Ok(row)
 }
 
@@ -231,12 +280,15 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
         .await
         .map_err(crate::api::missing("client"))?;
     state.verified_keys.forget(id.as_str());
-    state.revocations.notify_one();
+    state.revocations.ring();
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
+    let mut row = [record.row];
+    ssr::attach_progress(&state.db, caller.organization_id(), &mut row).await?;
+    let [row] = row;
     Ok(RevealedKey {
-        row: record.row,
+        row,
         key,
         connection,
     })
@@ -252,6 +304,6 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
         .await
         .map_err(crate::api::missing("client"))?;
     state.verified_keys.forget(id.as_str());
-    state.revocations.notify_one();
+    state.revocations.ring();
     Ok(())
 }

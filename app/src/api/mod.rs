@@ -2,6 +2,7 @@
 //! call the store, map the error. They run on the server; the browser gets a typed stub.
 
 pub mod account;
+pub mod brokers;
 pub mod clients;
 pub mod workspaces;
 

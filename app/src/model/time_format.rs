@@ -12,8 +12,42 @@ pub fn utc_minutes(millis: i64) -> String {
         .unwrap_or_else(|| "—".to_owned())
 }
 
+/// How long before `now` `then` was, coarsely: `12 s ago`, `5 min ago`, `3 h ago`, `2 days ago`.
+/// Both in Unix ms, both from the server, so the server's render and the browser's agree.
+pub fn ago(now: i64, then: i64) -> String {
+    let secs = ((now - then) / 1000).max(0);
+    match secs {
+        0..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=172_799 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+/// How long after `now` `then` is: `in 3 s`, `in 2 min`; `now` once it has passed.
+pub fn until(now: i64, then: i64) -> String {
+    let secs = (then - now + 999) / 1000;
+    match secs {
+        ..=0 => "now".to_owned(),
+        1..=59 => format!("in {secs} s"),
+        _ => format!("in {} min", (secs + 59) / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ages_and_waits() {
+        use super::{ago, until};
+        assert_eq!(ago(10_000, 9_500), "0 s ago");
+        assert_eq!(ago(100_000, 0), "1 min ago");
+        assert_eq!(ago(7_200_000, 0), "2 h ago");
+        assert_eq!(ago(3 * 86_400_000, 0), "3 days ago");
+        assert_eq!(until(0, 2_500), "in 3 s");
+        assert_eq!(until(0, 61_000), "in 2 min");
+        assert_eq!(until(5_000, 0), "now");
+    }
+
     #[test]
     fn formats_in_utc() {
         assert_eq!(super::utc_minutes(0), "1970-01-01 00:00 UTC");

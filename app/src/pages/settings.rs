@@ -1,4 +1,5 @@
-//! `/settings`: the organization's id, its workspaces and the audit log.
+//! `/settings`: the organization's id, its workspaces and the audit log. `/settings/brokers`
+//! ([`crate::pages::brokers`]) is its second tab.
 
 use crate::api::workspaces::{
     create_workspace, recent_activity, rename_workspace, switch_workspace,
@@ -37,6 +38,7 @@ fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
     let org_id = me.organization_id.clone();
     view! {
         <h1>"Settings"</h1>
+        <SettingsNav/>
         <section class="panel">
             <h2>"Organization"</h2>
             <p class="muted">{me.organization_name.clone()}</p>
@@ -45,6 +47,21 @@ fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
         </section>
         <Workspaces me=me.clone()/>
         <Activity entries=activity/>
+    }
+}
+
+/// The tabs of Settings: plain links, so they work before the page is interactive.
+#[component]
+pub fn SettingsNav() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let current = move |path: &'static str| {
+        move || (location.pathname.get() == path).then_some("page")
+    };
+    view! {
+        <nav class="settings-tabs" aria-label="Settings">
+            <a href="/settings" aria-current=current("/settings")>"Organization"</a>
+            <a href="/settings/brokers" aria-current=current("/settings/brokers") data-testid="brokers-tab">"Brokers"</a>
+        </nav>
     }
 }
 

@@ -1,4 +1,4 @@
-use super::presence::{ConnectedBadge, last_seen};
+use super::presence::{ConnectedBadge, RevocationBadge, last_seen};
 use super::{ClientsCtx, Dialog};
 use crate::components::status_switch::StatusSwitch;
 use crate::model::{ClientRow, time_format};
@@ -27,6 +27,7 @@ fn Card(row: ClientRow) -> impl IntoView {
                 on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
             <h3 class="name">{row.name.clone()}</h3>
             <div class="card-id"><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/></div>
+            <RevocationBadge client_id=row.client_id.clone() progress=row.revocation.clone()/>
             <p class="description">{if row.description.is_empty() { "No description".to_owned() } else { row.description.clone() }}</p>
             <dl class="meta">
                 <dt>"Created"</dt><dd>{time_format::utc_minutes(row.created_at)}</dd>

@@ -1,4 +1,4 @@
-use super::presence::{ConnectedBadge, last_seen};
+use super::presence::{ConnectedBadge, RevocationBadge, last_seen};
 use super::{ClientsCtx, Dialog, PageQuery};
 use crate::components::status_switch::StatusSwitch;
 use crate::model::{ClientRow, SortKey, time_format};
@@ -60,7 +60,10 @@ fn Row(row: ClientRow) -> impl IntoView {
             <td><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/></td>
             <td class="name">{row.name.clone()}</td>
             <td class="description" title=row.description.clone()>{row.description.clone()}</td>
-            <td><StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { active.set(r.active); ctx.refresh(); }/></td>
+            <td class="status">
+                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { active.set(r.active); ctx.refresh(); }/>
+                <RevocationBadge client_id=row.client_id.clone() progress=row.revocation.clone()/>
+            </td>
             <td class="time">{time_format::utc_minutes(row.created_at)}</td>
             <td class="time" data-testid="last-seen">{last_seen(&row)}</td>
             <td class="actions">

@@ -1,8 +1,13 @@
 //! Whether a client's devices are online: the "Connected" badge, "last seen", and the live
 //! sessions the Edit modal lists. The broker's connection tracker keeps the data current.
 
-use crate::model::{ClientRow, LiveSession, time_format};
+use crate::api::clients::revocation_progress;
+use crate::model::{ClientId, ClientRow, LiveSession, RevocationProgress, time_format};
 use leptos::prelude::*;
+use std::time::Duration;
+
+/// How often a pending revocation's progress is asked for.
+const PROGRESS_POLL: Duration = Duration::from_millis(750);
 
 /// "Connected" while a client has live MQTT sessions, with their number when more than one.
 #[component]
@@ -55,4 +60,67 @@ pub fn LiveSessions(sessions: Vec<LiveSession>) -> impl IntoView {
         </table>
     }
     .into_any()
+}
+
+/// A revocation on its way to the brokers: "Disconnecting… 1 of 2 brokers", then "Disconnected ·
+/// done on 2 of 2 brokers". While it is pending the badge asks the server again every
+/// [`PROGRESS_POLL`] (in the browser; the server renders the state it has).
+#[component]
+pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>) -> impl IntoView {
+    let state = RwSignal::new(progress);
+    let tick = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        tick.track();
+        if !state.with(|p| p.as_ref().is_some_and(|p| !p.done)) {
+            return;
+        }
+        let id = client_id.to_string();
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    match revocation_progress(id).await {
+                        // The row may be gone by now (deleted, or the page re-rendered).
+                        Ok(p) => {
+                            let _ = state.try_set(p);
+                        }
+                        Err(_) => {}
+                    }
+                    let _ = tick.try_update(|t| *t = t.wrapping_add(1));
+                });
+            },
+            PROGRESS_POLL,
+        );
+    });
+    move || {
+        state.get().map(|p| {
+            let brokers = |n: u32| if n == 1 { "broker" } else { "brokers" };
+            let (class, label) = if p.brokers == 0 {
+                ("revocation pending", "Waiting for a broker".to_owned())
+            } else if p.done {
+                (
+                    "revocation done",
+                    format!("Disconnected · done on {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
+                )
+            } else {
+                (
+                    "revocation pending",
+                    format!("Disconnecting… {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
+                )
+            };
+            let what = match p.reason.as_str() {
+                "key_regenerated" => "Key regenerated",
+                "deactivated" => "Deactivated",
+                "deleted" => "Deleted",
+                _ => "Revoked",
+            };
+            let title = if p.brokers == 0 {
+                format!("{what} at {}. No broker is configured yet; its sessions are closed as soon as one is.", time_format::utc_minutes(p.created_at))
+            } else {
+                format!("{what} at {}: every broker closes the sessions that used the old credential.", time_format::utc_minutes(p.created_at))
+            };
+            view! {
+                <span class=class data-testid="revocation" data-done=p.done.to_string() role="status" title=title>{label}</span>
+            }
+        })
+    }
 }
