@@ -92,7 +92,12 @@ pub struct Config {
     /// An external broker to disconnect revoked clients on, as `KIND=URL` with KIND one of emqx,
     /// rmqtt, vernemq and credentials in the URL (`emqx=http://API_KEY:SECRET@10.0.0.5:18083`).
     /// Repeat the flag, or separate several with commas in the variable.
-    #[arg(long = "broker-target", env = "KEYGATE_BROKER_TARGETS", value_delimiter = ',', hide_env_values = true)]
+    #[arg(
+        long = "broker-target",
+        env = "KEYGATE_BROKER_TARGETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub broker_targets: Vec<AdminApi>,
 
     /// A TOML file with more settings: `webhook_secret`, and `[[broker_target]]` tables (name,
@@ -181,7 +186,10 @@ impl fmt::Debug for WebhookSecret {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("the webhook secret must be at least {} characters", WebhookSecret::MIN_LEN)]
+#[error(
+    "the webhook secret must be at least {} characters",
+    WebhookSecret::MIN_LEN
+)]
 pub struct WebhookSecretTooShort;
 
 impl FromStr for WebhookSecret {

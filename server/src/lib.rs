@@ -205,7 +205,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .await?,
     );
     let webhooks = config.webhook_secret.clone().map(|secret| {
-        tracing::info!("broker webhooks on /webhooks/emqx/authn, /webhooks/emqx/authz and /webhooks/vernemq");
+        tracing::info!(
+            "broker webhooks on /webhooks/emqx/authn, /webhooks/emqx/authz and /webhooks/vernemq"
+        );
         Arc::new(webhooks::Webhooks {
             auth: device_auth.clone(),
             db: db.clone(),

@@ -139,9 +139,7 @@ impl KeygateHooks {
             (
                 rmqtt::codec::types::MQTT_LEVEL_5,
                 Refusal::BadCredentials | Refusal::UnknownClient,
-            ) => {
-                AuthResult::BadUsernameOrPassword
-            }
+            ) => AuthResult::BadUsernameOrPassword,
             _ => AuthResult::NotAuthorized,
         }
     }

@@ -55,7 +55,8 @@ struct RawTarget {
     token: Option<String>,
 }
 
-/// What the file adds.
+/// What the file adds (its secrets print redacted).
+#[derive(Debug)]
 pub struct Loaded {
     pub webhook_secret: Option<WebhookSecret>,
     pub broker_targets: Vec<AdminApi>,

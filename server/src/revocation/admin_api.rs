@@ -57,7 +57,9 @@ pub enum TargetConfigError {
     Url { url: String, reason: String },
     #[error("{0:?} must start with http:// or https://")]
     Scheme(String),
-    #[error("a broker target name must be 1 to 64 letters, digits, '.', '-', '_' or ':', got {0:?}")]
+    #[error(
+        "a broker target name must be 1 to 64 letters, digits, '.', '-', '_' or ':', got {0:?}"
+    )]
     Name(String),
     #[error("two broker targets are named {0:?}")]
     Duplicate(String),
@@ -204,7 +206,11 @@ impl AdminApi {
             if !(status.is_success() || status == reqwest::StatusCode::NOT_FOUND) {
                 let body = response.text().await.unwrap_or_default();
                 let body: String = body.chars().take(200).collect();
-                return Err(format!("{} answered {status}: {}", self.kind.as_str(), body.trim()));
+                return Err(format!(
+                    "{} answered {status}: {}",
+                    self.kind.as_str(),
+                    body.trim()
+                ));
             }
         }
         Ok(())
@@ -226,6 +232,8 @@ impl FromStr for AdminApi {
 /// One HTTP client for every admin API: short timeouts, because a slow broker only delays its own
 /// queue, and a retry follows anyway.
 pub fn http_client() -> reqwest::Client {
+    // The process's rustls provider (`start` installs it; unit tests come here first).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(10))
@@ -282,17 +290,23 @@ mod tests {
 
     #[test]
     fn requests_have_each_brokers_shape() {
-        let http = reqwest::Client::new();
+        let http = http_client();
         let url = |spec: &str, id: &str| {
             let api: AdminApi = spec.parse().unwrap();
             api.request(&http, id).build().unwrap()
         };
         let emqx = url("emqx=http://k:s@h:18083", "dev/1 x");
         assert_eq!(emqx.method(), "DELETE");
-        assert_eq!(emqx.url().as_str(), "http://h:18083/api/v5/clients/dev%2F1%20x");
+        assert_eq!(
+            emqx.url().as_str(),
+            "http://h:18083/api/v5/clients/dev%2F1%20x"
+        );
         assert!(emqx.headers().contains_key("authorization"));
         let rmqtt = url("rmqtt=http://h:6060/prefix/", "a");
-        assert_eq!(rmqtt.url().as_str(), "http://h:6060/prefix/api/v1/clients/a");
+        assert_eq!(
+            rmqtt.url().as_str(),
+            "http://h:6060/prefix/api/v1/clients/a"
+        );
         assert!(!rmqtt.headers().contains_key("authorization"));
         let verne = url("vernemq=http://apikey@h:8888", "a&b");
         assert_eq!(verne.method(), "GET");

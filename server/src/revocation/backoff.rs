@@ -44,7 +44,14 @@ mod tests {
             min: Duration::from_millis(100),
             max: Duration::from_secs(2),
         };
-        for (failures, step_ms) in [(1, 100), (2, 200), (3, 400), (5, 1600), (6, 2000), (40, 2000)] {
+        for (failures, step_ms) in [
+            (1, 100),
+            (2, 200),
+            (3, 400),
+            (5, 1600),
+            (6, 2000),
+            (40, 2000),
+        ] {
             for _ in 0..50 {
                 let d = b.delay(failures).as_millis() as u64;
                 assert!(

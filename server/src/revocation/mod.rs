@@ -112,7 +112,12 @@ pub async fn start(
 }
 
 /// One target's delivery loop; runs until the server stops.
-async fn serve(worker: Arc<Worker>, target: Arc<Target>, name: String, mut rung: watch::Receiver<u64>) {
+async fn serve(
+    worker: Arc<Worker>,
+    target: Arc<Target>,
+    name: String,
+    mut rung: watch::Receiver<u64>,
+) {
     loop {
         match worker.take_lease(&name).await {
             Ok(true) => match worker.drain(&target, &name).await {

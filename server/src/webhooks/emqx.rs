@@ -137,7 +137,9 @@ pub async fn authz(
 fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "result": "ignore", "error": "Keygate cannot decide right now; see its log" })),
+        Json(
+            json!({ "result": "ignore", "error": "Keygate cannot decide right now; see its log" }),
+        ),
     )
         .into_response()
 }

@@ -143,10 +143,17 @@ pub fn router(hooks: Arc<Webhooks>) -> Router {
         .with_state(hooks)
 }
 
-async fn require_secret(State(hooks): State<Arc<Webhooks>>, request: Request, next: Next) -> Response {
-    if presented_secret(request.headers())
-        .is_some_and(|s| bool::from(s.as_bytes().ct_eq(hooks.secret.0.expose_secret().as_bytes())))
-    {
+async fn require_secret(
+    State(hooks): State<Arc<Webhooks>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if presented_secret(request.headers()).is_some_and(|s| {
+        bool::from(
+            s.as_bytes()
+                .ct_eq(hooks.secret.0.expose_secret().as_bytes()),
+        )
+    }) {
         return next.run(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "refused a webhook call without the right secret");
@@ -254,7 +261,10 @@ mod tests {
         };
         assert_eq!(with("Bearer s3cret").as_deref(), Some("s3cret"));
         // "keygate:s3:cret": the password is everything after the first colon.
-        assert_eq!(with("Basic a2V5Z2F0ZTpzMzpjcmV0").as_deref(), Some("s3:cret"));
+        assert_eq!(
+            with("Basic a2V5Z2F0ZTpzMzpjcmV0").as_deref(),
+            Some("s3:cret")
+        );
         assert_eq!(with("Basic !!!"), None);
         assert_eq!(with("Digest x"), None);
         assert_eq!(presented_secret(&HeaderMap::new()), None);
@@ -263,7 +273,10 @@ mod tests {
     #[test]
     fn peers_with_or_without_a_port() {
         assert_eq!(parse_peer("10.1.2.3"), Some("10.1.2.3".parse().unwrap()));
-        assert_eq!(parse_peer("10.1.2.3:4567"), Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(
+            parse_peer("10.1.2.3:4567"),
+            Some("10.1.2.3".parse().unwrap())
+        );
         assert_eq!(parse_peer("[::1]:80"), Some("::1".parse().unwrap()));
         assert_eq!(parse_peer("undefined"), None);
     }

@@ -40,7 +40,11 @@ struct Publish {
     topic: String,
 }
 
-pub async fn hook(State(hooks): State<Arc<Webhooks>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub async fn hook(
+    State(hooks): State<Arc<Webhooks>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let name = headers
         .get("vernemq-hook")
         .and_then(|v| v.to_str().ok())
@@ -63,7 +67,8 @@ pub async fn hook(State(hooks): State<Arc<Webhooks>>, headers: HeaderMap, body: 
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| bad(format!("the request body is not what VerneMQ sends: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| bad(format!("the request body is not what VerneMQ sends: {e}")))
 }
 
 fn bad(message: String) -> Response {

@@ -6,14 +6,18 @@
 mod support;
 
 mod connect;
+mod crash;
 mod device;
+mod fake_admin_api;
 mod isolation;
 mod load;
 mod options;
 mod revocation;
+mod targets;
 mod throttle;
 mod tracking;
 mod transports;
+mod webhooks;
 
 use app::model::RevealedKey;
 use device::{Login, Transport};

@@ -286,20 +286,7 @@ impl TestApp {
 
     /// Signs up a new organization named `organization` with a unique email.
     pub async fn sign_up(&self, organization: &str) -> Tenant {
-        let email = format!("owner-{}@example.test", unique_suffix());
-        let tenant = Tenant::new(self, &email, "correct horse battery", organization);
-        tenant
-            .call::<()>(
-                "account/sign_up",
-                &[
-                    ("email", &email),
-                    ("password", "correct horse battery"),
-                    ("organization", organization),
-                ],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("sign-up of {organization} failed: {e:?}"));
-        tenant
+        sign_up_at(&self.base, organization).await
     }
 
     /// Row counts of every table a refused request must leave alone.
@@ -391,6 +378,25 @@ pub async fn stored_client(db: &Db, client_id: &str) -> Option<StoredClient> {
     })
 }
 
+/// Signs up a new organization named `organization` with a unique email at the Keygate at `base`
+/// (`http://127.0.0.1:PORT`), in-process or a separate `keygate` process.
+pub async fn sign_up_at(base: &str, organization: &str) -> Tenant {
+    let email = format!("owner-{}@example.test", unique_suffix());
+    let tenant = Tenant::at(base, &email, "correct horse battery", organization);
+    tenant
+        .call::<()>(
+            "account/sign_up",
+            &[
+                ("email", &email),
+                ("password", "correct horse battery"),
+                ("organization", organization),
+            ],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("sign-up of {organization} failed: {e:?}"));
+    tenant
+}
+
 /// One user's browser: its own cookie jar, so tenants never share a session.
 pub struct Tenant {
     pub http: reqwest::Client,
@@ -438,6 +444,13 @@ impl RawResponse {
 
 impl Tenant {
     fn new(app: &TestApp, email: &str, password: &str, organization: &str) -> Self {
+        Self::at(&app.base, email, password, organization)
+    }
+
+    fn at(base: &str, email: &str, password: &str, organization: &str) -> Self {
+        // reqwest is built with rustls and no provider of its own; the server installs one, and
+        // so must a test that talks to a separate `keygate` process. Already installed is fine.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -450,7 +463,7 @@ impl Tenant {
         Self {
             http,
             jar,
-            base: app.base.clone(),
+            base: base.to_owned(),
             email: email.into(),
             password: password.into(),
             organization: organization.into(),

@@ -1,0 +1,142 @@
+//! Crash safety with a real crash: the `keygate` binary is killed (SIGKILL) after a revocation is
+//! committed but before it reached an external broker; started again on the same database, it
+//! delivers it.
+
+use crate::fake_admin_api::{FakeAdminApi, closed_port};
+use crate::support::{Engine, TestDatabase, sign_up_at};
+use app::model::ClientRow;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+crate::engines!(a_revocation_committed_before_a_kill_is_delivered_after_the_restart);
+
+/// A `keygate` process, killed when dropped (a failing test leaves none behind).
+struct Process {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Process {
+    async fn start(
+        database: &TestDatabase,
+        listen: SocketAddr,
+        target: SocketAddr,
+        dir: &std::path::Path,
+        run: u32,
+    ) -> Self {
+        let log = dir.join(format!("keygate-{run}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_keygate"))
+            .args(["--listen", &listen.to_string()])
+            .args(["--mqtt-listen", "127.0.0.1:0"])
+            .args(["--database-url", &database.url])
+            .args(["--site-root", &dir.to_string_lossy()])
+            .args(["--broker-target", &format!("rmqtt=http://{target}")])
+            .args([
+                "--revocation-retry-min-ms",
+                "20",
+                "--revocation-retry-max-secs",
+                "1",
+            ])
+            .arg("--open-signup")
+            .env("KEYGATE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
+            .spawn()
+            .expect("keygate starts");
+        let process = Self { child, log };
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let url = format!("http://{listen}/signin");
+        for _ in 0..300 {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("keygate did not come up; its log:\n{}", process.log_text());
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    // Bound and released: free for the process to take a moment later.
+    closed_port()
+}
+
+async fn a_revocation_committed_before_a_kill_is_delivered_after_the_restart(engine: Engine) {
+    let database = TestDatabase::create(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (listen, broker) = (free_port(), closed_port());
+
+    // First run: the external broker is down, so the revocation cannot be pushed; the process
+    // is killed right after the dashboard's change returned.
+    let first = Process::start(&database, listen, broker, dir.path(), 1).await;
+    let tenant = sign_up_at(&format!("http://{listen}"), "Acme Devices").await;
+    let client = tenant.new_client("Boiler").await;
+    let id = client.connection.client_id.to_string();
+    let _: ClientRow = tenant
+        .call(
+            "clients/set_active",
+            &[("client_id", &id), ("active", "false")],
+        )
+        .await
+        .expect("deactivated");
+    first.kill();
+
+    let db = database.connect().await;
+    let rows = app::store::outbox::list_for_client(&db, &id).await.unwrap();
+    assert_eq!(
+        rows.len(),
+        1,
+        "the revocation was committed with the change"
+    );
+    assert_eq!(rows[0].1, None, "and not delivered before the kill");
+    db.close().await;
+
+    // Second run: the broker is back; the revocation left behind is delivered.
+    let api = FakeAdminApi::start_on(broker, 204).await;
+    let second = Process::start(&database, listen, broker, dir.path(), 2).await;
+    let path = format!("/api/v1/clients/{id}");
+    assert!(
+        api.wait_for(Duration::from_secs(10), |calls| calls
+            .iter()
+            .any(|c| c.target == path))
+            .await,
+        "the broker got the revocation after the restart: {:?}\nlog:\n{}",
+        api.calls(),
+        second.log_text()
+    );
+    let db = database.connect().await;
+    let mut done = false;
+    for _ in 0..100 {
+        let rows = app::store::outbox::list_for_client(&db, &id).await.unwrap();
+        if rows[0].1.is_some() {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(done, "marked done once every broker confirmed");
+    assert_eq!(api.answered(204), vec![path], "delivered once");
+    db.close().await;
+    second.kill();
+}
