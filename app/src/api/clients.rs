@@ -78,10 +78,7 @@ mod ssr {
         db: &crate::store::Db,
         organization_id: &str,
         ids: &[&str],
-    ) -> Result<
-        std::collections::HashMap<String, crate::model::RevocationProgress>,
-        AppError,
-    > {
+    ) -> Result<std::collections::HashMap<String, crate::model::RevocationProgress>, AppError> {
         let since = crate::store::now_millis() - SHOW_DONE_FOR_MS;
         Ok(crate::store::deliveries::progress(db, organization_id, ids, since).await?)
     }

@@ -131,15 +131,24 @@ fn health(t: &BrokerTarget, now: i64) -> (&'static str, String, Option<String>) 
         return (
             "unserved",
             "Not served".into(),
-            Some("No running Keygate process delivers to this broker; its revocations wait.".into()),
+            Some(
+                "No running Keygate process delivers to this broker; its revocations wait.".into(),
+            ),
         );
     }
-    let served = t.served_by.clone().map(|node| format!("delivered by node {node}"));
+    let served = t
+        .served_by
+        .clone()
+        .map(|node| format!("delivered by node {node}"));
     if t.failures > 0 {
         let retry = t
             .next_attempt_at
             .map(|at| format!("next attempt {}", time_format::until(now, at)));
-        let attempts = if t.failures == 1 { "attempt" } else { "attempts" };
+        let attempts = if t.failures == 1 {
+            "attempt"
+        } else {
+            "attempts"
+        };
         return (
             "failing",
             format!("Failing · {} {attempts}", t.failures),

@@ -1,6 +1,6 @@
 mod auth_form;
-pub mod clients;
 pub mod brokers;
+pub mod clients;
 pub mod not_found;
 pub mod settings;
 pub mod sign_in;

@@ -54,9 +54,8 @@ fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
 #[component]
 pub fn SettingsNav() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
-    let current = move |path: &'static str| {
-        move || (location.pathname.get() == path).then_some("page")
-    };
+    let current =
+        move |path: &'static str| move || (location.pathname.get() == path).then_some("page");
     view! {
         <nav class="settings-tabs" aria-label="Settings">
             <a href="/settings" aria-current=current("/settings")>"Organization"</a>

@@ -62,32 +62,47 @@ pub async fn hook(
     };
     match result {
         Ok(value) => Json(value).into_response(),
-        Err(response) => response,
+        Err(failure) => failure.into_response(),
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+/// A hook Keygate could not answer.
+enum Failure {
+    /// Not a request VerneMQ sends: 400 with the reason.
+    Bad(String),
+    /// Keygate's store failed: 503, so VerneMQ logs it instead of taking it as a verdict.
+    Unavailable,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        match self {
+            Failure::Bad(message) => {
+                (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+            }
+            Failure::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "error": "Keygate cannot decide right now; see its log" })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     serde_json::from_slice(body)
-        .map_err(|e| bad(format!("the request body is not what VerneMQ sends: {e}")))
+        .map_err(|e| Failure::Bad(format!("the request body is not what VerneMQ sends: {e}")))
 }
 
-fn bad(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
-}
-
-fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "error": "Keygate cannot decide right now; see its log" })),
-    )
-        .into_response()
+fn bad(message: String) -> Failure {
+    Failure::Bad(message)
 }
 
 fn not_allowed() -> Value {
     json!({ "result": { "error": "not_allowed" } })
 }
 
-async fn register(hooks: &Webhooks, body: &[u8]) -> Result<Value, Response> {
+async fn register(hooks: &Webhooks, body: &[u8]) -> Result<Value, Failure> {
     let request: Register = parse(body)?;
     match hooks
         .connect(
@@ -101,11 +116,11 @@ async fn register(hooks: &Webhooks, body: &[u8]) -> Result<Value, Response> {
         Verdict::Allow(_) => Ok(json!({ "result": "ok" })),
         Verdict::Deny => Ok(not_allowed()),
         Verdict::Unknown => Ok(json!({ "result": "next" })),
-        Verdict::Unavailable => Err(unavailable()),
+        Verdict::Unavailable => Err(Failure::Unavailable),
     }
 }
 
-async fn subscribe(hooks: &Webhooks, body: &[u8], mqtt5: bool) -> Result<Value, Response> {
+async fn subscribe(hooks: &Webhooks, body: &[u8], mqtt5: bool) -> Result<Value, Failure> {
     let request: Subscribe = parse(body)?;
     let Some(namespace) = namespace(hooks, request.username.as_deref(), &request.client_id).await?
     else {
@@ -134,7 +149,7 @@ async fn subscribe(hooks: &Webhooks, body: &[u8], mqtt5: bool) -> Result<Value, 
     })
 }
 
-async fn publish(hooks: &Webhooks, body: &[u8]) -> Result<Value, Response> {
+async fn publish(hooks: &Webhooks, body: &[u8]) -> Result<Value, Failure> {
     let request: Publish = parse(body)?;
     let allowed = namespace(hooks, request.username.as_deref(), &request.client_id)
         .await?
@@ -150,9 +165,9 @@ async fn namespace(
     hooks: &Webhooks,
     username: Option<&str>,
     client_id: &str,
-) -> Result<Option<String>, Response> {
+) -> Result<Option<String>, Failure> {
     hooks.namespace_of(username, client_id).await.map_err(|e| {
         tracing::warn!("webhook authorization undecided: {e}");
-        unavailable()
+        Failure::Unavailable
     })
 }

@@ -78,12 +78,10 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
         set_timeout(
             move || {
                 leptos::task::spawn_local(async move {
-                    match revocation_progress(id).await {
-                        // The row may be gone by now (deleted, or the page re-rendered).
-                        Ok(p) => {
-                            let _ = state.try_set(p);
-                        }
-                        Err(_) => {}
+                    // The row may be gone by now (deleted, or the page re-rendered); a failed poll
+                    // is simply retried on the next tick.
+                    if let Ok(p) = revocation_progress(id).await {
+                        let _ = state.try_set(p);
                     }
                     let _ = tick.try_update(|t| *t = t.wrapping_add(1));
                 });
