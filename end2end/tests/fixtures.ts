@@ -217,6 +217,8 @@ function failed(testInfo: TestInfo): boolean {
 }
 
 type Fixtures = {
+  /** How this test's keygate is started (`test.use({ keygateOptions: ... })`). */
+  keygateOptions: KeygateOptions;
   /** This test's own keygate server. */
   keygate: Keygate;
   /** Uncaught page errors and console.error messages seen so far in this test. */
@@ -224,8 +226,10 @@ type Fixtures = {
 };
 
 export const test = base.extend<Fixtures>({
-  keygate: async ({}, use, testInfo) => {
-    const keygate = await startKeygate();
+  keygateOptions: [{}, { option: true }],
+
+  keygate: async ({ keygateOptions }, use, testInfo) => {
+    const keygate = await startKeygate(keygateOptions);
     await use(keygate);
     await keygate.stop({ keepDir: true });
     if (failed(testInfo)) {

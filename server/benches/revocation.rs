@@ -1,12 +1,14 @@
 //! Click to disconnect: how long after the server function that deactivates a client returns does
 //! that client's device see its MQTT connection closed? 1,000 clients each hold a live session; each
-//! is deactivated in turn.
+//! is deactivated in turn. An external broker target (a stand-in rmqtt admin API on loopback) is
+//! configured too, and the time until its disconnect request arrives is measured alongside.
 //!
 //! `cargo bench -p server --bench revocation` (release build; a real `keygate` on loopback ports
 //! with a fresh SQLite file, rumqttc devices over TCP).
 
 use server::config::Config;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -43,10 +45,44 @@ async fn device(
     when
 }
 
+type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
+
+/// A stand-in external broker admin API: records when each `DELETE /api/v1/clients/{id}` arrives.
+async fn external_broker() -> (std::net::SocketAddr, Arrivals) {
+    let arrivals: Arrivals = Arc::default();
+    let seen = arrivals.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let seen = seen.clone();
+        async move {
+            let now = Instant::now();
+            if let Some(id) = uri.path().strip_prefix("/api/v1/clients/") {
+                seen.lock().unwrap().entry(id.to_owned()).or_insert(now);
+            }
+            axum::http::StatusCode::NO_CONTENT
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, arrivals)
+}
+
+fn report(what: &str, mut latencies: Vec<Duration>) {
+    latencies.sort();
+    println!(
+        "{what}, {CLIENTS} revocations with {CLIENTS} live sessions: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&latencies, 50.0).as_secs_f64() * 1000.0,
+        percentile(&latencies, 99.0).as_secs_f64() * 1000.0,
+        latencies.last().unwrap().as_secs_f64() * 1000.0,
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
+    let (external, arrivals) = external_broker().await;
     let config = Config {
+        broker_targets: vec![format!("rmqtt=http://{external}").parse().unwrap()],
         listen: "127.0.0.1:0".parse().unwrap(),
         mqtt_listen: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}/bench.db", dir.path().display()),
@@ -112,6 +148,7 @@ async fn main() {
 
     eprintln!("deactivating each client in turn…");
     let mut latencies = Vec::with_capacity(CLIENTS);
+    let mut external_latencies = Vec::with_capacity(CLIENTS);
     for (id, closed) in devices {
         let answer = http
             .post(format!("{base}/api/clients/set_active"))
@@ -126,13 +163,23 @@ async fn main() {
             .unwrap_or_else(|_| panic!("{id} was still connected 10 s after deactivation"))
             .unwrap();
         latencies.push(at.saturating_duration_since(returned));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let arrived = loop {
+            if let Some(at) = arrivals.lock().unwrap().get(&id) {
+                break *at;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{id}: no disconnect request at the external broker 10 s after deactivation"
+            );
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        };
+        external_latencies.push(arrived.saturating_duration_since(returned));
     }
-    latencies.sort();
-    println!(
-        "click to disconnect, {CLIENTS} revocations with {CLIENTS} live sessions: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        percentile(&latencies, 50.0).as_secs_f64() * 1000.0,
-        percentile(&latencies, 99.0).as_secs_f64() * 1000.0,
-        latencies.last().unwrap().as_secs_f64() * 1000.0,
+    report("click to disconnect (embedded broker)", latencies);
+    report(
+        "click to admin API request (external broker target)",
+        external_latencies,
     );
     running.stop().await;
 }

@@ -97,7 +97,13 @@ impl Fixture {
             .call("clients/get", &[("client_id", self.id())])
             .await
             .expect("Bob still sees his client");
-        assert_eq!(details.row, self.target.row);
+        // Progress of Bob's own earlier revocation moves on by itself (the worker delivers it);
+        // the outbox count above already says no revocation was added.
+        let settled = |row: &ClientRow| ClientRow {
+            revocation: None,
+            ..row.clone()
+        };
+        assert_eq!(settled(&details.row), settled(&self.target.row));
         self.app.stop().await;
     }
 }
