@@ -145,11 +145,33 @@ async fn no_secret_reaches_postgresql_the_logs_or_the_html() {
     }
 }
 
+const WEBHOOK_SECRET: &str = "webhook-secret-4f1c9a7e2b";
+const ADMIN_API_SECRET: &str = "admin-api-secret-8d2e6b";
+
 async fn no_secret_leaks(engine: Engine) {
     let logs = captured_logs();
-    let app = TestApp::spawn(engine).await;
+    // An external broker that is down, so its failures (with its credentials configured) are
+    // logged and retried throughout the test; and the webhooks, with their secret.
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = TestApp::spawn_with(engine, |c| {
+        c.webhook_secret = Some(WEBHOOK_SECRET.parse().unwrap());
+        c.broker_targets = vec![
+            format!("emqx=http://admin-key:{ADMIN_API_SECRET}@{down}")
+                .parse()
+                .unwrap(),
+        ];
+        c.revocation_retry_max_secs = 1;
+    })
+    .await;
     let ann = app.sign_up("Acme").await;
-    let mut secrets: Vec<(String, String)> = vec![("the password".into(), ann.password.clone())];
+    let mut secrets: Vec<(String, String)> = vec![
+        ("the password".into(), ann.password.clone()),
+        ("the webhook secret".into(), WEBHOOK_SECRET.into()),
+        ("the admin API secret".into(), ADMIN_API_SECRET.into()),
+    ];
     let mut revealed: Vec<RevealedKey> = Vec::new();
 
     // A generated key and a chosen one (letters, digits and '-' only, so that no encoding —
@@ -245,9 +267,32 @@ async fn no_secret_leaks(engine: Engine) {
         assert!(!mqtt_connect(mqtt, login, true).await);
     }
 
+    // An external broker's webhook calls: the current key, then a call with a wrong secret.
+    let http = reqwest::Client::new();
+    let c = &generated.connection;
+    let body = serde_json::json!({
+        "clientid": c.client_id.as_str(), "username": c.username_namespace(),
+        "password": secret("regenerated key"), "peerhost": "10.0.0.1"
+    });
+    for bearer in [WEBHOOK_SECRET, "not-the-webhook-secret"] {
+        let answer = http
+            .post(app.url("/webhooks/emqx/authn"))
+            .bearer_auth(bearer)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status() == 200, bearer == WEBHOOK_SECRET);
+    }
+
     // The pages, signed in, showing the clients.
     let mut pages = Vec::new();
-    for path in ["/clients", "/settings", "/clients?q=own"] {
+    for path in [
+        "/clients",
+        "/settings",
+        "/clients?q=own",
+        "/settings/brokers",
+    ] {
         let (status, html) = ann.page(path).await;
         assert!(status.is_success(), "{path}: {status}");
         pages.push((path.to_owned(), html));
@@ -258,7 +303,11 @@ async fn no_secret_leaks(engine: Engine) {
     let (status, html) = ann.page("/clients").await;
     assert!(status.is_success(), "/clients as cards: {status}");
     pages.push(("/clients as cards".to_owned(), html));
-    for (path, html) in [&pages[0], &pages[3]] {
+    assert!(
+        pages[3].1.contains(&format!("emqx:{down}")),
+        "/settings/brokers shows the admin API target, so its HTML is worth searching"
+    );
+    for (path, html) in [&pages[0], &pages[4]] {
         assert!(
             html.contains(generated.row.client_id.as_str()) && html.contains("own-key-client"),
             "{path} shows the clients, so its HTML is worth searching"

@@ -140,3 +140,49 @@ async fn a_revocation_committed_before_a_kill_is_delivered_after_the_restart(eng
     db.close().await;
     second.kill();
 }
+
+/// Mistakes in the revocation and webhook settings stop `keygate` before it touches anything, with
+/// a message that names the mistake and never echoes a secret.
+#[test]
+fn bad_broker_settings_stop_keygate_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("keygate.db");
+    let config = dir.path().join("keygate.toml");
+    std::fs::write(
+        &config,
+        "[[broker_target]]\nkind = \"emqx\"\nurl = \"http://key:hunter2-secret@\"\n",
+    )
+    .unwrap();
+    for (args, expected) in [
+        (
+            vec!["--broker-target", "mosquitto=http://10.0.0.5:8080"],
+            "unknown broker kind \"mosquitto\"",
+        ),
+        (vec!["--broker-target", "emqx"], "KIND=URL"),
+        (vec!["--webhook-secret", "short"], "at least 16 characters"),
+        (
+            vec!["--config", "/nonexistent/keygate.toml"],
+            "cannot read the configuration file",
+        ),
+        (vec!["--config", config.to_str().unwrap()], "is not a URL"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_keygate"))
+            .args(["--listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0"])
+            .args([
+                "--database-url",
+                &format!("sqlite://{}", database.display()),
+            ])
+            .args(&args)
+            .env("KEYGATE_LOG", "info")
+            .output()
+            .expect("keygate runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "{args:?} echoed a secret: {stderr}"
+        );
+        assert!(!database.exists(), "{args:?} created the database");
+    }
+}
