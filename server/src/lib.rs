@@ -56,6 +56,7 @@ pub struct Running {
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     background: Vec<tokio::task::JoinHandle<()>>,
+    revocation_workers: Option<revocation::Workers>,
 }
 
 impl Running {
@@ -76,6 +77,9 @@ impl Running {
         for task in &self.background {
             task.abort();
         }
+        if let Some(workers) = self.revocation_workers.take() {
+            workers.stop().await;
+        }
         self.device_auth.failures().flush_all().await;
         self.db.close().await;
     }
@@ -86,6 +90,9 @@ impl Running {
         let _ = (&mut self.task).await;
         if let Some(broker) = &self.broker {
             broker.stop();
+        }
+        if let Some(workers) = self.revocation_workers.take() {
+            workers.stop().await;
         }
         self.device_auth.failures().flush_all().await;
     }
@@ -190,20 +197,18 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .cloned()
             .map(revocation::Target::AdminApi),
     );
-    background.extend(
-        revocation::start(
-            db.clone(),
-            verified_keys.clone(),
-            config.node_name.clone(),
-            targets,
-            &revocations,
-            revocation::backoff::Backoff {
-                min: Duration::from_millis(config.revocation_retry_min_ms.max(1)),
-                max: Duration::from_secs(config.revocation_retry_max_secs.max(1)),
-            },
-        )
-        .await?,
-    );
+    let revocation_workers = revocation::start(
+        db.clone(),
+        verified_keys.clone(),
+        config.node_name.clone(),
+        targets,
+        &revocations,
+        revocation::backoff::Backoff {
+            min: Duration::from_millis(config.revocation_retry_min_ms.max(1)),
+            max: Duration::from_secs(config.revocation_retry_max_secs.max(1)),
+        },
+    )
+    .await?;
     let webhooks = config.webhook_secret.clone().map(|secret| {
         tracing::info!(
             "broker webhooks on /webhooks/emqx/authn, /webhooks/emqx/authz and /webhooks/vernemq"
@@ -265,6 +270,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         shutdown: Some(tx),
         task,
         background,
+        revocation_workers: Some(revocation_workers),
     })
 }
 

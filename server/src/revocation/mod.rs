@@ -71,6 +71,29 @@ pub fn embedded_target_name(node: &str) -> String {
     format!("embedded:{node}")
 }
 
+/// The running delivery tasks.
+pub struct Workers {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    targets: Vec<String>,
+    worker: Arc<Worker>,
+}
+
+impl Workers {
+    /// Stops delivering and gives the targets' leases back, so another process (or this one,
+    /// restarted under another node name) can take over at once instead of after the lease ran
+    /// out. Undelivered rows stay pending.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for target in &self.targets {
+            if let Err(e) = deliveries::release(&self.worker.db, target, &self.worker.node).await {
+                tracing::warn!(%target, "could not release the broker target's lease: {e}");
+            }
+        }
+    }
+}
+
 /// Registers `targets` and starts a delivery task for each.
 pub async fn start(
     db: Db,
@@ -79,7 +102,7 @@ pub async fn start(
     targets: Vec<Target>,
     signal: &RevocationSignal,
     backoff: Backoff,
-) -> Result<Vec<tokio::task::JoinHandle<()>>, app::store::StoreError> {
+) -> Result<Workers, app::store::StoreError> {
     let worker = Arc::new(Worker {
         db,
         verified,
@@ -88,6 +111,7 @@ pub async fn start(
         backoff,
     });
     let mut tasks = Vec::with_capacity(targets.len());
+    let mut names = Vec::with_capacity(targets.len());
     for target in targets {
         let spec = target.spec(&worker.node);
         let backfilled = deliveries::register(&worker.db, &spec).await?;
@@ -101,6 +125,7 @@ pub async fn start(
                 String::new()
             }
         );
+        names.push(spec.name.clone());
         tasks.push(tokio::spawn(serve(
             worker.clone(),
             Arc::new(target),
@@ -108,7 +133,11 @@ pub async fn start(
             signal.subscribe(),
         )));
     }
-    Ok(tasks)
+    Ok(Workers {
+        tasks,
+        targets: names,
+        worker,
+    })
 }
 
 /// One target's delivery loop; runs until the server stops.

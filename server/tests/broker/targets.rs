@@ -344,5 +344,12 @@ async fn each_admin_api_is_called_in_its_own_shape(engine: Engine) {
             "{t:?}"
         );
     }
-    setup.app.stop().await;
+    let database = setup.app.stop_keeping_database().await;
+    let db = database.connect().await;
+    let after = app::store::deliveries::targets(&db).await.unwrap();
+    assert!(
+        after.iter().all(|t| t.served_by.is_none()),
+        "a clean stop gives the leases back: {after:?}"
+    );
+    db.close().await;
 }
