@@ -1328,7 +1328,7 @@ async fn pending_ids(db: &Db, target: &str) -> Vec<i64> {
         .await
         .unwrap()
         .into_iter()
-        .map(|p| p.outbox_id)
+        .map(|p| p.revocation.id)
         .collect()
 }
 
@@ -1458,7 +1458,7 @@ async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
         .unwrap();
     let pending = deliveries::pending(&db, "a", 10).await.unwrap();
     assert_eq!(pending[0].attempts, 2);
-    assert_eq!(pending[0].reason, "deleted");
+    assert_eq!(pending[0].revocation.reason, "deleted");
     let t = deliveries::targets(&db).await.unwrap().remove(0);
     assert_eq!((t.failures, t.queue_depth), (2, 1));
     assert_eq!(t.last_error.as_deref(), Some("cannot connect: refused"));

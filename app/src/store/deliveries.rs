@@ -6,6 +6,7 @@
 //! until it succeeds before it moves on, so a broker that was down sees every revocation, in
 //! order, once it is back.
 
+use super::outbox::{self, OutboxRow};
 use super::{Db, StoreResult, now_millis};
 use crate::model::{BrokerTarget, RevocationProgress};
 use sqlx::Row;
@@ -25,11 +26,7 @@ pub struct TargetSpec {
 /// A revocation still to be delivered to one target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
-    pub outbox_id: i64,
-    pub client_id: String,
-    pub organization_id: String,
-    pub reason: String,
-    pub created_at: i64,
+    pub revocation: OutboxRow,
     /// Attempts so far (0 for a fresh row).
     pub attempts: i64,
 }
@@ -107,11 +104,7 @@ pub async fn pending(db: &Db, target: &str, limit: i64) -> StoreResult<Vec<Pendi
     rows.iter()
         .map(|r| {
             Ok(Pending {
-                outbox_id: r.try_get("id")?,
-                client_id: r.try_get("client_id")?,
-                organization_id: r.try_get("organization_id")?,
-                reason: r.try_get("reason")?,
-                created_at: r.try_get("created_at")?,
+                revocation: outbox::from_row(r)?,
                 attempts: r.try_get("attempts")?,
             })
         })

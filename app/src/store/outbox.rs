@@ -2,6 +2,7 @@
 //! it, so a revocation can never be committed without also being queued for the brokers.
 
 use super::{Db, StoreResult, now_millis};
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 /// Why a credential was revoked.
@@ -69,17 +70,7 @@ pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(OutboxRow {
-                id: r.try_get("id")?,
-                client_id: r.try_get("client_id")?,
-                organization_id: r.try_get("organization_id")?,
-                reason: r.try_get("reason")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(from_row).collect()
 }
 
 /// Every revocation of a client, delivered or not, oldest first (tests and diagnostics).
@@ -95,17 +86,17 @@ pub async fn list_for_client(
     .fetch_all(db.pool())
     .await?;
     rows.iter()
-        .map(|r| {
-            Ok((
-                OutboxRow {
-                    id: r.try_get("id")?,
-                    client_id: r.try_get("client_id")?,
-                    organization_id: r.try_get("organization_id")?,
-                    reason: r.try_get("reason")?,
-                    created_at: r.try_get("created_at")?,
-                },
-                r.try_get("done_at")?,
-            ))
-        })
+        .map(|r| Ok((from_row(r)?, r.try_get("done_at")?)))
         .collect()
+}
+
+/// An outbox row from a query that selects its columns by their own names.
+pub(super) fn from_row(r: &AnyRow) -> StoreResult<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.try_get("id")?,
+        client_id: r.try_get("client_id")?,
+        organization_id: r.try_get("organization_id")?,
+        reason: r.try_get("reason")?,
+        created_at: r.try_get("created_at")?,
+    })
 }

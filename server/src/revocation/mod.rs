@@ -16,7 +16,8 @@ mod embedded;
 use crate::broker::Broker;
 use admin_api::AdminApi;
 use app::state::RevocationSignal;
-use app::store::deliveries::{self, Pending, TargetSpec};
+use app::store::deliveries::{self, TargetSpec};
+use app::store::outbox::RevocationReason;
 use app::store::{Db, now_millis};
 use app::verified_keys::VerifiedKeys;
 use backoff::Backoff;
@@ -189,6 +190,8 @@ impl Worker {
         let mut leased_at = tokio::time::Instant::now();
         let mut failures = 0u32;
         for row in &batch {
+            let revocation = &row.revocation;
+            self.verified.forget(&revocation.client_id);
             loop {
                 if leased_at.elapsed() > LEASE / 3 {
                     if !self.take_lease(name).await? {
@@ -196,12 +199,11 @@ impl Worker {
                     }
                     leased_at = tokio::time::Instant::now();
                 }
-                self.verified.forget(&row.client_id);
-                match self.deliver(target, row).await {
+                match self.deliver(target, &revocation.client_id).await {
                     Ok(()) => {
-                        deliveries::delivered(&self.db, name, row.outbox_id).await?;
-                        if row.reason == "deleted" {
-                            deliveries::forget_identifiers(&self.db, &row.client_id).await?;
+                        deliveries::delivered(&self.db, name, revocation.id).await?;
+                        if revocation.reason == RevocationReason::Deleted.as_str() {
+                            deliveries::forget_identifiers(&self.db, &revocation.client_id).await?;
                         }
                         if failures > 0 {
                             tracing::info!(target = %name, "the broker target recovered after {failures} failed attempt(s)");
@@ -214,13 +216,13 @@ impl Worker {
                         let wait = self.backoff.delay(failures);
                         tracing::warn!(
                             target = %name,
-                            client_id = %row.client_id,
+                            client_id = %revocation.client_id,
                             "could not deliver a revocation (attempt {}): {error}; retrying in {} ms",
                             row.attempts + i64::from(failures),
                             wait.as_millis()
                         );
                         let next = now_millis() + wait.as_millis() as i64;
-                        deliveries::failed(&self.db, name, row.outbox_id, &error, next).await?;
+                        deliveries::failed(&self.db, name, revocation.id, &error, next).await?;
                         tokio::time::sleep(wait).await;
                     }
                 }
@@ -233,14 +235,14 @@ impl Worker {
         })
     }
 
-    async fn deliver(&self, target: &Target, row: &Pending) -> Result<(), String> {
+    async fn deliver(&self, target: &Target, client_id: &str) -> Result<(), String> {
         match target {
-            Target::Embedded(broker) => embedded::disconnect(broker, &row.client_id).await,
+            Target::Embedded(broker) => embedded::disconnect(broker, client_id).await,
             Target::AdminApi(api) => {
                 // The Client ID itself (form 1 devices use it) and every identifier the webhooks
                 // let this client in with (forms 2 and 3 choose their own).
-                let mut ids = vec![row.client_id.clone()];
-                for id in deliveries::identifiers(&self.db, &row.client_id)
+                let mut ids = vec![client_id.to_owned()];
+                for id in deliveries::identifiers(&self.db, client_id)
                     .await
                     .map_err(|e| format!("cannot read the client's MQTT identifiers: {e}"))?
                 {
