@@ -83,11 +83,7 @@ impl Webhooks {
                 }
                 Verdict::Allow(grant)
             }
-            Err(Refusal::Store(e)) => {
-                tracing::warn!("webhook login undecided: {e}");
-                Verdict::Unavailable
-            }
-            Err(e @ (Refusal::Busy | Refusal::VerifierStopped)) => {
+            Err(e @ (Refusal::Store(_) | Refusal::Busy | Refusal::VerifierStopped)) => {
                 tracing::warn!("webhook login undecided: {e}");
                 Verdict::Unavailable
             }
@@ -216,8 +212,9 @@ where
                 .into_response()
         };
         if request.method() == Method::GET {
-            let query = request.uri().query().unwrap_or_default();
-            return serde_urlencoded_fields(query).map(Fields).map_err(bad);
+            return axum::extract::Query::<T>::try_from_uri(request.uri())
+                .map(|q| Fields(q.0))
+                .map_err(|e| bad(e.body_text()));
         }
         let json = request
             .headers()
@@ -236,16 +233,6 @@ where
             Ok(Fields(value))
         }
     }
-}
-
-fn serde_urlencoded_fields<T: DeserializeOwned>(query: &str) -> Result<T, String> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{query}")
-            .parse()
-            .map_err(|e: axum::http::uri::InvalidUri| e.to_string())?,
-    )
-    .map(|q| q.0)
-    .map_err(|e| e.body_text())
 }
 
 #[cfg(test)]
