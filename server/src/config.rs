@@ -147,7 +147,8 @@ impl Config {
         Self::parse_from(["keygate"])
     }
 
-    /// Adds what `--config` names; flags and variables win. Broker target names must be unique.
+    /// Adds what `--config` names; flags and variables win. Broker target names must be unique
+    /// across the flags and the file together.
     pub fn with_file(mut self) -> Result<Self, file::FileError> {
         if let Some(path) = self.config.clone() {
             let loaded = file::load(&path)?;
@@ -159,12 +160,7 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for target in &self.broker_targets {
             if !seen.insert(target.name.clone()) {
-                return Err(file::FileError::Target {
-                    path: self.config.clone().unwrap_or_default(),
-                    source: crate::revocation::admin_api::TargetConfigError::Duplicate(
-                        target.name.clone(),
-                    ),
-                });
+                return Err(file::FileError::DuplicateTarget(target.name.clone()));
             }
         }
         Ok(self)
@@ -200,5 +196,26 @@ impl FromStr for WebhookSecret {
             return Err(WebhookSecretTooShort);
         }
         Ok(Self(SecretString::from(s.to_owned())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_targets_with_one_name_are_refused_whichever_way_they_came() {
+        let config = Config::parse_from([
+            "keygate",
+            "--broker-target",
+            "emqx=http://10.0.0.5:18083",
+            "--broker-target",
+            "emqx=http://key:secret@10.0.0.5:18083",
+        ]);
+        let error = config.with_file().unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "two broker targets are named \"emqx:10.0.0.5:18083\"; name them apart with `name` in the configuration file"
+        );
     }
 }

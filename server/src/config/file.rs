@@ -34,6 +34,11 @@ pub enum FileError {
     },
     #[error("the configuration file {}: the webhook secret must be at least {} characters", path.display(), WebhookSecret::MIN_LEN)]
     WebhookSecret { path: PathBuf },
+    /// From the flags, the file, or both together.
+    #[error(
+        "two broker targets are named {0:?}; name them apart with `name` in the configuration file"
+    )]
+    DuplicateTarget(String),
 }
 
 #[derive(Deserialize)]

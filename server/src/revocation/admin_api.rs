@@ -61,8 +61,6 @@ pub enum TargetConfigError {
         "a broker target name must be 1 to 64 letters, digits, '.', '-', '_' or ':', got {0:?}"
     )]
     Name(String),
-    #[error("two broker targets are named {0:?}")]
-    Duplicate(String),
 }
 
 /// How to reach one external broker's admin API. Credentials are kept apart from the URL, which
@@ -144,36 +142,25 @@ impl AdminApi {
 
     /// The request that disconnects `mqtt_client_id`.
     fn request(&self, http: &reqwest::Client, mqtt_client_id: &str) -> reqwest::RequestBuilder {
-        let mut url = self.base.clone();
-        let prefix: Vec<String> = url
-            .path_segments()
-            .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default();
-        let request = {
-            let mut path = url.path_segments_mut().expect("http URLs have paths");
-            path.clear().extend(&prefix);
-            match self.kind {
-                Kind::Emqx => {
-                    path.extend(["api", "v5", "clients", mqtt_client_id]);
-                    None
-                }
-                Kind::Rmqtt => {
-                    path.extend(["api", "v1", "clients", mqtt_client_id]);
-                    None
-                }
-                Kind::Vernemq => {
-                    path.extend(["api", "v1", "session", "disconnect"]);
-                    Some(())
-                }
-            }
+        // Below the base URL's own path, if any (`http://host/prefix/`).
+        let at = |segments: [&str; 4]| {
+            let mut url = self.base.clone();
+            url.path_segments_mut()
+                .expect("http URLs have paths")
+                .pop_if_empty()
+                .extend(segments);
+            url
         };
-        let builder = if request.is_some() {
-            url.query_pairs_mut()
-                .append_pair("client-id", mqtt_client_id)
-                .append_key_only("--cleanup");
-            http.get(url)
-        } else {
-            http.delete(url)
+        let builder = match self.kind {
+            Kind::Emqx => http.delete(at(["api", "v5", "clients", mqtt_client_id])),
+            Kind::Rmqtt => http.delete(at(["api", "v1", "clients", mqtt_client_id])),
+            Kind::Vernemq => {
+                let mut url = at(["api", "v1", "session", "disconnect"]);
+                url.query_pairs_mut()
+                    .append_pair("client-id", mqtt_client_id)
+                    .append_key_only("--cleanup");
+                http.get(url)
+            }
         };
         match (&self.token, &self.username) {
             (Some(token), _) => builder.bearer_auth(token.expose_secret()),
