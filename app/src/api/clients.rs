@@ -74,6 +74,18 @@ mod ssr {
         Ok(())
     }
 
+    /// One row with its latest revocation.
+    pub async fn with_progress(
+        db: &crate::store::Db,
+        organization_id: &str,
+        row: crate::model::ClientRow,
+    ) -> Result<crate::model::ClientRow, AppError> {
+        let mut rows = [row];
+        attach_progress(db, organization_id, &mut rows).await?;
+        let [row] = rows;
+        Ok(row)
+    }
+
     pub async fn progress(
         db: &crate::store::Db,
         organization_id: &str,
@@ -209,9 +221,7 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
     let sessions =
         crate::store::live_sessions::list(&state.db, caller.organization_id(), &id).await?;
-    let mut row = [record.row];
-    ssr::attach_progress(&state.db, caller.organization_id(), &mut row).await?;
-    let [row] = row;
+    let row = ssr::with_progress(&state.db, caller.organization_id(), record.row).await?;
     Ok(ClientDetails {
         row,
         connection,
@@ -253,9 +263,7 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     if !active {
         state.revocations.ring();
     }
-    let mut row = [row];
-    ssr::attach_progress(&state.db, caller.organization_id(), &mut row).await?;
-    let [row] = row;
+    let row = ssr::with_progress(&state.db, caller.organization_id(), row).await?;
     Ok(row)
 }
 
@@ -281,9 +289,7 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
-    let mut row = [record.row];
-    ssr::attach_progress(&state.db, caller.organization_id(), &mut row).await?;
-    let [row] = row;
+    let row = ssr::with_progress(&state.db, caller.organization_id(), record.row).await?;
     Ok(RevealedKey {
         row,
         key,
