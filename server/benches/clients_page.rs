@@ -4,6 +4,8 @@
 //! seeds the workspace, then times complete GET requests (request to last byte) for the first page,
 //! a deep page, a search and a sort. Run with `cargo bench -p server --bench clients_page`.
 
+mod common;
+
 use app::store::{Db, clients, users};
 use server::config::Config;
 use std::time::{Duration, Instant};
@@ -67,25 +69,7 @@ async fn main() {
     };
     let running = server::start(config).await.unwrap();
     let base = format!("http://{}", running.addr);
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let signed_up = http
-        .post(format!("{base}/api/account/sign_up"))
-        .form(&[
-            ("email", "bench@example.com"),
-            ("password", "bench-password-123"),
-            ("organization", "Bench Org"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        signed_up.status().is_success(),
-        "sign-up failed: {}",
-        signed_up.status()
-    );
+    let http = common::signed_up(&base, "Bench Org").await;
 
     let db = Db::connect(&database_url).await.unwrap();
     let user = users::get_by_email(&db, &app::model::Email::parse("bench@example.com").unwrap())

@@ -6,6 +6,8 @@
 //! `cargo bench -p server --bench revocation` (release build; a real `keygate` on loopback ports
 //! with a fresh SQLite file, rumqttc devices over TCP).
 
+mod common;
+
 use server::config::Config;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -93,21 +95,7 @@ async fn main() {
     let running = server::start(config).await.unwrap();
     let base = format!("http://{}", running.addr);
     let mqtt = running.mqtt_addr().unwrap();
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let signed_up = http
-        .post(format!("{base}/api/account/sign_up"))
-        .form(&[
-            ("email", "bench@example.com"),
-            ("password", "bench-password-123"),
-            ("organization", "Bench Corp"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_up.status().is_success());
+    let http = common::signed_up(&base, "Bench Corp").await;
 
     eprintln!("creating {CLIENTS} clients and connecting a device for each…");
     let gate = Arc::new(Semaphore::new(8));
