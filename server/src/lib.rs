@@ -107,6 +107,16 @@ fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The dashboard's routes, listed once per process. Listing them renders the app with resource
+/// loading switched off by a process-wide flag (leptos_server's `SuppressResourceLoad`): a page
+/// whose resource first polled meanwhile, in another router of the same process, would wait
+/// forever. Listing once, before any router exists, leaves no such page.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// The whole HTTP application for `state`, with the broker webhooks when they are configured.
 pub fn router(
     state: AppState,
@@ -121,7 +131,7 @@ pub fn router(
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::days(7),
         ));
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let options = state.leptos_options.clone();
     let dashboard = Router::new()
         .leptos_routes(&state, routes, move || app::shell(options.clone()))

@@ -8,5 +8,6 @@ mod support;
 mod account;
 mod clients;
 mod isolation;
+mod servers;
 mod statuses;
 mod workspaces;

@@ -497,7 +497,7 @@ impl Tenant {
         let response = customize(request)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("POST /api/{endpoint} failed: {e}"));
+            .unwrap_or_else(|e| panic!("POST /api/{endpoint} failed: {}", chain(&e)));
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.text().await.expect("a body");
@@ -525,7 +525,7 @@ impl Tenant {
             .header(reqwest::header::ACCEPT, "text/html")
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET {path} failed: {e}"));
+            .unwrap_or_else(|e| panic!("GET {path} failed: {}", chain(&e)));
         let status = response.status();
         (status, response.text().await.expect("a page"))
     }
@@ -632,4 +632,17 @@ pub async fn key_verifies(db: &Db, client_id: &str, key: &str) -> bool {
 pub fn occurrences(haystack: &str, needle: &str) -> usize {
     assert!(!needle.is_empty());
     haystack.matches(needle).count()
+}
+
+/// An error with every cause under it: reqwest's own message ("error sending request") hides
+/// whether the connection was refused, reset or timed out.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
