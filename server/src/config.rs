@@ -24,7 +24,12 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Database: `sqlite://PATH` (created when missing) or `postgres://USER:PASSWORD@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/keygate.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/keygate.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Broker host shown to users in connection details. Default: the host the dashboard was reached at.
@@ -139,6 +144,22 @@ pub struct Config {
     /// Log filter, e.g. `info`, `keygate=debug,sqlx=warn`, `trace`.
     #[arg(long, env = "KEYGATE_LOG", default_value = "info")]
     pub log: String,
+
+    /// Without a command, Keygate serves the dashboard and the broker.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator commands: each runs once against `--database-url` and exits.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Forget a broker target that no Keygate process delivers to any more (a renamed or removed
+    /// node, a broker taken out of the configuration), so that revocations stop waiting for it.
+    /// Refused while a running process delivers to it.
+    ForgetBrokerTarget {
+        /// The target's name as Settings → Brokers shows it, e.g. `embedded:old-node` or `emqx-eu`.
+        name: String,
+    },
 }
 
 impl Config {

@@ -3,6 +3,7 @@
 
 mod api_responses;
 pub mod broker;
+pub mod commands;
 pub mod config;
 pub mod device_auth;
 mod origin_check;

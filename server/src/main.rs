@@ -13,6 +13,23 @@ fn main() -> std::process::ExitCode {
 
 async fn run() -> std::process::ExitCode {
     let config = Config::parse();
+    if let Some(command) = &config.command {
+        // A command's answer is its one line on stdout; only trouble is logged, to stderr.
+        tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new("warn"))
+            .with_writer(std::io::stderr)
+            .init();
+        return match server::commands::run(command, &config).await {
+            Ok(said) => {
+                println!("{said}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("keygate: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     // rmqtt reports every refused CONNECT at info level; Keygate logs its own, clearer line for
     // each, so the broker's are kept to warnings unless the filter names rmqtt itself.
     let filter = format!("rmqtt=warn,rmqtt_net=warn,{}", config.log);

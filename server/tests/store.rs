@@ -64,6 +64,8 @@ engines!(
     failed_attempts_are_recorded_per_delivery_and_target,
     progress_is_scoped_to_the_organization,
     webhook_identifiers_outlive_the_client_until_its_deletion_is_delivered,
+    a_forgotten_target_stops_holding_up_revocations,
+    a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes,
     live_sessions_are_scoped_and_go_with_their_client,
 );
 
@@ -1577,4 +1579,128 @@ async fn webhook_identifiers_outlive_the_client_until_its_deletion_is_delivered(
             .unwrap()
             .is_empty()
     );
+}
+
+async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    for name in ["live", "gone", "other-gone"] {
+        deliveries::register(&db, &spec(name)).await.unwrap();
+    }
+    let acme = org(&db, "Acme").await;
+    for client in ["one", "two", "three"] {
+        add_client(&db, &acme, client, client).await;
+    }
+    deliveries::remember_identifier(&db, "three", "sensor-3")
+        .await
+        .unwrap();
+    clients::update_active(&db, &acme.ctx, &id("one"), false)
+        .await
+        .unwrap();
+    clients::update_active(&db, &acme.ctx, &id("two"), false)
+        .await
+        .unwrap();
+    clients::delete(&db, &acme.ctx, &id("three")).await.unwrap();
+    let [one, two, three] = [
+        outbox_rows(&db, "one").await.remove(0),
+        outbox_rows(&db, "two").await.remove(0),
+        outbox_rows(&db, "three").await.remove(0),
+    ];
+    // "live" confirms one and three; "other-gone" confirmed one only.
+    for row in [&one, &three] {
+        deliveries::delivered(&db, "live", row.id).await.unwrap();
+    }
+    deliveries::delivered(&db, "other-gone", one.id)
+        .await
+        .unwrap();
+
+    let forgotten = deliveries::forget_target(&db, "gone").await.unwrap();
+    assert_eq!(
+        forgotten,
+        deliveries::Forgotten {
+            dropped: 3,
+            completed: 1
+        },
+        "three rows waited for it; only one waited for it alone"
+    );
+    assert_eq!(outbox_done(&db, "one").await, vec![true]);
+    assert_eq!(
+        outbox_done(&db, "two").await,
+        vec![false],
+        "still waits for live"
+    );
+    assert_eq!(
+        outbox_done(&db, "three").await,
+        vec![false],
+        "still waits for other-gone"
+    );
+    let names: Vec<String> = deliveries::targets(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["live", "other-gone"]);
+    assert_eq!(pending_ids(&db, "gone").await, Vec::<i64>::new());
+    assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
+    assert_eq!(
+        deliveries::identifiers(&db, "three").await.unwrap(),
+        ["sensor-3"],
+        "the deleted client's deletion still waits for other-gone"
+    );
+
+    // The last target holding the deletion goes: the deleted client's identifiers go with it.
+    let forgotten = deliveries::forget_target(&db, "other-gone").await.unwrap();
+    assert_eq!(
+        forgotten,
+        deliveries::Forgotten {
+            dropped: 2,
+            completed: 1
+        }
+    );
+    assert_eq!(outbox_done(&db, "three").await, vec![true]);
+    assert!(
+        deliveries::identifiers(&db, "three")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Forgetting a target does not confirm what the remaining ones still owe.
+    assert_eq!(outbox_done(&db, "two").await, vec![false]);
+    assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
+    // Nothing waits for a forgotten target that registers again (a node brought back).
+    assert_eq!(deliveries::register(&db, &spec("gone")).await.unwrap(), 1);
+    assert_eq!(pending_ids(&db, "gone").await, vec![two.id]);
+}
+
+async fn a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    for name in ["a", "b"] {
+        deliveries::register(&db, &spec(name)).await.unwrap();
+    }
+    let acme = org(&db, "Acme").await;
+    add_client(&db, &acme, "one", "One").await;
+    clients::update_active(&db, &acme.ctx, &id("one"), false)
+        .await
+        .unwrap();
+    let row = outbox_rows(&db, "one").await.remove(0);
+    deliveries::delivered(&db, "a", row.id).await.unwrap();
+    let far = app::store::now_millis() + 60_000;
+    assert!(deliveries::lease(&db, "b", "node-b", far).await.unwrap());
+
+    match deliveries::forget_target(&db, "b").await {
+        Err(StoreError::TargetServed { holder }) => assert_eq!(holder, "node-b"),
+        other => panic!("a served target was forgotten: {other:?}"),
+    }
+    assert!(matches!(
+        deliveries::forget_target(&db, "nope").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(deliveries::targets(&db).await.unwrap().len(), 2);
+    assert_eq!(pending_ids(&db, "b").await, vec![row.id]);
+    assert_eq!(outbox_done(&db, "one").await, vec![false]);
+
+    // Once its process lets go, it can be.
+    deliveries::release(&db, "b", "node-b").await.unwrap();
+    deliveries::forget_target(&db, "b").await.unwrap();
+    assert_eq!(outbox_done(&db, "one").await, vec![true]);
 }

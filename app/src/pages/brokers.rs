@@ -131,9 +131,11 @@ fn health(t: &BrokerTarget, now: i64) -> (&'static str, String, Option<String>) 
         return (
             "unserved",
             "Not served".into(),
-            Some(
-                "No running Keygate process delivers to this broker; its revocations wait.".into(),
-            ),
+            Some(format!(
+                "No running Keygate process delivers to this broker; its revocations wait. \
+                 Gone for good? Run: keygate forget-broker-target {}",
+                t.name
+            )),
         );
     }
     let served = t

@@ -7,7 +7,7 @@
 //! order, once it is back.
 
 use super::outbox::{self, OutboxRow};
-use super::{Db, StoreResult, now_millis};
+use super::{Db, StoreError, StoreResult, now_millis};
 use crate::model::{BrokerTarget, RevocationProgress};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -177,6 +177,82 @@ pub async fn failed(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What forgetting a target let go of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Revocations the target had not confirmed: they will never reach it.
+    pub dropped: u64,
+    /// Of those, the ones that were waiting for this target alone and are now done.
+    pub completed: u64,
+}
+
+/// Removes a target no process delivers to any more (a renamed node, a broker dropped from the
+/// configuration), so that its revocations stop waiting for it. Refused while a process holds its
+/// lease: that process would register it again and deliver anyway. Revocations that waited for
+/// this target alone become done, and a deleted client's remembered identifiers go with them.
+pub async fn forget_target(db: &Db, name: &str) -> StoreResult<Forgotten> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    let dropped: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM revocation_deliveries WHERE target = $1 AND done_at IS NULL",
+    )
+    .bind(name)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Only rows this target held: a revocation made while no target was registered stays
+    // pending for the next one.
+    let completed = sqlx::query(
+        "UPDATE revocation_outbox SET done_at = $2
+         WHERE done_at IS NULL
+           AND id IN (SELECT outbox_id FROM revocation_deliveries WHERE target = $1 AND done_at IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM revocation_deliveries d
+                           WHERE d.outbox_id = revocation_outbox.id AND d.target <> $1 AND d.done_at IS NULL)",
+    )
+    .bind(name)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    // Conditional, like `lease`: a process taking the lease meanwhile makes this delete nothing.
+    // Its deliveries go with it (ON DELETE CASCADE).
+    let removed = sqlx::query(
+        "DELETE FROM broker_targets
+         WHERE name = $1 AND (lease_holder IS NULL OR lease_until < $2)",
+    )
+    .bind(name)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        tx.rollback().await?;
+        let holder: Option<Option<String>> =
+            sqlx::query_scalar("SELECT lease_holder FROM broker_targets WHERE name = $1")
+                .bind(name)
+                .fetch_optional(db.pool())
+                .await?;
+        return Err(match holder {
+            Some(holder) => StoreError::TargetServed {
+                holder: holder.unwrap_or_default(),
+            },
+            None => StoreError::NotFound,
+        });
+    }
+    sqlx::query(
+        "DELETE FROM webhook_identifiers
+         WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = webhook_identifiers.client_id)
+           AND NOT EXISTS (SELECT 1 FROM revocation_outbox o
+                           WHERE o.client_id = webhook_identifiers.client_id AND o.done_at IS NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Forgotten {
+        dropped: dropped as u64,
+        completed,
+    })
 }
 
 /// Every registered target with its health and how many revocations wait for it.

@@ -45,6 +45,8 @@ pub enum StoreError {
     NamespaceTaken,
     #[error("not found")]
     NotFound,
+    #[error("a running Keygate process (node {holder}) delivers to this broker target")]
+    TargetServed { holder: String },
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
@@ -60,16 +62,21 @@ pub type StoreResult<T> = Result<T, StoreError>;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// The file a `sqlite://PATH` (or `sqlite:PATH`) URL names, without its query; `None` for any
+/// other URL.
+pub fn sqlite_file(url: &str) -> Option<&str> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    Some(path.split_once('?').map_or(path, |(path, _query)| path))
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://data/keygate.db`, `postgres://…`) and runs the migrations.
     /// A SQLite file and its folder are created when missing.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         install_default_drivers();
-        let (backend, url) = if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
-            let (path, _query) = path.split_once('?').unwrap_or((path, ""));
+        let (backend, url) = if let Some(path) = sqlite_file(url) {
             if let Some(dir) = std::path::Path::new(path)
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())

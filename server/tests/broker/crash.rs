@@ -12,13 +12,13 @@ use std::time::Duration;
 crate::engines!(a_revocation_committed_before_a_kill_is_delivered_after_the_restart);
 
 /// A `keygate` process, killed when dropped (a failing test leaves none behind).
-struct Process {
+pub(crate) struct Process {
     child: Child,
     log: std::path::PathBuf,
 }
 
 impl Process {
-    async fn start(
+    pub(crate) async fn start(
         database: &TestDatabase,
         listen: SocketAddr,
         target: SocketAddr,
@@ -59,8 +59,17 @@ impl Process {
         panic!("keygate did not come up; its log:\n{}", process.log_text());
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, as a service manager stops it: the shutdown code runs and gives the leases back.
+    pub(crate) fn stop(mut self) {
+        // SAFETY: kill(2) on our own child's pid; it has not been reaped, so the pid is still its.
+        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(sent, 0, "SIGTERM sent");
+        let status = self.child.wait().expect("reaped");
+        assert!(status.success(), "keygate stopped cleanly: {status}");
     }
 
     /// SIGKILL: no shutdown code runs.
@@ -77,7 +86,7 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> SocketAddr {
+pub(crate) fn free_port() -> SocketAddr {
     // Bound and released: free for the process to take a moment later.
     closed_port()
 }

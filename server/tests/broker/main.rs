@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod commands;
 mod connect;
 mod crash;
 mod device;
