@@ -6,6 +6,7 @@ use crate::device_auth::{Attempt, DeviceAuth, Grant, Refusal};
 use app::model::ClientId;
 use async_trait::async_trait;
 use rmqtt::codec::v5::SubscribeAckReason;
+use rmqtt::context::ServerContext;
 use rmqtt::hook::{Handler, HookResult, Parameter, ReturnType};
 use rmqtt::types::{AuthResult, ConnectInfo, Id, LastWill, PublishAclResult, SubscribeAclResult};
 use secrecy::SecretSlice;
@@ -23,25 +24,26 @@ struct Connection {
     connection_id: String,
 }
 
-/// Grants between CONNECT and "connected", keyed by rmqtt's connection id. An entry whose
-/// handshake failed after authentication is swept once it is older than any handshake can be.
+/// Grants between CONNECT and "connected", keyed by rmqtt's connection id, with the moment their
+/// authentication began. An entry whose handshake failed after authentication is swept once it is
+/// older than any handshake can be.
 #[derive(Default)]
 struct PendingGrants(Mutex<HashMap<Id, (Grant, Instant)>>);
 
 const HANDSHAKE_LIMIT: Duration = Duration::from_secs(120);
 
 impl PendingGrants {
-    fn insert(&self, id: Id, grant: Grant) {
+    fn insert(&self, id: Id, grant: Grant, began: Instant) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= 1024 {
-            map.retain(|_, (_, at)| at.elapsed() < HANDSHAKE_LIMIT);
+            map.retain(|_, (_, began)| began.elapsed() < HANDSHAKE_LIMIT);
         }
-        map.insert(id, (grant, Instant::now()));
+        map.insert(id, (grant, began));
     }
 
-    fn take(&self, id: &Id) -> Option<Grant> {
+    fn take(&self, id: &Id) -> Option<(Grant, Instant)> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(id).map(|(grant, _)| grant)
+        map.remove(id)
     }
 }
 
@@ -72,28 +74,89 @@ impl SessionOwners {
     }
 }
 
+/// The live connections of each client, and the clients revoked lately.
+///
+/// A CONNECT reads its client, then waits for argon2id (behind others, in a connect storm). A
+/// revocation committed in between closes the client's connections, but not this one: it is not
+/// connected yet, and it may hold the key just revoked. So each connection carries the moment its
+/// authentication began, each revocation leaves the moment it was known to be committed, and a
+/// connection that began before a revocation of its client is refused, or closed, when it arrives.
+/// One lock for both, so a connection is either registered before a revocation looks, or sees it.
+#[derive(Default)]
+struct Live {
+    connections: HashMap<ClientId, Vec<(Id, Instant)>>,
+    revoked: HashMap<ClientId, Instant>,
+}
+
+impl Live {
+    fn revoked_since(&self, client: &ClientId, began: Instant) -> bool {
+        self.revoked.get(client).is_some_and(|at| *at > began)
+    }
+
+    /// Records a revocation of `client` known committed by `at`, and takes the connections whose
+    /// authentication began before it.
+    fn revoke(&mut self, client: &ClientId, at: Instant) -> Vec<Id> {
+        if self.revoked.len() >= 1024 {
+            // No handshake outlives this: older revocations cannot concern a connection to come.
+            self.revoked.retain(|_, at| at.elapsed() < HANDSHAKE_LIMIT);
+        }
+        let latest = self.revoked.entry(client.clone()).or_insert(at);
+        *latest = (*latest).max(at);
+        self.connections
+            .get(client)
+            .map(|connections| {
+                connections
+                    .iter()
+                    .filter(|(_, began)| *began < at)
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 pub struct KeygateHooks {
     auth: Arc<DeviceAuth>,
     tracker: Tracker,
+    scx: ServerContext,
     pending: PendingGrants,
     owners: SessionOwners,
-    /// The connections of each client, so a revocation can close all of them, whatever MQTT
-    /// client identifiers they chose.
-    connections: Mutex<HashMap<ClientId, Vec<Id>>>,
+    live: Mutex<Live>,
 }
 
 impl KeygateHooks {
-    pub fn new(auth: Arc<DeviceAuth>, tracker: Tracker) -> Self {
+    pub fn new(auth: Arc<DeviceAuth>, tracker: Tracker, scx: ServerContext) -> Self {
         Self {
             auth,
             tracker,
+            scx,
             pending: PendingGrants::default(),
             owners: SessionOwners::default(),
-            connections: Mutex::new(HashMap::new()),
+            live: Mutex::new(Live::default()),
         }
     }
 
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Closes every connection of `client` whose authentication began before `committed_by`, a
+    /// moment by which its revocation was committed, and refuses or closes the ones still on
+    /// their way; how many were closed.
+    pub async fn revoke(&self, client: &ClientId, committed_by: Instant) -> usize {
+        let ids = self.live().revoke(client, committed_by);
+        for id in &ids {
+            if let Err(e) = close(&self.scx, id).await {
+                tracing::warn!(%client, "could not close an MQTT connection: {e}");
+            }
+        }
+        ids.len()
+    }
+
     async fn authenticate(&self, info: &ConnectInfo) -> AuthResult {
+        // Before the client's row is read: a revocation picked up later than this may have been
+        // committed after that read, so this connection may hold the old key.
+        let began = Instant::now();
         let password = info.password().map(|p| SecretSlice::from(p.to_vec()));
         let will_topic = info.last_will().map(|will| match will {
             LastWill::V3(w) => w.topic.clone(),
@@ -107,6 +170,15 @@ impl KeygateHooks {
             will_topic: will_topic.as_deref(),
         };
         let refusal = match self.auth.authenticate(&attempt).await {
+            Ok(grant) if self.live().revoked_since(&grant.client_id, began) => {
+                // Right or wrong, the key was checked against what the client was before: the
+                // device's next attempt reads it as it is now.
+                tracing::info!(
+                    client = %grant.client_id,
+                    "MQTT connect refused: the client was revoked while its key was being checked"
+                );
+                return AuthResult::NotAuthorized;
+            }
             Ok(grant) => match self.owners.owner(info.client_id()) {
                 Some(owner) if owner != grant.client_id => {
                     tracing::info!(
@@ -117,7 +189,7 @@ impl KeygateHooks {
                     return AuthResult::NotAuthorized;
                 }
                 _ => {
-                    self.pending.insert(info.id().clone(), grant);
+                    self.pending.insert(info.id().clone(), grant, began);
                     return AuthResult::Allow(false, None);
                 }
             },
@@ -145,7 +217,7 @@ impl KeygateHooks {
     }
 
     async fn connected(&self, session: &rmqtt::session::Session) {
-        let Some(grant) = self.pending.take(&session.id) else {
+        let Some((grant, began)) = self.pending.take(&session.id) else {
             // Cannot happen (every connection passes authentication first); without a grant the
             // session may neither publish nor subscribe.
             tracing::error!(client = %session.id.client_id, "MQTT session without a grant");
@@ -156,12 +228,21 @@ impl KeygateHooks {
             grant.client_id.clone(),
             session.id.clone(),
         );
-        self.connections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(grant.client_id.clone())
-            .or_default()
-            .push(session.id.clone());
+        let revoked = {
+            let mut live = self.live();
+            live.connections
+                .entry(grant.client_id.clone())
+                .or_default()
+                .push((session.id.clone(), began));
+            live.revoked_since(&grant.client_id, began)
+        };
+        if revoked {
+            // Revoked between its authentication and now: registered all the same, so that it is
+            // tracked and untracked like any other, and closed from outside this hook.
+            tracing::info!(client = %grant.client_id, "closing an MQTT connection revoked while it was being made");
+            let (scx, id) = (self.scx.clone(), session.id.clone());
+            tokio::spawn(async move { close_once_connected(&scx, &id).await });
+        }
         let connection = Connection {
             connection_id: app::store::new_id(),
             grant,
@@ -188,30 +269,45 @@ impl KeygateHooks {
             .cloned()
     }
 
-    /// The rmqtt connection ids of `client`'s live connections.
-    pub fn connections_of(&self, client: &ClientId) -> Vec<Id> {
-        self.connections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(client)
-            .cloned()
-            .unwrap_or_default()
-    }
-
     async fn disconnected(&self, session: &rmqtt::session::Session) {
         if let Some(connection) = Self::connection(session).await {
-            let mut map = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(ids) = map.get_mut(&connection.grant.client_id) {
-                ids.retain(|id| id != &session.id);
+            let mut live = self.live();
+            if let Some(ids) = live.connections.get_mut(&connection.grant.client_id) {
+                ids.retain(|(id, _)| id != &session.id);
                 if ids.is_empty() {
-                    map.remove(&connection.grant.client_id);
+                    live.connections.remove(&connection.grant.client_id);
                 }
             }
-            drop(map);
+            drop(live);
             self.tracker
                 .disconnected(&connection.connection_id, &connection.grant.client_id);
         }
     }
+}
+
+/// Closes one connection and ends its session, so nothing queued for it is kept.
+async fn close(scx: &ServerContext, id: &Id) -> Result<(), String> {
+    let entry = scx.extends.shared().await.entry(id.clone());
+    let mut entry = entry.try_lock().await.map_err(|e| e.to_string())?;
+    entry
+        .kick(true, true, true)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Closes a connection from outside its own "connected" hook, retrying while its handshake still
+/// holds the session.
+async fn close_once_connected(scx: &ServerContext, id: &Id) {
+    let mut last_error = String::new();
+    for _ in 0..50 {
+        match close(scx, id).await {
+            Ok(()) => return,
+            Err(e) => last_error = e,
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tracing::warn!(client = %id.client_id, "could not close a revoked MQTT connection: {last_error}");
 }
 
 /// The handler rmqtt holds: a thin, cloneable front for the shared hooks.

@@ -16,6 +16,7 @@ use rmqtt::server::MqttServer;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::task::JoinHandle;
 use tracking::Tracker;
 
@@ -51,7 +52,6 @@ pub struct Broker {
     pub tcp_addr: SocketAddr,
     pub ws_addr: Option<SocketAddr>,
     pub tls_addr: Option<SocketAddr>,
-    scx: ServerContext,
     hooks: Arc<KeygateHooks>,
     task: JoinHandle<()>,
 }
@@ -62,22 +62,11 @@ impl Broker {
         self.task.abort();
     }
 
-    /// Closes every live connection of `client` (and ends its sessions, so nothing queued for it
-    /// is kept); how many there were.
-    pub async fn kick(&self, client: &app::model::ClientId) -> usize {
-        let ids = self.hooks.connections_of(client);
-        for id in &ids {
-            let entry = self.scx.extends.shared().await.entry(id.clone());
-            match entry.try_lock().await {
-                Ok(mut entry) => {
-                    if let Err(e) = entry.kick(true, true, true).await {
-                        tracing::warn!(%client, "could not close an MQTT connection: {e}");
-                    }
-                }
-                Err(e) => tracing::warn!(%client, "could not lock an MQTT session: {e}"),
-            }
-        }
-        ids.len()
+    /// Closes every live connection of `client` whose authentication began before
+    /// `committed_by` (a moment by which its revocation was committed), and refuses or closes
+    /// the ones still being made; how many were closed.
+    pub async fn kick(&self, client: &app::model::ClientId, committed_by: Instant) -> usize {
+        self.hooks.revoke(client, committed_by).await
     }
 }
 
@@ -156,7 +145,7 @@ pub async fn start(
         tls_addr = Some(local);
     }
 
-    let hooks = Arc::new(KeygateHooks::new(auth, tracker));
+    let hooks = Arc::new(KeygateHooks::new(auth, tracker, scx.clone()));
     let handler = HookHandler(hooks.clone());
     let register = scx.extends.hook_mgr().register();
     for typ in [
@@ -188,7 +177,6 @@ pub async fn start(
         tcp_addr,
         ws_addr,
         tls_addr,
-        scx,
         hooks,
         task,
     })
