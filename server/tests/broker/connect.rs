@@ -3,7 +3,7 @@
 use crate::device::{Device, Login, Refused, VERSIONS, Version};
 use crate::support::Engine;
 use crate::{FORMS, Setup, login, topic};
-use app::model::{ClientKey, RevealedKey};
+use app::model::ClientKey;
 use std::time::Duration;
 
 crate::engines!(
@@ -223,18 +223,7 @@ async fn the_old_key_stops_and_the_new_one_works_after_regenerate(engine: Engine
         )
         .await
     );
-    let new_key = ClientKey::generate();
-    let revealed: RevealedKey = setup
-        .tenant
-        .call(
-            "clients/regenerate_key",
-            &[
-                ("client_id", setup.client.connection.client_id.as_str()),
-                ("key", new_key.expose()),
-            ],
-        )
-        .await
-        .expect("regenerate");
+    let (new_key, revealed) = setup.regenerate().await;
     for version in VERSIONS {
         for form in FORMS {
             let refused = Device::connect(

@@ -20,7 +20,7 @@ mod tracking;
 mod transports;
 mod webhooks;
 
-use app::model::RevealedKey;
+use app::model::{ClientKey, RevealedKey};
 use device::{Login, Transport};
 use support::{Engine, Tenant, TestApp};
 
@@ -96,6 +96,23 @@ impl Setup {
 
     pub fn key(&self) -> &str {
         self.client.key.expose()
+    }
+
+    /// Gives the client a new key of the test's choosing through the dashboard's server function.
+    pub async fn regenerate(&self) -> (ClientKey, RevealedKey) {
+        let key = ClientKey::generate();
+        let revealed = self
+            .tenant
+            .call(
+                "clients/regenerate_key",
+                &[
+                    ("client_id", self.client.connection.client_id.as_str()),
+                    ("key", key.expose()),
+                ],
+            )
+            .await
+            .expect("regenerate");
+        (key, revealed)
     }
 
     /// Activates or deactivates the client through the dashboard's server function.

@@ -4,7 +4,6 @@
 use crate::device::{Device, VERSIONS, Version};
 use crate::support::{Engine, TestApp};
 use crate::{Form, Setup, login, topic};
-use app::model::{ClientKey, RevealedKey};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,18 +54,7 @@ async fn refused(setup: &Setup, key: &str) -> bool {
 async fn regenerate_closes_live_sessions_and_the_new_key_connects(engine: Engine) {
     let setup = Setup::new(engine).await;
     let mut devices = connected(&setup, setup.key()).await;
-    let new_key = ClientKey::generate();
-    let _: RevealedKey = setup
-        .tenant
-        .call(
-            "clients/regenerate_key",
-            &[
-                ("client_id", setup.client.connection.client_id.as_str()),
-                ("key", new_key.expose()),
-            ],
-        )
-        .await
-        .unwrap();
+    let (new_key, _) = setup.regenerate().await;
     all_closed(&mut devices).await;
     assert!(
         refused(&setup, setup.key()).await,
@@ -85,18 +73,7 @@ async fn regenerate_closes_live_sessions_and_the_new_key_connects(engine: Engine
 async fn a_device_that_takes_up_the_new_key_at_once_stays_connected(engine: Engine) {
     let setup = Setup::new(engine).await;
     let mut devices = connected(&setup, setup.key()).await;
-    let new_key = ClientKey::generate();
-    let _: RevealedKey = setup
-        .tenant
-        .call(
-            "clients/regenerate_key",
-            &[
-                ("client_id", setup.client.connection.client_id.as_str()),
-                ("key", new_key.expose()),
-            ],
-        )
-        .await
-        .unwrap();
+    let (new_key, _) = setup.regenerate().await;
     all_closed(&mut devices).await;
     let mut device = Device::connect(
         Version::V5,
@@ -144,18 +121,7 @@ async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finish
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let new_key = ClientKey::generate();
-    let _: RevealedKey = setup
-        .tenant
-        .call(
-            "clients/regenerate_key",
-            &[
-                ("client_id", setup.client.connection.client_id.as_str()),
-                ("key", new_key.expose()),
-            ],
-        )
-        .await
-        .unwrap();
+    let (new_key, _) = setup.regenerate().await;
     let regenerated = Instant::now();
 
     let (result, answered) = late.await.unwrap();
