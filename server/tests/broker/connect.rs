@@ -44,7 +44,14 @@ async fn connects(setup: &Setup, version: Version, login: &Login) -> bool {
             device.disconnect().await;
             true
         }
-        Err(_) => false,
+        Err(refused) => {
+            // Shown with a failing test's output: a refusal code, or 0xFF for a network error.
+            eprintln!(
+                "{version:?} connect of {} refused: {refused:?}",
+                login.client_identifier
+            );
+            false
+        }
     }
 }
 

@@ -8,6 +8,9 @@ use tokio::sync::mpsc;
 
 /// How long any single broker answer may take before the test fails.
 const ANSWER: Duration = Duration::from_secs(10);
+/// rumqttc's own CONNECT deadline (5 s by default), past [`ANSWER`]: a slow CONNACK fails a test
+/// as "no CONNACK in time", not as a refusal that looks like a wrong key.
+const CLIENT_GIVES_UP: Duration = Duration::from_secs(20);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
@@ -173,6 +176,8 @@ impl Device {
                     }
                 }
                 let (client, mut el) = rumqttc::AsyncClient::new(opts, 64);
+                el.network_options
+                    .set_connection_timeout(CLIENT_GIVES_UP.as_secs());
                 tokio::spawn(async move {
                     loop {
                         use rumqttc::{Event, Packet};
@@ -243,6 +248,7 @@ impl Device {
                         opts.set_transport(rumqttc::Transport::Tls(tls(ca)));
                     }
                 }
+                opts.set_connection_timeout(CLIENT_GIVES_UP.as_secs());
                 let (client, mut el) = rumqttc::v5::AsyncClient::new(opts, 64);
                 tokio::spawn(async move {
                     loop {

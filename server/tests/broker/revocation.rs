@@ -100,10 +100,10 @@ async fn a_device_that_takes_up_the_new_key_at_once_stays_connected(engine: Engi
 /// it must not get a session.
 async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finishes(engine: Engine) {
     let setup = Arc::new(Setup::new(engine).await);
-    // The stored hash of the current key costs about two seconds to verify: the connect is still
-    // being checked well after both kicks of the revocation below.
+    // The stored hash of the current key costs about four seconds to verify: the connect is still
+    // being checked well after both kicks of the revocation below, even on a loaded machine.
     sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
-        .bind(slow_hash(setup.key(), Duration::from_secs(2)))
+        .bind(slow_hash(setup.key(), Duration::from_secs(4)))
         .bind(setup.client.connection.client_id.as_str())
         .execute(setup.app.db.pool())
         .await
@@ -160,9 +160,16 @@ fn slow_hash(key: &str, target: Duration) -> String {
             .unwrap()
             .to_string()
     };
-    let started = Instant::now();
-    hash(2);
-    let per_pass = started.elapsed() / 2;
+    // The fastest of three: tests running alongside can only make a pass look dearer, and then
+    // the hash would verify sooner than `target`.
+    let per_pass = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            hash(2);
+            started.elapsed() / 2
+        })
+        .min()
+        .unwrap();
     let passes = (target.as_secs_f64() / per_pass.as_secs_f64()).ceil() as u32;
     hash(passes.max(2))
 }
