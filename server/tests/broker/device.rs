@@ -372,6 +372,27 @@ impl Device {
         }
     }
 
+    /// [`Device::connect`], again while the broker answers "server unavailable": rmqtt refuses a
+    /// CONNECT whose client identifier's previous session it is still tearing down, and a device
+    /// that just disconnected and comes back with the same identifier can meet that. Real
+    /// devices retry; so does a test that reconnects that way.
+    pub async fn reconnect(
+        version: Version,
+        transport: &Transport,
+        login: &Login,
+    ) -> Result<Device, Refused> {
+        let mut attempts = 0;
+        loop {
+            match Self::connect(version, transport, login).await {
+                Err(Refused(3 | 0x88)) if attempts < 20 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
     /// Sends DISCONNECT and waits until the connection is closed.
     pub async fn disconnect(mut self) {
         match &self.client {
