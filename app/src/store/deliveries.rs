@@ -240,14 +240,7 @@ pub async fn forget_target(db: &Db, name: &str) -> StoreResult<Forgotten> {
             None => StoreError::NotFound,
         });
     }
-    sqlx::query(
-        "DELETE FROM webhook_identifiers
-         WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = webhook_identifiers.client_id)
-           AND NOT EXISTS (SELECT 1 FROM revocation_outbox o
-                           WHERE o.client_id = webhook_identifiers.client_id AND o.done_at IS NULL)",
-    )
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(UNNEEDED_IDENTIFIERS).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(Forgotten {
         dropped: dropped as u64,
@@ -370,15 +363,18 @@ pub async fn identifiers(db: &Db, client_id: &str) -> StoreResult<Vec<String>> {
         .collect()
 }
 
+/// The remembered identifiers nobody needs any more: their client is deleted, and no revocation
+/// of it is still on its way to a broker that must close its sessions by them.
+const UNNEEDED_IDENTIFIERS: &str = "DELETE FROM webhook_identifiers
+    WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = webhook_identifiers.client_id)
+      AND NOT EXISTS (SELECT 1 FROM revocation_outbox o
+                      WHERE o.client_id = webhook_identifiers.client_id AND o.done_at IS NULL)";
+
 /// Forgets the identifiers of a deleted client once every target confirmed its deletion.
 pub async fn forget_identifiers(db: &Db, client_id: &str) -> StoreResult<()> {
-    sqlx::query(
-        "DELETE FROM webhook_identifiers WHERE client_id = $1
-         AND NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = $1)
-         AND NOT EXISTS (SELECT 1 FROM revocation_outbox o WHERE o.client_id = $1 AND o.done_at IS NULL)",
-    )
-    .bind(client_id)
-    .execute(db.pool())
-    .await?;
+    sqlx::query(&format!("{UNNEEDED_IDENTIFIERS} AND client_id = $1"))
+        .bind(client_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }

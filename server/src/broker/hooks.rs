@@ -142,7 +142,7 @@ impl KeygateHooks {
 
     /// Closes every connection of `client` whose authentication began before `committed_by`, a
     /// moment by which its revocation was committed, and refuses or closes the ones still on
-    /// their way; how many were closed.
+    /// their way; how many connections it found to close.
     pub async fn revoke(&self, client: &ClientId, committed_by: Instant) -> usize {
         let ids = self.live().revoke(client, committed_by);
         for id in &ids {

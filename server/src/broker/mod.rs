@@ -64,7 +64,7 @@ impl Broker {
 
     /// Closes every live connection of `client` whose authentication began before
     /// `committed_by` (a moment by which its revocation was committed), and refuses or closes
-    /// the ones still being made; how many were closed.
+    /// the ones still being made; how many connections it found to close.
     pub async fn kick(&self, client: &app::model::ClientId, committed_by: Instant) -> usize {
         self.hooks.revoke(client, committed_by).await
     }
