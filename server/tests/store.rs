@@ -14,7 +14,7 @@ use app::store::sessions::DbSessionStore;
 use app::store::{Db, StoreError, organizations, outbox, users, workspaces};
 use std::collections::HashSet;
 use std::sync::Arc;
-use support::{Engine, TestDatabase, count_rows, stored_client, unique_suffix};
+use support::{Engine, TestDatabase, count_rows, outbox_done, stored_client, unique_suffix};
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
@@ -1331,15 +1331,6 @@ async fn pending_ids(db: &Db, target: &str) -> Vec<i64> {
         .unwrap()
         .into_iter()
         .map(|p| p.revocation.id)
-        .collect()
-}
-
-async fn outbox_done(db: &Db, client_id: &str) -> Vec<bool> {
-    outbox::list_for_client(db, client_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(_, done)| done.is_some())
         .collect()
 }
 

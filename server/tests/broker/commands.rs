@@ -3,9 +3,10 @@
 
 use crate::crash::{Process, free_port};
 use crate::fake_admin_api::closed_port;
-use crate::support::{Engine, TestDatabase, sign_up_at};
+use crate::support::{self, Engine, TestDatabase, sign_up_at};
 use app::model::ClientRow;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 crate::engines!(a_broker_target_that_is_gone_for_good_can_be_forgotten);
 
@@ -23,11 +24,9 @@ fn text(bytes: &[u8]) -> String {
 
 async fn outbox_done(database: &TestDatabase, client_id: &str) -> Vec<bool> {
     let db = database.connect().await;
-    let rows = app::store::outbox::list_for_client(&db, client_id)
-        .await
-        .unwrap();
+    let done = support::outbox_done(&db, client_id).await;
     db.close().await;
-    rows.into_iter().map(|(_, done)| done.is_some()).collect()
+    done
 }
 
 async fn target_names(database: &TestDatabase) -> Vec<String> {
@@ -44,18 +43,14 @@ async fn target_names(database: &TestDatabase) -> Vec<String> {
 
 async fn embedded_confirmed(database: &TestDatabase) -> bool {
     let db = database.connect().await;
-    let mut confirmed = false;
-    for _ in 0..200 {
-        let targets = app::store::deliveries::targets(&db).await.unwrap();
-        if targets
+    let confirmed = support::eventually(Duration::from_secs(10), || async {
+        app::store::deliveries::targets(&db)
+            .await
+            .unwrap()
             .iter()
             .any(|t| t.name == "embedded:keygate" && t.queue_depth == 0)
-        {
-            confirmed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     db.close().await;
     confirmed
 }

@@ -3,7 +3,7 @@
 //! delivers it.
 
 use crate::fake_admin_api::{FakeAdminApi, closed_port};
-use crate::support::{Engine, TestDatabase, sign_up_at};
+use crate::support::{Engine, TestDatabase, eventually, outbox_done, sign_up_at};
 use app::model::ClientRow;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -135,16 +135,13 @@ async fn a_revocation_committed_before_a_kill_is_delivered_after_the_restart(eng
         second.log_text()
     );
     let db = database.connect().await;
-    let mut done = false;
-    for _ in 0..100 {
-        let rows = app::store::outbox::list_for_client(&db, &id).await.unwrap();
-        if rows[0].1.is_some() {
-            done = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(done, "marked done once every broker confirmed");
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            outbox_done(&db, &id).await == [true]
+        })
+        .await,
+        "marked done once every broker confirmed"
+    );
     assert_eq!(api.answered(204), vec![path], "delivered once");
     db.close().await;
     second.kill();

@@ -2,7 +2,7 @@
 //! the client, whatever identifiers they used, and the old key cannot reconnect.
 
 use crate::device::{Device, VERSIONS, Version};
-use crate::support::{Engine, TestApp};
+use crate::support::{Engine, TestApp, eventually, outbox_done};
 use crate::{Form, Setup, login, topic};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -199,20 +199,15 @@ async fn delete_closes_live_sessions(engine: Engine) {
     all_closed(&mut devices).await;
     assert!(refused(&setup, setup.key()).await);
     // Delivered: the outbox row is done.
-    for _ in 0..50 {
-        let rows = app::store::outbox::list_for_client(
-            &setup.app.db,
-            setup.client.connection.client_id.as_str(),
-        )
-        .await
-        .unwrap();
-        if rows.last().is_some_and(|(_, done)| done.is_some()) {
-            setup.app.stop().await;
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the revocation was never marked delivered");
+    let id = setup.client.connection.client_id.as_str();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            outbox_done(&setup.app.db, id).await.last() == Some(&true)
+        })
+        .await,
+        "the revocation was never marked delivered"
+    );
+    setup.app.stop().await;
 }
 
 async fn revocations_committed_before_a_crash_are_delivered_after_the_restart(engine: Engine) {
@@ -235,15 +230,12 @@ async fn revocations_committed_before_a_crash_are_delivered_after_the_restart(en
 
     // Restarted with its broker, the server delivers what was left.
     let app = TestApp::spawn_on(database, |_| {}).await;
-    for _ in 0..50 {
-        let rows = app::store::outbox::list_for_client(&app.db, &id)
-            .await
-            .unwrap();
-        if rows[0].1.is_some() {
-            app.stop().await;
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the revocation left by the first run was never delivered");
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            outbox_done(&app.db, &id).await == [true]
+        })
+        .await,
+        "the revocation left by the first run was never delivered"
+    );
+    app.stop().await;
 }

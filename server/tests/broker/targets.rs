@@ -4,7 +4,7 @@
 
 use crate::device::{Device, Version};
 use crate::fake_admin_api::{FakeAdminApi, closed_port};
-use crate::support::{Engine, Tenant};
+use crate::support::{Engine, Tenant, eventually, outbox_done};
 use crate::webhooks::{SECRET, webhook};
 use crate::{Form, Setup, login};
 use app::model::{
@@ -62,20 +62,16 @@ async fn progress(tenant: &Tenant, client_id: &str) -> Option<RevocationProgress
 
 /// Waits until every revocation of `client_ids` is done.
 async fn all_done(setup: &Setup, client_ids: &[&str]) -> bool {
-    for _ in 0..200 {
-        let mut done = true;
+    eventually(Duration::from_secs(10), || async {
         for id in client_ids {
-            let rows = app::store::outbox::list_for_client(&setup.app.db, id)
-                .await
-                .unwrap();
-            done &= !rows.is_empty() && rows.iter().all(|(_, at)| at.is_some());
+            let done = outbox_done(&setup.app.db, id).await;
+            if done.is_empty() || done.contains(&false) {
+                return false;
+            }
         }
-        if done {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
+        true
+    })
+    .await
 }
 
 async fn a_broker_that_is_down_gets_every_revocation_in_order_once_it_is_back(engine: Engine) {

@@ -313,6 +313,34 @@ pub async fn count_rows(db: &Db, table: &str) -> i64 {
         .unwrap_or_else(|e| panic!("cannot count {table}: {e}"))
 }
 
+/// Whether each of `client_id`'s revocations is done (delivered to every broker), oldest first.
+pub async fn outbox_done(db: &Db, client_id: &str) -> Vec<bool> {
+    app::store::outbox::list_for_client(db, client_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, done)| done.is_some())
+        .collect()
+}
+
+/// Checks `condition` every 50 ms until it holds or `within` has passed; whether it held. For what
+/// the server does in the background (deliveries, tracking), which a test can only watch.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    within: std::time::Duration,
+    mut condition: impl FnMut() -> F,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if condition().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn counts(db: &Db) -> Counts {
     Counts {
         organizations: count_rows(db, "organizations").await,
