@@ -195,12 +195,6 @@ pub struct Forgotten {
 pub async fn forget_target(db: &Db, name: &str) -> StoreResult<Forgotten> {
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
-    let dropped: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM revocation_deliveries WHERE target = $1 AND done_at IS NULL",
-    )
-    .bind(name)
-    .fetch_one(&mut *tx)
-    .await?;
     // Only rows this target held: a revocation made while no target was registered stays
     // pending for the next one.
     let completed = sqlx::query(
@@ -215,6 +209,15 @@ pub async fn forget_target(db: &Db, name: &str) -> StoreResult<Forgotten> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // After a write, like every transaction here: a SQLite transaction that reads first and
+    // writes later fails at once ("database is locked") if another process wrote in between,
+    // where one that writes first waits its turn. The update above changed no delivery.
+    let dropped: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM revocation_deliveries WHERE target = $1 AND done_at IS NULL",
+    )
+    .bind(name)
+    .fetch_one(&mut *tx)
+    .await?;
     // Conditional, like `lease`: a process taking the lease meanwhile makes this delete nothing.
     // Its deliveries go with it (ON DELETE CASCADE).
     let removed = sqlx::query(
