@@ -1,9 +1,13 @@
-//! Back-off for repeated failures (sign-in now; MQTT authentication later): after a few failures
-//! for the same key (an email, an address), further attempts are refused for a window that doubles
-//! with each failure, even with the right password.
+//! Back-off for repeated failures (sign-in, MQTT authentication): after a few failures for the
+//! same key (an email, a client, an address), further attempts are refused for a window that
+//! doubles with each failure, even with the right password.
+//!
+//! An attempt that takes time to decide (argon2id) reserves its place first ([`Throttle::begin`]):
+//! attempts in flight count against the free failures, so a burst sent in parallel cannot run more
+//! verifications than the back-off allows, which checking first and counting afterwards would.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -11,6 +15,8 @@ struct Entry {
     failures: u32,
     locked_until: Option<Instant>,
     last_failure: Instant,
+    /// Reserved attempts not decided yet.
+    in_flight: u32,
 }
 
 /// Failure counts per key, in memory.
@@ -21,6 +27,10 @@ pub struct Throttle {
     max: Duration,
     entries: Mutex<HashMap<String, Entry>>,
 }
+
+/// Beyond this many keys, entries quiet for longer than the longest lock are forgotten, so a flood
+/// of distinct keys cannot grow the map without bound.
+const MAX_KEYS: usize = 100_000;
 
 impl Throttle {
     /// `free_failures` failures are free; then the lock is `base`, doubling up to `max`.
@@ -33,28 +43,71 @@ impl Throttle {
         }
     }
 
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock cannot leave an entry half-written: recover it.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// `Err(seconds)` while `key` is locked out.
     pub fn check(&self, key: &str) -> Result<(), u64> {
-        let entries = self.entries.lock().expect("throttle lock");
+        let entries = self.lock();
         match entries.get(key).and_then(|e| e.locked_until) {
             Some(until) if until > Instant::now() => Err((until - Instant::now()).as_secs().max(1)),
             _ => Ok(()),
         }
     }
 
-    /// Counts a failure for `key` and locks it when past the free failures.
-    pub fn fail(&self, key: &str) {
+    /// Reserves an attempt for `key`: `Err(seconds)` while it is locked out, or while the attempts
+    /// already in flight could use up what is left of its free failures (past them, one attempt
+    /// at a time). The permit is settled with [`Permit::failed`] or [`Permit::succeeded`];
+    /// dropped unsettled (the attempt never ran), it counts for nothing.
+    pub fn begin(&self, key: &str) -> Result<Permit<'_>, u64> {
         let now = Instant::now();
-        let mut entries = self.entries.lock().expect("throttle lock");
-        // Forget old entries so a flood of distinct keys cannot grow the map without bound.
-        if entries.len() > 100_000 {
-            entries.retain(|_, e| now.duration_since(e.last_failure) < self.max);
-        }
+        let mut entries = self.lock();
+        self.sweep(&mut entries, now);
         let entry = entries.entry(key.to_owned()).or_insert(Entry {
             failures: 0,
             locked_until: None,
             last_failure: now,
+            in_flight: 0,
         });
+        if now.duration_since(entry.last_failure) > self.max && entry.in_flight == 0 {
+            entry.failures = 0;
+            entry.locked_until = None;
+        }
+        if let Some(until) = entry.locked_until.filter(|until| *until > now) {
+            return Err((until - now).as_secs().max(1));
+        }
+        let budget = if entry.failures > self.free_failures {
+            1
+        } else {
+            self.free_failures + 1 - entry.failures
+        };
+        if entry.in_flight >= budget {
+            return Err(1);
+        }
+        entry.in_flight += 1;
+        Ok(Permit {
+            throttle: self,
+            key: Some(key.to_owned()),
+        })
+    }
+
+    /// Counts a failure for `key` and locks it when past the free failures.
+    pub fn fail(&self, key: &str) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        self.sweep(&mut entries, now);
+        let entry = entries.entry(key.to_owned()).or_insert(Entry {
+            failures: 0,
+            locked_until: None,
+            last_failure: now,
+            in_flight: 0,
+        });
+        self.count_failure(entry, now);
+    }
+
+    fn count_failure(&self, entry: &mut Entry, now: Instant) {
         if now.duration_since(entry.last_failure) > self.max {
             entry.failures = 0;
         }
@@ -69,7 +122,66 @@ impl Throttle {
 
     /// Clears `key` after a success.
     pub fn succeed(&self, key: &str) {
-        self.entries.lock().expect("throttle lock").remove(key);
+        let mut entries = self.lock();
+        if let Some(entry) = entries.get_mut(key) {
+            entry.failures = 0;
+            entry.locked_until = None;
+            if entry.in_flight == 0 {
+                entries.remove(key);
+            }
+        }
+    }
+
+    fn settle(&self, key: &str, failed: bool) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let Some(entry) = entries.get_mut(key) else {
+            return;
+        };
+        entry.in_flight = entry.in_flight.saturating_sub(1);
+        if failed {
+            self.count_failure(entry, now);
+        } else if entry.in_flight == 0 && entry.failures == 0 {
+            entries.remove(key);
+        }
+    }
+
+    fn sweep(&self, entries: &mut HashMap<String, Entry>, now: Instant) {
+        if entries.len() > MAX_KEYS {
+            entries.retain(|_, e| e.in_flight > 0 || now.duration_since(e.last_failure) < self.max);
+        }
+    }
+}
+
+/// A reserved attempt (see [`Throttle::begin`]).
+#[derive(Debug)]
+pub struct Permit<'a> {
+    throttle: &'a Throttle,
+    key: Option<String>,
+}
+
+impl Permit<'_> {
+    /// The attempt failed: it counts, and may lock the key.
+    pub fn failed(mut self) {
+        if let Some(key) = self.key.take() {
+            self.throttle.settle(&key, true);
+        }
+    }
+
+    /// The attempt succeeded: the key's failures are cleared.
+    pub fn succeeded(mut self) {
+        if let Some(key) = self.key.take() {
+            self.throttle.settle(&key, false);
+            self.throttle.succeed(&key);
+        }
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.throttle.settle(&key, false);
+        }
     }
 }
 
@@ -91,5 +203,45 @@ mod tests {
         t.succeed("a");
         t.fail("a");
         assert!(t.check("a").is_ok(), "success resets the count");
+    }
+
+    #[test]
+    fn a_parallel_burst_gets_no_more_attempts_than_the_free_failures_allow() {
+        let t = Throttle::new(2, Duration::from_secs(60), Duration::from_secs(600));
+        // Three attempts may fail before the lock (two free, the third locks): three permits,
+        // then nothing until they are settled.
+        let permits: Vec<_> = (0..10).filter_map(|_| t.begin("a").ok()).collect();
+        assert_eq!(permits.len(), 3);
+        for permit in permits {
+            permit.failed();
+        }
+        assert!(t.begin("a").is_err(), "locked after the third failure");
+    }
+
+    #[test]
+    fn past_the_free_failures_one_attempt_at_a_time() {
+        let t = Throttle::new(1, Duration::from_millis(20), Duration::from_secs(60));
+        t.fail("a");
+        t.fail("a");
+        std::thread::sleep(Duration::from_millis(30));
+        let one = t.begin("a").expect("the lock ran out");
+        assert!(t.begin("a").is_err(), "a second one waits for the first");
+        drop(one);
+        assert!(
+            t.begin("a").is_ok(),
+            "an attempt that never ran counts for nothing"
+        );
+    }
+
+    #[test]
+    fn a_success_clears_the_key() {
+        let t = Throttle::new(1, Duration::from_secs(60), Duration::from_secs(600));
+        t.begin("a").unwrap().failed();
+        t.begin("a").unwrap().succeeded();
+        t.begin("a").unwrap().failed();
+        assert!(
+            t.check("a").is_ok(),
+            "one failure after the success is free again"
+        );
     }
 }

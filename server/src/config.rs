@@ -74,11 +74,15 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_MQTT_AUTH_WORKERS")]
     pub mqtt_auth_workers: Option<usize>,
 
-    /// Failed MQTT logins per Client ID before further attempts are refused for a while.
+    /// Wrong keys per client (from anywhere, and from one address) before further attempts are
+    /// refused for a while. An address that authenticated the client before is not refused for
+    /// other addresses' failures.
     #[arg(long, env = "KEYGATE_MQTT_LOCKOUT_AFTER", default_value_t = 5)]
     pub mqtt_lockout_after: u32,
 
-    /// Failed MQTT logins per source address before further attempts are refused for a while.
+    /// Failed MQTT logins for Client IDs that do not exist, per source address, before further
+    /// such attempts from it are refused for a while (a client that exists is never refused for
+    /// them).
     #[arg(long, env = "KEYGATE_MQTT_ADDRESS_LOCKOUT_AFTER", default_value_t = 20)]
     pub mqtt_address_lockout_after: u32,
 
@@ -89,6 +93,13 @@ pub struct Config {
     /// The longest lock-out in seconds.
     #[arg(long, env = "KEYGATE_MQTT_LOCKOUT_MAX_SECS", default_value_t = 900)]
     pub mqtt_lockout_max_secs: u64,
+
+    /// How many MQTT client identifiers (sessions, connected or kept for later) one client may
+    /// hold on one broker. Beyond it, the client's oldest offline session makes room, and when
+    /// all are connected a new one is refused. On an external broker each is one admin API call
+    /// when the client is revoked.
+    #[arg(long, env = "KEYGATE_MQTT_MAX_SESSIONS_PER_CLIENT", default_value_t = crate::device_auth::DEFAULT_MAX_SESSIONS_PER_CLIENT, value_parser = clap::value_parser!(u32).range(1..))]
+    pub mqtt_max_sessions_per_client: u32,
 
     /// Refused MQTT logins are audited once at first, then summarised once per this many seconds.
     #[arg(long, env = "KEYGATE_MQTT_AUDIT_WINDOW_SECS", default_value_t = 60)]

@@ -181,6 +181,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             max: Duration::from_secs(config.mqtt_lockout_max_secs),
             audit_window: Duration::from_secs(config.mqtt_audit_window_secs.max(1)),
         },
+        config.mqtt_max_sessions_per_client,
     ));
     let mut background = vec![
         tokio::spawn(delete_expired_sessions(DbSessionStore::new(db.clone()))),
@@ -189,8 +190,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let broker = if config.no_broker {
         None
     } else {
-        let (tracker, writer) =
-            broker::tracking::Tracker::start(db.clone(), config.node_name.clone()).await?;
+        let (tracker, writer) = broker::tracking::Tracker::start(
+            db.clone(),
+            revocation::embedded_target_name(&config.node_name),
+        )
+        .await?;
         background.push(writer);
         Some(Arc::new(
             broker::start(&broker_config(&config), device_auth.clone(), tracker).await?,
@@ -222,13 +226,17 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     .await?;
     let webhooks = config.webhook_secret.clone().map(|secret| {
         tracing::info!(
-            "broker webhooks on /webhooks/emqx/authn, /webhooks/emqx/authz and /webhooks/vernemq"
+            "broker webhooks on /webhooks/emqx/authn, /webhooks/emqx/authz, /webhooks/vernemq and /webhooks/events"
         );
         Arc::new(webhooks::Webhooks {
             auth: device_auth.clone(),
-            db: db.clone(),
             secret,
             session_max: config.webhook_session_max_secs.map(Duration::from_secs),
+            brokers: config
+                .broker_targets
+                .iter()
+                .map(|target| target.name.clone())
+                .collect(),
         })
     });
     let state = AppState {

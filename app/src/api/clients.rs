@@ -219,8 +219,11 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
-    let sessions =
-        crate::store::live_sessions::list(&state.db, caller.organization_id(), &id).await?;
+    let owner = crate::model::ClientRef {
+        organization_id: caller.organization_id().to_owned(),
+        client_id: id.clone(),
+    };
+    let sessions = crate::store::device_sessions::list(&state.db, &owner).await?;
     let row = ssr::with_progress(&state.db, caller.organization_id(), record.row).await?;
     Ok(ClientDetails {
         row,

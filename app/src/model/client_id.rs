@@ -41,6 +41,14 @@ impl ClientId {
         }
     }
 
+    /// A Client ID exactly as a device sent it: no trimming, so `" c-1"`, `"c-1\t"` or `"c-1"` with an
+    /// invisible character name no client. What a person types in the dashboard goes through
+    /// [`ClientId::parse`], which forgives surrounding spaces; what arrives over the network
+    /// is taken as it is.
+    pub fn parse_exact(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok().filter(|id| id.0 == raw)
+    }
+
     /// A fresh id like `c-7k2m9x4q`: lowercase, no look-alike characters, 40 bits of entropy.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 8];
@@ -92,6 +100,21 @@ mod tests {
     #[test]
     fn trims_surrounding_space() {
         assert_eq!(ClientId::parse("  abc ").unwrap().as_str(), "abc");
+    }
+
+    #[test]
+    fn network_input_is_taken_exactly() {
+        assert_eq!(ClientId::parse_exact("c-1a").unwrap().as_str(), "c-1a");
+        for padded in [
+            " c-1a",
+            "c-1a\t",
+            "\u{a0}c-1a",
+            "c-1a\u{200b}",
+            "\u{feff}c-1a",
+            "c-1a\n",
+        ] {
+            assert_eq!(ClientId::parse_exact(padded), None, "{padded:?}");
+        }
     }
 
     #[test]

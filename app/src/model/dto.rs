@@ -34,6 +34,9 @@ pub struct RevocationProgress {
     pub brokers: u32,
     /// Every broker confirmed.
     pub done: bool,
+    /// A broker refused it in a way retrying cannot fix: `TARGET: ERROR`. It waits in Settings →
+    /// Brokers for someone to fix the broker and retry; the revocations behind it went on.
+    pub needs_attention: Option<String>,
 }
 
 /// Settings → Brokers.
@@ -67,11 +70,17 @@ pub struct BrokerTarget {
     pub oldest_pending_at: Option<i64>,
     /// When the next attempt is due, after a failure.
     pub next_attempt_at: Option<i64>,
+    /// Revocations it refused in a way retrying cannot fix, set aside so the queue goes on.
+    pub needs_attention: u64,
+    /// The latest of their errors.
+    pub attention_error: Option<String>,
 }
 
 /// One MQTT connection of a client, as the Edit modal lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveSession {
+    /// The broker holding it: `embedded:NODE` or an external broker target's name.
+    pub broker: String,
     /// The client identifier the device connected with.
     pub mqtt_client_id: String,
     /// `ip:port`.

@@ -15,6 +15,27 @@ pub use fields::{
 };
 pub use namespace::{Namespace, NamespaceError};
 
+/// One client row: its organization and its Client ID. A Client ID alone is a string another
+/// organization may take up once the client is deleted; what a client owns (its sessions, the MQTT
+/// client identifiers it holds, its failures) belongs to this pair.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct ClientRef {
+    pub organization_id: String,
+    pub client_id: ClientId,
+}
+
+impl std::fmt::Display for ClientRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (organization {})",
+            self.client_id, self.organization_id
+        )
+    }
+}
+
 /// Fills `buf` from the OS random number generator (the browser's `crypto.getRandomValues` in WASM).
 pub(crate) fn random_bytes(buf: &mut [u8]) {
     getrandom::getrandom(buf)

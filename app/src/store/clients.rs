@@ -5,9 +5,10 @@
 //! Key changes, deactivation and deletion write a revocation outbox row in the same transaction.
 
 use super::audit::{self, AuditContext};
+use super::mqtt_usernames::{self, UsernameKind};
 use super::outbox::{self, RevocationReason};
 use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
-use crate::model::{ClientId, ClientName, ClientQuery, ClientRow, Description, SortKey};
+use crate::model::{ClientId, ClientName, ClientQuery, ClientRef, ClientRow, Description, SortKey};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 /// A client's ownership, as the server needs it to authorize and to build connection details.
@@ -29,7 +30,9 @@ pub struct NewClient<'a> {
 }
 
 const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at,
-    (SELECT COUNT(*) FROM live_sessions s WHERE s.client_id = clients.client_id) AS live_sessions";
+    (SELECT COUNT(*) FROM device_sessions s
+      WHERE s.client_id = clients.client_id AND s.organization_id = clients.organization_id
+        AND s.disconnected_at IS NULL) AS live_sessions";
 
 fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
     let client_id: String = row.try_get("client_id")?;
@@ -58,8 +61,9 @@ fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// Creates a client in a workspace of `ctx.organization_id`. A Client ID that exists anywhere is
-/// [`StoreError::ClientIdTaken`]; a workspace of another organization is [`StoreError::NotFound`].
+/// Creates a client in a workspace of `ctx.organization_id`. A Client ID that exists anywhere, as
+/// a Client ID or as a workspace namespace, is [`StoreError::ClientIdTaken`]; a workspace of
+/// another organization is [`StoreError::NotFound`].
 pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreResult<ClientRow> {
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
@@ -82,6 +86,9 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
     .rows_affected();
     if inserted == 0 {
         return Err(StoreError::NotFound);
+    }
+    if !mqtt_usernames::reserve(&mut tx, new.client_id.as_str(), UsernameKind::Client).await? {
+        return Err(StoreError::ClientIdTaken);
     }
     audit::create(
         &mut tx,
@@ -116,13 +123,10 @@ pub async fn get(
     get_in(&mut conn, organization_id, client_id).await
 }
 
-/// Whether a Client ID is in use by anyone (ids are global, like MQTT client identifiers).
+/// Whether a Client ID is in use by anyone, as a Client ID or as a workspace namespace: both are
+/// MQTT usernames, global like MQTT client identifiers.
 pub async fn exists(db: &Db, client_id: &ClientId) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE client_id = $1")
-        .bind(client_id.as_str())
-        .fetch_one(db.pool())
-        .await?;
-    Ok(n > 0)
+    mqtt_usernames::taken(db, client_id.as_str()).await
 }
 
 /// One page of a workspace's clients, searched by id or name and sorted, plus the number of
@@ -336,6 +340,7 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
     .ok_or(StoreError::NotFound)?;
     let workspace_id: String = deleted.try_get("workspace_id")?;
     let name: String = deleted.try_get("name")?;
+    mqtt_usernames::release(&mut tx, client_id.as_str(), UsernameKind::Client).await?;
     audit::create(
         &mut tx,
         ctx,
@@ -379,10 +384,21 @@ pub struct DeviceCredential {
     pub key_hash: String,
 }
 
+impl DeviceCredential {
+    /// The client row this credential belongs to.
+    pub fn client_ref(&self) -> ClientRef {
+        ClientRef {
+            organization_id: self.organization_id.clone(),
+            client_id: self.client_id.clone(),
+        }
+    }
+}
+
 /// The credential of `client_id`, whoever owns it (the broker has no signed-in user), or `None`.
-/// `client_id` is raw text from a device: anything that is not a valid Client ID finds nothing.
+/// `client_id` is raw text from a device, taken exactly ([`ClientId::parse_exact`]): anything that
+/// is not a valid Client ID as it stands finds nothing.
 pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCredential>> {
-    let Ok(client_id) = ClientId::parse(client_id) else {
+    let Some(client_id) = ClientId::parse_exact(client_id) else {
         return Ok(None);
     };
     let row = sqlx::query(
@@ -429,6 +445,12 @@ pub async fn create_many_for_bench(
         .bind(now - i as i64)
         .bind(format!("sensor {i:06}"))
         .execute(&mut *tx)
+        .await?;
+        mqtt_usernames::reserve(
+            &mut tx,
+            &format!("bench-{workspace_id:.8}-{i:06}"),
+            UsernameKind::Client,
+        )
         .await?;
     }
     tx.commit().await?;

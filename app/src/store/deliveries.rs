@@ -94,7 +94,7 @@ pub async fn pending(db: &Db, target: &str, limit: i64) -> StoreResult<Vec<Pendi
     let rows = sqlx::query(
         "SELECT o.id, o.client_id, o.organization_id, o.reason, o.created_at, d.attempts
          FROM revocation_deliveries d JOIN revocation_outbox o ON o.id = d.outbox_id
-         WHERE d.target = $1 AND d.done_at IS NULL
+         WHERE d.target = $1 AND d.done_at IS NULL AND d.needs_attention_at IS NULL
          ORDER BY d.outbox_id LIMIT $2",
     )
     .bind(target)
@@ -179,6 +179,47 @@ pub async fn failed(
     Ok(())
 }
 
+/// Sets a delivery aside: `target` refused it in a way retrying cannot fix (a 4xx other than 404,
+/// 408 or 429), so the revocations behind it go on while this one waits, with its error, in
+/// Settings → Brokers and on its client until someone retries it ([`retry`]). The target itself
+/// is not failing: its consecutive failures stay as they are.
+pub async fn set_aside(db: &Db, target: &str, outbox_id: i64, error: &str) -> StoreResult<()> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE revocation_deliveries
+         SET attempts = attempts + 1, last_error = $3, next_attempt_at = NULL, needs_attention_at = $4
+         WHERE target = $1 AND outbox_id = $2 AND done_at IS NULL",
+    )
+    .bind(target)
+    .bind(outbox_id)
+    .bind(error)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE broker_targets SET last_error = $2, last_error_at = $3 WHERE name = $1")
+        .bind(target)
+        .bind(error)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Puts every delivery set aside for `target` back in its queue (after the operator fixed what the
+/// broker objected to); how many. They go first: they are the oldest.
+pub async fn retry(db: &Db, target: &str) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE revocation_deliveries SET needs_attention_at = NULL
+         WHERE target = $1 AND done_at IS NULL AND needs_attention_at IS NOT NULL",
+    )
+    .bind(target)
+    .execute(db.pool())
+    .await?
+    .rows_affected())
+}
+
 /// What forgetting a target let go of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Forgotten {
@@ -191,7 +232,7 @@ pub struct Forgotten {
 /// Removes a target no process delivers to any more (a renamed node, a broker dropped from the
 /// configuration), so that its revocations stop waiting for it. Refused while a process holds its
 /// lease: that process would register it again and deliver anyway. Revocations that waited for
-/// this target alone become done, and a deleted client's remembered identifiers go with them.
+/// this target alone become done, and the device sessions known on it are forgotten.
 pub async fn forget_target(db: &Db, name: &str) -> StoreResult<Forgotten> {
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
@@ -243,7 +284,11 @@ pub async fn forget_target(db: &Db, name: &str) -> StoreResult<Forgotten> {
             None => StoreError::NotFound,
         });
     }
-    sqlx::query(UNNEEDED_IDENTIFIERS).execute(&mut *tx).await?;
+    // The sessions known on it can no longer be closed through Keygate.
+    sqlx::query("DELETE FROM device_sessions WHERE broker = $1")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(Forgotten {
         dropped: dropped as u64,
@@ -257,10 +302,17 @@ pub async fn targets(db: &Db) -> StoreResult<Vec<BrokerTarget>> {
     let rows = sqlx::query(
         "SELECT t.name, t.kind, t.endpoint, t.lease_holder, t.lease_until, t.failures,
                 t.last_success_at, t.last_error, t.last_error_at,
-                (SELECT COUNT(*) FROM revocation_deliveries d WHERE d.target = t.name AND d.done_at IS NULL) AS queue,
+                (SELECT COUNT(*) FROM revocation_deliveries d
+                  WHERE d.target = t.name AND d.done_at IS NULL AND d.needs_attention_at IS NULL) AS queue,
                 (SELECT MIN(o.created_at) FROM revocation_deliveries d JOIN revocation_outbox o ON o.id = d.outbox_id
-                  WHERE d.target = t.name AND d.done_at IS NULL) AS oldest,
-                (SELECT MIN(d.next_attempt_at) FROM revocation_deliveries d WHERE d.target = t.name AND d.done_at IS NULL) AS next_attempt
+                  WHERE d.target = t.name AND d.done_at IS NULL AND d.needs_attention_at IS NULL) AS oldest,
+                (SELECT MIN(d.next_attempt_at) FROM revocation_deliveries d
+                  WHERE d.target = t.name AND d.done_at IS NULL AND d.needs_attention_at IS NULL) AS next_attempt,
+                (SELECT COUNT(*) FROM revocation_deliveries d
+                  WHERE d.target = t.name AND d.done_at IS NULL AND d.needs_attention_at IS NOT NULL) AS attention,
+                (SELECT d.last_error FROM revocation_deliveries d
+                  WHERE d.target = t.name AND d.done_at IS NULL AND d.needs_attention_at IS NOT NULL
+                  ORDER BY d.needs_attention_at DESC, d.outbox_id DESC LIMIT 1) AS attention_error
          FROM broker_targets t ORDER BY t.kind <> 'embedded', t.name",
     )
     .fetch_all(db.pool())
@@ -281,6 +333,8 @@ pub async fn targets(db: &Db) -> StoreResult<Vec<BrokerTarget>> {
                 queue_depth: r.try_get::<i64, _>("queue")? as u64,
                 oldest_pending_at: r.try_get("oldest")?,
                 next_attempt_at: r.try_get("next_attempt")?,
+                needs_attention: r.try_get::<i64, _>("attention")? as u64,
+                attention_error: r.try_get("attention_error")?,
             })
         })
         .collect()
@@ -305,7 +359,10 @@ pub async fn progress(
     let sql = format!(
         "SELECT o.client_id, o.reason, o.created_at, o.done_at,
                 (SELECT COUNT(*) FROM revocation_deliveries d WHERE d.outbox_id = o.id) AS total,
-                (SELECT COUNT(*) FROM revocation_deliveries d WHERE d.outbox_id = o.id AND d.done_at IS NOT NULL) AS confirmed
+                (SELECT COUNT(*) FROM revocation_deliveries d WHERE d.outbox_id = o.id AND d.done_at IS NOT NULL) AS confirmed,
+                (SELECT d.target || ': ' || d.last_error FROM revocation_deliveries d
+                  WHERE d.outbox_id = o.id AND d.done_at IS NULL AND d.needs_attention_at IS NOT NULL
+                  ORDER BY d.target LIMIT 1) AS attention
          FROM revocation_outbox o
          WHERE o.organization_id = $2 AND o.client_id IN ({list})
            AND o.id = (SELECT MAX(l.id) FROM revocation_outbox l WHERE l.client_id = o.client_id)
@@ -327,57 +384,9 @@ pub async fn progress(
                     confirmed: r.try_get::<i64, _>("confirmed")? as u32,
                     brokers: r.try_get::<i64, _>("total")? as u32,
                     done: done_at.is_some(),
+                    needs_attention: r.try_get("attention")?,
                 },
             ))
         })
         .collect()
-}
-
-/// Remembers that an external broker let `mqtt_client_id` in as `client_id` (through a webhook),
-/// so a revocation can disconnect it by that identifier.
-pub async fn remember_identifier(
-    db: &Db,
-    client_id: &str,
-    mqtt_client_id: &str,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO webhook_identifiers (client_id, mqtt_client_id, last_seen_at) VALUES ($1, $2, $3)
-         ON CONFLICT (client_id, mqtt_client_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-    )
-    .bind(client_id)
-    .bind(mqtt_client_id)
-    .bind(now_millis())
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
-/// The MQTT client identifiers external brokers let `client_id` in with, most recent first.
-pub async fn identifiers(db: &Db, client_id: &str) -> StoreResult<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT mqtt_client_id FROM webhook_identifiers WHERE client_id = $1
-         ORDER BY last_seen_at DESC, mqtt_client_id",
-    )
-    .bind(client_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get("mqtt_client_id")?))
-        .collect()
-}
-
-/// The remembered identifiers nobody needs any more: their client is deleted, and no revocation
-/// of it is still on its way to a broker that must close its sessions by them.
-const UNNEEDED_IDENTIFIERS: &str = "DELETE FROM webhook_identifiers
-    WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = webhook_identifiers.client_id)
-      AND NOT EXISTS (SELECT 1 FROM revocation_outbox o
-                      WHERE o.client_id = webhook_identifiers.client_id AND o.done_at IS NULL)";
-
-/// Forgets the identifiers of a deleted client once every target confirmed its deletion.
-pub async fn forget_identifiers(db: &Db, client_id: &str) -> StoreResult<()> {
-    sqlx::query(&format!("{UNNEEDED_IDENTIFIERS} AND client_id = $1"))
-        .bind(client_id)
-        .execute(db.pool())
-        .await?;
-    Ok(())
 }

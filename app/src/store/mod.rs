@@ -8,7 +8,8 @@
 pub mod audit;
 pub mod clients;
 pub mod deliveries;
-pub mod live_sessions;
+pub mod device_sessions;
+pub mod mqtt_usernames;
 pub mod organizations;
 pub mod outbox;
 pub mod sessions;

@@ -1,5 +1,6 @@
 //! Workspaces: an organization's environments (dev, staging, prod), each with its own namespace.
 
+use super::mqtt_usernames::{self, UsernameKind};
 use super::{Db, StoreError, StoreResult, audit, is_unique_violation, new_id, now_millis};
 use crate::model::{Namespace, WorkspaceInfo, WorkspaceName};
 use sqlx::{AnyConnection, Row, any::AnyRow};
@@ -23,8 +24,8 @@ fn from_row(row: &AnyRow) -> StoreResult<Workspace> {
     })
 }
 
-/// Inserts a workspace inside the caller's transaction; a taken namespace is
-/// [`StoreError::NamespaceTaken`].
+/// Inserts a workspace inside the caller's transaction; a namespace taken by another workspace or
+/// by a Client ID (both are MQTT usernames) is [`StoreError::NamespaceTaken`].
 pub async fn create(
     conn: &mut AnyConnection,
     organization_id: &str,
@@ -38,9 +39,12 @@ pub async fn create(
         .bind(name)
         .bind(namespace.as_str())
         .bind(now_millis())
-        .execute(conn)
+        .execute(&mut *conn)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::NamespaceTaken } else { e.into() })?;
+    if !mqtt_usernames::reserve(conn, namespace.as_str(), UsernameKind::Namespace).await? {
+        return Err(StoreError::NamespaceTaken);
+    }
     Ok(id)
 }
 
@@ -108,13 +112,9 @@ pub async fn free_namespace(db: &Db, base: &Namespace) -> StoreResult<Namespace>
     Err(StoreError::NamespaceTaken)
 }
 
-/// Whether any organization's workspace has `namespace`.
+/// Whether any organization's workspace has `namespace`, or a client has it as its Client ID.
 pub async fn namespace_taken(db: &Db, namespace: &Namespace) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE namespace = $1")
-        .bind(namespace.as_str())
-        .fetch_one(db.pool())
-        .await?;
-    Ok(n > 0)
+    mqtt_usernames::taken(db, namespace.as_str()).await
 }
 
 /// A workspace of `organization_id`; another organization's workspace is [`StoreError::NotFound`].

@@ -1,9 +1,11 @@
 //! The embedded MQTT broker (rmqtt): MQTT 3.1.1 and 5 over TCP, and optionally WebSocket and TLS,
 //! in the same process as the dashboard. Keygate plugs in through rmqtt's hooks ([`hooks`]): every
-//! CONNECT is decided by [`crate::device_auth`], every SUBSCRIBE and PUBLISH by the topic rule, and
-//! connects and disconnects are recorded by [`tracking`].
+//! CONNECT is decided by [`crate::device_auth`], every SUBSCRIBE and PUBLISH by the topic rule,
+//! which client holds each MQTT client identifier is kept by [`sessions`], and connects and
+//! disconnects are recorded in the store by [`tracking`].
 
 mod hooks;
+pub mod sessions;
 mod shared;
 pub mod tracking;
 
@@ -62,11 +64,16 @@ impl Broker {
         self.task.abort();
     }
 
-    /// Closes every live connection of `client` whose authentication began before
-    /// `committed_by` (a moment by which its revocation was committed), and refuses or closes
-    /// the ones still being made; how many connections it found to close.
-    pub async fn kick(&self, client: &app::model::ClientId, committed_by: Instant) -> usize {
-        self.hooks.revoke(client, committed_by).await
+    /// Closes every session, online or offline, of `client` whose authentication began before
+    /// `committed_by` (a moment by which its revocation was committed), with its subscriptions
+    /// and queued messages, and refuses or closes the ones still being made; how many sessions it
+    /// found to close.
+    pub async fn close_sessions(
+        &self,
+        client: &app::model::ClientRef,
+        committed_by: Instant,
+    ) -> usize {
+        self.hooks.close_sessions(client, committed_by).await
     }
 }
 
@@ -145,7 +152,8 @@ pub async fn start(
         tls_addr = Some(local);
     }
 
-    let hooks = Arc::new(KeygateHooks::new(auth, tracker, scx.clone()));
+    let sessions = Arc::new(sessions::EmbeddedSessions::new(scx.clone()));
+    let hooks = Arc::new(KeygateHooks::new(auth, tracker, sessions));
     let handler = HookHandler(hooks.clone());
     let register = scx.extends.hook_mgr().register();
     for typ in [

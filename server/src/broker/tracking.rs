@@ -2,9 +2,9 @@
 //! transactions instead of one per device, and the broker never waits on the database to let a
 //! device in.
 
-use app::model::ClientId;
+use app::model::ClientRef;
 use app::store::Db;
-use app::store::live_sessions::{self, Connected, ConnectionEvent, Disconnected};
+use app::store::device_sessions::{self, Connected, ConnectionEvent, Disconnected};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -15,46 +15,47 @@ const BATCH: usize = 512;
 
 #[derive(Clone, Debug)]
 pub struct Tracker {
-    node: String,
+    /// The broker target the sessions are on (`embedded:NODE`).
+    broker: String,
     tx: mpsc::UnboundedSender<ConnectionEvent>,
 }
 
 impl Tracker {
-    /// Clears what an earlier run of `node` left behind, then starts the writer. The writer ends
-    /// once every `Tracker` clone is dropped and the queue is written.
+    /// Clears what an earlier run of this broker left behind, then starts the writer. The writer
+    /// ends once every `Tracker` clone is dropped and the queue is written.
     pub async fn start(
         db: Db,
-        node: String,
+        broker: String,
     ) -> Result<(Self, JoinHandle<()>), app::store::StoreError> {
-        let stale = live_sessions::clear_node(&db, &node).await?;
+        let stale = device_sessions::clear_broker(&db, &broker).await?;
         if stale > 0 {
-            tracing::info!("cleared {stale} live sessions left by an earlier run of node {node}");
+            tracing::info!("cleared {stale} device sessions left by an earlier run of {broker}");
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        Ok((Self { node, tx }, tokio::spawn(write(db, rx))))
+        Ok((Self { broker, tx }, tokio::spawn(write(db, rx))))
     }
 
     pub fn connected(
         &self,
         connection_id: &str,
-        client_id: &ClientId,
+        owner: &ClientRef,
         mqtt_client_id: &str,
         source: Option<SocketAddr>,
     ) {
         self.send(ConnectionEvent::Connected(Connected {
             id: connection_id.to_owned(),
-            client_id: client_id.clone(),
-            node: self.node.clone(),
+            broker: self.broker.clone(),
+            owner: owner.clone(),
             mqtt_client_id: mqtt_client_id.to_owned(),
             source: source.map(|a| a.to_string()).unwrap_or_default(),
             at: app::store::now_millis(),
         }));
     }
 
-    pub fn disconnected(&self, connection_id: &str, client_id: &ClientId) {
+    pub fn disconnected(&self, connection_id: &str, owner: &ClientRef) {
         self.send(ConnectionEvent::Disconnected(Disconnected {
             id: connection_id.to_owned(),
-            client_id: client_id.clone(),
+            owner: owner.clone(),
             at: app::store::now_millis(),
         }));
     }
@@ -71,13 +72,13 @@ async fn write(db: Db, mut rx: mpsc::UnboundedReceiver<ConnectionEvent>) {
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         // One retry after a pause rides out a briefly locked or restarting database; after that
         // the batch is logged and dropped rather than holding up every later event.
-        if let Err(e) = live_sessions::apply(&db, &batch).await {
+        if let Err(e) = device_sessions::apply(&db, &batch).await {
             tracing::warn!(
                 "recording {} connection events failed, retrying: {e}",
                 batch.len()
             );
             tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Err(e) = live_sessions::apply(&db, &batch).await {
+            if let Err(e) = device_sessions::apply(&db, &batch).await {
                 tracing::error!("dropped {} connection events: {e}", batch.len());
             }
         }

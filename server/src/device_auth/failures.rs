@@ -1,5 +1,24 @@
-//! Failed device authentications: a growing back-off per Client ID and per source address, and an
-//! audit trail that a flood cannot turn into a flood of rows.
+//! Failed device authentications: a back-off that bounds guessing without letting anyone lock a
+//! device out, and an audit trail that a flood cannot turn into a flood of rows.
+//!
+//! Four counters, each with its own lock-out that doubles from `base` up to `max`:
+//!
+//! - per client (organization and Client ID), across all addresses: wrong keys for that client.
+//!   It bounds guessing a client's key from anywhere. It does not stop an address that
+//!   authenticated the client before (a "known" address, remembered for `max`): an attacker who
+//!   knows a Client ID cannot keep its devices out with one wrong key per window.
+//! - per client and address: wrong keys for that client from that address, so a known address
+//!   cannot guess without bound either;
+//! - per address, for Client IDs that do not exist: guessing names costs argon2id too (a decoy),
+//!   so it is bounded per address. It never refuses a client that exists, so devices behind one
+//!   NAT address whose clients were deleted cannot lock out their neighbours;
+//! - per claimed name that does not exist, normalised (`identity::normalise`), so padded and
+//!   invisible-character variants of one name share a counter.
+//!
+//! An attempt reserves its place on its counters before any argon2id work and settles it after
+//! (`Throttle::begin`), so a burst sent in parallel cannot run more verifications than the
+//! back-off allows. A key found in the verified-key cache was right before and skips the back-off
+//! altogether: it costs no argon2id and guesses nothing.
 //!
 //! The first failure for a client in a window is written at once (an operator looking at the
 //! activity log sees it immediately); later ones in the same window are counted and written as one
@@ -7,10 +26,12 @@
 //! attempts arrive. Failures for Client IDs that do not exist belong to no organization and go to
 //! the log only, also summarised per window.
 
+use super::identity::Subject;
+use app::model::ClientRef;
 use app::store::Db;
 use app::store::audit::{self, AuditContext};
 use app::store::clients::DeviceCredential;
-use app::throttle::Throttle;
+use app::throttle::{Permit, Throttle};
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -22,10 +43,10 @@ const MAX_ADDRESSES: usize = 5;
 /// How hard the back-off bites; see [`Throttle::new`].
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Failures per Client ID before attempts are refused.
+    /// Wrong keys per client (and per client and address) before attempts are refused.
     pub free_per_client: u32,
-    /// Failures per source address before attempts are refused: higher, because many devices can
-    /// share one address behind NAT.
+    /// Failed logins for Client IDs that do not exist, per source address, before such attempts
+    /// from it are refused: higher, because many devices can share one address behind NAT.
     pub free_per_address: u32,
     /// The first lock-out; it doubles with each further failure.
     pub base: Duration,
@@ -56,6 +77,10 @@ pub enum FailureKind {
     Inactive,
     /// A Last Will outside the client's namespace.
     WillOutsideNamespace,
+    /// An MQTT client identifier that another client holds, or that is another client's Client ID.
+    IdentifierHeld,
+    /// More sessions at once than a client may hold on one broker.
+    TooManySessions,
 }
 
 impl FailureKind {
@@ -64,6 +89,8 @@ impl FailureKind {
             FailureKind::WrongKey => "mqtt.auth_failed",
             FailureKind::Inactive => "mqtt.refused_inactive",
             FailureKind::WillOutsideNamespace => "mqtt.refused_will_topic",
+            FailureKind::IdentifierHeld => "mqtt.refused_identifier",
+            FailureKind::TooManySessions => "mqtt.refused_too_many_sessions",
         }
     }
 
@@ -72,6 +99,8 @@ impl FailureKind {
             FailureKind::WrongKey => "wrong key",
             FailureKind::Inactive => "client is inactive",
             FailureKind::WillOutsideNamespace => "Last Will topic outside the namespace",
+            FailureKind::IdentifierHeld => "MQTT client identifier held by another client",
+            FailureKind::TooManySessions => "too many sessions on one broker",
         }
     }
 }
@@ -96,25 +125,46 @@ pub struct Failures {
     db: Db,
     limits: Limits,
     by_client: Throttle,
+    by_client_address: Throttle,
     by_address: Throttle,
+    by_claim: Throttle,
+    /// Addresses that authenticated a client lately, and when.
+    known: Mutex<HashMap<(ClientRef, IpAddr), Instant>>,
     /// Per (organization, client, kind): failures since the window's first, already written, row.
     pending: Mutex<HashMap<(String, String, FailureKind), Pending>>,
     unknown: Mutex<UnknownIds>,
 }
 
-fn client_key(claimed_id: &str) -> String {
-    format!("client:{claimed_id}")
+/// Known addresses remembered at most; beyond, the oldest half is forgotten.
+const MAX_KNOWN: usize = 100_000;
+
+fn client_key(client: &ClientRef) -> String {
+    format!("{}/{}", client.organization_id, client.client_id)
 }
 
-fn address_key(ip: IpAddr) -> String {
-    format!("address:{ip}")
+fn client_address_key(client: &ClientRef, ip: IpAddr) -> String {
+    format!("{}/{}@{ip}", client.organization_id, client.client_id)
+}
+
+/// An attempt's reserved places on the counters it is subject to, settled once its key was
+/// checked. Dropped unsettled (the verifier was busy), it counts for nothing.
+#[derive(Debug)]
+pub struct Admission<'a> {
+    permits: Vec<Permit<'a>>,
+    /// Counters the attempt was let past without a reservation (a known address passes the
+    /// client-wide lock-out) that a failure still counts on.
+    unreserved: Vec<(&'a Throttle, String)>,
 }
 
 impl Failures {
     pub fn new(db: Db, limits: Limits) -> Self {
+        let throttle = |free| Throttle::new(free, limits.base, limits.max);
         Self {
-            by_client: Throttle::new(limits.free_per_client, limits.base, limits.max),
-            by_address: Throttle::new(limits.free_per_address, limits.base, limits.max),
+            by_client: throttle(limits.free_per_client),
+            by_client_address: throttle(limits.free_per_client),
+            by_address: throttle(limits.free_per_address),
+            by_claim: throttle(limits.free_per_client),
+            known: Mutex::new(HashMap::new()),
             db,
             limits,
             pending: Mutex::new(HashMap::new()),
@@ -126,25 +176,59 @@ impl Failures {
         self.limits.audit_window
     }
 
-    /// `Err(seconds)` while either the claimed Client ID or the address is locked out.
-    pub fn check(&self, claimed_id: &str, ip: Option<IpAddr>) -> Result<(), u64> {
-        self.by_client.check(&client_key(claimed_id))?;
-        if let Some(ip) = ip {
-            self.by_address.check(&address_key(ip))?;
-        }
-        Ok(())
+    fn is_known(&self, client: &ClientRef, ip: IpAddr) -> bool {
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known
+            .get(&(client.clone(), ip))
+            .is_some_and(|at| at.elapsed() < self.limits.max)
     }
 
-    /// Counts a failed key for the back-off, and audits it.
+    /// Reserves an attempt on every counter `subject` from `ip` is subject to, or `Err(seconds)`
+    /// while one of them refuses it.
+    pub fn admit(&self, subject: &Subject, ip: Option<IpAddr>) -> Result<Admission<'_>, u64> {
+        let mut admission = Admission {
+            permits: Vec::with_capacity(2),
+            unreserved: Vec::new(),
+        };
+        match subject {
+            Subject::Client(client) => {
+                if let Some(ip) = ip {
+                    admission.permits.push(
+                        self.by_client_address
+                            .begin(&client_address_key(client, ip))?,
+                    );
+                }
+                let key = client_key(client);
+                if ip.is_some_and(|ip| self.is_known(client, ip)) {
+                    admission.unreserved.push((&self.by_client, key));
+                } else {
+                    admission.permits.push(self.by_client.begin(&key)?);
+                }
+            }
+            Subject::Unknown(claim) => {
+                if let Some(ip) = ip {
+                    admission
+                        .permits
+                        .push(self.by_address.begin(&ip.to_string())?);
+                }
+                admission.permits.push(self.by_claim.begin(claim)?);
+            }
+        }
+        Ok(admission)
+    }
+
+    /// Counts a failed key on every counter the attempt was admitted on, and audits it.
     pub async fn wrong_key(
         &self,
-        claimed_id: &str,
+        admission: Admission<'_>,
         ip: Option<IpAddr>,
         credential: Option<&DeviceCredential>,
     ) {
-        self.by_client.fail(&client_key(claimed_id));
-        if let Some(ip) = ip {
-            self.by_address.fail(&address_key(ip));
+        for permit in admission.permits {
+            permit.failed();
+        }
+        for (throttle, key) in admission.unreserved {
+            throttle.fail(&key);
         }
         match credential {
             Some(credential) => self.audit(credential, ip, FailureKind::WrongKey).await,
@@ -160,10 +244,27 @@ impl Failures {
         }
     }
 
-    /// Clears the Client ID's back-off after a success. The address keeps its count: one device's
-    /// success says nothing about the others behind the same address.
-    pub fn succeeded(&self, client_id: &str) {
-        self.by_client.succeed(&client_key(client_id));
+    /// The right key for `client` from `ip`: the address becomes known for the client, and its
+    /// count for the client is cleared. The client-wide count is not: its devices' successes say
+    /// nothing about who is guessing elsewhere, and a known address passes it anyway.
+    pub fn succeeded(
+        &self,
+        admission: Option<Admission<'_>>,
+        client: &ClientRef,
+        ip: Option<IpAddr>,
+    ) {
+        // Each reservation ends without counting; only the address's count for the client is
+        // cleared, below.
+        drop(admission);
+        let Some(ip) = ip else { return };
+        self.by_client_address
+            .succeed(&client_address_key(client, ip));
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= MAX_KNOWN {
+            let max = self.limits.max;
+            known.retain(|_, at| at.elapsed() < max / 2);
+        }
+        known.insert((client.clone(), ip), Instant::now());
     }
 
     /// Audits a refusal of an existing client (first at once, the rest summarised).

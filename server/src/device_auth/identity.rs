@@ -4,49 +4,121 @@
 //! 2. username = `CLIENT_ID@ORGANIZATION_ID`, any client identifier (CloudSignal);
 //! 3. username = Client ID, client identifier = a device id (Losant access keys).
 //!
-//! Shapes 1 and 3 both have a bare username, so the store decides: a client named by the client
-//! identifier whose namespace is the username is shape 1; otherwise the username is the Client ID.
+//! Shapes 1 and 3 both have a bare username. Namespaces and Client IDs share one name space
+//! (`store::mqtt_usernames`), so a bare username names a namespace or a client, never both, and
+//! that decides the shape. Every string is compared exactly as it arrived.
 
+use app::model::{ClientId, ClientRef};
 use app::store::clients::{self, DeviceCredential};
+use app::store::mqtt_usernames::{self, UsernameKind};
 use app::store::{Db, StoreResult};
 
-/// What the CONNECT says, before any key is checked.
-#[derive(Clone, Copy, Debug)]
-pub struct Claim<'a> {
-    pub username: &'a str,
-    pub client_identifier: &'a str,
+/// What a CONNECT claims, for the back-off: the client it resolved to, or the claimed name when
+/// none resolves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Client(ClientRef),
+    /// No client by that name. The name is normalised ([`normalise`]), so that padded and
+    /// invisible-character variants of one name share one counter.
+    Unknown(String),
 }
 
-/// The client a CONNECT names, if any, and the Client ID it claimed (what the back-off is keyed
-/// on, whether or not such a client exists).
+/// The client a CONNECT names, if any.
 #[derive(Debug)]
 pub struct Resolved {
-    pub claimed_id: String,
+    pub subject: Subject,
     pub credential: Option<DeviceCredential>,
 }
 
 /// Finds the client a CONNECT names, by the three shapes above.
-pub async fn resolve(db: &Db, claim: Claim<'_>) -> StoreResult<Resolved> {
-    if let Some((client_id, organization_id)) = claim.username.split_once('@') {
+pub async fn resolve(db: &Db, username: &str, client_identifier: &str) -> StoreResult<Resolved> {
+    let (claimed, credential) = if let Some((client_id, organization_id)) = username.split_once('@')
+    {
         let credential = clients::credential(db, client_id)
             .await?
             .filter(|c| c.organization_id == organization_id);
-        return Ok(Resolved {
-            claimed_id: client_id.to_owned(),
-            credential,
-        });
-    }
-    if let Some(credential) = clients::credential(db, claim.client_identifier)
-        .await?
-        .filter(|c| c.namespace == claim.username)
-    {
-        return Ok(Resolved {
-            claimed_id: claim.client_identifier.to_owned(),
-            credential: Some(credential),
-        });
-    }
+        (client_id, credential)
+    } else {
+        match mqtt_usernames::get(db, username).await? {
+            Some(UsernameKind::Namespace) => {
+                let credential = clients::credential(db, client_identifier)
+                    .await?
+                    .filter(|c| c.namespace == username);
+                (client_identifier, credential)
+            }
+            Some(UsernameKind::Client) => (username, clients::credential(db, username).await?),
+            None => (username, None),
+        }
+    };
     Ok(Resolved {
-        claimed_id: claim.username.to_owned(),
-        credential: clients::credential(db, claim.username).await?,
+        subject: match &credential {
+            Some(c) => Subject::Client(c.client_ref()),
+            None => Subject::Unknown(normalise(claimed)),
+        },
+        credential,
     })
+}
+
+/// The client `credential` is now, if it is still the same client with the same key: a key
+/// verified against what the client was when first read must not count once it changed.
+pub async fn reread(
+    db: &Db,
+    credential: &DeviceCredential,
+) -> StoreResult<Option<DeviceCredential>> {
+    Ok(clients::credential(db, credential.client_id.as_str())
+        .await?
+        .filter(|now| {
+            now.organization_id == credential.organization_id && now.key_hash == credential.key_hash
+        }))
+}
+
+/// The client whose Client ID `identifier` is, if it is one: a Client ID used as an MQTT client
+/// identifier is reserved for that client.
+pub async fn reserved_for(db: &Db, identifier: &str) -> StoreResult<Option<ClientRef>> {
+    let Some(id) = ClientId::parse_exact(identifier) else {
+        return Ok(None);
+    };
+    Ok(clients::credential(db, id.as_str())
+        .await?
+        .map(|c| c.client_ref()))
+}
+
+/// A claimed name as the back-off counts it: without surrounding or embedded whitespace, control
+/// characters and invisible formatting characters (zero-width spaces and joiners, the byte-order
+/// mark, soft hyphens), so `" c-1"`, `"c-1\t"`, `"\u{a0}c-1"` and `"c-1\u{200b}"` are one name.
+pub fn normalise(claimed: &str) -> String {
+    claimed
+        .chars()
+        .filter(|c| !(c.is_whitespace() || c.is_control() || is_invisible(*c)))
+        .collect()
+}
+
+/// Characters that print as nothing (Unicode `Default_Ignorable_Code_Point`s that matter here).
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff0}'..='\u{fff8}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_and_invisible_variants_normalise_to_one_name() {
+        for variant in [
+            " c-1",
+            "c-1\t",
+            "\u{a0}c-1",
+            "c-1\u{200b}",
+            "\u{feff}c-1",
+            "c-\u{2060}1",
+            "c-1\r\n",
+        ] {
+            assert_eq!(normalise(variant), "c-1", "{variant:?}");
+        }
+        assert_eq!(normalise("Sensor_01"), "Sensor_01", "case is kept");
+    }
 }

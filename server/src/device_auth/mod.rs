@@ -1,58 +1,72 @@
-//! Whether a device may connect, and where it may publish and subscribe: the connection contract
-//! every broker path implements (the embedded broker now; the webhooks for external brokers use the
-//! same decisions).
+//! Whether a device may connect, and where it may publish and subscribe: the one place every such
+//! decision is made. The embedded broker's hooks and each webhook only translate their protocol to
+//! an [`Attempt`] and back ([`outcome`]); they hold no rule of their own.
 //!
-//! A CONNECT is resolved to a client ([`identity`]), checked against the back-off ([`failures`]),
-//! then its key is verified: from the cache of recent verifications when the same key was verified
-//! against the same stored hash before, otherwise with argon2id on a bounded pool ([`verifier`]).
-//! An unknown client is verified against a decoy hash, so it costs what a wrong key costs.
+//! A CONNECT is decided in this order:
+//!
+//! 1. its MQTT client identifier must pass the identifier rule ([`identifier`]);
+//! 2. its username resolves to a client ([`identity`]), exactly as sent;
+//! 3. a key found in the cache of recent verifications is right; otherwise the back-off must
+//!    admit the attempt ([`failures`]) and argon2id verifies the key on a bounded pool
+//!    ([`verifier`]); an unknown client is verified against a decoy hash, so it costs what a wrong
+//!    key costs;
+//! 4. a key checked by argon2id is checked against the client as it was read before the wait: the
+//!    client is read again, and a changed key (a revocation committed meanwhile) refuses it;
+//! 5. the client must be active, and its Last Will inside its namespace;
+//! 6. the MQTT client identifier must be the client's to use: another client's Client ID is
+//!    reserved for that client, and an identifier another client row holds on the broker is
+//!    theirs ([`sessions`]); the claim is made here, atomically, so racing CONNECTs cannot both
+//!    win it.
 
+pub mod attempt;
 pub mod failures;
+pub mod identifier;
 pub mod identity;
+pub mod outcome;
+pub mod sessions;
 pub mod topics;
 pub mod verifier;
 
-use app::model::ClientId;
+pub use attempt::{Attempt, Protocol, Report, Source};
+pub use outcome::Outcome;
+pub use topics::Access;
+
+use app::model::ClientRef;
+use app::store::clients::DeviceCredential;
 use app::store::{Db, StoreError};
 use app::verified_keys::VerifiedKeys;
 use failures::{FailureKind, Failures, Limits};
-use identity::{Claim, resolve};
-use secrecy::{ExposeSecret, SecretSlice};
-use std::net::IpAddr;
+use identifier::IdentifierError;
+use identity::{Subject, resolve};
+use secrecy::ExposeSecret;
+use sessions::{SessionClaim, SessionRegistry};
 use std::sync::Arc;
 use verifier::{KeyVerifier, VerifyError};
-
-/// A CONNECT's credentials.
-pub struct Attempt<'a> {
-    pub username: Option<&'a str>,
-    pub client_identifier: &'a str,
-    pub password: Option<&'a SecretSlice<u8>>,
-    pub source: Option<IpAddr>,
-    /// The Last Will's topic, if the CONNECT carries one: it is published on the client's behalf
-    /// later, so it must obey the topic rule now.
-    pub will_topic: Option<&'a str>,
-}
 
 /// What an authenticated client may do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grant {
-    pub client_id: ClientId,
-    pub organization_id: String,
+    pub client: ClientRef,
     pub workspace_id: String,
     pub namespace: String,
 }
 
 impl Grant {
-    pub fn may_publish(&self, topic: &str) -> bool {
-        topics::may_publish(&self.namespace, topic)
+    fn of(credential: &DeviceCredential) -> Self {
+        Self {
+            client: credential.client_ref(),
+            workspace_id: credential.workspace_id.clone(),
+            namespace: credential.namespace.clone(),
+        }
     }
 
-    pub fn may_subscribe(&self, filter: &str) -> bool {
-        topics::may_subscribe(&self.namespace, filter)
+    /// The topic rule for this client.
+    pub fn allows(&self, access: Access, topic: &str) -> bool {
+        topics::allows(&self.namespace, access, topic)
     }
 }
 
-/// Why a CONNECT was refused. The first is all a device without the right key ever learns.
+/// Why a CONNECT was refused; [`Refusal::outcome`] says what each comes to.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
     #[error("bad username or password")]
@@ -62,12 +76,22 @@ pub enum Refusal {
     /// authenticator.
     #[error("bad username or password (no such client)")]
     UnknownClient,
+    #[error("{0}")]
+    Identifier(#[from] IdentifierError),
     #[error("the client is inactive")]
     Inactive,
     #[error("the Last Will topic is outside the client's namespace")]
     WillOutsideNamespace,
     #[error("too many failed attempts; retry in {0} s")]
     Throttled(u64),
+    #[error("the MQTT client identifier is another client's Client ID")]
+    IdentifierReserved,
+    #[error("the MQTT client identifier is in use by another client")]
+    IdentifierInUse,
+    #[error("the client holds as many sessions on this broker as it may")]
+    TooManySessions,
+    #[error("the client was revoked while its key was being checked")]
+    RevokedWhileChecking,
     #[error("too many connects are waiting for key verification")]
     Busy,
     #[error("the credential store failed: {0}")]
@@ -85,21 +109,33 @@ impl From<VerifyError> for Refusal {
     }
 }
 
+/// How many MQTT client identifiers a client may hold on one broker, by default: each is one
+/// admin API call when the client is revoked on an external broker.
+pub const DEFAULT_MAX_SESSIONS_PER_CLIENT: u32 = 256;
+
 #[derive(Debug)]
 pub struct DeviceAuth {
     db: Db,
     verified: Arc<VerifiedKeys>,
     verifier: KeyVerifier,
     failures: Failures,
+    max_sessions_per_client: u32,
 }
 
 impl DeviceAuth {
-    pub fn new(db: Db, verified: Arc<VerifiedKeys>, workers: usize, limits: Limits) -> Self {
+    pub fn new(
+        db: Db,
+        verified: Arc<VerifiedKeys>,
+        workers: usize,
+        limits: Limits,
+        max_sessions_per_client: u32,
+    ) -> Self {
         Self {
             failures: Failures::new(db.clone(), limits),
             db,
             verified,
             verifier: KeyVerifier::new(workers),
+            max_sessions_per_client: max_sessions_per_client.max(1),
         }
     }
 
@@ -111,85 +147,134 @@ impl DeviceAuth {
         &self.verifier
     }
 
-    /// Decides a CONNECT.
-    pub async fn authenticate(&self, attempt: &Attempt<'_>) -> Result<Grant, Refusal> {
-        let (Some(username), Some(password)) = (attempt.username, attempt.password) else {
-            // Nothing to look up; still counts against the address.
-            self.failures
-                .check("", attempt.source)
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Decides a CONNECT, and on success claims its MQTT client identifier in `sessions`.
+    pub async fn authenticate(
+        &self,
+        attempt: &Attempt,
+        sessions: &dyn SessionRegistry,
+    ) -> Result<Grant, Refusal> {
+        identifier::check(&attempt.client_identifier)?;
+        let (Some(username), Some(password)) = (&attempt.username, &attempt.password) else {
+            // Nothing to look up; it still counts against the address.
+            let admission = self
+                .failures
+                .admit(&Subject::Unknown(String::new()), attempt.source)
                 .map_err(Refusal::Throttled)?;
-            self.failures.wrong_key("", attempt.source, None).await;
+            self.failures
+                .wrong_key(admission, attempt.source, None)
+                .await;
             return Err(Refusal::BadCredentials);
         };
-        let resolved = resolve(
-            &self.db,
-            Claim {
-                username,
-                client_identifier: attempt.client_identifier,
-            },
-        )
-        .await?;
-        self.failures
-            .check(&resolved.claimed_id, attempt.source)
-            .map_err(Refusal::Throttled)?;
-
+        let resolved = resolve(&self.db, username, &attempt.client_identifier).await?;
         let presented = password.expose_secret();
-        let matched = match &resolved.credential {
-            Some(c)
-                if self
-                    .verified
-                    .contains(c.client_id.as_str(), &c.key_hash, presented) =>
-            {
-                true
-            }
-            Some(c) => {
-                let ok = self.verifier.verify(password, Some(&c.key_hash)).await?;
-                if ok {
-                    self.verified
-                        .remember(c.client_id.as_str(), &c.key_hash, presented);
-                }
-                ok
-            }
-            None => self.verifier.verify(password, None).await?,
-        };
+        let cached = resolved.credential.as_ref().is_some_and(|c| {
+            self.verified
+                .contains(c.client_id.as_str(), &c.key_hash, presented)
+        });
         let credential = match resolved.credential {
-            Some(c) if matched => c,
-            credential => {
+            Some(credential) if cached => {
                 self.failures
-                    .wrong_key(&resolved.claimed_id, attempt.source, credential.as_ref())
-                    .await;
-                return Err(if credential.is_some() {
-                    Refusal::BadCredentials
-                } else {
-                    Refusal::UnknownClient
-                });
+                    .succeeded(None, &credential.client_ref(), attempt.source);
+                credential
+            }
+            credential => {
+                let admission = self
+                    .failures
+                    .admit(&resolved.subject, attempt.source)
+                    .map_err(Refusal::Throttled)?;
+                let hash = credential.as_ref().map(|c| c.key_hash.as_str());
+                let matched = self.verifier.verify(password, hash).await?;
+                match credential {
+                    Some(credential) if matched => {
+                        self.failures.succeeded(
+                            Some(admission),
+                            &credential.client_ref(),
+                            attempt.source,
+                        );
+                        self.verified.remember(
+                            credential.client_id.as_str(),
+                            &credential.key_hash,
+                            presented,
+                        );
+                        // The wait for argon2id can be long: the key was right for the client
+                        // as it was read before it.
+                        identity::reread(&self.db, &credential)
+                            .await?
+                            .ok_or(Refusal::RevokedWhileChecking)?
+                    }
+                    credential => {
+                        self.failures
+                            .wrong_key(admission, attempt.source, credential.as_ref())
+                            .await;
+                        return Err(if credential.is_some() {
+                            Refusal::BadCredentials
+                        } else {
+                            Refusal::UnknownClient
+                        });
+                    }
+                }
             }
         };
-        self.failures.succeeded(&resolved.claimed_id);
-        if !credential.active {
-            self.failures
-                .audit(&credential, attempt.source, FailureKind::Inactive)
-                .await;
-            return Err(Refusal::Inactive);
-        }
-        let grant = Grant {
-            client_id: credential.client_id.clone(),
-            organization_id: credential.organization_id.clone(),
-            workspace_id: credential.workspace_id.clone(),
-            namespace: credential.namespace.clone(),
+        let audited = &credential;
+        let refuse = |kind: FailureKind, refusal: Refusal| async move {
+            self.failures.audit(audited, attempt.source, kind).await;
+            Err(refusal)
         };
-        if let Some(topic) = attempt.will_topic
-            && !grant.may_publish(topic)
-        {
-            self.failures
-                .audit(
-                    &credential,
-                    attempt.source,
-                    FailureKind::WillOutsideNamespace,
-                )
-                .await;
-            return Err(Refusal::WillOutsideNamespace);
+        if !credential.active {
+            return refuse(FailureKind::Inactive, Refusal::Inactive).await;
         }
-        Ok(grant)
+        let grant = Grant::of(&credential);
+        if let Some(topic) = &attempt.will_topic
+            && !grant.allows(Access::Publish, topic)
+        {
+            return refuse(
+                FailureKind::WillOutsideNamespace,
+                Refusal::WillOutsideNamespace,
+            )
+            .await;
+        }
+        if attempt.client_identifier != grant.client.client_id.as_str()
+            && identity::reserved_for(&self.db, &attempt.client_identifier)
+                .await?
+                .is_some_and(|holder| holder != grant.client)
+        {
+            return refuse(FailureKind::IdentifierHeld, Refusal::IdentifierReserved).await;
+        }
+        let claim = SessionClaim {
+            identifier: &attempt.client_identifier,
+            owner: &grant.client,
+            source: attempt.source,
+            began: attempt.began,
+            max_per_client: self.max_sessions_per_client,
+        };
+        match sessions.claim(&claim).await {
+            Ok(()) => Ok(grant),
+            Err(refusal @ Refusal::IdentifierInUse) => {
+                refuse(FailureKind::IdentifierHeld, refusal).await
+            }
+            Err(refusal @ Refusal::TooManySessions) => {
+                refuse(FailureKind::TooManySessions, refusal).await
+            }
+            Err(refusal) => Err(refusal),
+        }
+    }
+
+    /// What an active client may do, for an authorization request (which carries no password:
+    /// the broker authenticated the session before), resolved like a CONNECT; `None` for a client
+    /// that is gone or inactive, so a revoked session loses its rights at its next message.
+    pub async fn grant(
+        &self,
+        username: Option<&str>,
+        client_identifier: &str,
+    ) -> Result<Option<Grant>, StoreError> {
+        let resolved = resolve(&self.db, username.unwrap_or_default(), client_identifier).await?;
+        Ok(resolved
+            .credential
+            .filter(|c| c.active)
+            .map(|c| Grant::of(&c)))
     }
 }

@@ -5,29 +5,37 @@
 //! a client may publish to, and the filters it may subscribe with are those whose first level is the
 //! namespace, spelled out (a wildcard there could reach other namespaces).
 
-/// Whether a client of `namespace` may publish to `topic` (a topic name: no wildcards).
-pub fn may_publish(namespace: &str, topic: &str) -> bool {
-    within(namespace, topic) && !topic.contains(['+', '#'])
+/// What a client wants to do with a topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Publish to a topic name (no wildcards).
+    Publish,
+    /// Subscribe with a topic filter, as the broker reports it: a `$share/GROUP/` or `$queue/`
+    /// prefix may still be on (external brokers pass it; rmqtt strips it before its hook).
+    Subscribe,
 }
 
-/// Whether a client of `namespace` may subscribe with `filter`. For a shared subscription pass the
-/// filter without its `$share/GROUP/` prefix: the group name is free, the filter is not.
-pub fn may_subscribe(namespace: &str, filter: &str) -> bool {
-    within(namespace, filter)
+/// The topic rule: whether a client of `namespace` may do `access` on `topic`. The one entry point
+/// every broker path calls.
+pub fn allows(namespace: &str, access: Access, topic: &str) -> bool {
+    match access {
+        Access::Publish => within(namespace, topic) && !topic.contains(['+', '#']),
+        Access::Subscribe => shared_filter(topic).is_some_and(|filter| within(namespace, filter)),
+    }
 }
 
-/// [`may_subscribe`] for a filter as a broker passes it on, with any `$share/GROUP/` or `$queue/`
-/// prefix still on (external brokers call the webhooks with the raw filter).
-pub fn may_subscribe_raw(namespace: &str, filter: &str) -> bool {
-    let filter = if let Some(rest) = filter.strip_prefix("$share/") {
-        match rest.split_once('/') {
-            Some((group, filter)) if !group.is_empty() && !group.contains(['+', '#']) => filter,
-            _ => return false,
-        }
-    } else {
-        filter.strip_prefix("$queue/").unwrap_or(filter)
-    };
-    may_subscribe(namespace, filter)
+/// The filter a subscription applies: without a shared subscription's `$share/GROUP/` or `$queue/`
+/// prefix (the group name is free, the filter is not). `None` for a malformed shared filter.
+fn shared_filter(filter: &str) -> Option<&str> {
+    if let Some(rest) = filter.strip_prefix("$share/") {
+        return match rest.split_once('/') {
+            Some((group, filter)) if !group.is_empty() && !group.contains(['+', '#']) => {
+                Some(filter)
+            }
+            _ => None,
+        };
+    }
+    Some(filter.strip_prefix("$queue/").unwrap_or(filter))
 }
 
 /// `namespace` itself or anything below it. A namespace is a slug (`[a-z0-9-]`), never empty and
@@ -43,15 +51,23 @@ fn within(namespace: &str, topic: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn may_subscribe(namespace: &str, filter: &str) -> bool {
+        allows(namespace, Access::Subscribe, filter)
+    }
+
+    fn may_publish(namespace: &str, topic: &str) -> bool {
+        allows(namespace, Access::Publish, topic)
+    }
+
     #[test]
     fn shared_filters_follow_the_rule_after_their_group() {
-        assert!(may_subscribe_raw("acme", "$share/g1/acme/#"));
-        assert!(may_subscribe_raw("acme", "$queue/acme/x"));
-        assert!(!may_subscribe_raw("acme", "$share/acme/other/#"));
-        assert!(!may_subscribe_raw("acme", "$share/g1/#"));
-        assert!(!may_subscribe_raw("acme", "$share//acme/#"));
-        assert!(!may_subscribe_raw("acme", "$share/acme"));
-        assert!(!may_subscribe_raw("acme", "$SYS/#"));
+        assert!(may_subscribe("acme", "$share/g1/acme/#"));
+        assert!(may_subscribe("acme", "$queue/acme/x"));
+        assert!(!may_subscribe("acme", "$share/acme/other/#"));
+        assert!(!may_subscribe("acme", "$share/g1/#"));
+        assert!(!may_subscribe("acme", "$share//acme/#"));
+        assert!(!may_subscribe("acme", "$share/acme"));
+        assert!(!may_subscribe("acme", "$SYS/#"));
     }
 
     #[test]

@@ -1,13 +1,19 @@
-//! External brokers as revocation targets: each is told over its admin API to disconnect a
-//! revoked client's sessions, by MQTT client identifier.
+//! External brokers as revocation targets: each is told over its admin API to close a revoked
+//! client's sessions, by MQTT client identifier.
 //!
 //! - EMQX 5: `DELETE /api/v5/clients/{clientid}`, HTTP Basic with an API key and secret.
 //! - rmqtt (http-api plugin): `DELETE /api/v1/clients/{clientid}`.
 //! - VerneMQ: `GET /api/v1/session/disconnect?client-id={clientid}&--cleanup`, the API key as the
 //!   Basic user name.
 //!
-//! A 2xx answer or 404 ("no such client": nothing to disconnect) confirms; anything else, or no
-//! answer, is retried.
+//! A 2xx answer or 404 ("no such client": nothing to close) confirms. No answer, a 5xx, 408 or 429
+//! is retried; any other 4xx says the request itself is wrong (a bad credential, a path the broker
+//! does not know), which retrying cannot fix: the delivery is set aside for an operator, so that it
+//! does not hold back every revocation behind it.
+//!
+//! An identifier is one path segment, percent-encoded (`dev/1 x` → `dev%2F1%20x`). `.` and `..`
+//! cannot be a segment at all (the URL standard removes them, encoded or not), so the identifier
+//! rule keeps devices from using them, and a session known by one is reported, never sent.
 
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
@@ -140,7 +146,7 @@ impl AdminApi {
         self.base.as_str().trim_end_matches('/').to_owned()
     }
 
-    /// The request that disconnects `mqtt_client_id`.
+    /// The request that closes the session of `mqtt_client_id`.
     fn request(&self, http: &reqwest::Client, mqtt_client_id: &str) -> reqwest::RequestBuilder {
         // Below the base URL's own path, if any (`http://host/prefix/`).
         let at = |segments: [&str; 4]| {
@@ -177,31 +183,66 @@ impl AdminApi {
         }
     }
 
-    /// Disconnects every one of `mqtt_client_ids`; all must be confirmed.
-    pub async fn disconnect(
+    /// Closes the sessions of every one of `mqtt_client_ids`; all must be confirmed. Every
+    /// identifier is tried: a transient failure of one means the whole delivery is retried (the
+    /// calls are idempotent), a permanent one is reported once the others are through.
+    pub async fn close_sessions(
         &self,
         http: &reqwest::Client,
         mqtt_client_ids: &[String],
-    ) -> Result<(), String> {
+    ) -> Result<(), DeliveryError> {
+        let mut permanent = None;
         for id in mqtt_client_ids {
-            let response = self
-                .request(http, id)
-                .send()
-                .await
-                .map_err(|e| describe(&e))?;
-            let status = response.status();
-            if !(status.is_success() || status == reqwest::StatusCode::NOT_FOUND) {
-                let body = response.text().await.unwrap_or_default();
-                let body: String = body.chars().take(200).collect();
-                return Err(format!(
-                    "{} answered {status}: {}",
-                    self.kind.as_str(),
-                    body.trim()
-                ));
+            match self.close_session(http, id).await {
+                Ok(()) => {}
+                Err(e @ DeliveryError::Transient(_)) => return Err(e),
+                Err(e @ DeliveryError::Permanent(_)) => {
+                    permanent.get_or_insert(e);
+                }
             }
         }
-        Ok(())
+        permanent.map_or(Ok(()), Err)
     }
+
+    async fn close_session(&self, http: &reqwest::Client, id: &str) -> Result<(), DeliveryError> {
+        if self.kind != Kind::Vernemq && (id == "." || id == "..") {
+            return Err(DeliveryError::Permanent(format!(
+                "the MQTT client identifier {id:?} cannot be sent in {}'s admin API path; close its session on the broker by hand",
+                self.kind.as_str()
+            )));
+        }
+        let response = self
+            .request(http, id)
+            .send()
+            .await
+            .map_err(|e| DeliveryError::Transient(describe(&e)))?;
+        let status = response.status();
+        if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        let body = response.text().await.unwrap_or_default();
+        let body: String = body.chars().take(200).collect();
+        let message = format!("{} answered {status}: {}", self.kind.as_str(), body.trim());
+        let retryable = !status.is_client_error()
+            || status == reqwest::StatusCode::REQUEST_TIMEOUT
+            || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+        Err(if retryable {
+            DeliveryError::Transient(message)
+        } else {
+            DeliveryError::Permanent(message)
+        })
+    }
+}
+
+/// Why a delivery to a broker did not go through.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth retrying: no answer, a 5xx, 408 or 429.
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying cannot fix it: another 4xx, or an identifier no URL can carry.
+    #[error("{0}")]
+    Permanent(String),
 }
 
 impl FromStr for AdminApi {

@@ -5,20 +5,23 @@
 //! One task per target, so a broker that is down delays only its own queue. A task holds a lease
 //! on its target (see `app::store::deliveries`), delivers the target's pending revocations oldest
 //! first, and retries a failed one with exponential back-off and jitter before it moves on: a
-//! broker that comes back gets every revocation, in order. Before each delivery the task drops the
-//! client's verified-key cache entry. Rows are marked per target only after the target confirmed,
-//! so a crash at any point leaves them pending, and the next start delivers them.
+//! broker that comes back gets every revocation, in order. A revocation the broker refuses in a
+//! way retrying cannot fix is set aside for an operator instead, so that one bad request cannot
+//! hold back every other tenant's revocations. Before each delivery the task drops the client's
+//! verified-key cache entry. Rows are marked per target only after the target confirmed, so a
+//! crash at any point leaves them pending, and the next start delivers them.
 
 pub mod admin_api;
 pub mod backoff;
 mod embedded;
 
 use crate::broker::Broker;
-use admin_api::AdminApi;
+use admin_api::{AdminApi, DeliveryError};
+use app::model::{ClientId, ClientRef};
 use app::state::RevocationSignal;
 use app::store::deliveries::{self, TargetSpec};
-use app::store::outbox::RevocationReason;
-use app::store::{Db, now_millis};
+use app::store::outbox::OutboxRow;
+use app::store::{Db, device_sessions, now_millis};
 use app::verified_keys::VerifiedKeys;
 use backoff::Backoff;
 use std::sync::Arc;
@@ -199,11 +202,13 @@ impl Worker {
                     }
                     leased_at = tokio::time::Instant::now();
                 }
-                match self.deliver(target, &revocation.client_id).await {
+                match self.deliver(target, name, revocation).await {
                     Ok(()) => {
                         deliveries::delivered(&self.db, name, revocation.id).await?;
-                        if revocation.reason == RevocationReason::Deleted.as_str() {
-                            deliveries::forget_identifiers(&self.db, &revocation.client_id).await?;
+                        if let Some(owner) = owner(revocation) {
+                            // Closed: what remained known of them on this broker goes.
+                            device_sessions::forget(&self.db, name, &owner, revocation.created_at)
+                                .await?;
                         }
                         if failures > 0 {
                             tracing::info!(target = %name, "the broker target recovered after {failures} failed attempt(s)");
@@ -211,7 +216,17 @@ impl Worker {
                         failures = 0;
                         break;
                     }
-                    Err(error) => {
+                    Err(DeliveryError::Permanent(error)) => {
+                        tracing::error!(
+                            target = %name,
+                            client_id = %revocation.client_id,
+                            "a revocation needs attention, the queue goes on: {error}"
+                        );
+                        deliveries::set_aside(&self.db, name, revocation.id, &error).await?;
+                        failures = 0;
+                        break;
+                    }
+                    Err(DeliveryError::Transient(error)) => {
                         failures += 1;
                         let wait = self.backoff.delay(failures);
                         tracing::warn!(
@@ -235,23 +250,42 @@ impl Worker {
         })
     }
 
-    async fn deliver(&self, target: &Target, client_id: &str) -> Result<(), String> {
+    async fn deliver(
+        &self,
+        target: &Target,
+        name: &str,
+        revocation: &OutboxRow,
+    ) -> Result<(), DeliveryError> {
+        let Some(owner) = owner(revocation) else {
+            // No such id can have a session; retrying would only block the queue behind it.
+            tracing::error!(client_id = %revocation.client_id, "an outbox row names an invalid Client ID");
+            return Ok(());
+        };
         match target {
-            Target::Embedded(broker) => embedded::disconnect(broker, client_id).await,
+            Target::Embedded(broker) => {
+                embedded::close_sessions(broker, owner).await;
+                Ok(())
+            }
             Target::AdminApi(api) => {
-                // The Client ID itself (form 1 devices use it) and every identifier the webhooks
-                // let this client in with (forms 2 and 3 choose their own).
-                let mut ids = vec![client_id.to_owned()];
-                for id in deliveries::identifiers(&self.db, client_id)
+                // Every identifier the client holds on this broker, connected or not, as its
+                // webhook let them in (devices of forms 2 and 3 choose their own).
+                let ids = device_sessions::identifiers(&self.db, name, &owner)
                     .await
-                    .map_err(|e| format!("cannot read the client's MQTT identifiers: {e}"))?
-                {
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                }
-                api.disconnect(&self.http, &ids).await
+                    .map_err(|e| {
+                        DeliveryError::Transient(format!(
+                            "cannot read the client's MQTT client identifiers: {e}"
+                        ))
+                    })?;
+                api.close_sessions(&self.http, &ids).await
             }
         }
     }
+}
+
+/// The client row a revocation concerns.
+fn owner(revocation: &OutboxRow) -> Option<ClientRef> {
+    Some(ClientRef {
+        organization_id: revocation.organization_id.clone(),
+        client_id: ClientId::parse(&revocation.client_id).ok()?,
+    })
 }

@@ -9,9 +9,10 @@
 //! (`publish` / `subscribe`; rmqtt: `access` 2 / 1) and answers `{"result": "allow" | "deny"}`
 //! (rmqtt's style, with `access`: the bare word).
 
-use super::{Fields, Verdict, Webhooks};
+use super::{BrokerParam, Fields, Webhooks, unavailable};
+use crate::device_auth::{Access, Grant, Outcome, Protocol, Report, Source};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -26,40 +27,65 @@ pub struct AuthnRequest {
     password: Option<String>,
     #[serde(alias = "ipaddr", alias = "ipaddress")]
     peerhost: Option<String>,
+    /// rmqtt's `%r` (the protocol level: 4 or 5); EMQX's `${proto_ver}` if configured.
+    #[serde(alias = "proto_ver")]
+    protocol: Option<String>,
 }
 
 pub async fn authn(
     State(hooks): State<Arc<Webhooks>>,
+    Query(param): Query<BrokerParam>,
     Fields(request): Fields<AuthnRequest>,
 ) -> Response {
-    let verdict = hooks
+    let broker = match hooks.broker(param.broker.as_deref()) {
+        Ok(broker) => broker,
+        Err(e) => return e.into_response(),
+    };
+    let protocol = request
+        .protocol
+        .as_deref()
+        .and_then(|p| p.trim().parse::<u8>().ok())
+        .map_or(Protocol::Unknown, Protocol::from_level);
+    let decided = hooks
         .connect(
-            &request.clientid,
-            request.username.as_deref(),
-            request.password.as_deref(),
-            request.peerhost.as_deref(),
+            broker,
+            Report {
+                username: request.username.as_deref(),
+                client_identifier: &request.clientid,
+                password: request.password.as_deref().map(str::as_bytes),
+                source: Source::Reported(request.peerhost.as_deref()),
+                protocol,
+                will_topic: None,
+            },
         )
         .await;
-    match verdict {
-        Verdict::Allow(grant) => {
-            let mut body = json!({
-                "result": "allow",
-                "is_superuser": false,
-                // rmqtt's name for the same flag.
-                "superuser": false,
-                "acl": acl(&grant.namespace),
-            });
-            if let Some(at) = hooks.expire_at() {
-                body["expire_at"] = json!(at);
-            }
-            Json(body).into_response()
-        }
-        Verdict::Deny => Json(json!({ "result": "deny", "is_superuser": false })).into_response(),
-        Verdict::Unknown => {
-            Json(json!({ "result": "ignore", "is_superuser": false })).into_response()
-        }
-        Verdict::Unavailable => unavailable(),
+    match decided {
+        Ok(grant) => authn_answer(Outcome::Allowed, Some(&grant), hooks.expire_at()),
+        Err(refusal) => authn_answer(refusal.outcome(), None, None),
     }
+}
+
+/// An outcome as EMQX 5 and rmqtt's auth-http plugin take it. A wrong key, or the right key of a
+/// client that may not connect, is `deny`; a Client ID that does not exist is `ignore`, so the
+/// broker can ask its next authenticator (its own operators' accounts); Keygate unable to decide
+/// is a 503, which both brokers log and treat as `ignore`.
+pub fn authn_answer(outcome: Outcome, grant: Option<&Grant>, expire_at: Option<u64>) -> Response {
+    let result = match outcome {
+        Outcome::Allowed => "allow",
+        Outcome::BadCredentials | Outcome::NotAuthorized | Outcome::IdentifierRejected => "deny",
+        Outcome::UnknownClient => "ignore",
+        Outcome::Busy | Outcome::Unavailable => return unavailable(),
+    };
+    let mut body = json!({ "result": result, "is_superuser": false });
+    if let Some(grant) = grant.filter(|_| outcome == Outcome::Allowed) {
+        // rmqtt's name for the same flag.
+        body["superuser"] = json!(false);
+        body["acl"] = acl(&grant.namespace);
+        if let Some(at) = expire_at {
+            body["expire_at"] = json!(at);
+        }
+    }
+    Json(body).into_response()
 }
 
 /// The topic rule as an EMQX/rmqtt ACL: everything under the namespace, nothing else.
@@ -84,20 +110,14 @@ pub struct AuthzRequest {
     access: Option<String>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Action {
-    Publish,
-    Subscribe,
-}
-
 pub async fn authz(
     State(hooks): State<Arc<Webhooks>>,
     Fields(request): Fields<AuthzRequest>,
 ) -> Response {
     let bare_word = request.access.is_some();
-    let action = match (request.action.as_deref(), request.access.as_deref()) {
-        (Some("publish"), _) | (None, Some("2")) => Action::Publish,
-        (Some("subscribe"), _) | (None, Some("1")) => Action::Subscribe,
+    let access = match (request.action.as_deref(), request.access.as_deref()) {
+        (Some("publish"), _) | (None, Some("2")) => Access::Publish,
+        (Some("subscribe"), _) | (None, Some("1")) => Access::Subscribe,
         _ => {
             return (
                 StatusCode::BAD_REQUEST,
@@ -108,22 +128,15 @@ pub async fn authz(
                 .into_response();
         }
     };
-    let namespace = match hooks
-        .namespace_of(request.username.as_deref(), &request.clientid)
+    let allowed = match hooks
+        .grant(request.username.as_deref(), &request.clientid)
         .await
     {
-        Ok(namespace) => namespace,
-        Err(e) => {
-            tracing::warn!("webhook authorization undecided: {e}");
-            return unavailable();
-        }
+        Ok(grant) => grant.is_some_and(|g| g.allows(access, &request.topic)),
+        Err(response) => return response,
     };
-    let allowed = namespace.is_some_and(|ns| match action {
-        Action::Publish => crate::device_auth::topics::may_publish(&ns, &request.topic),
-        Action::Subscribe => crate::device_auth::topics::may_subscribe_raw(&ns, &request.topic),
-    });
     if !allowed {
-        tracing::debug!(client = %request.clientid, topic = %request.topic, "webhook authorization refused");
+        tracing::debug!(identifier = %request.clientid, topic = %request.topic, ?access, "webhook authorization refused");
     }
     let result = if allowed { "allow" } else { "deny" };
     if bare_word {
@@ -131,15 +144,4 @@ pub async fn authz(
     } else {
         Json(json!({ "result": result })).into_response()
     }
-}
-
-/// EMQX and rmqtt treat a 5xx as "ignore" (or "deny", per their settings) and log it.
-fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(
-            json!({ "result": "ignore", "error": "Keygate cannot decide right now; see its log" }),
-        ),
-    )
-        .into_response()
 }

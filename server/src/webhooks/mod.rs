@@ -1,116 +1,119 @@
 //! Webhooks that let an external, possibly clustered broker use Keygate's credentials: the
-//! broker asks, per CONNECT, SUBSCRIBE and PUBLISH, and Keygate answers with the same decisions
-//! as its embedded broker (the same key check, back-off and audit, the same topic rule).
+//! broker asks, per CONNECT, SUBSCRIBE and PUBLISH, and Keygate answers with the decisions of
+//! `device_auth`, exactly as its embedded broker does. The broker's session events keep the
+//! Clients page's "Connected" true for webhook-authenticated devices too.
 //!
 //! - [`emqx`]: EMQX 5's HTTP authentication and authorization (also rmqtt's auth-http plugin);
-//! - [`vernemq`]: VerneMQ's `auth_on_register`, `auth_on_subscribe` and `auth_on_publish`.
+//! - [`vernemq`]: VerneMQ's `auth_on_register`, `auth_on_subscribe`, `auth_on_publish`, and its
+//!   `on_register`, `on_client_offline` and `on_client_gone` events;
+//! - [`events`]: session events from rmqtt's web-hook plugin and EMQX's webhook rules.
 //!
 //! Every request must carry the shared secret (`--webhook-secret`): as a bearer token, or as the
 //! password of HTTP Basic (what a URL's `user:secret@` sends). Without a configured secret the
-//! routes do not exist.
+//! routes do not exist. A request says which broker sent it with `?broker=NAME`, the broker
+//! target's name (see [`Webhooks::broker`]).
 
 pub mod emqx;
+pub mod events;
 pub mod vernemq;
 
 use crate::config::WebhookSecret;
-use crate::device_auth::identity::{Claim, resolve};
-use crate::device_auth::{Attempt, DeviceAuth, Grant, Refusal};
-use app::store::{Db, StoreError, deliveries};
+use crate::device_auth::sessions::StoreSessions;
+use crate::device_auth::{Attempt, DeviceAuth, Grant, Refusal, Report};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use secrecy::{ExposeSecret, SecretSlice};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
+/// The broker name sessions are recorded under when no external broker target is configured:
+/// they count as Connected, but no revocation can close them on their broker.
+pub const UNNAMED_BROKER: &str = "webhooks";
+
 /// What the webhook handlers share.
 pub struct Webhooks {
     pub auth: Arc<DeviceAuth>,
-    pub db: Db,
     pub secret: WebhookSecret,
     /// When set, external brokers are told to end a session this long after its CONNECT.
     pub session_max: Option<Duration>,
+    /// The external broker targets' names: the brokers that may call.
+    pub brokers: Vec<String>,
 }
 
-/// The decision on a CONNECT that came through a webhook.
-pub enum Verdict {
-    Allow(Grant),
-    Deny,
-    /// No such client: the broker may ask its next authenticator (its own operators' accounts,
-    /// say). A device cannot tell this from a wrong key.
-    Unknown,
-    /// Keygate could not decide (its database or key check failed): the broker should treat it
-    /// as an error, not as a wrong key.
-    Unavailable,
+/// Which broker a request came from could not be told.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UnknownBroker {
+    #[error("no broker target is named {0:?}; the configured ones are: {1}")]
+    NotConfigured(String, String),
+    #[error("several broker targets are configured ({0}): add ?broker=NAME to the webhook URL")]
+    Ambiguous(String),
+}
+
+impl IntoResponse for UnknownBroker {
+    fn into_response(self) -> Response {
+        bad_request(self.to_string())
+    }
 }
 
 impl Webhooks {
-    /// Decides a CONNECT exactly as the embedded broker does, and remembers the MQTT client
-    /// identifier so a later revocation can disconnect it by that identifier.
-    pub async fn connect(
-        &self,
-        client_identifier: &str,
-        username: Option<&str>,
-        password: Option<&str>,
-        peer: Option<&str>,
-    ) -> Verdict {
-        let password = password.map(|p| SecretSlice::from(p.as_bytes().to_vec()));
-        let attempt = Attempt {
-            username: username.filter(|u| !u.is_empty()),
-            client_identifier,
-            password: password.as_ref(),
-            source: peer.and_then(parse_peer),
-            will_topic: None,
+    /// The broker target a request came from: `?broker=NAME` when given (it must be configured);
+    /// otherwise the one external target, or [`UNNAMED_BROKER`] when there is none.
+    pub fn broker(&self, named: Option<&str>) -> Result<String, UnknownBroker> {
+        let list = || {
+            if self.brokers.is_empty() {
+                "none".to_owned()
+            } else {
+                self.brokers.join(", ")
+            }
         };
-        match self.auth.authenticate(&attempt).await {
-            Ok(grant) => {
-                if let Err(e) = deliveries::remember_identifier(
-                    &self.db,
-                    grant.client_id.as_str(),
-                    client_identifier,
-                )
-                .await
-                {
-                    // Without the identifier a revocation could miss this session: refuse.
-                    tracing::warn!("cannot record a webhook login: {e}");
-                    return Verdict::Unavailable;
-                }
-                Verdict::Allow(grant)
-            }
-            Err(e @ (Refusal::Store(_) | Refusal::Busy | Refusal::VerifierStopped)) => {
-                tracing::warn!("webhook login undecided: {e}");
-                Verdict::Unavailable
-            }
-            Err(Refusal::UnknownClient) => Verdict::Unknown,
-            Err(_) => Verdict::Deny,
+        match (named.filter(|n| !n.is_empty()), self.brokers.as_slice()) {
+            (Some(name), brokers) if brokers.iter().any(|b| b == name) => Ok(name.to_owned()),
+            (Some(name), []) if name == UNNAMED_BROKER => Ok(name.to_owned()),
+            (Some(name), _) => Err(UnknownBroker::NotConfigured(name.to_owned(), list())),
+            (None, []) => Ok(UNNAMED_BROKER.to_owned()),
+            (None, [only]) => Ok(only.clone()),
+            (None, _) => Err(UnknownBroker::Ambiguous(list())),
         }
     }
 
-    /// The namespace a connected client may use, if it is still an active client: authorization
-    /// requests carry no password, the broker authenticated the session before.
-    pub async fn namespace_of(
+    /// Decides a CONNECT that `broker` asks about, and claims its identifier there.
+    pub async fn connect(&self, broker: String, report: Report<'_>) -> Result<Grant, Refusal> {
+        let attempt = Attempt::new(report);
+        let sessions = StoreSessions {
+            db: self.auth.db().clone(),
+            broker,
+        };
+        let decided = self.auth.authenticate(&attempt, &sessions).await;
+        if let Err(refusal) = &decided {
+            if refusal.outcome().is_error() {
+                tracing::warn!(identifier = %attempt.client_identifier, "webhook login undecided: {refusal}");
+            } else {
+                tracing::info!(identifier = %attempt.client_identifier, source = ?attempt.source, "webhook login refused: {refusal}");
+            }
+        }
+        decided
+    }
+
+    /// What the session's client may do, if it is still an active client; `Err` (a 503) when
+    /// Keygate cannot decide.
+    pub async fn grant(
         &self,
         username: Option<&str>,
         client_identifier: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let resolved = resolve(
-            &self.db,
-            Claim {
-                username: username.unwrap_or_default(),
-                client_identifier,
-            },
-        )
-        .await?;
-        Ok(resolved
-            .credential
-            .filter(|c| c.active)
-            .map(|c| c.namespace))
+    ) -> Result<Option<Grant>, Response> {
+        self.auth
+            .grant(username.filter(|u| !u.is_empty()), client_identifier)
+            .await
+            .map_err(|e| {
+                tracing::warn!("webhook authorization undecided: {e}");
+                unavailable()
+            })
     }
 
     /// When a session authenticated now must end, in Unix seconds.
@@ -124,6 +127,36 @@ impl Webhooks {
     }
 }
 
+/// `?broker=NAME` on any webhook URL.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BrokerParam {
+    pub broker: Option<String>,
+}
+
+/// A 400 with the reason, for a request no broker sends.
+pub fn bad_request(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(serde_json::json!({ "error": message })),
+    )
+        .into_response()
+}
+
+/// A 503: Keygate could not decide (busy, or its store failed). Brokers log it and treat it as
+/// "ignore" (EMQX, rmqtt) or an error (VerneMQ), never as a verdict; `Retry-After` says when to
+/// try again.
+pub fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        axum::Json(serde_json::json!({
+            "result": "ignore",
+            "error": "Keygate cannot decide right now; see its log",
+        })),
+    )
+        .into_response()
+}
+
 /// The webhook routes, each behind the shared-secret check.
 pub fn router(hooks: Arc<Webhooks>) -> Router {
     use axum::routing::{get, post};
@@ -131,6 +164,7 @@ pub fn router(hooks: Arc<Webhooks>) -> Router {
         .route("/webhooks/emqx/authn", get(emqx::authn).post(emqx::authn))
         .route("/webhooks/emqx/authz", get(emqx::authz).post(emqx::authz))
         .route("/webhooks/vernemq", post(vernemq::hook))
+        .route("/webhooks/events", post(events::event))
         .layer(axum::middleware::from_fn_with_state(
             hooks.clone(),
             require_secret,
@@ -184,14 +218,6 @@ fn presented_secret(headers: &HeaderMap) -> Option<String> {
     None
 }
 
-/// `1.2.3.4`, `1.2.3.4:5678`, `::1` or `[::1]:5678`.
-fn parse_peer(peer: &str) -> Option<IpAddr> {
-    let peer = peer.trim();
-    peer.parse::<IpAddr>()
-        .ok()
-        .or_else(|| peer.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
-}
-
 /// A request's fields wherever the broker put them: the query string of a GET, or a JSON or
 /// form-encoded body (EMQX and rmqtt let the operator choose).
 pub struct Fields<T>(pub T);
@@ -204,13 +230,7 @@ where
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bad = |e: String| {
-            (
-                StatusCode::BAD_REQUEST,
-                axum::Json(serde_json::json!({ "error": e })),
-            )
-                .into_response()
-        };
+        let bad = bad_request;
         if request.method() == Method::GET {
             return axum::extract::Query::<T>::try_from_uri(request.uri())
                 .map(|q| Fields(q.0))
@@ -255,16 +275,5 @@ mod tests {
         assert_eq!(with("Basic !!!"), None);
         assert_eq!(with("Digest x"), None);
         assert_eq!(presented_secret(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn peers_with_or_without_a_port() {
-        assert_eq!(parse_peer("10.1.2.3"), Some("10.1.2.3".parse().unwrap()));
-        assert_eq!(
-            parse_peer("10.1.2.3:4567"),
-            Some("10.1.2.3".parse().unwrap())
-        );
-        assert_eq!(parse_peer("[::1]:80"), Some("::1".parse().unwrap()));
-        assert_eq!(parse_peer("undefined"), None);
     }
 }

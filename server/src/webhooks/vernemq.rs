@@ -1,12 +1,15 @@
 //! VerneMQ's webhooks (`vmq_webhooks`), all on one endpoint: VerneMQ names the hook in the
 //! `vernemq-hook` header. `auth_on_register` decides a CONNECT; `auth_on_subscribe` answers per
 //! topic (a refused one gets QoS 128, or 135 for MQTT 5); `auth_on_publish` allows or refuses.
-//! The `_m5` variants take the same fields.
+//! The `_m5` variants take the same fields. The events `on_register` (connected),
+//! `on_client_offline` and `on_client_gone` keep the device's session record.
 
-use super::{Verdict, Webhooks};
+use super::{BrokerParam, Webhooks, bad_request, unavailable};
+use crate::device_auth::{Access, Grant, Outcome, Protocol, Report, Source};
+use app::store::device_sessions::BrokerEvent;
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,6 +21,11 @@ struct Register {
     username: Option<String>,
     password: Option<String>,
     peer_addr: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Event {
+    client_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +50,7 @@ struct Publish {
 
 pub async fn hook(
     State(hooks): State<Arc<Webhooks>>,
+    Query(param): Query<BrokerParam>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -50,14 +59,24 @@ pub async fn hook(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let broker = match hooks.broker(param.broker.as_deref()) {
+        Ok(broker) => broker,
+        Err(e) => return e.into_response(),
+    };
     let result = match name.as_str() {
-        "auth_on_register" | "auth_on_register_m5" => register(&hooks, &body).await,
+        "auth_on_register" => register(&hooks, broker, &body, Protocol::V3).await,
+        "auth_on_register_m5" => register(&hooks, broker, &body, Protocol::V5).await,
+        "on_register" | "on_register_m5" => {
+            event(&hooks, broker, &body, BrokerEvent::Connected).await
+        }
+        "on_client_offline" => event(&hooks, broker, &body, BrokerEvent::Disconnected).await,
+        "on_client_gone" => event(&hooks, broker, &body, BrokerEvent::Terminated).await,
         "auth_on_subscribe" => subscribe(&hooks, &body, false).await,
         "auth_on_subscribe_m5" => subscribe(&hooks, &body, true).await,
         "auth_on_publish" | "auth_on_publish_m5" => publish(&hooks, &body).await,
         "" => Err(bad("the `vernemq-hook` header is missing".into())),
         other => Err(bad(format!(
-            "Keygate answers auth_on_register, auth_on_subscribe and auth_on_publish (and their _m5 forms), not {other}"
+            "Keygate answers auth_on_register, auth_on_subscribe, auth_on_publish (and their _m5 forms), on_register, on_client_offline and on_client_gone, not {other}"
         ))),
     };
     match result {
@@ -70,21 +89,16 @@ pub async fn hook(
 enum Failure {
     /// Not a request VerneMQ sends: 400 with the reason.
     Bad(String),
-    /// Keygate's store failed: 503, so VerneMQ logs it instead of taking it as a verdict.
+    /// Keygate cannot decide (busy, or its store failed): 503, so VerneMQ logs it instead of
+    /// taking it as a verdict.
     Unavailable,
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         match self {
-            Failure::Bad(message) => {
-                (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
-            }
-            Failure::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "error": "Keygate cannot decide right now; see its log" })),
-            )
-                .into_response(),
+            Failure::Bad(message) => bad_request(message),
+            Failure::Unavailable => unavailable(),
         }
     }
 }
@@ -102,34 +116,68 @@ fn not_allowed() -> Value {
     json!({ "result": { "error": "not_allowed" } })
 }
 
-async fn register(hooks: &Webhooks, body: &[u8]) -> Result<Value, Failure> {
+async fn register(
+    hooks: &Webhooks,
+    broker: String,
+    body: &[u8],
+    protocol: Protocol,
+) -> Result<Value, Failure> {
     let request: Register = parse(body)?;
-    match hooks
+    let decided = hooks
         .connect(
-            &request.client_id,
-            request.username.as_deref(),
-            request.password.as_deref(),
-            request.peer_addr.as_deref(),
+            broker,
+            Report {
+                username: request.username.as_deref(),
+                client_identifier: &request.client_id,
+                password: request.password.as_deref().map(str::as_bytes),
+                source: Source::Reported(request.peer_addr.as_deref()),
+                protocol,
+                will_topic: None,
+            },
         )
-        .await
-    {
-        Verdict::Allow(_) => Ok(json!({ "result": "ok" })),
-        Verdict::Deny => Ok(not_allowed()),
-        Verdict::Unknown => Ok(json!({ "result": "next" })),
-        Verdict::Unavailable => Err(Failure::Unavailable),
+        .await;
+    register_answer(match decided {
+        Ok(_) => Outcome::Allowed,
+        Err(refusal) => refusal.outcome(),
+    })
+}
+
+/// An outcome as VerneMQ's `auth_on_register` takes it: `ok`, `not_allowed`, or `next` for a
+/// Client ID that does not exist (VerneMQ asks its next plugin); Keygate unable to decide is a
+/// 503, which VerneMQ logs as an error.
+fn register_answer(outcome: Outcome) -> Result<Value, Failure> {
+    match outcome {
+        Outcome::Allowed => Ok(json!({ "result": "ok" })),
+        Outcome::BadCredentials | Outcome::NotAuthorized | Outcome::IdentifierRejected => {
+            Ok(not_allowed())
+        }
+        Outcome::UnknownClient => Ok(json!({ "result": "next" })),
+        Outcome::Busy | Outcome::Unavailable => Err(Failure::Unavailable),
     }
+}
+
+async fn event(
+    hooks: &Webhooks,
+    broker: String,
+    body: &[u8],
+    kind: BrokerEvent,
+) -> Result<Value, Failure> {
+    let request: Event = parse(body)?;
+    super::events::record(hooks, &broker, &request.client_id, kind)
+        .await
+        .map_err(|_| Failure::Unavailable)?;
+    Ok(json!({ "result": "ok" }))
 }
 
 async fn subscribe(hooks: &Webhooks, body: &[u8], mqtt5: bool) -> Result<Value, Failure> {
     let request: Subscribe = parse(body)?;
-    let Some(namespace) = namespace(hooks, request.username.as_deref(), &request.client_id).await?
-    else {
+    let Some(grant) = grant(hooks, request.username.as_deref(), &request.client_id).await? else {
         return Ok(not_allowed());
     };
     let verdicts: Vec<bool> = request
         .topics
         .iter()
-        .map(|t| crate::device_auth::topics::may_subscribe_raw(&namespace, &t.topic))
+        .map(|t| grant.allows(Access::Subscribe, &t.topic))
         .collect();
     if verdicts.iter().all(|ok| *ok) {
         return Ok(json!({ "result": "ok" }));
@@ -151,9 +199,9 @@ async fn subscribe(hooks: &Webhooks, body: &[u8], mqtt5: bool) -> Result<Value, 
 
 async fn publish(hooks: &Webhooks, body: &[u8]) -> Result<Value, Failure> {
     let request: Publish = parse(body)?;
-    let allowed = namespace(hooks, request.username.as_deref(), &request.client_id)
+    let allowed = grant(hooks, request.username.as_deref(), &request.client_id)
         .await?
-        .is_some_and(|ns| crate::device_auth::topics::may_publish(&ns, &request.topic));
+        .is_some_and(|g| g.allows(Access::Publish, &request.topic));
     Ok(if allowed {
         json!({ "result": "ok" })
     } else {
@@ -161,13 +209,13 @@ async fn publish(hooks: &Webhooks, body: &[u8]) -> Result<Value, Failure> {
     })
 }
 
-async fn namespace(
+async fn grant(
     hooks: &Webhooks,
     username: Option<&str>,
     client_id: &str,
-) -> Result<Option<String>, Failure> {
-    hooks.namespace_of(username, client_id).await.map_err(|e| {
-        tracing::warn!("webhook authorization undecided: {e}");
-        Failure::Unavailable
-    })
+) -> Result<Option<Grant>, Failure> {
+    hooks
+        .grant(username, client_id)
+        .await
+        .map_err(|_| Failure::Unavailable)
 }

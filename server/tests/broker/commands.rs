@@ -82,6 +82,7 @@ async fn a_broker_target_that_is_gone_for_good_can_be_forgotten(engine: Engine) 
     );
     let client = tenant.new_client("Boiler").await;
     let id = client.connection.client_id.to_string();
+    crate::crash::let_in_through_the_webhook(&format!("http://{listen}"), &client).await;
     let _: ClientRow = tenant
         .call(
             "clients/set_active",

@@ -32,6 +32,7 @@ impl Process {
             .args(["--database-url", &database.url])
             .args(["--site-root", &dir.to_string_lossy()])
             .args(["--broker-target", &format!("rmqtt=http://{target}")])
+            .args(["--webhook-secret", crate::webhooks::SECRET])
             .args([
                 "--revocation-retry-min-ms",
                 "20",
@@ -86,6 +87,26 @@ impl Drop for Process {
     }
 }
 
+/// Lets a device of `client` in through the webhook of the Keygate at `base`, as the external
+/// broker would (form 1: its identifier is the Client ID): its session there is what a revocation
+/// must close.
+pub(crate) async fn let_in_through_the_webhook(base: &str, client: &app::model::RevealedKey) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/webhooks/emqx/authn"))
+        .bearer_auth(crate::webhooks::SECRET)
+        .json(&serde_json::json!({
+            "clientid": client.connection.client_id.as_str(),
+            "username": client.connection.namespace.as_str(),
+            "password": client.key.expose(),
+            "peerhost": "10.0.0.7",
+        }))
+        .send()
+        .await
+        .expect("the webhook answers");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["result"], "allow", "{body}");
+}
+
 pub(crate) fn free_port() -> SocketAddr {
     // Bound and released: free for the process to take a moment later.
     closed_port()
@@ -102,6 +123,7 @@ async fn a_revocation_committed_before_a_kill_is_delivered_after_the_restart(eng
     let tenant = sign_up_at(&format!("http://{listen}"), "Acme Devices").await;
     let client = tenant.new_client("Boiler").await;
     let id = client.connection.client_id.to_string();
+    let_in_through_the_webhook(&format!("http://{listen}"), &client).await;
     let _: ClientRow = tenant
         .call(
             "clients/set_active",

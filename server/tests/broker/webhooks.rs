@@ -55,6 +55,14 @@ fn id(client: &RevealedKey) -> String {
     client.connection.client_id.to_string()
 }
 
+/// The client row `client` is.
+pub fn owner(client: &RevealedKey) -> app::model::ClientRef {
+    app::model::ClientRef {
+        organization_id: client.connection.organization_id.to_string(),
+        client_id: client.connection.client_id.clone(),
+    }
+}
+
 async fn emqx_authentication(engine: Engine) {
     let setup = with_webhooks(engine).await;
     let c = &setup.client.connection;
@@ -92,10 +100,15 @@ async fn emqx_authentication(engine: Engine) {
             "{expire_at}"
         );
     }
-    // The identifiers are remembered for revocations.
-    let mut remembered = app::store::deliveries::identifiers(&setup.app.db, &id)
-        .await
-        .unwrap();
+    // The identifiers are held by the client on that broker (no target is configured: the
+    // unnamed one), for revocations and the Clients page.
+    let mut remembered = app::store::device_sessions::identifiers(
+        &setup.app.db,
+        server::webhooks::UNNAMED_BROKER,
+        &owner(&setup.client),
+    )
+    .await
+    .unwrap();
     remembered.sort();
     assert_eq!(
         remembered,
@@ -491,7 +504,7 @@ async fn webhooks_refuse_a_wrong_or_missing_secret(engine: Engine) {
         count_rows(&setup.app.db, "audit_events").await,
         audit_before
     );
-    assert_eq!(count_rows(&setup.app.db, "webhook_identifiers").await, 0);
+    assert_eq!(count_rows(&setup.app.db, "device_sessions").await, 0);
     setup.app.stop().await;
 
     // Without a configured secret there are no webhooks at all.

@@ -1,7 +1,13 @@
 //! The credential store on both engines: every verb of clients, workspaces, users and sessions,
 //! tenant scoping, and the revocation guarantee (a change and its outbox row commit together).
 
+#[path = "../support/mod.rs"]
 mod support;
+
+mod device_sessions;
+mod mqtt_usernames;
+
+use app::store::device_sessions as sessions_store;
 
 use app::model::{
     ClientId, ClientName, ClientQuery, ClientRow, Description, Email, Namespace, OrgName, SortKey,
@@ -9,7 +15,6 @@ use app::model::{
 };
 use app::store::audit::{self, AuditContext};
 use app::store::clients::{self, NewClient};
-use app::store::live_sessions::{self, Connected, ConnectionEvent, Disconnected};
 use app::store::sessions::DbSessionStore;
 use app::store::{Db, StoreError, organizations, outbox, users, workspaces};
 use std::collections::HashSet;
@@ -55,18 +60,13 @@ engines!(
     session_save_load_and_delete_round_trip,
     expired_sessions_do_not_load_and_are_swept,
     session_save_replaces_the_stored_record,
-    connects_and_disconnects_keep_live_sessions_and_last_seen,
-    connection_events_for_missing_clients_and_replays_change_nothing,
-    clear_node_deletes_only_that_nodes_sessions,
     a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm,
     a_target_registered_later_gets_the_pending_revocations_only,
     only_one_holder_has_a_targets_lease_until_it_expires_or_is_released,
     failed_attempts_are_recorded_per_delivery_and_target,
     progress_is_scoped_to_the_organization,
-    webhook_identifiers_outlive_the_client_until_its_deletion_is_delivered,
     a_forgotten_target_stops_holding_up_revocations,
     a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes,
-    live_sessions_are_scoped_and_go_with_their_client,
 );
 
 /// An organization with its owner and default workspace, as sign-up makes it.
@@ -1147,175 +1147,36 @@ async fn session_save_replaces_the_stored_record(engine: Engine) {
     assert_eq!(count_rows(&db, "sessions").await, 1);
 }
 
-fn connected(id: &str, client: &str, node: &str, at: i64) -> ConnectionEvent {
-    ConnectionEvent::Connected(Connected {
-        id: id.into(),
-        client_id: self::id(client),
-        node: node.into(),
-        mqtt_client_id: format!("device-of-{id}"),
-        source: "192.0.2.7:50123".into(),
-        at,
-    })
-}
-
-fn disconnected(id: &str, client: &str, at: i64) -> ConnectionEvent {
-    ConnectionEvent::Disconnected(Disconnected {
-        id: id.into(),
-        client_id: self::id(client),
-        at,
-    })
-}
-
-async fn row(db: &Db, org: &Org, client: &str) -> ClientRow {
-    clients::get(db, &org.ctx.organization_id, &id(client))
-        .await
-        .unwrap()
-        .row
-}
-
-async fn connects_and_disconnects_keep_live_sessions_and_last_seen(engine: Engine) {
-    let (_database, db) = fresh_db(engine).await;
-    let acme = org(&db, "Acme").await;
-    add_client(&db, &acme, "boiler-01", "Boiler").await;
-    assert_eq!(row(&db, &acme, "boiler-01").await.live_sessions, 0);
-
-    live_sessions::apply(
-        &db,
-        &[
-            connected("a", "boiler-01", "n1", 1_000),
-            connected("b", "boiler-01", "n1", 2_000),
-        ],
-    )
-    .await
-    .unwrap();
-    let r = row(&db, &acme, "boiler-01").await;
-    assert_eq!((r.live_sessions, r.last_seen_at), (2, Some(2_000)));
-    let sessions = live_sessions::list(&db, &acme.ctx.organization_id, &id("boiler-01"))
-        .await
-        .unwrap();
-    assert_eq!(
-        sessions
-            .iter()
-            .map(|s| (s.mqtt_client_id.as_str(), s.since))
-            .collect::<Vec<_>>(),
-        vec![("device-of-a", 1_000), ("device-of-b", 2_000)],
-        "oldest first"
-    );
-    assert_eq!(sessions[0].source, "192.0.2.7:50123");
-    // The list page carries the count too.
-    let (rows, _) = clients::list(&db, &acme.workspace_id, &ClientQuery::default())
-        .await
-        .unwrap();
-    assert_eq!(rows[0].live_sessions, 2);
-
-    // One batch: a disconnect, then a connect; applied in order.
-    live_sessions::apply(
-        &db,
-        &[
-            disconnected("a", "boiler-01", 3_000),
-            connected("c", "boiler-01", "n1", 3_500),
-        ],
-    )
-    .await
-    .unwrap();
-    let r = row(&db, &acme, "boiler-01").await;
-    assert_eq!((r.live_sessions, r.last_seen_at), (2, Some(3_500)));
-    live_sessions::apply(
-        &db,
-        &[
-            disconnected("b", "boiler-01", 4_000),
-            disconnected("c", "boiler-01", 5_000),
-        ],
-    )
-    .await
-    .unwrap();
-    let r = row(&db, &acme, "boiler-01").await;
-    assert_eq!((r.live_sessions, r.last_seen_at), (0, Some(5_000)));
-    // Last seen never moves back (another node's older batch landing late).
-    live_sessions::apply(&db, &[disconnected("zz", "boiler-01", 4_500)])
-        .await
-        .unwrap();
-    assert_eq!(row(&db, &acme, "boiler-01").await.last_seen_at, Some(5_000));
-}
-
-async fn connection_events_for_missing_clients_and_replays_change_nothing(engine: Engine) {
-    let (_database, db) = fresh_db(engine).await;
-    let acme = org(&db, "Acme").await;
-    add_client(&db, &acme, "boiler-01", "Boiler").await;
-    // A client deleted between the connect and its write; a replayed connect; a disconnect of a
-    // connection that was never recorded: none of them fails the batch or writes anything odd.
-    live_sessions::apply(
-        &db,
-        &[
-            connected("a", "boiler-01", "n1", 1_000),
-            connected("a", "boiler-01", "n1", 1_000),
-            connected("x", "deleted-01", "n1", 1_000),
-            disconnected("y", "deleted-01", 1_500),
-            disconnected("never", "boiler-01", 900),
-        ],
-    )
-    .await
-    .unwrap();
-    assert_eq!(count_rows(&db, "live_sessions").await, 1);
-    let r = row(&db, &acme, "boiler-01").await;
-    assert_eq!((r.live_sessions, r.last_seen_at), (1, Some(1_000)));
-    assert!(
-        clients::credential(&db, "deleted-01")
-            .await
-            .unwrap()
-            .is_none()
-    );
-}
-
-async fn clear_node_deletes_only_that_nodes_sessions(engine: Engine) {
-    let (_database, db) = fresh_db(engine).await;
-    let acme = org(&db, "Acme").await;
-    add_client(&db, &acme, "boiler-01", "Boiler").await;
-    live_sessions::apply(
-        &db,
-        &[
-            connected("a", "boiler-01", "n1", 1_000),
-            connected("b", "boiler-01", "n2", 1_000),
-            connected("c", "boiler-01", "n1", 1_000),
-        ],
-    )
-    .await
-    .unwrap();
-    assert_eq!(live_sessions::clear_node(&db, "n1").await.unwrap(), 2);
-    assert_eq!(live_sessions::clear_node(&db, "n1").await.unwrap(), 0);
-    let sessions = live_sessions::list(&db, &acme.ctx.organization_id, &id("boiler-01"))
-        .await
-        .unwrap();
-    assert_eq!(sessions.len(), 1);
-    assert_eq!(sessions[0].mqtt_client_id, "device-of-b");
-}
-
-async fn live_sessions_are_scoped_and_go_with_their_client(engine: Engine) {
-    let (_database, db) = fresh_db(engine).await;
-    let acme = org(&db, "Acme").await;
-    let rival = org(&db, "Rival").await;
-    add_client(&db, &acme, "boiler-01", "Boiler").await;
-    live_sessions::apply(&db, &[connected("a", "boiler-01", "n1", 1_000)])
-        .await
-        .unwrap();
-    assert!(
-        live_sessions::list(&db, &rival.ctx.organization_id, &id("boiler-01"))
-            .await
-            .unwrap()
-            .is_empty(),
-        "another organization sees none"
-    );
-    clients::delete(&db, &acme.ctx, &id("boiler-01"))
-        .await
-        .unwrap();
-    assert_eq!(
-        count_rows(&db, "live_sessions").await,
-        0,
-        "deleted with the client"
-    );
-}
-
 use app::store::deliveries::{self, TargetSpec};
+
+/// The client row of `client` in `org`.
+fn client_ref(org: &Org, client: &str) -> app::model::ClientRef {
+    app::model::ClientRef {
+        organization_id: org.ctx.organization_id.clone(),
+        client_id: id(client),
+    }
+}
+
+/// Claims `identifier` on `broker` for `owner` as a webhook does; what the store decided.
+async fn claim(
+    db: &Db,
+    broker: &str,
+    owner: &app::model::ClientRef,
+    identifier: &str,
+) -> sessions_store::Claimed {
+    sessions_store::claim(
+        db,
+        &sessions_store::Claim {
+            broker,
+            mqtt_client_id: identifier,
+            owner,
+            source: "192.0.2.9",
+        },
+        100,
+    )
+    .await
+    .unwrap()
+}
 
 fn spec(name: &str) -> TargetSpec {
     TargetSpec {
@@ -1519,59 +1380,6 @@ async fn progress_is_scoped_to_the_organization(engine: Engine) {
     );
 }
 
-async fn webhook_identifiers_outlive_the_client_until_its_deletion_is_delivered(engine: Engine) {
-    let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
-    let acme = org(&db, "Acme").await;
-    add_client(&db, &acme, "boiler-01", "Boiler").await;
-    deliveries::remember_identifier(&db, "boiler-01", "sensor-9")
-        .await
-        .unwrap();
-    deliveries::remember_identifier(&db, "boiler-01", "sensor-9")
-        .await
-        .unwrap();
-    deliveries::remember_identifier(&db, "boiler-01", "boiler-01")
-        .await
-        .unwrap();
-    // Forgetting while the client exists does nothing.
-    deliveries::forget_identifiers(&db, "boiler-01")
-        .await
-        .unwrap();
-    assert_eq!(
-        deliveries::identifiers(&db, "boiler-01")
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-
-    clients::delete(&db, &acme.ctx, &id("boiler-01"))
-        .await
-        .unwrap();
-    // The worker still needs them to disconnect the deleted client's sessions.
-    deliveries::forget_identifiers(&db, "boiler-01")
-        .await
-        .unwrap();
-    assert_eq!(
-        deliveries::identifiers(&db, "boiler-01")
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    let row = outbox_rows(&db, "boiler-01").await.remove(0);
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
-    deliveries::forget_identifiers(&db, "boiler-01")
-        .await
-        .unwrap();
-    assert!(
-        deliveries::identifiers(&db, "boiler-01")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
 async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["live", "gone", "other-gone"] {
@@ -1581,9 +1389,10 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     for client in ["one", "two", "three"] {
         add_client(&db, &acme, client, client).await;
     }
-    deliveries::remember_identifier(&db, "three", "sensor-3")
-        .await
-        .unwrap();
+    let three_ref = client_ref(&acme, "three");
+    for broker in ["gone", "other-gone"] {
+        claim(&db, broker, &three_ref, "sensor-3").await;
+    }
     clients::update_active(&db, &acme.ctx, &id("one"), false)
         .await
         .unwrap();
@@ -1633,13 +1442,22 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     assert_eq!(names, ["live", "other-gone"]);
     assert_eq!(pending_ids(&db, "gone").await, Vec::<i64>::new());
     assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
+    assert!(
+        sessions_store::identifiers(&db, "gone", &three_ref)
+            .await
+            .unwrap()
+            .is_empty(),
+        "what was known on the forgotten broker goes with it"
+    );
     assert_eq!(
-        deliveries::identifiers(&db, "three").await.unwrap(),
+        sessions_store::identifiers(&db, "other-gone", &three_ref)
+            .await
+            .unwrap(),
         ["sensor-3"],
         "the deleted client's deletion still waits for other-gone"
     );
 
-    // The last target holding the deletion goes: the deleted client's identifiers go with it.
+    // The last target holding the deletion goes: what was known on it goes with it.
     let forgotten = deliveries::forget_target(&db, "other-gone").await.unwrap();
     assert_eq!(
         forgotten,
@@ -1650,7 +1468,7 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     );
     assert_eq!(outbox_done(&db, "three").await, vec![true]);
     assert!(
-        deliveries::identifiers(&db, "three")
+        sessions_store::identifiers(&db, "other-gone", &three_ref)
             .await
             .unwrap()
             .is_empty()

@@ -1,0 +1,317 @@
+//! Device sessions: every session a device holds on a broker, whichever way it was authenticated.
+//! The embedded broker's connection tracker writes its connects and disconnects in batches; a
+//! webhook claims a row when it lets a CONNECT in on an external broker, and that broker's events
+//! say when the device goes offline. The Clients page reads them ("Connected"), and a revocation
+//! reads them to know which MQTT client identifiers to close on an external broker.
+//!
+//! A broker holds one session per MQTT client identifier, so `(broker, mqtt_client_id)` is
+//! unique: a row says which client row (organization and Client ID) owns that identifier there.
+
+use super::{Db, StoreResult, now_millis};
+use crate::model::{ClientRef, LiveSession};
+use sqlx::{AnyConnection, Row};
+
+/// A device connected to the embedded broker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connected {
+    /// The connection's own id (the broker makes one per connection).
+    pub id: String,
+    /// The broker target holding it (`embedded:NODE`).
+    pub broker: String,
+    pub owner: ClientRef,
+    /// The MQTT client identifier the device chose.
+    pub mqtt_client_id: String,
+    /// `ip:port` of the device.
+    pub source: String,
+    pub at: i64,
+}
+
+/// A device disconnected (or was disconnected) from the embedded broker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Disconnected {
+    pub id: String,
+    pub owner: ClientRef,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnectionEvent {
+    Connected(Connected),
+    Disconnected(Disconnected),
+}
+
+/// Applies a batch of the embedded broker's events in one transaction, in order. The embedded
+/// broker decided ownership itself before it let the device in, so a connect takes the
+/// identifier's row whoever held it; a disconnect removes only its own connection's row. Events
+/// for a client deleted meanwhile still record the session (its revocation closes it), and
+/// replaying an event is harmless, so a batch never fails on either.
+pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    for event in events {
+        let (owner, at) = match event {
+            ConnectionEvent::Connected(c) => {
+                sqlx::query(
+                    "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (broker, mqtt_client_id) DO UPDATE SET id = excluded.id,
+                         client_id = excluded.client_id, organization_id = excluded.organization_id,
+                         source = excluded.source, connected_at = excluded.connected_at,
+                         disconnected_at = NULL",
+                )
+                .bind(&c.id)
+                .bind(&c.broker)
+                .bind(&c.mqtt_client_id)
+                .bind(c.owner.client_id.as_str())
+                .bind(&c.owner.organization_id)
+                .bind(&c.source)
+                .bind(c.at)
+                .execute(&mut *tx)
+                .await?;
+                (&c.owner, c.at)
+            }
+            ConnectionEvent::Disconnected(d) => {
+                sqlx::query("DELETE FROM device_sessions WHERE id = $1")
+                    .bind(&d.id)
+                    .execute(&mut *tx)
+                    .await?;
+                (&d.owner, d.at)
+            }
+        };
+        seen(&mut tx, owner, at).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves the client's "last seen" forward (never back, whatever order two brokers' news lands in).
+async fn seen(conn: &mut AnyConnection, owner: &ClientRef, at: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE clients SET last_seen_at = $1
+         WHERE client_id = $2 AND organization_id = $3 AND (last_seen_at IS NULL OR last_seen_at < $1)",
+    )
+    .bind(at)
+    .bind(owner.client_id.as_str())
+    .bind(&owner.organization_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes every row of `broker` (an embedded broker's sessions ended with its process).
+pub async fn clear_broker(db: &Db, broker: &str) -> StoreResult<u64> {
+    Ok(sqlx::query("DELETE FROM device_sessions WHERE broker = $1")
+        .bind(broker)
+        .execute(db.pool())
+        .await?
+        .rows_affected())
+}
+
+/// A session an external broker is about to open, as its webhook sees it.
+#[derive(Clone, Debug)]
+pub struct Claim<'a> {
+    pub broker: &'a str,
+    pub mqtt_client_id: &'a str,
+    pub owner: &'a ClientRef,
+    /// The device's address as the broker reported it (empty when it did not).
+    pub source: &'a str,
+}
+
+/// What [`claim`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claimed {
+    /// The identifier is the owner's on that broker now.
+    Yes,
+    /// Another client row holds the identifier there: letting the device in would let the broker
+    /// take that client's session over.
+    HeldByAnother,
+    /// The owner holds `max_per_client` identifiers there, all of them connected.
+    TooMany,
+}
+
+/// Claims `claim.mqtt_client_id` on `claim.broker` for `claim.owner`, in one transaction: free,
+/// or already the owner's, it becomes (or stays) the owner's; another client row's, nothing
+/// changes. A client keeps at most `max_per_client` identifiers per broker: beyond that its
+/// oldest offline ones are forgotten, and when all of them are connected the claim is refused.
+/// The conditional upsert is atomic on both engines, so two webhooks racing for one identifier
+/// cannot both win it.
+pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResult<Claimed> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    let taken = sqlx::query(
+        "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (broker, mqtt_client_id) DO UPDATE SET
+             source = excluded.source, connected_at = excluded.connected_at, disconnected_at = NULL
+         WHERE device_sessions.client_id = excluded.client_id
+           AND device_sessions.organization_id = excluded.organization_id",
+    )
+    .bind(super::new_id())
+    .bind(claim.broker)
+    .bind(claim.mqtt_client_id)
+    .bind(claim.owner.client_id.as_str())
+    .bind(&claim.owner.organization_id)
+    .bind(claim.source)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if taken == 0 {
+        tx.rollback().await?;
+        return Ok(Claimed::HeldByAnother);
+    }
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM device_sessions WHERE broker = $1 AND client_id = $2 AND organization_id = $3",
+    )
+    .bind(claim.broker)
+    .bind(claim.owner.client_id.as_str())
+    .bind(&claim.owner.organization_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let excess = held - i64::from(max_per_client.max(1));
+    if excess > 0 {
+        let forgotten = sqlx::query(
+            "DELETE FROM device_sessions WHERE id IN (
+                 SELECT id FROM device_sessions
+                 WHERE broker = $1 AND client_id = $2 AND organization_id = $3
+                   AND disconnected_at IS NOT NULL AND mqtt_client_id <> $4
+                 ORDER BY disconnected_at, connected_at LIMIT $5)",
+        )
+        .bind(claim.broker)
+        .bind(claim.owner.client_id.as_str())
+        .bind(&claim.owner.organization_id)
+        .bind(claim.mqtt_client_id)
+        .bind(excess)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if (forgotten as i64) < excess {
+            tx.rollback().await?;
+            return Ok(Claimed::TooMany);
+        }
+    }
+    seen(&mut tx, claim.owner, now).await?;
+    tx.commit().await?;
+    Ok(Claimed::Yes)
+}
+
+/// What an external broker reported about one of its sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrokerEvent {
+    /// The device is connected.
+    Connected,
+    /// The device went offline; its session may persist until it expires.
+    Disconnected,
+    /// The session is gone for good.
+    Terminated,
+}
+
+/// Records what `broker` reported about the session of `mqtt_client_id` at `at` (Unix ms). A
+/// broker's events can arrive late and out of order, so news older than the row's own claim is
+/// ignored, and a session is forgotten only once it is offline: a "terminated" that comes after a
+/// newer CONNECT of the same identifier leaves that newer session alone. How many rows changed.
+pub async fn report(
+    db: &Db,
+    broker: &str,
+    mqtt_client_id: &str,
+    event: BrokerEvent,
+    at: i64,
+) -> StoreResult<u64> {
+    let statement = match event {
+        BrokerEvent::Connected => {
+            "UPDATE device_sessions SET disconnected_at = NULL
+             WHERE broker = $1 AND mqtt_client_id = $2 AND connected_at <= $3"
+        }
+        BrokerEvent::Disconnected => {
+            "UPDATE device_sessions SET disconnected_at = $3
+             WHERE broker = $1 AND mqtt_client_id = $2 AND connected_at <= $3"
+        }
+        BrokerEvent::Terminated => {
+            "DELETE FROM device_sessions
+             WHERE broker = $1 AND mqtt_client_id = $2 AND disconnected_at IS NOT NULL"
+        }
+    };
+    let mut tx = db.pool().begin().await?;
+    let changed = sqlx::query(statement)
+        .bind(broker)
+        .bind(mqtt_client_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if event != BrokerEvent::Terminated {
+        sqlx::query(
+            "UPDATE clients SET last_seen_at = $3
+             WHERE (last_seen_at IS NULL OR last_seen_at < $3)
+               AND EXISTS (SELECT 1 FROM device_sessions s
+                           WHERE s.broker = $1 AND s.mqtt_client_id = $2
+                             AND s.client_id = clients.client_id
+                             AND s.organization_id = clients.organization_id)",
+        )
+        .bind(broker)
+        .bind(mqtt_client_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// The MQTT client identifiers `owner` holds on `broker`, connected or not, oldest first: what a
+/// revocation must close there.
+pub async fn identifiers(db: &Db, broker: &str, owner: &ClientRef) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT mqtt_client_id FROM device_sessions
+         WHERE broker = $1 AND client_id = $2 AND organization_id = $3
+         ORDER BY connected_at, mqtt_client_id",
+    )
+    .bind(broker)
+    .bind(owner.client_id.as_str())
+    .bind(&owner.organization_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get("mqtt_client_id")?))
+        .collect()
+}
+
+/// Forgets the sessions of `owner` on `broker` that began before `before` (Unix ms): a
+/// revocation made then has closed them. A session the device opened after the change (with its
+/// regenerated key, say) stays.
+pub async fn forget(db: &Db, broker: &str, owner: &ClientRef, before: i64) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM device_sessions
+         WHERE broker = $1 AND client_id = $2 AND organization_id = $3 AND connected_at <= $4",
+    )
+    .bind(broker)
+    .bind(owner.client_id.as_str())
+    .bind(&owner.organization_id)
+    .bind(before)
+    .execute(db.pool())
+    .await?
+    .rows_affected())
+}
+
+/// A client's connected sessions on every broker, oldest first. Another organization's client has
+/// none.
+pub async fn list(db: &Db, owner: &ClientRef) -> StoreResult<Vec<LiveSession>> {
+    let rows = sqlx::query(
+        "SELECT broker, mqtt_client_id, source, connected_at FROM device_sessions
+         WHERE client_id = $1 AND organization_id = $2 AND disconnected_at IS NULL
+         ORDER BY connected_at, broker, mqtt_client_id",
+    )
+    .bind(owner.client_id.as_str())
+    .bind(&owner.organization_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LiveSession {
+                broker: r.try_get("broker")?,
+                mqtt_client_id: r.try_get("mqtt_client_id")?,
+                source: r.try_get("source")?,
+                since: r.try_get("connected_at")?,
+            })
+        })
+        .collect()
+}

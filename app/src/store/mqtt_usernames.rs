@@ -1,0 +1,76 @@
+//! MQTT usernames: one global name space for workspace namespaces and Client IDs. A device's bare
+//! username is a namespace (connection form 1) or a Client ID (form 3), so a name may belong to
+//! one of them only, or a workspace could be named after another organization's client and catch
+//! its devices. Each client and workspace reserves its name in the transaction that creates it;
+//! the primary key makes two reservations of one name impossible, on both engines and however
+//! the requests race.
+
+use super::{Db, StoreResult, is_unique_violation};
+use sqlx::{AnyConnection, Row};
+
+/// What a username names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsernameKind {
+    Namespace,
+    Client,
+}
+
+impl UsernameKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            UsernameKind::Namespace => "namespace",
+            UsernameKind::Client => "client",
+        }
+    }
+}
+
+/// Reserves `name` for a new client or workspace, inside its creating transaction. `Ok(false)`
+/// when the name is taken (by either kind); the caller says which "taken" that is.
+pub async fn reserve(
+    conn: &mut AnyConnection,
+    name: &str,
+    kind: UsernameKind,
+) -> StoreResult<bool> {
+    match sqlx::query("INSERT INTO mqtt_usernames (name, kind) VALUES ($1, $2)")
+        .bind(name)
+        .bind(kind.as_str())
+        .execute(conn)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives `name` back, inside the transaction that deletes its client.
+pub async fn release(conn: &mut AnyConnection, name: &str, kind: UsernameKind) -> StoreResult<()> {
+    sqlx::query("DELETE FROM mqtt_usernames WHERE name = $1 AND kind = $2")
+        .bind(name)
+        .bind(kind.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What `name` names, if anything. Exact: a device's username is compared as it arrived.
+pub async fn get(db: &Db, name: &str) -> StoreResult<Option<UsernameKind>> {
+    let row = sqlx::query("SELECT kind FROM mqtt_usernames WHERE name = $1")
+        .bind(name)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| {
+        let kind: String = r.try_get("kind")?;
+        Ok(if kind == "namespace" {
+            UsernameKind::Namespace
+        } else {
+            UsernameKind::Client
+        })
+    })
+    .transpose()
+}
+
+/// Whether anyone holds `name`, as a namespace or as a Client ID.
+pub async fn taken(db: &Db, name: &str) -> StoreResult<bool> {
+    Ok(get(db, name).await?.is_some())
+}

@@ -1,0 +1,310 @@
+//! The embedded broker's record of sessions, in memory: which client row holds each MQTT client
+//! identifier (online, offline and kept for a persistent session, or claimed by a CONNECT still
+//! being made), and which clients were revoked lately. `device_auth` claims identifiers from it
+//! ([`SessionRegistry`]); the hooks report sessions beginning and ending; a revocation closes a
+//! client's sessions through it, online and offline alike.
+//!
+//! Ownership belongs to the client row (organization and Client ID), never to the bare Client ID:
+//! a Client ID deleted in one organization and created in another is another owner, and cannot
+//! take the first one's session over.
+//!
+//! A CONNECT reads its client, then may wait for argon2id; a revocation committed in between
+//! finds no session to close, and the CONNECT may hold the key just revoked. So each session
+//! carries the moment its authentication began, each revocation leaves the moment it was known
+//! committed, and a session that began before a revocation of its client is closed when it
+//! arrives. One lock for both, so a session is either recorded before a revocation looks, or sees
+//! it.
+
+use crate::device_auth::Refusal;
+use crate::device_auth::sessions::{SessionClaim, SessionRegistry};
+use app::model::ClientRef;
+use async_trait::async_trait;
+use rmqtt::context::ServerContext;
+use rmqtt::types::Id;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// No handshake outlives this: a claim that never became a session is forgotten after it, and so
+/// is a revocation, which no CONNECT still to come can predate.
+pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(120);
+
+/// Entries kept before stale ones are swept.
+const SWEEP_AT: usize = 1024;
+
+#[derive(Debug)]
+struct Holder {
+    owner: ClientRef,
+    /// `None` while the CONNECT that claimed it is being made.
+    session: Option<Id>,
+    /// When the authentication of its latest CONNECT began.
+    began: Instant,
+    online: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    identifiers: HashMap<String, Holder>,
+    by_owner: HashMap<ClientRef, BTreeSet<String>>,
+    revoked: HashMap<ClientRef, Instant>,
+}
+
+impl State {
+    fn insert(&mut self, identifier: &str, holder: Holder) {
+        self.by_owner
+            .entry(holder.owner.clone())
+            .or_default()
+            .insert(identifier.to_owned());
+        if let Some(old) = self.identifiers.insert(identifier.to_owned(), holder) {
+            self.unindex(identifier, &old.owner, false);
+        }
+    }
+
+    fn remove(&mut self, identifier: &str) -> Option<Holder> {
+        let holder = self.identifiers.remove(identifier)?;
+        self.unindex(identifier, &holder.owner, true);
+        Some(holder)
+    }
+
+    /// Drops `identifier` from `owner`'s set unless `owner` still holds it.
+    fn unindex(&mut self, identifier: &str, owner: &ClientRef, removed: bool) {
+        let still_held = !removed
+            && self
+                .identifiers
+                .get(identifier)
+                .is_some_and(|h| &h.owner == owner);
+        if still_held {
+            return;
+        }
+        if let Some(set) = self.by_owner.get_mut(owner) {
+            set.remove(identifier);
+            if set.is_empty() {
+                self.by_owner.remove(owner);
+            }
+        }
+    }
+
+    fn revoked_since(&self, owner: &ClientRef, began: Instant) -> bool {
+        self.revoked.get(owner).is_some_and(|at| *at > began)
+    }
+
+    fn sweep(&mut self) {
+        if self.identifiers.len() >= SWEEP_AT {
+            let stale: Vec<String> = self
+                .identifiers
+                .iter()
+                .filter(|(_, h)| h.session.is_none() && h.began.elapsed() > HANDSHAKE_LIMIT)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for identifier in stale {
+                self.remove(&identifier);
+            }
+        }
+        if self.revoked.len() >= SWEEP_AT {
+            self.revoked.retain(|_, at| at.elapsed() < HANDSHAKE_LIMIT);
+        }
+    }
+}
+
+/// A session to close, as [`EmbeddedSessions::revoke`] hands it out.
+#[derive(Debug)]
+pub struct ToClose {
+    pub identifier: String,
+    pub session: Id,
+}
+
+pub struct EmbeddedSessions {
+    scx: ServerContext,
+    state: Mutex<State>,
+}
+
+impl EmbeddedSessions {
+    pub fn new(scx: ServerContext) -> Self {
+        Self {
+            scx,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `owner` was revoked after `began`.
+    pub fn revoked_since(&self, owner: &ClientRef, began: Instant) -> bool {
+        self.state().revoked_since(owner, began)
+    }
+
+    /// A session of `owner` is established: it holds `identifier` now. True when the client was
+    /// revoked after the session's authentication began: the caller closes it.
+    pub fn connected(
+        &self,
+        identifier: &str,
+        owner: &ClientRef,
+        session: &Id,
+        began: Instant,
+    ) -> bool {
+        let mut state = self.state();
+        state.insert(
+            identifier,
+            Holder {
+                owner: owner.clone(),
+                session: Some(session.clone()),
+                began,
+                online: true,
+            },
+        );
+        state.revoked_since(owner, began)
+    }
+
+    /// The device of `session` went offline; a persistent session stays held.
+    pub fn disconnected(&self, identifier: &str, session: &Id) {
+        if let Some(holder) = self.state().identifiers.get_mut(identifier)
+            && holder.session.as_ref() == Some(session)
+        {
+            holder.online = false;
+        }
+    }
+
+    /// `session` is gone for good: its identifier is free, unless a newer session holds it.
+    pub fn terminated(&self, identifier: &str, session: &Id) {
+        let mut state = self.state();
+        if state
+            .identifiers
+            .get(identifier)
+            .is_some_and(|h| h.session.as_ref() == Some(session))
+        {
+            state.remove(identifier);
+        }
+    }
+
+    /// Records a revocation of `owner` known committed by `at`, and hands out the sessions, online
+    /// and offline, whose authentication began before it. A CONNECT still being made is refused
+    /// or closed when it arrives (see [`EmbeddedSessions::connected`]).
+    pub fn revoke(&self, owner: &ClientRef, at: Instant) -> Vec<ToClose> {
+        let mut state = self.state();
+        state.sweep();
+        let latest = state.revoked.entry(owner.clone()).or_insert(at);
+        *latest = (*latest).max(at);
+        let Some(identifiers) = state.by_owner.get(owner) else {
+            return Vec::new();
+        };
+        identifiers
+            .iter()
+            .filter_map(|identifier| {
+                let holder = state.identifiers.get(identifier)?;
+                let session = holder.session.as_ref().filter(|_| holder.began < at)?;
+                Some(ToClose {
+                    identifier: identifier.clone(),
+                    session: session.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// `closed` was closed and its session ended: forgets it, unless a newer session holds its
+    /// identifier already.
+    pub fn closed(&self, closed: &ToClose) {
+        self.terminated(&closed.identifier, &closed.session);
+    }
+
+    /// Ends a session, online or offline, with its subscriptions and queued messages, if it still
+    /// holds its identifier (a newer session of the same identifier is left alone).
+    pub async fn end(&self, session: &Id) -> Result<(), String> {
+        let entry = self.scx.extends.shared().await.entry(session.clone());
+        let mut entry = entry.try_lock().await.map_err(|e| e.to_string())?;
+        if entry.id_same() != Some(true) {
+            return Ok(());
+        }
+        entry
+            .kick(true, true, true)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[async_trait]
+impl SessionRegistry for EmbeddedSessions {
+    async fn claim(&self, claim: &SessionClaim<'_>) -> Result<(), Refusal> {
+        let evicted = {
+            let mut state = self.state();
+            state.sweep();
+            match state.identifiers.get(claim.identifier) {
+                Some(holder) if &holder.owner != claim.owner => {
+                    return Err(Refusal::IdentifierInUse);
+                }
+                Some(_) => return Ok(()),
+                None => {}
+            }
+            let held = state.by_owner.get(claim.owner).map_or(0, |s| s.len());
+            let evicted = if held >= claim.max_per_client as usize {
+                // Make room by ending the owner's oldest offline session, if it has one.
+                let oldest_offline = state.by_owner.get(claim.owner).and_then(|set| {
+                    set.iter()
+                        .filter_map(|id| {
+                            let h = state.identifiers.get(id)?;
+                            (!h.online && h.session.is_some()).then_some((h.began, id.clone()))
+                        })
+                        .min()
+                        .map(|(_, id)| id)
+                });
+                match oldest_offline {
+                    Some(identifier) => state.remove(&identifier).and_then(|h| h.session),
+                    None => return Err(Refusal::TooManySessions),
+                }
+            } else {
+                None
+            };
+            state.insert(
+                claim.identifier,
+                Holder {
+                    owner: claim.owner.clone(),
+                    session: None,
+                    began: claim.began,
+                    online: false,
+                },
+            );
+            evicted
+        };
+        if let Some(session) = evicted
+            && let Err(e) = self.end(&session).await
+        {
+            tracing::warn!(client = %claim.owner, "could not end an offline session to make room: {e}");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner(org: &str, id: &str) -> ClientRef {
+        ClientRef {
+            organization_id: org.into(),
+            client_id: app::model::ClientId::parse(id).unwrap(),
+        }
+    }
+
+    #[test]
+    fn ownership_is_the_client_row_not_the_client_id() {
+        let mut state = State::default();
+        let a = owner("org-a", "c-1");
+        let b = owner("org-b", "c-1");
+        state.insert(
+            "c-1",
+            Holder {
+                owner: a.clone(),
+                session: None,
+                began: Instant::now(),
+                online: false,
+            },
+        );
+        assert_ne!(state.identifiers["c-1"].owner, b);
+        assert_eq!(state.by_owner[&a].len(), 1);
+        assert!(!state.by_owner.contains_key(&b));
+        state.remove("c-1");
+        assert!(state.by_owner.is_empty());
+    }
+}
