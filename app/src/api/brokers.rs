@@ -17,3 +17,19 @@ pub async fn get_broker_status() -> Result<BrokerStatus, AppError> {
         now: crate::store::now_millis(),
     })
 }
+
+/// Puts the revocations `target` set aside (it refused them in a way retrying cannot fix) back in
+/// its queue, once the broker was fixed; how many. They are delivered first, being the oldest.
+/// Any signed-in user may ask, as any may see the list: it changes no client and repeats only
+/// closing sessions that were revoked already.
+#[server(prefix = "/api", endpoint = "brokers/retry")]
+pub async fn retry_set_aside(target: String) -> Result<u64, AppError> {
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let retried = crate::store::deliveries::retry(&state.db, &target).await?;
+    if retried > 0 {
+        tracing::info!(target = %target, by = %caller.user.email, "{retried} revocation(s) set aside are retried");
+        state.revocations.ring();
+    }
+    Ok(retried)
+}

@@ -1,7 +1,7 @@
 //! `/settings/brokers`: every broker revocations are delivered to, with its health, its queue,
 //! and its last success and error; and whether the webhooks for external brokers are on.
 
-use crate::api::brokers::get_broker_status;
+use crate::api::brokers::{RetrySetAside, get_broker_status};
 use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
 use crate::model::{BrokerStatus, BrokerTarget, time_format};
 use crate::pages::settings::SettingsNav;
@@ -34,7 +34,7 @@ pub fn BrokersPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
-                        Ok(Some(status)) => view! { <Brokers status/> }.into_any(),
+                        Ok(Some(status)) => view! { <Brokers status tick/> }.into_any(),
                         Ok(None) => ().into_any(),
                         Err(e) => view! { <div class="banner error">{e.to_string()}</div> }.into_any(),
                     }
@@ -45,7 +45,7 @@ pub fn BrokersPage() -> impl IntoView {
 }
 
 #[component]
-fn Brokers(status: BrokerStatus) -> impl IntoView {
+fn Brokers(status: BrokerStatus, tick: RwSignal<u32>) -> impl IntoView {
     let now = status.now;
     let targets = status.targets;
     view! {
@@ -67,7 +67,7 @@ fn Brokers(status: BrokerStatus) -> impl IntoView {
                                 <th>"Broker"</th><th>"Health"</th><th>"Queue"</th><th>"Last success"</th><th>"Last error"</th>
                             </tr></thead>
                             <tbody>
-                                {targets.into_iter().map(|t| view! { <TargetRow target=t now/> }).collect_view()}
+                                {targets.into_iter().map(|t| view! { <TargetRow target=t now on_retry=tick/> }).collect_view()}
                             </tbody>
                         </table>
                     </div>
@@ -79,7 +79,7 @@ fn Brokers(status: BrokerStatus) -> impl IntoView {
 }
 
 #[component]
-fn TargetRow(target: BrokerTarget, now: i64) -> impl IntoView {
+fn TargetRow(target: BrokerTarget, now: i64, on_retry: RwSignal<u32>) -> impl IntoView {
     let (class, health, detail) = health(&target, now);
     let kind = match target.kind.as_str() {
         "embedded" => "Embedded broker",
@@ -101,6 +101,28 @@ fn TargetRow(target: BrokerTarget, now: i64) -> impl IntoView {
         .last_success_at
         .map(|at| time_format::ago(now, at))
         .unwrap_or_else(|| "never".into());
+    let attention = (target.needs_attention > 0).then(|| {
+        let retry = ServerAction::<RetrySetAside>::new();
+        let name = target.name.clone();
+        Effect::new(move |_| {
+            if retry.value().get().is_some() {
+                on_retry.update(|t| *t += 1);
+            }
+        });
+        let count = target.needs_attention;
+        let error = target.attention_error.clone().unwrap_or_default();
+        view! {
+            <div class="attention" data-testid="needs-attention">
+                <strong>{format!("{count} need{} attention", if count == 1 { "s" } else { "" })}</strong>
+                <div class="error-text detail">{error}</div>
+                <button class="small" data-testid="retry-set-aside"
+                    disabled=move || retry.pending().get()
+                    on:click=move |_| { retry.dispatch(RetrySetAside { target: name.clone() }); }>
+                    "Retry"
+                </button>
+            </div>
+        }
+    });
     let last_error = target.last_error.clone().map(|error| {
         let when = target
             .last_error_at
@@ -118,7 +140,7 @@ fn TargetRow(target: BrokerTarget, now: i64) -> impl IntoView {
                 <span class=format!("health {class}") data-testid="health">{health}</span>
                 {detail.map(|d| view! { <div class="muted detail">{d}</div> })}
             </td>
-            <td data-testid="queue">{queue}{oldest.map(|o| view! { <div class="muted detail">{o}</div> })}</td>
+            <td data-testid="queue">{queue}{oldest.map(|o| view! { <div class="muted detail">{o}</div> })}{attention}</td>
             <td data-testid="last-success">{last_success}</td>
             <td data-testid="last-error">{last_error.map(IntoAny::into_any).unwrap_or_else(|| view! { <span class="muted">"none"</span> }.into_any())}</td>
         </tr>
@@ -160,6 +182,15 @@ fn health(t: &BrokerTarget, now: i64) -> (&'static str, String, Option<String>) 
     if t.queue_depth > 0 {
         return ("busy", "Delivering".into(), served);
     }
+    if t.needs_attention > 0 {
+        return (
+            "attention",
+            "Needs attention".into(),
+            Some(
+                "It refused a revocation in a way retrying cannot fix; the others went on.".into(),
+            ),
+        );
+    }
     ("healthy", "Healthy".into(), served)
 }
 
@@ -176,9 +207,11 @@ fn Webhooks(on: bool) -> impl IntoView {
                         <tbody>
                             <tr><td>"EMQX 5 / rmqtt authentication"</td><td><code>"POST /webhooks/emqx/authn"</code></td></tr>
                             <tr><td>"EMQX 5 / rmqtt authorization"</td><td><code>"POST /webhooks/emqx/authz"</code></td></tr>
-                            <tr><td>"VerneMQ (auth_on_register, auth_on_subscribe, auth_on_publish)"</td><td><code>"POST /webhooks/vernemq"</code></td></tr>
+                            <tr><td>"VerneMQ (auth_on_register, auth_on_subscribe, auth_on_publish, on_register, on_client_offline, on_client_gone)"</td><td><code>"POST /webhooks/vernemq"</code></td></tr>
+                            <tr><td>"rmqtt web-hook / EMQX webhook rules: session events"</td><td><code>"POST /webhooks/events"</code></td></tr>
                         </tbody>
                     </table>
+                    <p class="hint">"With more than one external broker, each says which it is: add "<code>"?broker=NAME"</code>" (its name above) to every webhook URL. Session events keep the Clients page's Connected badge true for devices on external brokers."</p>
                 }.into_any()
             } else {
                 view! {

@@ -47,12 +47,13 @@ pub fn LiveSessions(sessions: Vec<LiveSession>) -> impl IntoView {
     }
     view! {
         <table class="table compact" data-testid="live-sessions">
-            <thead><tr><th>"MQTT client identifier"</th><th>"From"</th><th>"Connected since"</th></tr></thead>
+            <thead><tr><th>"MQTT client identifier"</th><th>"Broker"</th><th>"From"</th><th>"Connected since"</th></tr></thead>
             <tbody>
                 {sessions.into_iter().map(|s| view! {
                     <tr>
                         <td><code>{s.mqtt_client_id}</code></td>
-                        <td>{s.source}</td>
+                        <td>{s.broker}</td>
+                        <td>{if s.source.is_empty() { "—".to_owned() } else { s.source }}</td>
                         <td class="time">{time_format::utc_minutes(s.since)}</td>
                     </tr>
                 }).collect_view()}
@@ -71,7 +72,11 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
     let tick = RwSignal::new(0u32);
     Effect::new(move |_| {
         tick.track();
-        if !state.with(|p| p.as_ref().is_some_and(|p| !p.done)) {
+        // Pending revocations are asked about again; one set aside for an operator waits for them.
+        if !state.with(|p| {
+            p.as_ref()
+                .is_some_and(|p| !p.done && p.needs_attention.is_none())
+        }) {
             return;
         }
         let id = client_id.to_string();
@@ -92,7 +97,12 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
     move || {
         state.get().map(|p| {
             let brokers = |n: u32| if n == 1 { "broker" } else { "brokers" };
-            let (class, label) = if p.brokers == 0 {
+            let (class, label) = if p.needs_attention.is_some() {
+                (
+                    "revocation attention",
+                    format!("Needs attention · done on {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
+                )
+            } else if p.brokers == 0 {
                 ("revocation pending", "Waiting for a broker".to_owned())
             } else if p.done {
                 (
@@ -111,7 +121,9 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
                 "deleted" => "Deleted",
                 _ => "Revoked",
             };
-            let title = if p.brokers == 0 {
+            let title = if let Some(problem) = &p.needs_attention {
+                format!("{what} at {}. A broker refused to close its sessions, in a way retrying cannot fix ({problem}); Settings → Brokers can retry it once the broker is fixed.", time_format::utc_minutes(p.created_at))
+            } else if p.brokers == 0 {
                 format!("{what} at {}. No broker is configured yet; its sessions are closed as soon as one is.", time_format::utc_minutes(p.created_at))
             } else {
                 format!("{what} at {}: every broker closes the sessions that used the old credential.", time_format::utc_minutes(p.created_at))
