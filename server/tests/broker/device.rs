@@ -69,6 +69,8 @@ enum Seen {
 pub struct Device {
     client: Client,
     events: mpsc::UnboundedReceiver<Seen>,
+    /// The CONNACK's session-present flag: the broker resumed a session it kept.
+    pub session_present: bool,
 }
 
 enum Client {
@@ -149,7 +151,7 @@ impl Device {
             Transport::Ws(a) => (format!("ws://{a}/mqtt"), a.port()),
         };
         let (tx, events) = mpsc::unbounded_channel();
-        let (connack_tx, mut connack) = mpsc::unbounded_channel::<Result<(), Refused>>();
+        let (connack_tx, mut connack) = mpsc::unbounded_channel::<Result<bool, Refused>>();
         let client = match version {
             Version::V311 => {
                 let mut opts = rumqttc::MqttOptions::new(&login.client_identifier, host, port);
@@ -182,8 +184,8 @@ impl Device {
                     loop {
                         use rumqttc::{Event, Packet};
                         let seen = match el.poll().await {
-                            Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                                let _ = connack_tx.send(Ok(()));
+                            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                                let _ = connack_tx.send(Ok(ack.session_present));
                                 continue;
                             }
                             Ok(Event::Incoming(Packet::SubAck(ack))) => Seen::SubAck(
@@ -255,8 +257,8 @@ impl Device {
                         use m5::Packet;
                         use rumqttc::v5::Event;
                         let seen = match el.poll().await {
-                            Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                                let _ = connack_tx.send(Ok(()));
+                            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                                let _ = connack_tx.send(Ok(ack.session_present));
                                 continue;
                             }
                             Ok(Event::Incoming(Packet::SubAck(ack))) => {
@@ -296,7 +298,11 @@ impl Device {
             .await
             .expect("a CONNACK in time")
             .expect("the event loop answers");
-        answer.map(|()| Device { client, events })
+        answer.map(|session_present| Device {
+            client,
+            events,
+            session_present,
+        })
     }
 
     /// Subscribes at QoS 1 and returns the SUBACK code (granted QoS, or 0x80 / 0x87 refused).

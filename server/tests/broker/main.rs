@@ -13,6 +13,8 @@ mod fake_admin_api;
 mod isolation;
 mod load;
 mod options;
+mod ownership;
+mod raw;
 mod revocation;
 mod targets;
 mod throttle;
