@@ -74,6 +74,12 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_MQTT_AUTH_WORKERS")]
     pub mqtt_auth_workers: Option<usize>,
 
+    /// How many connects per verification worker may wait for their key to be checked; beyond,
+    /// a connect is refused at once as busy (the device retries) instead of waiting until its
+    /// handshake times out.
+    #[arg(long, env = "KEYGATE_MQTT_AUTH_QUEUE", default_value_t = crate::device_auth::verifier::DEFAULT_WAITING_PER_WORKER, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub mqtt_auth_queue: usize,
+
     /// Wrong keys per client (from anywhere, and from one address) before further attempts are
     /// refused for a while. An address that authenticated the client before is not refused for
     /// other addresses' failures.

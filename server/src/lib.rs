@@ -171,9 +171,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let device_auth = Arc::new(DeviceAuth::new(
         db.clone(),
         verified_keys.clone(),
-        config
-            .mqtt_auth_workers
-            .unwrap_or_else(default_auth_workers),
+        device_auth::verifier::KeyVerifier::new(
+            config
+                .mqtt_auth_workers
+                .unwrap_or_else(default_auth_workers),
+            config.mqtt_auth_queue,
+        ),
         Limits {
             free_per_client: config.mqtt_lockout_after,
             free_per_address: config.mqtt_address_lockout_after,

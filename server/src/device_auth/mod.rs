@@ -126,7 +126,7 @@ impl DeviceAuth {
     pub fn new(
         db: Db,
         verified: Arc<VerifiedKeys>,
-        workers: usize,
+        verifier: KeyVerifier,
         limits: Limits,
         max_sessions_per_client: u32,
     ) -> Self {
@@ -134,7 +134,7 @@ impl DeviceAuth {
             failures: Failures::new(db.clone(), limits),
             db,
             verified,
-            verifier: KeyVerifier::new(workers),
+            verifier,
             max_sessions_per_client: max_sessions_per_client.max(1),
         }
     }

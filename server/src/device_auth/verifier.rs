@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
-/// More connects than this per worker waiting for verification are turned away at once
-/// ("server busy") rather than queued until their handshake times out.
-const MAX_WAITING_PER_WORKER: usize = 256;
+/// By default, more connects than this per worker waiting for verification are turned away at
+/// once ("busy") rather than queued until their handshake times out.
+pub const DEFAULT_WAITING_PER_WORKER: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -40,10 +40,11 @@ impl std::fmt::Debug for Job {
 }
 
 impl KeyVerifier {
-    /// Starts `workers` verification threads (at least one). They end when the verifier is dropped.
-    pub fn new(workers: usize) -> Self {
+    /// Starts `workers` verification threads (at least one), with room for `waiting_per_worker`
+    /// verifications waiting per worker (at least one). They end when the verifier is dropped.
+    pub fn new(workers: usize, waiting_per_worker: usize) -> Self {
         let workers = workers.max(1);
-        let (jobs, queue) = mpsc::channel(workers * MAX_WAITING_PER_WORKER);
+        let (jobs, queue) = mpsc::channel(workers * waiting_per_worker.max(1));
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..workers {
             let queue = queue.clone();

@@ -23,6 +23,8 @@ pub struct FakeAdminApi {
     pub addr: SocketAddr,
     calls: Arc<Mutex<Vec<Call>>>,
     status: Arc<AtomicU16>,
+    /// Answers for requests whose target contains a given text, before `status`.
+    overrides: Arc<Mutex<Vec<(String, u16)>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -46,18 +48,26 @@ impl FakeAdminApi {
         let addr = listener.local_addr().unwrap();
         let calls = Arc::new(Mutex::new(Vec::new()));
         let answer = Arc::new(AtomicU16::new(status));
-        let (seen, current) = (calls.clone(), answer.clone());
+        let overrides = Arc::new(Mutex::new(Vec::<(String, u16)>::new()));
+        let (seen, current, special) = (calls.clone(), answer.clone(), overrides.clone());
         let app = axum::Router::new().fallback(move |request: Request| {
-            let (seen, current) = (seen.clone(), current.clone());
+            let (seen, current, special) = (seen.clone(), current.clone(), special.clone());
             async move {
-                let status = current.load(Ordering::SeqCst);
+                let target = request
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
+                let status = special
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|(text, _)| target.contains(text.as_str()))
+                    .map(|(_, status)| *status)
+                    .unwrap_or_else(|| current.load(Ordering::SeqCst));
                 seen.lock().unwrap().push(Call {
                     method: request.method().to_string(),
-                    target: request
-                        .uri()
-                        .path_and_query()
-                        .map(|p| p.to_string())
-                        .unwrap_or_default(),
+                    target,
                     authorization: request
                         .headers()
                         .get("authorization")
@@ -75,6 +85,7 @@ impl FakeAdminApi {
             addr,
             calls,
             status: answer,
+            overrides,
             task,
         }
     }
@@ -86,6 +97,16 @@ impl FakeAdminApi {
     /// From now on, answer with `status`.
     pub fn answer(&self, status: u16) {
         self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// From now on, answer requests whose target contains `text` with `status`; `None` goes back
+    /// to the common answer.
+    pub fn answer_to(&self, text: &str, status: Option<u16>) {
+        let mut overrides = self.overrides.lock().unwrap();
+        overrides.retain(|(t, _)| t != text);
+        if let Some(status) = status {
+            overrides.push((text.to_owned(), status));
+        }
     }
 
     pub fn calls(&self) -> Vec<Call> {

@@ -149,7 +149,7 @@ async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finish
 
 /// An argon2id hash of `key` that takes about `target` to verify on this machine: the usual
 /// memory, more passes, timed against a hash with the usual two.
-fn slow_hash(key: &str, target: Duration) -> String {
+pub(crate) fn slow_hash(key: &str, target: Duration) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
     use argon2::{Algorithm, Argon2, Params, Version};
     let salt = SaltString::encode_b64(b"keygate-slow-salt").unwrap();

@@ -269,7 +269,7 @@ async fn a_nat_neighbour_is_not_refused_for_deleted_clients_retrying(engine: Eng
     let broker = mqtt(&setup);
     let ns = setup.client.connection.username_namespace().to_owned();
     // 25 devices of one site, whose clients were deleted, keep retrying from the site's one NAT
-    // address with their old keys.
+    // address with their old keys, each naming its own client (form 3).
     let mut gone = Vec::new();
     for i in 0..25 {
         let client = setup.tenant.new_client(&format!("Retired {i}")).await;
@@ -290,8 +290,8 @@ async fn a_nat_neighbour_is_not_refused_for_deleted_clients_retrying(engine: Eng
             let code = code_from(
                 "127.0.0.3",
                 broker,
+                &format!("device-of-{}", client.connection.client_id),
                 client.connection.client_id.as_str(),
-                &ns,
                 client.key.expose(),
             )
             .await;
