@@ -3,7 +3,8 @@
 # at the right version (a warm run takes a few seconds). Safe to re-run. Root or sudo is needed only
 # for apt packages and global npm packages.
 
-#   apt:   chromium, postgresql, mosquitto-clients, protobuf-compiler (+ nodejs/npm if there is no node)
+#   apt:   chromium, postgresql, mosquitto-clients, protobuf-compiler, libssl-dev, pkg-config
+#          (+ nodejs/npm if there is no node)
 #   rust:  wasm32-unknown-unknown target, rustfmt, clippy
 #   cargo: cargo-leptos 0.3.11, wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock
 #   npm:   binaryen 123.0.0 (wasm-opt for release builds), end2end/ dependencies (npm ci)
@@ -20,7 +21,8 @@ BINARYEN_VERSION=123.0.0
 NODE_MIN_MAJOR=20 # @playwright/test in end2end/ needs node >= 20
 RUSTC_MIN=1.94    # rmqtt 0.24
 # fonts-noto-color-emoji: the UI uses emoji icons; without it screenshots show empty boxes.
-APT_PACKAGES=(chromium postgresql mosquitto-clients protobuf-compiler fonts-noto-color-emoji curl ca-certificates)
+# libssl-dev, pkg-config: the test broker's rmqtt-web-hook builds reqwest with native-tls (OpenSSL).
+APT_PACKAGES=(chromium postgresql mosquitto-clients protobuf-compiler libssl-dev pkg-config fonts-noto-color-emoji curl ca-certificates)
 
 started=$SECONDS
 

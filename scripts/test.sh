@@ -167,11 +167,16 @@ if want clippy; then
   run clippy-app cargo clippy -p app --features ssr --all-targets -- -D warnings
   run clippy-server cargo clippy -p server --all-targets -- -D warnings
   run clippy-frontend cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+  run clippy-test-broker cargo clippy -p rmqtt-test-broker --all-targets -- -D warnings
 fi
 
 if want test; then
   if run postgres start_postgres; then
     run test-app cargo test -p app --features ssr
+    # The real external rmqtt broker the server tests start (server/tests/broker/external_rmqtt.rs).
+    export KEYGATE_TEST_RMQTT_BIN="$target_dir/debug/rmqtt-test-broker"
+    run build-test-broker cargo build -p rmqtt-test-broker
+    run test-test-broker cargo test -p rmqtt-test-broker
     run test-server cargo test -p server
     # The broker again, driven by Debian's mosquitto_pub / mosquitto_sub from a shell script.
     if run build-keygate cargo build -p server --bin keygate; then

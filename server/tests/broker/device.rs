@@ -329,6 +329,20 @@ impl Device {
 
     /// Publishes at QoS 1 and returns the PUBACK reason (always 0 for 3.1.1, which has none).
     pub async fn publish(&mut self, topic: &str, payload: &[u8]) -> u8 {
+        self.send_publish(topic, payload).await;
+        loop {
+            match self.next().await {
+                Some(Seen::PubAck(code)) => return code,
+                Some(Seen::Closed(e)) => panic!("connection closed while publishing: {e}"),
+                None => panic!("no PUBACK"),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Sends a PUBLISH at QoS 1 without waiting for its PUBACK: for a publish the broker may
+    /// answer by closing the connection (rmqtt's auth-http plugin does, for a topic it refuses).
+    pub async fn send_publish(&self, topic: &str, payload: &[u8]) {
         match &self.client {
             Client::V4(c) => c
                 .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload.to_vec())
@@ -343,14 +357,6 @@ impl Device {
                 )
                 .await
                 .unwrap(),
-        }
-        loop {
-            match self.next().await {
-                Some(Seen::PubAck(code)) => return code,
-                Some(Seen::Closed(e)) => panic!("connection closed while publishing: {e}"),
-                None => panic!("no PUBACK"),
-                Some(_) => {}
-            }
         }
     }
 

@@ -9,6 +9,7 @@ mod commands;
 mod connect;
 mod crash;
 mod device;
+mod external_rmqtt;
 mod fake_admin_api;
 mod identifiers;
 mod isolation;

@@ -11,6 +11,8 @@
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+pub mod rmqtt;
+
 use app::error::AppError;
 use app::model::{FieldError, Me, RevealedKey};
 use app::store::Db;
