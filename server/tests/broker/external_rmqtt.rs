@@ -25,7 +25,9 @@ crate::engines!(
     regenerate_closes_live_sessions_and_the_new_key_connects_at_once,
     deactivate_closes_live_sessions_until_activated,
     delete_closes_live_sessions,
-    revocation_closes_sessions_whatever_their_client_identifiers,
+    revocation_closes_sessions_whatever_their_client_identifiers_and_bad_ones_never_get_in,
+    devices_on_the_external_broker_show_as_connected_while_they_are,
+    a_client_id_is_reserved_there_too,
 );
 
 /// The broker target name Keygate knows the external broker by (and the broker sends back in
@@ -436,12 +438,28 @@ async fn delete_closes_live_sessions(engine: Engine) {
 
 /// Devices of connection forms 2 and 3 choose their own client identifiers, and MQTT allows any
 /// UTF-8 in them: the admin call must name each one exactly (percent-encoded in the path).
-async fn revocation_closes_sessions_whatever_their_client_identifiers(engine: Engine) {
+async fn revocation_closes_sessions_whatever_their_client_identifiers_and_bad_ones_never_get_in(
+    engine: Engine,
+) {
     let external = External::start(engine).await;
     let client = &external.setup.client;
     let username = client.connection.username_client_id();
+    // Identifiers no admin API path could carry, or that hide characters, are refused there
+    // (the webhook denies them, which rmqtt answers as a bad username or password).
+    for identifier in ["..", ".", "sensor 7", "sensör-7", "sensor\u{200b}7"] {
+        assert_eq!(
+            external
+                .refused(
+                    Version::V5,
+                    &Login::new(identifier, username, external.setup.key()),
+                )
+                .await,
+            Some(Refused(0x86)),
+            "{identifier:?}"
+        );
+    }
     let mut devices = Vec::new();
-    for identifier in ["sensor/7", "sensor 7", "sensor%7", "sensör-7", "sensor?7#"] {
+    for identifier in ["sensor/7", "sensor%7", "sensor?7#", "sensor+7", "..."] {
         devices.push(
             external
                 .connect(
@@ -457,5 +475,81 @@ async fn revocation_closes_sessions_whatever_their_client_identifiers(engine: En
         external.revocations_done().await,
         "the external broker never confirmed the revocation"
     );
+    external.stop().await;
+}
+
+/// The client's "Connected" count as the Clients page shows it, and the brokers its Edit modal
+/// lists sessions on.
+async fn presence(external: &External) -> (u32, Vec<String>) {
+    let client = &external.setup.client;
+    let details: app::model::ClientDetails = external
+        .setup
+        .tenant
+        .call(
+            "clients/get",
+            &[("client_id", client.connection.client_id.as_str())],
+        )
+        .await
+        .expect("clients/get");
+    (
+        details.row.live_sessions,
+        details.sessions.into_iter().map(|s| s.broker).collect(),
+    )
+}
+
+async fn devices_on_the_external_broker_show_as_connected_while_they_are(engine: Engine) {
+    let external = External::start(engine).await;
+    assert_eq!(presence(&external).await.0, 0);
+    let device = external
+        .connect(
+            Version::V5,
+            &login(
+                Form::ClientIdUsername,
+                &external.setup.client,
+                external.setup.key(),
+            ),
+        )
+        .await;
+    assert_eq!(
+        presence(&external).await,
+        (1, vec![NAME.to_owned()]),
+        "Connected, on the broker that asked"
+    );
+    device.disconnect().await;
+    // rmqtt's web-hook plugin reports the disconnect to /webhooks/events.
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            presence(&external).await.0 == 0
+        })
+        .await,
+        "no longer Connected once the broker said so; its log:\n{}",
+        external.broker.stderr()
+    );
+    external.stop().await;
+}
+
+async fn a_client_id_is_reserved_there_too(engine: Engine) {
+    let external = External::start(engine).await;
+    let ours = external.setup.client.connection.client_id.to_string();
+    let rival = external.setup.app.sign_up("Rival Corp").await;
+    let theirs = rival.new_client("Squatter").await;
+    let mut squatting = login(Form::ClientIdUsername, &theirs, theirs.key.expose());
+    squatting.client_identifier = ours.clone();
+    assert_eq!(
+        external.refused(Version::V5, &squatting).await,
+        Some(Refused(0x86)),
+        "another tenant's device cannot take our Client ID as its identifier there"
+    );
+    let device = external
+        .connect(
+            Version::V5,
+            &login(
+                Form::Namespace,
+                &external.setup.client,
+                external.setup.key(),
+            ),
+        )
+        .await;
+    device.disconnect().await;
     external.stop().await;
 }
