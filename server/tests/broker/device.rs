@@ -2,6 +2,7 @@
 //! WebSocket or TLS, with one small API for both protocol versions.
 
 use rumqttc::v5::mqttbytes::v5 as m5;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -62,13 +63,22 @@ pub struct Refused(pub u8);
 enum Seen {
     SubAck(Vec<u8>),
     PubAck(u8),
-    Message(String, Vec<u8>),
+    Message(Delivered),
     Closed(String),
+}
+
+/// A message the broker delivered to the device.
+#[derive(Debug)]
+struct Delivered {
+    topic: String,
+    payload: Vec<u8>,
 }
 
 pub struct Device {
     client: Client,
     events: mpsc::UnboundedReceiver<Seen>,
+    /// Messages that arrived while the device waited for an acknowledgement.
+    held: VecDeque<Delivered>,
 }
 
 enum Client {
@@ -202,9 +212,10 @@ impl Device {
                                 let _ = tx.send(Seen::Closed("disconnected".into()));
                                 return;
                             }
-                            Ok(Event::Incoming(Packet::Publish(p))) => {
-                                Seen::Message(p.topic.clone(), p.payload.to_vec())
-                            }
+                            Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(Delivered {
+                                topic: p.topic.clone(),
+                                payload: p.payload.to_vec(),
+                            }),
                             Ok(_) => continue,
                             Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
                                 let _ = connack_tx.send(Err(Refused(v4_code(code))));
@@ -269,10 +280,10 @@ impl Device {
                                 let _ = tx.send(Seen::Closed("disconnected".into()));
                                 return;
                             }
-                            Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(
-                                String::from_utf8_lossy(&p.topic).into_owned(),
-                                p.payload.to_vec(),
-                            ),
+                            Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(Delivered {
+                                topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                                payload: p.payload.to_vec(),
+                            }),
                             Ok(_) => continue,
                             Err(rumqttc::v5::ConnectionError::ConnectionRefused(code)) => {
                                 let _ = connack_tx.send(Err(Refused(v5_code(code))));
@@ -296,7 +307,11 @@ impl Device {
             .await
             .expect("a CONNACK in time")
             .expect("the event loop answers");
-        answer.map(|()| Device { client, events })
+        answer.map(|()| Device {
+            client,
+            events,
+            held: VecDeque::new(),
+        })
     }
 
     /// Subscribes at QoS 1 and returns the SUBACK code (granted QoS, or 0x80 / 0x87 refused).
@@ -350,10 +365,15 @@ impl Device {
 
     /// The next message delivered within `wait`, if any.
     pub async fn message(&mut self, wait: Duration) -> Option<(String, Vec<u8>)> {
+        if let Some(delivered) = self.held.pop_front() {
+            return Some((delivered.topic, delivered.payload));
+        }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(Seen::Message(topic, payload))) => return Some((topic, payload)),
+                Ok(Some(Seen::Message(delivered))) => {
+                    return Some((delivered.topic, delivered.payload));
+                }
                 Ok(Some(Seen::Closed(_))) | Ok(None) | Err(_) => return None,
                 Ok(Some(_)) => {}
             }
@@ -414,9 +434,17 @@ impl Device {
         );
     }
 
+    /// The next answer to a request; messages that arrive meanwhile are kept for
+    /// [`Device::message`].
     async fn next(&mut self) -> Option<Seen> {
-        tokio::time::timeout(ANSWER, self.events.recv())
-            .await
-            .expect("the broker answers in time")
+        loop {
+            let seen = tokio::time::timeout(ANSWER, self.events.recv())
+                .await
+                .expect("the broker answers in time");
+            match seen {
+                Some(Seen::Message(delivered)) => self.held.push_back(delivered),
+                other => return other,
+            }
+        }
     }
 }
