@@ -11,6 +11,7 @@ mod crash;
 mod device;
 mod fake_admin_api;
 mod isolation;
+mod limits;
 mod load;
 mod options;
 mod revocation;
