@@ -145,9 +145,10 @@ pub struct Config {
     )]
     pub mqtt_max_inflight: u16,
 
-    /// Seconds a connection may take for its TLS or WebSocket handshake, and again from the first
-    /// bytes of its CONNECT until the whole packet is read; past it the broker closes it. (A
-    /// connection that sends no byte of a CONNECT at all is not timed out: rmqtt waits for one.)
+    /// Seconds a connection may take for its TLS or WebSocket handshake, and again for the rest of
+    /// its CONNECT once the protocol version (its first 9 or so bytes) has arrived; past it the
+    /// broker closes it. Those first bytes have no deadline: rmqtt waits for them as long as the
+    /// connection lasts.
     #[arg(
         long,
         env = "KEYGATE_MQTT_HANDSHAKE_TIMEOUT_SECS",
@@ -250,30 +251,41 @@ impl Config {
     }
 }
 
+/// The whole-number types the broker limits come in, with their largest value.
+trait Count: FromStr + PartialOrd + From<u8> + fmt::Display {
+    const MAX: Self;
+}
+
+impl Count for u16 {
+    const MAX: Self = u16::MAX;
+}
+
+impl Count for u32 {
+    const MAX: Self = u32::MAX;
+}
+
 /// Parses a broker limit that must be at least 1. rmqtt gives 0 a meaning of its own (no limit,
 /// or nothing passes), never that of a small limit, so a 0 is refused with `zero`, what it would do.
-fn at_least_one<T>(s: &str, zero: &str) -> Result<T, String>
-where
-    T: FromStr + PartialOrd + From<u8>,
-    T::Err: fmt::Display,
-{
+fn at_least_one<T: Count>(s: &str, zero: &str) -> Result<T, String> {
     match s.parse::<T>() {
         Ok(n) if n >= T::from(1) => Ok(n),
         Ok(_) => Err(format!("must be at least 1: {zero}")),
-        Err(e) => Err(e.to_string()),
+        Err(_) => Err(format!("must be a whole number from 1 to {}", T::MAX)),
     }
 }
 
-/// The smallest and largest `--mqtt-max-packet-size`: below 1 KiB ordinary CONNECT packets (a
-/// username, a key, a Last Will) stop fitting; 268,435,455 is the largest packet MQTT can encode.
-pub const PACKET_SIZE_RANGE: std::ops::RangeInclusive<u32> = 1024..=268_435_455;
+/// The smallest and largest `--mqtt-max-packet-size`: the floor keeps a slip of the finger from
+/// refusing ordinary CONNECT packets (credentials, a Last Will), the ceiling is the largest packet
+/// MQTT can encode.
+const PACKET_SIZE_RANGE: std::ops::RangeInclusive<u32> = 1024..=268_435_455;
 
 fn packet_size(s: &str) -> Result<u32, String> {
     let range = PACKET_SIZE_RANGE;
     match s.parse::<u32>() {
         Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(format!(
-            "must be a number of bytes from {} to {} (0, which the broker reads as no limit, is refused)",
+            "must be from {} to {} bytes: the floor keeps ordinary CONNECT packets fitting, \
+             the ceiling is the largest packet MQTT can encode, and 0 would mean no limit",
             range.start(),
             range.end()
         )),
@@ -388,18 +400,51 @@ mod tests {
     #[test]
     fn broker_limits_out_of_range_or_not_numbers_are_refused() {
         for (flag, value, expected) in [
-            ("--mqtt-max-packet-size", "0", "from 1024 to 268435455"),
-            ("--mqtt-max-packet-size", "1023", "from 1024 to 268435455"),
+            (
+                "--mqtt-max-packet-size",
+                "0",
+                "from 1024 to 268435455 bytes",
+            ),
+            (
+                "--mqtt-max-packet-size",
+                "1023",
+                "from 1024 to 268435455 bytes",
+            ),
             (
                 "--mqtt-max-packet-size",
                 "268435456",
                 "from 1024 to 268435455",
             ),
-            ("--mqtt-max-packet-size", "1MiB", "from 1024 to 268435455"),
-            ("--mqtt-max-inflight", "65536", "too large"),
-            ("--mqtt-max-subscriptions", "-1", "invalid digit"),
-            ("--mqtt-max-queued-messages", "ten", "invalid digit"),
-            ("--mqtt-max-session-expiry-secs", "4294967296", "too large"),
+            (
+                "--mqtt-max-packet-size",
+                "1MiB",
+                "from 1024 to 268435455 bytes",
+            ),
+            (
+                "--mqtt-max-inflight",
+                "65536",
+                "a whole number from 1 to 65535",
+            ),
+            (
+                "--mqtt-max-subscriptions",
+                "-1",
+                "a whole number from 1 to 4294967295",
+            ),
+            (
+                "--mqtt-max-queued-messages",
+                "ten",
+                "a whole number from 1 to 4294967295",
+            ),
+            (
+                "--mqtt-max-session-expiry-secs",
+                "4294967296",
+                "a whole number from 1 to 4294967295",
+            ),
+            (
+                "--mqtt-handshake-timeout-secs",
+                "1.5",
+                "a whole number from 1 to",
+            ),
         ] {
             let message =
                 refusal(flag, value).unwrap_or_else(|| panic!("{flag} {value} was accepted"));
