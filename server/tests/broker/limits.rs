@@ -56,15 +56,15 @@ async fn go_offline(setup: &Setup, device: Device, identifier: &str) {
     );
 }
 
-/// A second device of the same client with an identifier of its own, to publish to the first.
-async fn publisher(setup: &Setup, version: Version) -> Device {
+/// A device of the same client with an identifier of its own (to publish to the one under test).
+async fn another_device(setup: &Setup, version: Version) -> Device {
     Device::connect(
         version,
         &setup.tcp(),
         &login(Form::WithOrganization, &setup.client, setup.key()),
     )
     .await
-    .expect("the publisher connects")
+    .expect("another device connects")
 }
 
 async fn a_persistent_session_ends_at_the_session_expiry_cap(engine: Engine) {
@@ -95,7 +95,7 @@ async fn a_persistent_session_ends_at_the_session_expiry_cap(engine: Engine) {
         }
         assert_eq!(device.subscribe(&t).await, 1);
         go_offline(&setup, device, &persistent.client_identifier).await;
-        let mut publisher = publisher(&setup, version).await;
+        let mut publisher = another_device(&setup, version).await;
 
         // Within the cap the session is kept, with what was queued for it.
         assert_eq!(publisher.publish(&t, b"soon").await, 0);
@@ -175,14 +175,14 @@ async fn a_packet_over_the_maximum_size_closes_the_connection_and_is_never_deliv
     const MAX: u32 = 1024;
     let setup = Setup::with(engine, |c| c.mqtt_max_packet_size = MAX).await;
     let t = topic(&setup.client, "sizes");
-    let mut subscriber = publisher(&setup, Version::V5).await;
+    let mut subscriber = another_device(&setup, Version::V5).await;
     assert_eq!(subscriber.subscribe(&t).await, 1);
     let fits = vec![b'a'; 900];
     let too_large = vec![b'b'; 2000];
 
     // MQTT 3.1.1 has no way to tell a device the limit: the broker reads the fixed header of a
     // larger packet and closes the connection without reading on, so no PUBACK comes.
-    let mut device = publisher(&setup, Version::V311).await;
+    let mut device = another_device(&setup, Version::V311).await;
     assert_eq!(device.publish(&t, &fits).await, 0);
     assert_eq!(
         subscriber.message(NOTHING).await.map(|(_, p)| p),
@@ -193,7 +193,7 @@ async fn a_packet_over_the_maximum_size_closes_the_connection_and_is_never_deliv
 
     // MQTT 5 devices are told the limit in the CONNACK, and rumqttc keeps to it, so a
     // hand-written client sends what a careless device might.
-    let device = publisher(&setup, Version::V5).await;
+    let device = another_device(&setup, Version::V5).await;
     assert_eq!(device.accepted.maximum_packet_size, Some(MAX));
     device.disconnect().await;
     let login = login(Form::WithOrganization, &setup.client, setup.key());
@@ -235,7 +235,7 @@ async fn an_offline_session_keeps_only_the_configured_number_of_messages(engine:
             .expect("connects");
         assert_eq!(device.subscribe(&t).await, 1);
         go_offline(&setup, device, &persistent.client_identifier).await;
-        let mut publisher = publisher(&setup, version).await;
+        let mut publisher = another_device(&setup, version).await;
 
         // QoS 1: a full queue lets the oldest go, so the device comes back to the newest three.
         for i in 1..=6 {
@@ -293,7 +293,7 @@ async fn a_device_gets_no_more_unacknowledged_messages_than_the_inflight_window(
             );
         }
         assert_eq!(device.subscribe(&t).await, 1);
-        let mut publisher = publisher(&setup, version).await;
+        let mut publisher = another_device(&setup, version).await;
         for i in 1..=5 {
             assert_eq!(publisher.publish(&t, format!("m{i}").as_bytes()).await, 0);
         }
