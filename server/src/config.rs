@@ -111,6 +111,69 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_MQTT_AUDIT_WINDOW_SECS", default_value_t = 60)]
     pub mqtt_audit_window_secs: u64,
 
+    /// How long the broker keeps a disconnected device's session (its subscriptions and queued
+    /// messages), in seconds: the lifetime of an MQTT 3.1.1 session without clean session, and the
+    /// cap on the session expiry an MQTT 5 device asks for.
+    #[arg(
+        long,
+        env = "KEYGATE_MQTT_MAX_SESSION_EXPIRY_SECS",
+        default_value_t = 7200,
+        value_parser = |s: &str| at_least_one::<u32>(s, "0 would let MQTT 5 sessions live for ever")
+    )]
+    pub mqtt_max_session_expiry_secs: u32,
+
+    /// Subscriptions one session may hold at once; a SUBSCRIBE beyond them fails in the SUBACK.
+    #[arg(
+        long,
+        env = "KEYGATE_MQTT_MAX_SUBSCRIPTIONS",
+        default_value_t = 100,
+        value_parser = |s: &str| at_least_one::<u32>(s, "0 would mean no limit")
+    )]
+    pub mqtt_max_subscriptions: u32,
+
+    /// The largest MQTT packet the broker reads, in bytes (counted after the 2 to 5 bytes of its
+    /// fixed header), from 1024 to 268435455; a device that sends a larger one is disconnected.
+    /// MQTT 5 devices are told it.
+    #[arg(
+        long,
+        env = "KEYGATE_MQTT_MAX_PACKET_SIZE",
+        default_value_t = 262_144,
+        value_parser = packet_size
+    )]
+    pub mqtt_max_packet_size: u32,
+
+    /// Messages the broker queues for one session while its device is offline or behind; when
+    /// full, a new QoS 1 or 2 message pushes out the oldest, a new QoS 0 message is dropped.
+    #[arg(
+        long,
+        env = "KEYGATE_MQTT_MAX_QUEUED_MESSAGES",
+        default_value_t = 100,
+        value_parser = |s: &str| at_least_one::<u32>(s, "0 would drop every message, since every delivery passes through the queue")
+    )]
+    pub mqtt_max_queued_messages: u32,
+
+    /// QoS 1 and 2 messages sent to a device and not yet acknowledged, at most (MQTT 5 devices are
+    /// told it as the Receive Maximum); further messages wait in the queue.
+    #[arg(
+        long,
+        env = "KEYGATE_MQTT_MAX_INFLIGHT",
+        default_value_t = 16,
+        value_parser = |s: &str| at_least_one::<u16>(s, "0 would leave no room for a single message")
+    )]
+    pub mqtt_max_inflight: u16,
+
+    /// Seconds a connection may take for its TLS or WebSocket handshake, and again for the rest of
+    /// its CONNECT once the protocol version (its first 9 or so bytes) has arrived; past it the
+    /// broker closes it. Those first bytes have no deadline: rmqtt waits for them as long as the
+    /// connection lasts.
+    #[arg(
+        long,
+        env = "KEYGATE_MQTT_HANDSHAKE_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = |s: &str| at_least_one::<u32>(s, "0 would refuse every connection")
+    )]
+    pub mqtt_handshake_timeout_secs: u32,
+
     /// An external broker to disconnect revoked clients on, as `KIND=URL` with KIND one of emqx,
     /// rmqtt, vernemq and credentials in the URL (`emqx=http://API_KEY:SECRET@10.0.0.5:18083`).
     /// Repeat the flag, or separate several with commas in the variable.
@@ -205,6 +268,47 @@ impl Config {
     }
 }
 
+/// The whole-number types the broker limits come in, with their largest value.
+trait Count: FromStr + PartialOrd + From<u8> + fmt::Display {
+    const MAX: Self;
+}
+
+impl Count for u16 {
+    const MAX: Self = u16::MAX;
+}
+
+impl Count for u32 {
+    const MAX: Self = u32::MAX;
+}
+
+/// Parses a broker limit that must be at least 1. rmqtt gives 0 a meaning of its own (no limit,
+/// or nothing passes), never that of a small limit, so a 0 is refused with `zero`, what it would do.
+fn at_least_one<T: Count>(s: &str, zero: &str) -> Result<T, String> {
+    match s.parse::<T>() {
+        Ok(n) if n >= T::from(1) => Ok(n),
+        Ok(_) => Err(format!("must be at least 1: {zero}")),
+        Err(_) => Err(format!("must be a whole number from 1 to {}", T::MAX)),
+    }
+}
+
+/// The smallest and largest `--mqtt-max-packet-size`: the floor keeps a slip of the finger from
+/// refusing ordinary CONNECT packets (credentials, a Last Will), the ceiling is the largest packet
+/// MQTT can encode.
+const PACKET_SIZE_RANGE: std::ops::RangeInclusive<u32> = 1024..=268_435_455;
+
+fn packet_size(s: &str) -> Result<u32, String> {
+    let range = PACKET_SIZE_RANGE;
+    match s.parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be from {} to {} bytes: the floor keeps ordinary CONNECT packets fitting, \
+             the ceiling is the largest packet MQTT can encode, and 0 would mean no limit",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
 /// The webhooks' shared secret: never printed, compared in constant time.
 #[derive(Clone)]
 pub struct WebhookSecret(pub SecretString);
@@ -240,6 +344,132 @@ impl FromStr for WebhookSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The message clap gives for `keygate FLAG VALUE`, or `None` if it parses.
+    fn refusal(flag: &str, value: &str) -> Option<String> {
+        Config::try_parse_from(["keygate".to_owned(), format!("{flag}={value}")])
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn broker_limits_default_to_bounded_values() {
+        let config = Config::defaults();
+        assert_eq!(config.mqtt_max_session_expiry_secs, 7200);
+        assert_eq!(config.mqtt_max_subscriptions, 100);
+        assert_eq!(config.mqtt_max_packet_size, 262_144);
+        assert_eq!(config.mqtt_max_queued_messages, 100);
+        assert_eq!(config.mqtt_max_inflight, 16);
+        assert_eq!(config.mqtt_handshake_timeout_secs, 10);
+
+        let config = Config::parse_from([
+            "keygate",
+            "--mqtt-max-session-expiry-secs",
+            "60",
+            "--mqtt-max-subscriptions",
+            "1",
+            "--mqtt-max-packet-size",
+            "1024",
+            "--mqtt-max-queued-messages",
+            "5",
+            "--mqtt-max-inflight",
+            "65535",
+            "--mqtt-handshake-timeout-secs",
+            "3",
+        ]);
+        assert_eq!(config.mqtt_max_session_expiry_secs, 60);
+        assert_eq!(config.mqtt_max_subscriptions, 1);
+        assert_eq!(config.mqtt_max_packet_size, 1024);
+        assert_eq!(config.mqtt_max_queued_messages, 5);
+        assert_eq!(config.mqtt_max_inflight, 65535);
+        assert_eq!(config.mqtt_handshake_timeout_secs, 3);
+    }
+
+    #[test]
+    fn a_broker_limit_of_zero_is_refused_with_what_it_would_do() {
+        for (flag, consequence) in [
+            (
+                "--mqtt-max-session-expiry-secs",
+                "0 would let MQTT 5 sessions live for ever",
+            ),
+            ("--mqtt-max-subscriptions", "0 would mean no limit"),
+            ("--mqtt-max-queued-messages", "0 would drop every message"),
+            (
+                "--mqtt-max-inflight",
+                "0 would leave no room for a single message",
+            ),
+            (
+                "--mqtt-handshake-timeout-secs",
+                "0 would refuse every connection",
+            ),
+        ] {
+            let message = refusal(flag, "0").unwrap_or_else(|| panic!("{flag} 0 was accepted"));
+            assert!(
+                message.contains(&format!("invalid value '0' for '{flag}"))
+                    && message.contains("must be at least 1: ")
+                    && message.contains(consequence),
+                "{flag}: {message}"
+            );
+            assert!(refusal(flag, "1").is_none(), "{flag} 1");
+        }
+    }
+
+    #[test]
+    fn broker_limits_out_of_range_or_not_numbers_are_refused() {
+        for (flag, value, expected) in [
+            (
+                "--mqtt-max-packet-size",
+                "0",
+                "from 1024 to 268435455 bytes",
+            ),
+            (
+                "--mqtt-max-packet-size",
+                "1023",
+                "from 1024 to 268435455 bytes",
+            ),
+            (
+                "--mqtt-max-packet-size",
+                "268435456",
+                "from 1024 to 268435455",
+            ),
+            (
+                "--mqtt-max-packet-size",
+                "1MiB",
+                "from 1024 to 268435455 bytes",
+            ),
+            (
+                "--mqtt-max-inflight",
+                "65536",
+                "a whole number from 1 to 65535",
+            ),
+            (
+                "--mqtt-max-subscriptions",
+                "-1",
+                "a whole number from 1 to 4294967295",
+            ),
+            (
+                "--mqtt-max-queued-messages",
+                "ten",
+                "a whole number from 1 to 4294967295",
+            ),
+            (
+                "--mqtt-max-session-expiry-secs",
+                "4294967296",
+                "a whole number from 1 to 4294967295",
+            ),
+            (
+                "--mqtt-handshake-timeout-secs",
+                "1.5",
+                "a whole number from 1 to",
+            ),
+        ] {
+            let message =
+                refusal(flag, value).unwrap_or_else(|| panic!("{flag} {value} was accepted"));
+            assert!(message.contains(expected), "{flag} {value}: {message}");
+        }
+        assert!(refusal("--mqtt-max-packet-size", "1024").is_none());
+        assert!(refusal("--mqtt-max-packet-size", "268435455").is_none());
+    }
 
     #[test]
     fn two_targets_with_one_name_are_refused_whichever_way_they_came() {

@@ -23,6 +23,7 @@ use device_auth::failures::Limits;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
+use std::num::NonZeroU16;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -306,6 +307,18 @@ fn broker_config(config: &Config) -> BrokerConfig {
             cert: config.mqtt_tls_cert.clone().unwrap_or_default(),
             key: config.mqtt_tls_key.clone().unwrap_or_default(),
         }),
+        // The flags refuse 0; `max(1)` keeps a configuration built in code from turning a limit
+        // off the same way.
+        limits: broker::Limits {
+            session_expiry: Duration::from_secs(config.mqtt_max_session_expiry_secs.max(1).into()),
+            max_subscriptions: config.mqtt_max_subscriptions.max(1) as usize,
+            max_packet_size: config.mqtt_max_packet_size.max(1),
+            max_queued_messages: config.mqtt_max_queued_messages.max(1) as usize,
+            max_inflight: NonZeroU16::new(config.mqtt_max_inflight).unwrap_or(NonZeroU16::MIN),
+            handshake_timeout: Duration::from_secs(
+                config.mqtt_handshake_timeout_secs.max(1).into(),
+            ),
+        },
     }
 }
 

@@ -2,9 +2,11 @@
 //! in the same process as the dashboard. Keygate plugs in through rmqtt's hooks ([`hooks`]): every
 //! CONNECT is decided by [`crate::device_auth`], every SUBSCRIBE and PUBLISH by the topic rule,
 //! which client holds each MQTT client identifier is kept by [`sessions`], and connects and
-//! disconnects are recorded in the store by [`tracking`].
+//! disconnects are recorded in the store by [`tracking`]. Every listener applies the same
+//! [`Limits`] to what a connection and its session may hold.
 
 mod hooks;
+mod limits;
 pub mod sessions;
 mod shared;
 pub mod tracking;
@@ -22,12 +24,15 @@ use std::time::Instant;
 use tokio::task::JoinHandle;
 use tracking::Tracker;
 
-/// Where the broker listens.
+pub use limits::Limits;
+
+/// Where the broker listens, and what each connection may hold.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
     pub tcp: SocketAddr,
     pub ws: Option<SocketAddr>,
     pub tls: Option<TlsListener>,
+    pub limits: Limits,
 }
 
 #[derive(Clone, Debug)]
@@ -82,14 +87,15 @@ const TCP_ID: u16 = 1;
 const WS_ID: u16 = 2;
 const TLS_ID: u16 = 3;
 
-fn listener(name: &str, addr: SocketAddr) -> Builder {
-    Builder::new()
+fn listener(name: &str, addr: SocketAddr, limits: &Limits) -> Builder {
+    let builder = Builder::new()
         .name(name)
         .laddr(addr)
         .reuseaddr(Some(true))
         .nodelay(true)
         // Every CONNECT goes through Keygate's authentication; rmqtt's default lets anonymous in.
-        .allow_anonymous(false)
+        .allow_anonymous(false);
+    limits.apply(builder)
 }
 
 fn bound(
@@ -121,7 +127,9 @@ pub async fn start(
     let (tcp, tcp_addr) = bound(
         "",
         config.tcp,
-        listener("tcp", config.tcp).bind().and_then(|l| l.tcp()),
+        listener("tcp", config.tcp, &config.limits)
+            .bind()
+            .and_then(|l| l.tcp()),
     )?;
     let mut server = MqttServer::new(scx.clone()).listener_by_id(tcp, TCP_ID);
     let mut ws_addr = None;
@@ -129,7 +137,9 @@ pub async fn start(
         let (ws, local) = bound(
             " over WebSocket",
             addr,
-            listener("ws", addr).bind().and_then(|l| l.ws()),
+            listener("ws", addr, &config.limits)
+                .bind()
+                .and_then(|l| l.ws()),
         )?;
         server = server.listener_by_id(ws, WS_ID);
         ws_addr = Some(local);
@@ -142,7 +152,7 @@ pub async fn start(
         let (listener, local) = bound(
             " over TLS",
             tls.addr,
-            listener("tls", tls.addr)
+            listener("tls", tls.addr, &config.limits)
                 .tls_cert(Some(tls.cert.to_string_lossy()))
                 .tls_key(Some(tls.key.to_string_lossy()))
                 .bind()

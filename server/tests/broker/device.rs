@@ -2,6 +2,7 @@
 //! WebSocket or TLS, with one small API for both protocol versions.
 
 use rumqttc::v5::mqttbytes::v5 as m5;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -11,6 +12,9 @@ const ANSWER: Duration = Duration::from_secs(10);
 /// rumqttc's own CONNECT deadline (5 s by default), past [`ANSWER`]: a slow CONNACK fails a test
 /// as "no CONNACK in time", not as a refusal that looks like a wrong key.
 const CLIENT_GIVES_UP: Duration = Duration::from_secs(20);
+/// The largest packet a device sends or accepts (rumqttc's own default is 10 KiB each way): far
+/// above anything a test sends, so a test meets the broker's limit, never the client's.
+const DEVICE_MAX_PACKET: u32 = 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
@@ -38,6 +42,11 @@ pub struct Login {
     pub will_topic: Option<String>,
     /// Clean session (3.1.1) / clean start (5); false asks the broker to keep the session.
     pub clean: bool,
+    /// MQTT 5's Session Expiry Interval in seconds (3.1.1 has none; the broker decides).
+    pub session_expiry: Option<u32>,
+    /// Hold back the PUBACK of every QoS 1 message until [`Device::ack_received`], like a device
+    /// that is slow or stuck.
+    pub manual_acks: bool,
 }
 
 impl Login {
@@ -48,8 +57,22 @@ impl Login {
             password: Some(password.into()),
             will_topic: None,
             clean: true,
+            session_expiry: None,
+            manual_acks: false,
         }
     }
+}
+
+/// What the broker said in a CONNACK that accepted the device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accepted {
+    pub session_present: bool,
+    /// MQTT 5's Receive Maximum: how many QoS 1 and 2 messages the broker sends unacknowledged.
+    pub receive_maximum: Option<u16>,
+    /// MQTT 5's Maximum Packet Size: the largest packet the broker accepts.
+    pub maximum_packet_size: Option<u32>,
+    /// MQTT 5's Session Expiry Interval, when the broker changes the one asked for.
+    pub session_expiry: Option<u32>,
 }
 
 /// What the broker answered to CONNECT when it refused: the raw CONNACK code as the protocol
@@ -61,16 +84,36 @@ pub struct Refused(pub u8);
 #[derive(Debug)]
 enum Seen {
     SubAck(Vec<u8>),
+    UnsubAck,
     PubAck(u8),
-    Message(String, Vec<u8>),
+    Message(Delivered),
     Closed(String),
+}
+
+/// A message the broker delivered to the device.
+#[derive(Debug)]
+struct Delivered {
+    topic: String,
+    payload: Vec<u8>,
+    /// Its PUBACK, when the device holds it back (boxed: a rumqttc packet is large).
+    unacked: Option<Box<Unacked>>,
+}
+
+/// A QoS 1 message whose PUBACK a device with manual acks still owes.
+#[derive(Debug)]
+enum Unacked {
+    V4(rumqttc::Publish),
+    V5(m5::Publish),
 }
 
 pub struct Device {
     client: Client,
     events: mpsc::UnboundedReceiver<Seen>,
-    /// The CONNACK's session-present flag: the broker resumed a session it kept.
-    pub session_present: bool,
+    /// What the broker answered to CONNECT.
+    pub accepted: Accepted,
+    /// Messages that arrived while the device waited for an acknowledgement.
+    held: VecDeque<Delivered>,
+    unacked: Vec<Unacked>,
 }
 
 enum Client {
@@ -151,12 +194,16 @@ impl Device {
             Transport::Ws(a) => (format!("ws://{a}/mqtt"), a.port()),
         };
         let (tx, events) = mpsc::unbounded_channel();
-        let (connack_tx, mut connack) = mpsc::unbounded_channel::<Result<bool, Refused>>();
+        let (connack_tx, mut connack) = mpsc::unbounded_channel::<Result<Accepted, Refused>>();
+        let manual_acks = login.manual_acks;
         let client = match version {
             Version::V311 => {
                 let mut opts = rumqttc::MqttOptions::new(&login.client_identifier, host, port);
                 opts.set_keep_alive(Duration::from_secs(30));
                 opts.set_clean_session(login.clean);
+                opts.set_manual_acks(login.manual_acks);
+                let max = DEVICE_MAX_PACKET as usize;
+                opts.set_max_packet_size(max, max);
                 if let (Some(u), Some(p)) = (&login.username, &login.password) {
                     opts.set_credentials(u, p);
                 }
@@ -185,7 +232,10 @@ impl Device {
                         use rumqttc::{Event, Packet};
                         let seen = match el.poll().await {
                             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                                let _ = connack_tx.send(Ok(ack.session_present));
+                                let _ = connack_tx.send(Ok(Accepted {
+                                    session_present: ack.session_present,
+                                    ..Accepted::default()
+                                }));
                                 continue;
                             }
                             Ok(Event::Incoming(Packet::SubAck(ack))) => Seen::SubAck(
@@ -198,15 +248,18 @@ impl Device {
                                     .collect(),
                             ),
                             Ok(Event::Incoming(Packet::PubAck(_))) => Seen::PubAck(0),
+                            Ok(Event::Incoming(Packet::UnsubAck(_))) => Seen::UnsubAck,
                             // A client closes the connection after DISCONNECT (the broker
                             // waits for it to): ending this task drops the socket.
                             Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
                                 let _ = tx.send(Seen::Closed("disconnected".into()));
                                 return;
                             }
-                            Ok(Event::Incoming(Packet::Publish(p))) => {
-                                Seen::Message(p.topic.clone(), p.payload.to_vec())
-                            }
+                            Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(Delivered {
+                                topic: p.topic.clone(),
+                                payload: p.payload.to_vec(),
+                                unacked: manual_acks.then(|| Box::new(Unacked::V4(p))),
+                            }),
                             Ok(_) => continue,
                             Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
                                 let _ = connack_tx.send(Err(Refused(v4_code(code))));
@@ -229,6 +282,9 @@ impl Device {
                 let mut opts = rumqttc::v5::MqttOptions::new(&login.client_identifier, host, port);
                 opts.set_keep_alive(Duration::from_secs(30));
                 opts.set_clean_start(login.clean);
+                opts.set_session_expiry_interval(login.session_expiry);
+                opts.set_manual_acks(login.manual_acks);
+                opts.set_max_packet_size(Some(DEVICE_MAX_PACKET));
                 if let (Some(u), Some(p)) = (&login.username, &login.password) {
                     opts.set_credentials(u, p);
                 }
@@ -258,12 +314,20 @@ impl Device {
                         use rumqttc::v5::Event;
                         let seen = match el.poll().await {
                             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                                let _ = connack_tx.send(Ok(ack.session_present));
+                                let properties = ack.properties.as_ref();
+                                let _ = connack_tx.send(Ok(Accepted {
+                                    session_present: ack.session_present,
+                                    receive_maximum: properties.and_then(|p| p.receive_max),
+                                    maximum_packet_size: properties.and_then(|p| p.max_packet_size),
+                                    session_expiry: properties
+                                        .and_then(|p| p.session_expiry_interval),
+                                }));
                                 continue;
                             }
                             Ok(Event::Incoming(Packet::SubAck(ack))) => {
                                 Seen::SubAck(ack.return_codes.iter().map(v5_suback).collect())
                             }
+                            Ok(Event::Incoming(Packet::UnsubAck(_))) => Seen::UnsubAck,
                             Ok(Event::Incoming(Packet::PubAck(ack))) => {
                                 Seen::PubAck(v5_puback(&ack.reason))
                             }
@@ -271,10 +335,11 @@ impl Device {
                                 let _ = tx.send(Seen::Closed("disconnected".into()));
                                 return;
                             }
-                            Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(
-                                String::from_utf8_lossy(&p.topic).into_owned(),
-                                p.payload.to_vec(),
-                            ),
+                            Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(Delivered {
+                                topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                                payload: p.payload.to_vec(),
+                                unacked: manual_acks.then(|| Box::new(Unacked::V5(p))),
+                            }),
                             Ok(_) => continue,
                             Err(rumqttc::v5::ConnectionError::ConnectionRefused(code)) => {
                                 let _ = connack_tx.send(Err(Refused(v5_code(code))));
@@ -298,10 +363,12 @@ impl Device {
             .await
             .expect("a CONNACK in time")
             .expect("the event loop answers");
-        answer.map(|session_present| Device {
+        answer.map(|accepted| Device {
             client,
             events,
-            session_present,
+            accepted,
+            held: VecDeque::new(),
+            unacked: Vec::new(),
         })
     }
 
@@ -327,14 +394,37 @@ impl Device {
         }
     }
 
+    /// Unsubscribes and waits for the UNSUBACK.
+    pub async fn unsubscribe(&mut self, filter: &str) {
+        match &self.client {
+            Client::V4(c) => c.unsubscribe(filter).await.unwrap(),
+            Client::V5(c) => c.unsubscribe(filter).await.unwrap(),
+        }
+        loop {
+            match self.next().await {
+                Some(Seen::UnsubAck) => return,
+                Some(Seen::Closed(e)) => panic!("connection closed while unsubscribing: {e}"),
+                None => panic!("no UNSUBACK"),
+                Some(_) => {}
+            }
+        }
+    }
+
     /// Publishes at QoS 1 and returns the PUBACK reason (always 0 for 3.1.1, which has none).
     pub async fn publish(&mut self, topic: &str, payload: &[u8]) -> u8 {
+        self.try_publish(topic, payload)
+            .await
+            .unwrap_or_else(|e| panic!("connection closed while publishing: {e}"))
+    }
+
+    /// [`Device::publish`], or why the connection closed instead of a PUBACK.
+    pub async fn try_publish(&mut self, topic: &str, payload: &[u8]) -> Result<u8, String> {
         self.send_publish(topic, payload).await;
         loop {
             match self.next().await {
-                Some(Seen::PubAck(code)) => return code,
-                Some(Seen::Closed(e)) => panic!("connection closed while publishing: {e}"),
-                None => panic!("no PUBACK"),
+                Some(Seen::PubAck(code)) => return Ok(code),
+                Some(Seen::Closed(e)) => return Err(e),
+                None => return Err("the event loop ended".into()),
                 Some(_) => {}
             }
         }
@@ -360,12 +450,46 @@ impl Device {
         }
     }
 
+    /// Publishes at QoS 0: nothing answers, so it returns once the client has sent it on.
+    pub async fn publish_qos0(&mut self, topic: &str, payload: &[u8]) {
+        match &self.client {
+            Client::V4(c) => c
+                .publish(topic, rumqttc::QoS::AtMostOnce, false, payload.to_vec())
+                .await
+                .unwrap(),
+            Client::V5(c) => c
+                .publish(
+                    topic,
+                    rumqttc::v5::mqttbytes::QoS::AtMostOnce,
+                    false,
+                    payload.to_vec(),
+                )
+                .await
+                .unwrap(),
+        }
+    }
+
+    /// Sends the PUBACKs a device with [`Login::manual_acks`] held back for the messages it has
+    /// received so far.
+    pub async fn ack_received(&mut self) {
+        for message in self.unacked.drain(..) {
+            match (&self.client, message) {
+                (Client::V4(c), Unacked::V4(p)) => c.ack(&p).await.unwrap(),
+                (Client::V5(c), Unacked::V5(p)) => c.ack(&p).await.unwrap(),
+                _ => unreachable!("a message of the other protocol version"),
+            }
+        }
+    }
+
     /// The next message delivered within `wait`, if any.
     pub async fn message(&mut self, wait: Duration) -> Option<(String, Vec<u8>)> {
+        if let Some(delivered) = self.held.pop_front() {
+            return Some(self.take(delivered));
+        }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(Seen::Message(topic, payload))) => return Some((topic, payload)),
+                Ok(Some(Seen::Message(delivered))) => return Some(self.take(delivered)),
                 Ok(Some(Seen::Closed(_))) | Ok(None) | Err(_) => return None,
                 Ok(Some(_)) => {}
             }
@@ -426,9 +550,23 @@ impl Device {
         );
     }
 
+    fn take(&mut self, delivered: Delivered) -> (String, Vec<u8>) {
+        self.unacked
+            .extend(delivered.unacked.map(|unacked| *unacked));
+        (delivered.topic, delivered.payload)
+    }
+
+    /// The next answer to a request; messages that arrive meanwhile are kept for
+    /// [`Device::message`].
     async fn next(&mut self) -> Option<Seen> {
-        tokio::time::timeout(ANSWER, self.events.recv())
-            .await
-            .expect("the broker answers in time")
+        loop {
+            let seen = tokio::time::timeout(ANSWER, self.events.recv())
+                .await
+                .expect("the broker answers in time");
+            match seen {
+                Some(Seen::Message(delivered)) => self.held.push_back(delivered),
+                other => return other,
+            }
+        }
     }
 }

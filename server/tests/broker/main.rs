@@ -13,6 +13,7 @@ mod external_rmqtt;
 mod fake_admin_api;
 mod identifiers;
 mod isolation;
+mod limits;
 mod load;
 mod options;
 mod outcomes;

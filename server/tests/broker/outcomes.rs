@@ -123,13 +123,10 @@ async fn send(setup: &Setup, path: Path, c: &Connect) -> Answer {
             } else {
                 Version::V311
             };
-            let login = Login {
-                client_identifier: c.identifier.clone(),
-                username: c.username.clone(),
-                password: c.password.clone(),
-                will_topic: c.will_topic.clone(),
-                clean: true,
-            };
+            let mut login = Login::new(&c.identifier, "", "");
+            login.username = c.username.clone();
+            login.password = c.password.clone();
+            login.will_topic = c.will_topic.clone();
             match Device::connect(version, &setup.tcp(), &login).await {
                 Ok(device) => {
                     device.disconnect().await;

@@ -99,7 +99,7 @@ async fn a_reused_client_id_does_not_inherit_the_deleted_clients_offline_session
         .await
         .expect("the new client's device connects");
     assert!(
-        !device.session_present,
+        !device.accepted.session_present,
         "the deleted client's session is not resumed"
     );
     assert_eq!(
@@ -152,7 +152,7 @@ async fn revocation_ends_the_clients_offline_sessions(engine: Engine) {
             .await
             .expect("connects with the key it has now");
         assert!(
-            !device.session_present,
+            !device.accepted.session_present,
             "{change}: the session from before the change is gone"
         );
         assert_eq!(

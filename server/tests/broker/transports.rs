@@ -10,7 +10,9 @@ crate::engines!(websocket_and_tls_listeners_authenticate_like_tcp);
 
 /// A CA and a certificate for 127.0.0.1 signed by it, written to `dir`: (cert path, key path,
 /// CA PEM).
-fn certificates(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+pub(crate) fn certificates(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
