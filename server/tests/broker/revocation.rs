@@ -84,7 +84,7 @@ async fn a_device_that_takes_up_the_new_key_at_once_stays_connected(engine: Engi
     .expect("the new key connects at once");
     assert!(
         !device.closed_within(Duration::from_secs(2)).await,
-        "the session on the new key stays open past the second kick"
+        "the session on the new key stays open past the second pass"
     );
     let t = topic(&setup.client, "still-here");
     assert_eq!(device.subscribe(&t).await, 1);
@@ -101,7 +101,7 @@ async fn a_device_that_takes_up_the_new_key_at_once_stays_connected(engine: Engi
 async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finishes(engine: Engine) {
     let setup = Arc::new(Setup::new(engine).await);
     // The stored hash of the current key costs about four seconds to verify: the connect is still
-    // being checked well after both kicks of the revocation below, even on a loaded machine.
+    // being checked well after both passes of the revocation below, even on a loaded machine.
     sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
         .bind(slow_hash(setup.key(), Duration::from_secs(4)))
         .bind(setup.client.connection.client_id.as_str())
@@ -128,7 +128,7 @@ async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finish
     let after = answered.saturating_duration_since(regenerated);
     assert!(
         after > Duration::from_millis(700),
-        "the connect was answered {after:?} after the change, before the second kick was over"
+        "the connect was answered {after:?} after the change, before the second pass was over"
     );
     match result {
         Err(refused) => assert_eq!(refused.0, 0x87, "refused as not authorized"),

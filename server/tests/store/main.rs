@@ -5,6 +5,7 @@
 mod support;
 
 mod device_sessions;
+mod migration;
 mod mqtt_usernames;
 
 use app::store::device_sessions as sessions_store;
