@@ -37,7 +37,7 @@ async fn drain(device: &mut Device) -> Vec<String> {
 /// which loses a QoS 0 message instead of queueing it for the session.
 async fn go_offline(setup: &Setup, device: Device, identifier: &str) {
     let live = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM live_sessions WHERE mqtt_client_id = $1")
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM device_sessions WHERE mqtt_client_id = $1 AND disconnected_at IS NULL")
             .bind(identifier)
             .fetch_one(setup.app.db.pool())
             .await
