@@ -64,13 +64,7 @@ impl Throttle {
     pub fn begin(&self, key: &str) -> Result<Permit<'_>, u64> {
         let now = Instant::now();
         let mut entries = self.lock();
-        self.sweep(&mut entries, now);
-        let entry = entries.entry(key.to_owned()).or_insert(Entry {
-            failures: 0,
-            locked_until: None,
-            last_failure: now,
-            in_flight: 0,
-        });
+        let entry = self.entry(&mut entries, key, now);
         if now.duration_since(entry.last_failure) > self.max && entry.in_flight == 0 {
             entry.failures = 0;
             entry.locked_until = None;
@@ -97,14 +91,24 @@ impl Throttle {
     pub fn fail(&self, key: &str) {
         let now = Instant::now();
         let mut entries = self.lock();
-        self.sweep(&mut entries, now);
-        let entry = entries.entry(key.to_owned()).or_insert(Entry {
+        let entry = self.entry(&mut entries, key, now);
+        self.count_failure(entry, now);
+    }
+
+    /// `key`'s entry, new when it has none (after forgetting stale entries if there are many).
+    fn entry<'e>(
+        &self,
+        entries: &'e mut HashMap<String, Entry>,
+        key: &str,
+        now: Instant,
+    ) -> &'e mut Entry {
+        self.sweep(entries, now);
+        entries.entry(key.to_owned()).or_insert(Entry {
             failures: 0,
             locked_until: None,
             last_failure: now,
             in_flight: 0,
-        });
-        self.count_failure(entry, now);
+        })
     }
 
     fn count_failure(&self, entry: &mut Entry, now: Instant) {

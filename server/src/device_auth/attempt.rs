@@ -49,6 +49,27 @@ pub struct Report<'a> {
     pub will_topic: Option<&'a str>,
 }
 
+impl<'a> Report<'a> {
+    /// What a webhook reports: text fields as the broker sent them, the peer as it wrote it, no
+    /// Last Will (brokers do not pass it on).
+    pub fn from_webhook(
+        username: Option<&'a str>,
+        client_identifier: &'a str,
+        password: Option<&'a str>,
+        peer: Option<&'a str>,
+        protocol: Protocol,
+    ) -> Self {
+        Self {
+            username,
+            client_identifier,
+            password: password.map(str::as_bytes),
+            source: Source::Reported(peer),
+            protocol,
+            will_topic: None,
+        }
+    }
+}
+
 /// A CONNECT's credentials, ready to be decided.
 pub struct Attempt {
     /// `None` when the device sent none, or an empty one.

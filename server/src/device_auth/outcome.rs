@@ -47,6 +47,14 @@ impl Refusal {
 }
 
 impl Outcome {
+    /// The outcome of a decision.
+    pub fn of<T>(decided: &Result<T, Refusal>) -> Self {
+        match decided {
+            Ok(_) => Outcome::Allowed,
+            Err(refusal) => refusal.outcome(),
+        }
+    }
+
     /// Whether Keygate failed to decide, rather than deciding no (operators see these as errors).
     pub fn is_error(self) -> bool {
         matches!(self, Outcome::Busy | Outcome::Unavailable)

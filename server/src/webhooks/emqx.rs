@@ -10,7 +10,7 @@
 //! (rmqtt's style, with `access`: the bare word).
 
 use super::{BrokerParam, Fields, Webhooks, unavailable};
-use crate::device_auth::{Access, Grant, Outcome, Protocol, Report, Source};
+use crate::device_auth::{Access, Grant, Outcome, Protocol, Report};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -49,20 +49,20 @@ pub async fn authn(
     let decided = hooks
         .connect(
             broker,
-            Report {
-                username: request.username.as_deref(),
-                client_identifier: &request.clientid,
-                password: request.password.as_deref().map(str::as_bytes),
-                source: Source::Reported(request.peerhost.as_deref()),
+            Report::from_webhook(
+                request.username.as_deref(),
+                &request.clientid,
+                request.password.as_deref(),
+                request.peerhost.as_deref(),
                 protocol,
-                will_topic: None,
-            },
+            ),
         )
         .await;
-    match decided {
-        Ok(grant) => authn_answer(Outcome::Allowed, Some(&grant), hooks.expire_at()),
-        Err(refusal) => authn_answer(refusal.outcome(), None, None),
-    }
+    authn_answer(
+        Outcome::of(&decided),
+        decided.ok().as_ref(),
+        hooks.expire_at(),
+    )
 }
 
 /// An outcome as EMQX 5 and rmqtt's auth-http plugin take it. A wrong key, or the right key of a

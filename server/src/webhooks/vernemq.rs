@@ -5,7 +5,7 @@
 //! `on_client_offline` and `on_client_gone` keep the device's session record.
 
 use super::{BrokerParam, Webhooks, bad_request, unavailable};
-use crate::device_auth::{Access, Grant, Outcome, Protocol, Report, Source};
+use crate::device_auth::{Access, Grant, Outcome, Protocol, Report};
 use app::store::device_sessions::BrokerEvent;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -126,20 +126,16 @@ async fn register(
     let decided = hooks
         .connect(
             broker,
-            Report {
-                username: request.username.as_deref(),
-                client_identifier: &request.client_id,
-                password: request.password.as_deref().map(str::as_bytes),
-                source: Source::Reported(request.peer_addr.as_deref()),
+            Report::from_webhook(
+                request.username.as_deref(),
+                &request.client_id,
+                request.password.as_deref(),
+                request.peer_addr.as_deref(),
                 protocol,
-                will_topic: None,
-            },
+            ),
         )
         .await;
-    register_answer(match decided {
-        Ok(_) => Outcome::Allowed,
-        Err(refusal) => refusal.outcome(),
-    })
+    register_answer(Outcome::of(&decided))
 }
 
 /// An outcome as VerneMQ's `auth_on_register` takes it: `ok`, `not_allowed`, or `next` for a

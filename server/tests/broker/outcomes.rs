@@ -8,7 +8,7 @@
 //! at the right moment; `revocation.rs` and `webhook_sessions.rs` try it on both kinds of path).
 
 use crate::device::{Device, Login, Version};
-use crate::revocation::slow_hash;
+use crate::revocation::slow_down;
 use crate::support::{Engine, unique_suffix};
 use crate::webhooks::SECRET;
 use crate::{Form, Setup, login};
@@ -143,36 +143,18 @@ async fn send(setup: &Setup, path: Path, c: &Connect) -> Answer {
             if let Some(p) = &c.password {
                 body["password"] = json!(p);
             }
-            let response = http
-                .post(setup.app.url("/webhooks/emqx/authn"))
-                .bearer_auth(SECRET)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            Answer::Http(status, result(status, &body["result"]))
+            authn(setup, |r| r.json(&body)).await
         }
         Path::RmqttForm => {
             // What rmqtt's auth-http plugin sends with its default parameters.
-            let mut form = vec![
+            let form = [
                 ("clientid", c.identifier.clone()),
                 ("ipaddr", peer.to_owned()),
                 ("protocol", "4".to_owned()),
+                ("username", c.username.clone().unwrap_or_default()),
+                ("password", c.password.clone().unwrap_or_default()),
             ];
-            form.push(("username", c.username.clone().unwrap_or_default()));
-            form.push(("password", c.password.clone().unwrap_or_default()));
-            let response = http
-                .post(setup.app.url("/webhooks/emqx/authn"))
-                .bearer_auth(SECRET)
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            Answer::Http(status, result(status, &body["result"]))
+            authn(setup, |r| r.form(&form)).await
         }
         Path::VerneMq => {
             let response = http
@@ -201,6 +183,20 @@ async fn send(setup: &Setup, path: Path, c: &Connect) -> Answer {
             Answer::Http(status, if status == 200 { term } else { None })
         }
     }
+}
+
+/// POSTs the EMQX/rmqtt authentication webhook with the body `build` adds; its answer.
+async fn authn(
+    setup: &Setup,
+    build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Answer {
+    let request = reqwest::Client::new()
+        .post(setup.app.url("/webhooks/emqx/authn"))
+        .bearer_auth(SECRET);
+    let response = build(request).send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    Answer::Http(status, result(status, &body["result"]))
 }
 
 fn result(status: u16, value: &Value) -> Option<String> {
@@ -458,12 +454,13 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
 
     // Busy: the one verification worker is checking a slow key and one more waits for it.
     let slow = tenant.new_client("Slow").await;
-    sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
-        .bind(slow_hash(slow.key.expose(), Duration::from_secs(6)))
-        .bind(slow.connection.client_id.as_str())
-        .execute(setup.app.db.pool())
-        .await
-        .unwrap();
+    slow_down(
+        &setup.app.db,
+        slow.connection.client_id.as_str(),
+        slow.key.expose(),
+        Duration::from_secs(6),
+    )
+    .await;
     let mut waiting = Vec::new();
     for n in 0..2 {
         let (setup, login) = (

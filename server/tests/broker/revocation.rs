@@ -102,12 +102,13 @@ async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finish
     let setup = Arc::new(Setup::new(engine).await);
     // The stored hash of the current key costs about four seconds to verify: the connect is still
     // being checked well after both passes of the revocation below, even on a loaded machine.
-    sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
-        .bind(slow_hash(setup.key(), Duration::from_secs(4)))
-        .bind(setup.client.connection.client_id.as_str())
-        .execute(setup.app.db.pool())
-        .await
-        .unwrap();
+    slow_down(
+        &setup.app.db,
+        setup.client.connection.client_id.as_str(),
+        setup.key(),
+        Duration::from_secs(4),
+    )
+    .await;
     let late = {
         let setup = setup.clone();
         tokio::spawn(async move {
@@ -147,9 +148,20 @@ async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finish
         .await;
 }
 
+/// Stores, for `client_id`, a hash of its `key` that takes about `target` to verify (a connect
+/// storm ahead of it, say).
+pub(crate) async fn slow_down(db: &app::store::Db, client_id: &str, key: &str, target: Duration) {
+    sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
+        .bind(slow_hash(key, target))
+        .bind(client_id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
 /// An argon2id hash of `key` that takes about `target` to verify on this machine: the usual
 /// memory, more passes, timed against a hash with the usual two.
-pub(crate) fn slow_hash(key: &str, target: Duration) -> String {
+fn slow_hash(key: &str, target: Duration) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
     use argon2::{Algorithm, Argon2, Params, Version};
     let salt = SaltString::encode_b64(b"keygate-slow-salt").unwrap();

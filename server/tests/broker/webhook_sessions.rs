@@ -4,7 +4,7 @@
 
 use crate::Setup;
 use crate::fake_admin_api::FakeAdminApi;
-use crate::revocation::slow_hash;
+use crate::revocation::slow_down;
 use crate::support::{Engine, Tenant, eventually, outbox_done};
 use crate::webhooks::{SECRET, owner, webhook};
 use app::model::{ClientDetails, ClientPage, LiveSession, RevealedKey};
@@ -38,12 +38,7 @@ async fn a_webhook_login_checked_against_a_revoked_key_is_refused(engine: Engine
     );
     let id = setup.client.connection.client_id.to_string();
     // Checking the current key takes about four seconds (a connect storm ahead of it, say).
-    sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
-        .bind(slow_hash(setup.key(), Duration::from_secs(4)))
-        .bind(&id)
-        .execute(setup.app.db.pool())
-        .await
-        .unwrap();
+    slow_down(&setup.app.db, &id, setup.key(), Duration::from_secs(4)).await;
     let late = {
         let setup = setup.clone();
         tokio::spawn(async move {
