@@ -211,7 +211,10 @@ impl Failures {
                         .permits
                         .push(self.by_address.begin(&ip.to_string())?);
                 }
-                admission.permits.push(self.by_claim.begin(claim)?);
+                // No name at all (no credentials) is no name to guess: the address bounds it.
+                if !claim.is_empty() {
+                    admission.permits.push(self.by_claim.begin(claim)?);
+                }
             }
         }
         Ok(admission)

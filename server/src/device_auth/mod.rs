@@ -190,21 +190,22 @@ impl DeviceAuth {
                 let matched = self.verifier.verify(password, hash).await?;
                 match credential {
                     Some(credential) if matched => {
+                        // The wait for argon2id can be long: the key was right for the client
+                        // as it was read before it.
+                        let current = identity::reread(&self.db, &credential)
+                            .await?
+                            .ok_or(Refusal::RevokedWhileChecking)?;
                         self.failures.succeeded(
                             Some(admission),
-                            &credential.client_ref(),
+                            &current.client_ref(),
                             attempt.source,
                         );
                         self.verified.remember(
-                            credential.client_id.as_str(),
-                            &credential.key_hash,
+                            current.client_id.as_str(),
+                            &current.key_hash,
                             presented,
                         );
-                        // The wait for argon2id can be long: the key was right for the client
-                        // as it was read before it.
-                        identity::reread(&self.db, &credential)
-                            .await?
-                            .ok_or(Refusal::RevokedWhileChecking)?
+                        current
                     }
                     credential => {
                         self.failures
