@@ -158,6 +158,17 @@ fi
 
 target_dir=$(cargo_target_dir)
 echo "cargo target directory: $target_dir"
+# The real external rmqtt broker that the server tests (server/tests/broker/external_rmqtt.rs) and
+# the browser tests (end2end/tests/rmqtt.ts) start; built once, by whichever group needs it first.
+export KEYGATE_TEST_RMQTT_BIN="$target_dir/debug/rmqtt-test-broker"
+test_broker_status=
+build_test_broker() {
+  if [ -z "$test_broker_status" ]; then
+    run build-test-broker cargo build -p rmqtt-test-broker
+    test_broker_status=$?
+  fi
+  return "$test_broker_status"
+}
 
 if want fmt; then
   run fmt cargo fmt --all -- --check
@@ -173,9 +184,7 @@ fi
 if want test; then
   if run postgres start_postgres; then
     run test-app cargo test -p app --features ssr
-    # The real external rmqtt broker the server tests start (server/tests/broker/external_rmqtt.rs).
-    export KEYGATE_TEST_RMQTT_BIN="$target_dir/debug/rmqtt-test-broker"
-    run build-test-broker cargo build -p rmqtt-test-broker
+    build_test_broker
     run test-test-broker cargo test -p rmqtt-test-broker
     run test-server cargo test -p server
     # The broker again, driven by Debian's mosquitto_pub / mosquitto_sub from a shell script.
@@ -194,6 +203,8 @@ if want e2e; then
   # The browser tests get a site folder of their own (inside the target directory) so that a debug
   # build here never replaces the release site `scripts/start.sh` serves from target/site.
   e2e_site="$target_dir/e2e-site"
+  # If it does not build, the specs that need it fail and say so; the others still run.
+  build_test_broker
   if run leptos-build env LEPTOS_SITE_ROOT="$e2e_site" cargo leptos build; then
     run e2e env -C end2end KEYGATE_BIN="$target_dir/debug/keygate" KEYGATE_SITE_ROOT="$e2e_site" \
       ./node_modules/.bin/playwright test "${playwright_args[@]}"

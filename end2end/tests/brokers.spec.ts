@@ -1,52 +1,43 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { test, expect, screenshot } from './fixtures';
-import { createClientsViaApi, gotoApp, row, signUpViaApi, toast } from './helpers';
+import { expect, screenshot } from './fixtures';
+import { createClientsViaApi, DEFAULT_KEY, gotoApp, reloadApp, row, signUpViaApi, toast } from './helpers';
+import { rmqttTargetArgs, rmqttTargetName, test } from './rmqtt';
 
-/** A stand-in for an external broker's admin API (rmqtt's), answering with `status`. */
-let status = 503;
-let calls: string[] = [];
-let server: http.Server;
-let port = 0;
-
-test.beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    calls.push(`${req.method} ${req.url} ${status}`);
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end('{"code":"unavailable"}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-});
-
-test.afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-test.beforeEach(() => {
-  status = 503;
-  calls = [];
-});
-
-// Resolved per test, after beforeAll has chosen the port.
+// Keygate with its embedded broker and a real external rmqtt (rmqtt-test-broker) as the second
+// revocation target; devices log in to rmqtt through the webhooks. Failed deliveries are retried
+// at least once a second.
 test.use({
-  keygateOptions: async ({}, use) => {
-    await use({
-      args: ['--broker-target', `rmqtt=http://127.0.0.1:${port}`, '--revocation-retry-max-secs', '1'],
-    });
+  keygateOptions: async ({ rmqttApiPort }, use) => {
+    await use({ args: [...rmqttTargetArgs(rmqttApiPort), '--revocation-retry-max-secs', '1'] });
   },
 });
 
-test('revocation progress on the client, and broker health on Settings → Brokers', async ({ page, consoleErrors }) => {
+test('revocation progress on the client, and broker health on Settings → Brokers', async ({
+  page,
+  consoleErrors,
+  rmqttApiPort,
+  startRmqtt,
+  connectDevice,
+}) => {
   await signUpViaApi(page, 'Acme Devices');
   await createClientsViaApi(page, [
     { client_id: 'boiler-03', name: 'Boiler room sensor 3' },
     { client_id: 'gate-east', name: 'East gate controller' },
   ]);
+  const rmqtt = await startRmqtt();
+  // Connection form 3: the device chooses its identifier, the username is the Client ID.
+  await connectDevice(rmqtt.mqttPort, {
+    identifier: 'boiler-room-unit-7',
+    username: 'boiler-03',
+    password: DEFAULT_KEY,
+  });
+
   await gotoApp(page, '/clients', consoleErrors);
+  await expect(row(page, 'boiler-03').getByTestId('connected')).toHaveText('Connected');
   await expect(page.getByTestId('revocation')).toHaveCount(0);
 
-  // Deactivate while the external broker fails: the embedded one confirms, the external one not yet.
+  // The broker goes down (its device's connection with it). Deactivate meanwhile: the embedded
+  // broker confirms at once, rmqtt cannot be reached.
+  await rmqtt.stop();
   await row(page, 'boiler-03').getByTestId('active-switch').click();
   await expect(toast(page, 'boiler-03 deactivated')).toBeVisible();
   const progress = row(page, 'boiler-03').getByTestId('revocation');
@@ -55,42 +46,43 @@ test('revocation progress on the client, and broker health on Settings → Broke
   await expect(row(page, 'gate-east').getByTestId('revocation')).toHaveCount(0);
   await screenshot(page, 'revocation-pending');
 
-  // Settings → Brokers: the embedded broker is healthy, the external one failing with its error.
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await page.getByTestId('brokers-tab').click();
-  await expect(page).toHaveURL(/\/settings\/brokers$/);
-  const brokers = page.getByTestId('brokers');
+  // Settings → Brokers, in a second tab (the Clients page stays open): the embedded broker is
+  // healthy, rmqtt failing with its error.
+  const settings = await page.context().newPage();
+  settings.on('pageerror', (error) => consoleErrors.push(`settings pageerror: ${error.message}`));
+  settings.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`settings console.error: ${message.text()}`);
+  });
+  await gotoApp(settings, '/settings/brokers', consoleErrors);
+  const brokers = settings.getByTestId('brokers');
   const embedded = brokers.locator('tr[data-target="embedded:keygate"]');
-  const external = brokers.locator(`tr[data-target="rmqtt:127.0.0.1:${port}"]`);
+  const external = brokers.locator(`tr[data-target="${rmqttTargetName(rmqttApiPort)}"]`);
   await expect(embedded.getByTestId('health')).toHaveText('Healthy');
   await expect(embedded.getByTestId('queue')).toHaveText('empty');
   await expect(external.getByTestId('health')).toHaveText(/^Failing · \d+ attempts?$/);
   await expect(external.getByTestId('queue')).toContainText('1 waiting');
-  await expect(external.getByTestId('last-error')).toContainText('rmqtt answered 503');
+  await expect(external.getByTestId('last-error')).toContainText('cannot connect');
   await expect(external.getByTestId('last-success')).toHaveText('never');
-  await expect(external).toContainText(`http://127.0.0.1:${port}`);
-  await expect(page.getByTestId('webhooks')).toContainText('Off');
-  await screenshot(page, 'brokers-failing');
+  await expect(external).toContainText(`http://127.0.0.1:${rmqttApiPort}`);
+  await expect(settings.getByTestId('webhooks')).toContainText('On');
+  await screenshot(settings, 'brokers-failing');
 
-  // The broker recovers; the page refreshes itself.
-  status = 204;
+  // rmqtt starts again on the same ports. Both pages follow by themselves, without a reload:
+  // Settings → Brokers refreshes every few seconds, a pending badge asks for its progress.
+  const again = await startRmqtt({ mqttPort: rmqtt.mqttPort });
+  expect(again.api).toBe(rmqtt.api);
   await expect(external.getByTestId('health')).toHaveText('Healthy', { timeout: 15_000 });
   await expect(external.getByTestId('queue')).toHaveText('empty');
   await expect(external.getByTestId('last-success')).toHaveText(/s ago$/);
-  await screenshot(page, 'brokers-healthy');
-  expect(calls.filter((c) => c.endsWith(' 204'))).toEqual(['DELETE /api/v1/clients/boiler-03 204']);
+  await expect(embedded.getByTestId('health')).toHaveText('Healthy');
+  await screenshot(settings, 'brokers-healthy');
+  await expect(progress).toHaveText('Disconnected · done on 2 of 2 brokers', { timeout: 15_000 });
+  await expect(progress).toHaveAttribute('data-done', 'true');
+  await expect(row(page, 'gate-east').getByTestId('revocation')).toHaveCount(0);
 
-  // Back on the Clients page the revocation is done on both.
-  await page.getByRole('link', { name: 'Clients' }).click();
+  // The revocation closed what rmqtt knew of the device: no longer Connected.
+  await reloadApp(page, consoleErrors);
   await expect(row(page, 'boiler-03').getByTestId('revocation')).toHaveText('Disconnected · done on 2 of 2 brokers');
-
-  // While it is pending the badge follows progress by itself, without a reload.
-  status = 503;
-  await row(page, 'gate-east').getByTestId('active-switch').click();
-  const second = row(page, 'gate-east').getByTestId('revocation');
-  await expect(second).toHaveText('Disconnecting… 1 of 2 brokers');
-  status = 204;
-  await expect(second).toHaveText('Disconnected · done on 2 of 2 brokers', { timeout: 15_000 });
-  await expect(second).toHaveAttribute('data-done', 'true');
+  await expect(row(page, 'boiler-03').getByTestId('connected')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });

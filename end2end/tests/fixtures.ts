@@ -18,7 +18,8 @@ export { expect };
 export const WORKSPACE_ROOT = path.resolve(__dirname, '..', '..');
 export const SCREENSHOT_DIR = path.resolve(__dirname, '..', 'screenshots');
 
-function targetDir(): string {
+/** Cargo's target directory: $CARGO_TARGET_DIR (relative to the workspace) or <workspace>/target. */
+export function targetDir(): string {
   const dir = process.env.CARGO_TARGET_DIR;
   return dir ? path.resolve(WORKSPACE_ROOT, dir) : path.join(WORKSPACE_ROOT, 'target');
 }

@@ -56,13 +56,15 @@ test('connected devices show as a badge in both views and as live sessions in th
     await expect(card(page, 'boiler-03').getByTestId('last-seen')).toHaveText('now');
     await expect(card(page, 'gate-east').getByTestId('connected')).toHaveCount(0);
 
-    // The Edit modal lists both sessions with their identifiers and addresses.
+    // The Edit modal lists both sessions with their identifiers, broker and addresses.
     await card(page, 'boiler-03').getByTestId('edit').click();
     const sessions = page.getByTestId('live-sessions');
     await expect(sessions.locator('tbody tr')).toHaveCount(2);
     await expect(sessions).toContainText('boiler-03');
     await expect(sessions).toContainText('boiler-room-unit-7');
-    await expect(sessions.locator('tbody tr').first().locator('td').nth(1)).toHaveText(/^127\.0\.0\.1:\d+$/);
+    const first = sessions.locator('tbody tr').first().locator('td');
+    await expect(first.nth(1)).toHaveText('embedded:keygate');
+    await expect(first.nth(2)).toHaveText(/^127\.0\.0\.1:\d+$/);
     await screenshot(page, 'live-sessions-edit');
     await page.keyboard.press('Escape');
   } finally {
