@@ -46,7 +46,7 @@ pub fn LiveSessions(sessions: Vec<LiveSession>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <table class="table compact" data-testid="live-sessions">
+        <table class="table compact sessions" data-testid="live-sessions">
             <thead><tr><th>"MQTT client identifier"</th><th>"Broker"</th><th>"From"</th><th>"Connected since"</th></tr></thead>
             <tbody>
                 {sessions.into_iter().map(|s| view! {
