@@ -65,3 +65,10 @@ DROP TABLE webhook_identifiers;
 -- set aside, with its error, so the revocations behind it go on; Settings → Brokers and the
 -- client show it until someone retries it.
 ALTER TABLE revocation_deliveries ADD COLUMN needs_attention_at BIGINT;
+
+-- Every change of a client bumps its revision, and a revocation records the revision it made (a
+-- deletion: the largest number there is). A CONNECT remembers the revision it authenticated
+-- against, so a session authenticated against the client as it was before a revocation is told
+-- from one authenticated against it as it is after, however close in time the two are.
+ALTER TABLE clients ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE revocation_outbox ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;

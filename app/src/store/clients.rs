@@ -17,6 +17,8 @@ pub struct ClientRecord {
     pub row: ClientRow,
     pub workspace_id: String,
     pub organization_id: String,
+    /// Bumped by every change of the client (see [`DeviceCredential::revision`]).
+    pub revision: i64,
 }
 
 /// What creating a client needs. The key arrives already hashed: the store never sees it.
@@ -29,7 +31,7 @@ pub struct NewClient<'a> {
     pub key_hash: &'a str,
 }
 
-const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at,
+const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at, revision,
     (SELECT COUNT(*) FROM device_sessions s
       WHERE s.client_id = clients.client_id AND s.organization_id = clients.organization_id
         AND s.disconnected_at IS NULL) AS live_sessions";
@@ -51,6 +53,7 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
         },
         workspace_id: row.try_get("workspace_id")?,
         organization_id: row.try_get("organization_id")?,
+        revision: row.try_get("revision")?,
     })
 }
 
@@ -219,7 +222,14 @@ async fn change<'q>(
     )
     .await?;
     if let Some(reason) = revocation {
-        outbox::create(&mut tx, client_id.as_str(), &ctx.organization_id, reason).await?;
+        outbox::create(
+            &mut tx,
+            client_id.as_str(),
+            &ctx.organization_id,
+            reason,
+            record.revision,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(record)
@@ -251,7 +261,7 @@ pub async fn update(
     description: &Description,
 ) -> StoreResult<ClientRow> {
     let statement = sqlx::query(
-        "UPDATE clients SET name = $1, name_folded = $6, description = $2, updated_at = $3 WHERE client_id = $4 AND organization_id = $5",
+        "UPDATE clients SET name = $1, name_folded = $6, description = $2, updated_at = $3, revision = revision + 1 WHERE client_id = $4 AND organization_id = $5",
     )
     .bind(name.as_str())
     .bind(description.as_str())
@@ -280,7 +290,7 @@ pub async fn update_active(
     active: bool,
 ) -> StoreResult<ClientRow> {
     let statement = sqlx::query(
-        "UPDATE clients SET active = $1, updated_at = $2 WHERE client_id = $3 AND organization_id = $4",
+        "UPDATE clients SET active = $1, updated_at = $2, revision = revision + 1 WHERE client_id = $3 AND organization_id = $4",
     )
     .bind(active as i64)
     .bind(now_millis())
@@ -306,7 +316,7 @@ pub async fn update_key(
     key_hash: &str,
 ) -> StoreResult<ClientRecord> {
     let statement = sqlx::query(
-        "UPDATE clients SET key_hash = $1, updated_at = $2 WHERE client_id = $3 AND organization_id = $4",
+        "UPDATE clients SET key_hash = $1, updated_at = $2, revision = revision + 1 WHERE client_id = $3 AND organization_id = $4",
     )
     .bind(key_hash)
     .bind(now_millis())
@@ -355,6 +365,7 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
         client_id.as_str(),
         &ctx.organization_id,
         RevocationReason::Deleted,
+        outbox::DELETED,
     )
     .await?;
     tx.commit().await?;
@@ -382,6 +393,9 @@ pub struct DeviceCredential {
     pub namespace: String,
     pub active: bool,
     pub key_hash: String,
+    /// The client's revision as read: every change bumps it, so a session authenticated against
+    /// an earlier revision than a revocation's was authenticated against what it revoked.
+    pub revision: i64,
 }
 
 impl DeviceCredential {
@@ -402,7 +416,7 @@ pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCr
         return Ok(None);
     };
     let row = sqlx::query(
-        "SELECT c.organization_id, c.workspace_id, w.namespace, c.active, c.key_hash
+        "SELECT c.organization_id, c.workspace_id, w.namespace, c.active, c.key_hash, c.revision
          FROM clients c JOIN workspaces w ON w.id = c.workspace_id
          WHERE c.client_id = $1",
     )
@@ -417,6 +431,7 @@ pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCr
             namespace: r.try_get("namespace")?,
             active: r.try_get::<i64, _>("active")? != 0,
             key_hash: r.try_get("key_hash")?,
+            revision: r.try_get("revision")?,
         })
     })
     .transpose()

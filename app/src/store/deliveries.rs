@@ -92,7 +92,7 @@ pub async fn release(db: &Db, target: &str, holder: &str) -> StoreResult<()> {
 /// The oldest `limit` revocations `target` has not confirmed, in outbox order.
 pub async fn pending(db: &Db, target: &str, limit: i64) -> StoreResult<Vec<Pending>> {
     let rows = sqlx::query(
-        "SELECT o.id, o.client_id, o.organization_id, o.reason, o.created_at, d.attempts
+        "SELECT o.id, o.client_id, o.organization_id, o.reason, o.created_at, o.revision, d.attempts
          FROM revocation_deliveries d JOIN revocation_outbox o ON o.id = d.outbox_id
          WHERE d.target = $1 AND d.done_at IS NULL AND d.needs_attention_at IS NULL
          ORDER BY d.outbox_id LIMIT $2",

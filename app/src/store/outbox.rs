@@ -23,6 +23,9 @@ impl RevocationReason {
     }
 }
 
+/// The revision a deletion records: every session of a deleted client predates it.
+pub const DELETED: i64 = i64::MAX;
+
 /// A queued revocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxRow {
@@ -31,24 +34,30 @@ pub struct OutboxRow {
     pub organization_id: String,
     pub reason: String,
     pub created_at: i64,
+    /// The client's revision the change made ([`DELETED`] for a deletion): sessions authenticated
+    /// against an earlier one are what the revocation closes.
+    pub revision: i64,
 }
 
 /// Queues a revocation inside the caller's transaction, with one delivery for every registered
-/// broker target, so the change, the revocation and where it must go commit together.
+/// broker target, so the change, the revocation and where it must go commit together. `revision`
+/// is the client's revision the change made.
 pub async fn create(
     conn: &mut AnyConnection,
     client_id: &str,
     organization_id: &str,
     reason: RevocationReason,
+    revision: i64,
 ) -> StoreResult<i64> {
     let id: i64 = sqlx::query(
-        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at) VALUES ($1, $2, $3, $4)
+        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at, revision) VALUES ($1, $2, $3, $4, $5)
          RETURNING id",
     )
     .bind(client_id)
     .bind(organization_id)
     .bind(reason.as_str())
     .bind(now_millis())
+    .bind(revision)
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")?;
@@ -64,7 +73,7 @@ pub async fn create(
 /// Revocations not yet delivered, oldest first.
 pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     let rows = sqlx::query(
-        "SELECT id, client_id, organization_id, reason, created_at FROM revocation_outbox
+        "SELECT id, client_id, organization_id, reason, created_at, revision FROM revocation_outbox
          WHERE done_at IS NULL ORDER BY id LIMIT $1",
     )
     .bind(limit)
@@ -79,7 +88,7 @@ pub async fn list_for_client(
     client_id: &str,
 ) -> StoreResult<Vec<(OutboxRow, Option<i64>)>> {
     let rows = sqlx::query(
-        "SELECT id, client_id, organization_id, reason, created_at, done_at FROM revocation_outbox
+        "SELECT id, client_id, organization_id, reason, created_at, revision, done_at FROM revocation_outbox
          WHERE client_id = $1 ORDER BY id",
     )
     .bind(client_id)
@@ -98,5 +107,6 @@ pub(super) fn from_row(r: &AnyRow) -> StoreResult<OutboxRow> {
         organization_id: r.try_get("organization_id")?,
         reason: r.try_get("reason")?,
         created_at: r.try_get("created_at")?,
+        revision: r.try_get("revision")?,
     })
 }

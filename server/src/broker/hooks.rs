@@ -78,11 +78,16 @@ impl KeygateHooks {
         }
     }
 
-    /// Closes every session, online or offline, of `client` whose authentication began before
-    /// `committed_by`, a moment by which its revocation was committed, and refuses or closes the
-    /// ones still on their way; how many sessions it found to close.
-    pub async fn close_sessions(&self, client: &ClientRef, committed_by: Instant) -> usize {
-        let found = self.sessions.revoke(client, committed_by);
+    /// Closes every session, online or offline, of `client` that a revocation known committed by
+    /// `committed_by` and making `revision` revoked (see `broker::sessions`), and refuses or
+    /// closes the ones still on their way; how many sessions it found to close.
+    pub async fn close_sessions(
+        &self,
+        client: &ClientRef,
+        committed_by: Instant,
+        revision: i64,
+    ) -> usize {
+        let found = self.sessions.revoke(client, committed_by, revision);
         for session in &found {
             match self.sessions.end(&session.session).await {
                 Ok(()) => self.sessions.closed(session),
@@ -107,7 +112,11 @@ impl KeygateHooks {
             will_topic: will_topic.as_deref(),
         });
         let refusal = match self.auth.authenticate(&attempt, &*self.sessions).await {
-            Ok(grant) if self.sessions.revoked_since(&grant.client, attempt.began) => {
+            Ok(grant)
+                if self
+                    .sessions
+                    .revoked(&grant.client, attempt.began, grant.revision) =>
+            {
                 // Right or wrong, the key was checked against what the client was before: the
                 // device's next attempt reads it as it is now.
                 tracing::info!(
@@ -143,10 +152,13 @@ impl KeygateHooks {
             return;
         };
         let identifier = &session.id.client_id;
-        if self
-            .sessions
-            .connected(identifier, &grant.client, &session.id, began)
-        {
+        if self.sessions.connected(
+            identifier,
+            &grant.client,
+            &session.id,
+            began,
+            grant.revision,
+        ) {
             // Revoked between its authentication and now: recorded all the same, so that it is
             // tracked and untracked like any other, and closed from outside this hook.
             tracing::info!(client = %grant.client, "closing an MQTT session revoked while it was being made");

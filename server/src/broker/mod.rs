@@ -69,16 +69,19 @@ impl Broker {
         self.task.abort();
     }
 
-    /// Closes every session, online or offline, of `client` whose authentication began before
-    /// `committed_by` (a moment by which its revocation was committed), with its subscriptions
+    /// Closes every session, online or offline, of `client` that its revocation revoked (one
+    /// known committed by `committed_by`, making the client's `revision`), with its subscriptions
     /// and queued messages, and refuses or closes the ones still being made; how many sessions it
     /// found to close.
     pub async fn close_sessions(
         &self,
         client: &app::model::ClientRef,
         committed_by: Instant,
+        revision: i64,
     ) -> usize {
-        self.hooks.close_sessions(client, committed_by).await
+        self.hooks
+            .close_sessions(client, committed_by, revision)
+            .await
     }
 }
 

@@ -10,10 +10,12 @@
 //!
 //! A CONNECT reads its client, then may wait for argon2id; a revocation committed in between
 //! finds no session to close, and the CONNECT may hold the key just revoked. So each session
-//! carries the moment its authentication began, each revocation leaves the moment it was known
-//! committed, and a session that began before a revocation of its client is closed when it
-//! arrives. One lock for both, so a session is either recorded before a revocation looks, or sees
-//! it.
+//! carries the moment its authentication began and the client's revision it was let in with; each
+//! revocation leaves the moment it was known committed and the revision it made. A session that
+//! began before a revocation and was let in with an earlier revision is closed, whenever it
+//! arrives; one that read the client after the change (a device taking up its regenerated key at
+//! once) has the new revision and stays. One lock for both, so a session is either recorded before
+//! a revocation looks, or sees it.
 
 use crate::device_auth::Refusal;
 use crate::device_auth::sessions::{SessionClaim, SessionRegistry};
@@ -39,14 +41,30 @@ struct Holder {
     session: Option<Id>,
     /// When the authentication of its latest CONNECT began.
     began: Instant,
+    /// The client's revision that CONNECT was let in with.
+    revision: i64,
     online: bool,
+}
+
+/// The latest revocation of a client: when it was known committed, and the revision it made.
+#[derive(Clone, Copy, Debug)]
+struct Revoked {
+    at: Instant,
+    revision: i64,
+}
+
+impl Revoked {
+    /// Whether a session that began at `began`, let in with `revision`, predates this revocation.
+    fn predates(&self, began: Instant, revision: i64) -> bool {
+        began < self.at && revision < self.revision
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     identifiers: HashMap<String, Holder>,
     by_owner: HashMap<ClientRef, BTreeSet<String>>,
-    revoked: HashMap<ClientRef, Instant>,
+    revoked: HashMap<ClientRef, Revoked>,
 }
 
 impl State {
@@ -84,8 +102,10 @@ impl State {
         }
     }
 
-    fn revoked_since(&self, owner: &ClientRef, began: Instant) -> bool {
-        self.revoked.get(owner).is_some_and(|at| *at > began)
+    fn revoked(&self, owner: &ClientRef, began: Instant, revision: i64) -> bool {
+        self.revoked
+            .get(owner)
+            .is_some_and(|r| r.predates(began, revision))
     }
 
     fn sweep(&mut self) {
@@ -101,7 +121,7 @@ impl State {
             }
         }
         if self.revoked.len() >= SWEEP_AT {
-            self.revoked.retain(|_, at| at.elapsed() < HANDSHAKE_LIMIT);
+            self.revoked.retain(|_, r| r.at.elapsed() < HANDSHAKE_LIMIT);
         }
     }
 }
@@ -130,19 +150,22 @@ impl EmbeddedSessions {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether `owner` was revoked after `began`.
-    pub fn revoked_since(&self, owner: &ClientRef, began: Instant) -> bool {
-        self.state().revoked_since(owner, began)
+    /// Whether a revocation of `owner` came after a CONNECT that began at `began` and was let in
+    /// with `revision`.
+    pub fn revoked(&self, owner: &ClientRef, began: Instant, revision: i64) -> bool {
+        self.state().revoked(owner, began, revision)
     }
 
     /// A session of `owner` is established: it holds `identifier` now. True when the client was
-    /// revoked after the session's authentication began: the caller closes it.
+    /// revoked after the session's authentication (see [`EmbeddedSessions::revoked`]): the caller
+    /// closes it.
     pub fn connected(
         &self,
         identifier: &str,
         owner: &ClientRef,
         session: &Id,
         began: Instant,
+        revision: i64,
     ) -> bool {
         let mut state = self.state();
         state.insert(
@@ -151,10 +174,11 @@ impl EmbeddedSessions {
                 owner: owner.clone(),
                 session: Some(session.clone()),
                 began,
+                revision,
                 online: true,
             },
         );
-        state.revoked_since(owner, began)
+        state.revoked(owner, began, revision)
     }
 
     /// The device of `session` went offline; a persistent session stays held.
@@ -178,14 +202,19 @@ impl EmbeddedSessions {
         }
     }
 
-    /// Records a revocation of `owner` known committed by `at`, and hands out the sessions, online
-    /// and offline, whose authentication began before it. A CONNECT still being made is refused
-    /// or closed when it arrives (see [`EmbeddedSessions::connected`]).
-    pub fn revoke(&self, owner: &ClientRef, at: Instant) -> Vec<ToClose> {
+    /// Records a revocation of `owner` known committed by `at` that made `revision`, and hands out
+    /// the sessions, online and offline, it revoked (see [`EmbeddedSessions::revoked`]). A CONNECT
+    /// still being made is refused or closed when it arrives (see [`EmbeddedSessions::connected`]).
+    pub fn revoke(&self, owner: &ClientRef, at: Instant, revision: i64) -> Vec<ToClose> {
         let mut state = self.state();
         state.sweep();
-        let latest = state.revoked.entry(owner.clone()).or_insert(at);
-        *latest = (*latest).max(at);
+        let revoked = state
+            .revoked
+            .entry(owner.clone())
+            .or_insert(Revoked { at, revision });
+        revoked.at = revoked.at.max(at);
+        revoked.revision = revoked.revision.max(revision);
+        let revoked = Revoked { at, revision };
         let Some(identifiers) = state.by_owner.get(owner) else {
             return Vec::new();
         };
@@ -193,7 +222,10 @@ impl EmbeddedSessions {
             .iter()
             .filter_map(|identifier| {
                 let holder = state.identifiers.get(identifier)?;
-                let session = holder.session.as_ref().filter(|_| holder.began < at)?;
+                let session = holder
+                    .session
+                    .as_ref()
+                    .filter(|_| revoked.predates(holder.began, holder.revision))?;
                 Some(ToClose {
                     identifier: identifier.clone(),
                     session: session.clone(),
@@ -262,6 +294,7 @@ impl SessionRegistry for EmbeddedSessions {
                     owner: claim.owner.clone(),
                     session: None,
                     began: claim.began,
+                    revision: 0,
                     online: false,
                 },
             );
@@ -298,6 +331,7 @@ mod tests {
                 owner: a.clone(),
                 session: None,
                 began: Instant::now(),
+                revision: 0,
                 online: false,
             },
         );

@@ -49,6 +49,9 @@ pub struct Grant {
     pub client: ClientRef,
     pub workspace_id: String,
     pub namespace: String,
+    /// The client's revision the decision was made against: a revocation of a later revision
+    /// revoked what this session was let in with.
+    pub revision: i64,
 }
 
 impl Grant {
@@ -57,6 +60,7 @@ impl Grant {
             client: credential.client_ref(),
             workspace_id: credential.workspace_id.clone(),
             namespace: credential.namespace.clone(),
+            revision: credential.revision,
         }
     }
 

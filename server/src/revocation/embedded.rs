@@ -13,19 +13,20 @@ use std::time::{Duration, Instant};
 /// mid-handshake).
 const SECOND_PASS: Duration = Duration::from_millis(500);
 
-pub async fn close_sessions(broker: &Arc<Broker>, client: ClientRef) {
-    // The change is committed by now. A CONNECT that begins later reads the changed client (a
-    // regenerated key, an activation) and is left alone, by both passes; one that began earlier
-    // may hold the old key, and is closed whenever it arrives.
+pub async fn close_sessions(broker: &Arc<Broker>, client: ClientRef, revision: i64) {
+    // The change is committed by now. A CONNECT that begins later, or that read the client after
+    // the change (a regenerated key, an activation: a later revision), is left alone by both
+    // passes; one that began earlier and read it before may hold the old key, and is closed
+    // whenever it arrives.
     let committed_by = Instant::now();
-    let closed = broker.close_sessions(&client, committed_by).await;
+    let closed = broker.close_sessions(&client, committed_by, revision).await;
     if closed > 0 {
         tracing::info!(%client, "closed {closed} MQTT session(s)");
     }
     let broker = broker.clone();
     tokio::spawn(async move {
         tokio::time::sleep(SECOND_PASS).await;
-        let closed = broker.close_sessions(&client, committed_by).await;
+        let closed = broker.close_sessions(&client, committed_by, revision).await;
         if closed > 0 {
             tracing::info!(%client, "closed {closed} MQTT session(s) on the second pass");
         }

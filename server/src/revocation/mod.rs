@@ -205,8 +205,9 @@ impl Worker {
                 match self.deliver(target, name, revocation).await {
                     Ok(()) => {
                         deliveries::delivered(&self.db, name, revocation.id).await?;
-                        if let Some(owner) = owner(revocation) {
-                            // Closed: what remained known of them on this broker goes.
+                        // Closed on an external broker: what was known of them there goes. (The
+                        // embedded broker's own tracker removes its rows as the sessions end.)
+                        if let (Target::AdminApi(_), Some(owner)) = (target, owner(revocation)) {
                             device_sessions::forget(&self.db, name, &owner, revocation.created_at)
                                 .await?;
                         }
@@ -263,7 +264,7 @@ impl Worker {
         };
         match target {
             Target::Embedded(broker) => {
-                embedded::close_sessions(broker, owner).await;
+                embedded::close_sessions(broker, owner, revocation.revision).await;
                 Ok(())
             }
             Target::AdminApi(api) => {

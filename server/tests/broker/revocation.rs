@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 crate::engines!(
     regenerate_closes_live_sessions_and_the_new_key_connects,
     a_device_that_takes_up_the_new_key_at_once_stays_connected,
+    a_device_that_takes_up_the_new_key_at_once_is_never_refused,
     a_connect_checked_against_the_old_key_is_refused_however_late_it_finishes,
     deactivate_closes_live_sessions_until_activated,
     delete_closes_live_sessions,
@@ -91,6 +92,38 @@ async fn a_device_that_takes_up_the_new_key_at_once_stays_connected(engine: Engi
     assert_eq!(device.publish(&t, b"yes").await, 0);
     assert!(device.message(Duration::from_secs(5)).await.is_some());
     device.disconnect().await;
+    setup.app.stop().await;
+}
+
+/// The moment the dashboard answers, before the revocation worker has closed the old sessions, the
+/// device connects with its new key: every time, it gets in (it read the client after the change,
+/// so nothing of the revocation concerns it) and stays.
+async fn a_device_that_takes_up_the_new_key_at_once_is_never_refused(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let broker = setup.app.mqtt.expect("the embedded broker runs");
+    let id = setup.client.connection.client_id.to_string();
+    let mut refused = Vec::new();
+    let mut held = Vec::new();
+    for round in 0..30 {
+        let (key, _) = setup.regenerate().await;
+        let raw = crate::raw::connect_from(
+            "127.0.0.1".parse().unwrap(),
+            broker,
+            &format!("{id}-{round}"),
+            &id,
+            key.expose(),
+        )
+        .await;
+        if raw.ack.code == 0 {
+            held.push(raw);
+        } else {
+            refused.push((round, raw.ack.code));
+        }
+    }
+    assert!(
+        refused.is_empty(),
+        "the new key was refused in rounds {refused:?}"
+    );
     setup.app.stop().await;
 }
 
