@@ -13,6 +13,10 @@
 #
 # Environment: COLD (clients for the cold test, 200), IDLE (10000), MESSAGES (10000 round trips),
 # THROUGHPUT (50000 messages), CONCURRENCY (16 connects at a time).
+#
+# Keygate runs with Mosquitto's queue length (1,000 messages; Keygate's default is 100) so the
+# throughput test's 500-message window compares like with like, and with room for the idle test's
+# 10,000 connections of one credential (a client holds 256 identifiers by default).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$KEYGATE_ROOT"
@@ -75,6 +79,7 @@ base="http://127.0.0.1:$http_port"
 KEYGATE_LISTEN="127.0.0.1:$http_port" KEYGATE_MQTT_LISTEN="127.0.0.1:$kg_port" \
   DATABASE_URL="sqlite://$work/keygate.db" KEYGATE_OPEN_SIGNUP=true KEYGATE_LOG=warn \
   KEYGATE_MQTT_LOCKOUT_AFTER=100000000 KEYGATE_MQTT_ADDRESS_LOCKOUT_AFTER=100000000 \
+  KEYGATE_MQTT_MAX_SESSIONS_PER_CLIENT=100000 KEYGATE_MQTT_MAX_QUEUED_MESSAGES=1000 \
   LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" \
   "$keygate_bin" >"$work/keygate.log" 2>&1 &
 kg_pid=$!
