@@ -437,6 +437,51 @@ pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCr
     .transpose()
 }
 
+/// What a bare MQTT username names, and the credential it leads to: the client whose Client ID
+/// it is (connection form 3), or, when it is a workspace namespace (form 1), the client
+/// `client_identifier` names in that namespace. `None` when the username names nothing. One
+/// query, so a CONNECT pays one round trip to the database whatever its shape. Both strings are
+/// compared exactly as a device sent them.
+pub async fn credential_for_username(
+    db: &Db,
+    username: &str,
+    client_identifier: &str,
+) -> StoreResult<Option<(UsernameKind, Option<DeviceCredential>)>> {
+    let row = sqlx::query(
+        "SELECT u.kind, c.client_id, c.organization_id, c.workspace_id, w.namespace, c.active,
+                c.key_hash, c.revision
+         FROM mqtt_usernames u
+         LEFT JOIN clients c
+           ON c.client_id = (CASE WHEN u.kind = 'namespace' THEN $2 ELSE u.name END)
+         LEFT JOIN workspaces w ON w.id = c.workspace_id
+         WHERE u.name = $1",
+    )
+    .bind(username)
+    .bind(client_identifier)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let kind = mqtt_usernames::kind_of(&r.try_get::<String, _>("kind")?);
+    let Some(client_id) = r.try_get::<Option<String>, _>("client_id")? else {
+        return Ok(Some((kind, None)));
+    };
+    let namespace: String = r.try_get("namespace")?;
+    if kind == UsernameKind::Namespace && namespace != username {
+        // The identifier names a client of another workspace.
+        return Ok(Some((kind, None)));
+    }
+    let credential = DeviceCredential {
+        client_id: ClientId::parse(&client_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        organization_id: r.try_get("organization_id")?,
+        workspace_id: r.try_get("workspace_id")?,
+        namespace,
+        active: r.try_get::<i64, _>("active")? != 0,
+        key_hash: r.try_get("key_hash")?,
+        revision: r.try_get("revision")?,
+    };
+    Ok(Some((kind, Some(credential))))
+}
+
 /// Inserts many clients at once with one shared key hash: for benchmarks and load tests only.
 pub async fn create_many_for_bench(
     db: &Db,

@@ -59,15 +59,17 @@ pub async fn get(db: &Db, name: &str) -> StoreResult<Option<UsernameKind>> {
         .bind(name)
         .fetch_optional(db.pool())
         .await?;
-    row.map(|r| {
-        let kind: String = r.try_get("kind")?;
-        Ok(if kind == "namespace" {
-            UsernameKind::Namespace
-        } else {
-            UsernameKind::Client
-        })
-    })
-    .transpose()
+    row.map(|r| Ok(kind_of(&r.try_get::<String, _>("kind")?)))
+        .transpose()
+}
+
+/// A stored `kind`.
+pub(super) fn kind_of(kind: &str) -> UsernameKind {
+    if kind == "namespace" {
+        UsernameKind::Namespace
+    } else {
+        UsernameKind::Client
+    }
 }
 
 /// Whether anyone holds `name`, as a namespace or as a Client ID.

@@ -10,7 +10,7 @@
 
 use app::model::{ClientId, ClientRef};
 use app::store::clients::{self, DeviceCredential};
-use app::store::mqtt_usernames::{self, UsernameKind};
+use app::store::mqtt_usernames::UsernameKind;
 use app::store::{Db, StoreResult};
 
 /// What a CONNECT claims, for the back-off: the client it resolved to, or the claimed name when
@@ -39,14 +39,9 @@ pub async fn resolve(db: &Db, username: &str, client_identifier: &str) -> StoreR
             .filter(|c| c.organization_id == organization_id);
         (client_id, credential)
     } else {
-        match mqtt_usernames::get(db, username).await? {
-            Some(UsernameKind::Namespace) => {
-                let credential = clients::credential(db, client_identifier)
-                    .await?
-                    .filter(|c| c.namespace == username);
-                (client_identifier, credential)
-            }
-            Some(UsernameKind::Client) => (username, clients::credential(db, username).await?),
+        match clients::credential_for_username(db, username, client_identifier).await? {
+            Some((UsernameKind::Namespace, credential)) => (client_identifier, credential),
+            Some((UsernameKind::Client, credential)) => (username, credential),
             None => (username, None),
         }
     };
