@@ -65,21 +65,7 @@ impl Webhooks {
     /// The broker target a request came from: `?broker=NAME` when given (it must be configured);
     /// otherwise the one external target, or [`UNNAMED_BROKER`] when there is none.
     pub fn broker(&self, named: Option<&str>) -> Result<String, UnknownBroker> {
-        let list = || {
-            if self.brokers.is_empty() {
-                "none".to_owned()
-            } else {
-                self.brokers.join(", ")
-            }
-        };
-        match (named.filter(|n| !n.is_empty()), self.brokers.as_slice()) {
-            (Some(name), brokers) if brokers.iter().any(|b| b == name) => Ok(name.to_owned()),
-            (Some(name), []) if name == UNNAMED_BROKER => Ok(name.to_owned()),
-            (Some(name), _) => Err(UnknownBroker::NotConfigured(name.to_owned(), list())),
-            (None, []) => Ok(UNNAMED_BROKER.to_owned()),
-            (None, [only]) => Ok(only.clone()),
-            (None, _) => Err(UnknownBroker::Ambiguous(list())),
-        }
+        pick_broker(named, &self.brokers)
     }
 
     /// Decides a CONNECT that `broker` asks about, and claims its identifier there.
@@ -124,6 +110,25 @@ impl Webhooks {
                 .map(|d| d.as_secs())
                 .unwrap_or_default()
         })
+    }
+}
+
+/// [`Webhooks::broker`], given the configured external targets.
+fn pick_broker(named: Option<&str>, brokers: &[String]) -> Result<String, UnknownBroker> {
+    let list = || {
+        if brokers.is_empty() {
+            "none".to_owned()
+        } else {
+            brokers.join(", ")
+        }
+    };
+    match (named.filter(|n| !n.is_empty()), brokers) {
+        (Some(name), brokers) if brokers.iter().any(|b| b == name) => Ok(name.to_owned()),
+        (Some(name), []) if name == UNNAMED_BROKER => Ok(name.to_owned()),
+        (Some(name), _) => Err(UnknownBroker::NotConfigured(name.to_owned(), list())),
+        (None, []) => Ok(UNNAMED_BROKER.to_owned()),
+        (None, [only]) => Ok(only.clone()),
+        (None, _) => Err(UnknownBroker::Ambiguous(list())),
     }
 }
 
@@ -258,6 +263,29 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_names_its_broker_or_there_is_only_one() {
+        let none: Vec<String> = Vec::new();
+        let one = vec!["emqx-eu".to_owned()];
+        let two = vec!["emqx-eu".to_owned(), "rmqtt-us".to_owned()];
+        assert_eq!(pick_broker(None, &none).unwrap(), UNNAMED_BROKER);
+        assert_eq!(pick_broker(Some(""), &one).unwrap(), "emqx-eu");
+        assert_eq!(pick_broker(None, &one).unwrap(), "emqx-eu");
+        assert_eq!(pick_broker(Some("rmqtt-us"), &two).unwrap(), "rmqtt-us");
+        assert_eq!(
+            pick_broker(None, &two),
+            Err(UnknownBroker::Ambiguous("emqx-eu, rmqtt-us".into()))
+        );
+        assert_eq!(
+            pick_broker(Some("typo"), &one),
+            Err(UnknownBroker::NotConfigured(
+                "typo".into(),
+                "emqx-eu".into()
+            ))
+        );
+        assert!(pick_broker(Some("typo"), &none).is_err());
+    }
 
     #[test]
     fn the_secret_comes_from_bearer_or_basic() {
