@@ -90,6 +90,11 @@ impl Workers {
         for task in &self.tasks {
             task.abort();
         }
+        // An aborted task stops at its next await: one that was renewing its lease could renew it
+        // after the release below, and keep the target from the next process until it expired.
+        for task in self.tasks {
+            let _ = task.await;
+        }
         for target in &self.targets {
             if let Err(e) = deliveries::release(&self.worker.db, target, &self.worker.node).await {
                 tracing::warn!(%target, "could not release the broker target's lease: {e}");

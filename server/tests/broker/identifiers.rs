@@ -252,8 +252,16 @@ async fn a_client_holds_at_most_its_limit_of_sessions_per_broker(engine: Engine)
             .map(|r| r.0),
         Some(0x87)
     );
-    // A clean session ends with its connection: its place is free again.
+    // A clean session ends with its connection: its place is free again, once the broker has
+    // seen it go (its device session is gone then).
     one.disconnect().await;
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            crate::support::count_rows(&setup.app.db, "device_sessions").await == 1
+        })
+        .await,
+        "the broker saw one leave"
+    );
     let three = Device::reconnect(Version::V5, &setup.tcp(), &device("three"))
         .await
         .expect("three, once one left");
