@@ -123,6 +123,7 @@ impl KeygateHooks {
                     client = %grant.client,
                     "MQTT connect refused: the client was revoked while it was being checked"
                 );
+                self.sessions.release(info.client_id(), &grant.client);
                 return auth_result(Outcome::NotAuthorized, protocol);
             }
             Ok(grant) => {

@@ -46,6 +46,13 @@ struct Holder {
     online: bool,
 }
 
+impl Holder {
+    /// A claim whose CONNECT never became a session (its handshake failed after authentication).
+    fn abandoned(&self) -> bool {
+        self.session.is_none() && self.began.elapsed() > HANDSHAKE_LIMIT
+    }
+}
+
 /// The latest revocation of a client: when it was known committed, and the revision it made.
 #[derive(Clone, Copy, Debug)]
 struct Revoked {
@@ -113,7 +120,7 @@ impl State {
             let stale: Vec<String> = self
                 .identifiers
                 .iter()
-                .filter(|(_, h)| h.session.is_none() && h.began.elapsed() > HANDSHAKE_LIMIT)
+                .filter(|(_, h)| h.abandoned())
                 .map(|(id, _)| id.clone())
                 .collect();
             for identifier in stale {
@@ -234,6 +241,19 @@ impl EmbeddedSessions {
             .collect()
     }
 
+    /// Gives back `owner`'s claim on `identifier` when its CONNECT is refused after the claim was
+    /// made; a session that holds the identifier already is left alone.
+    pub fn release(&self, identifier: &str, owner: &ClientRef) {
+        let mut state = self.state();
+        if state
+            .identifiers
+            .get(identifier)
+            .is_some_and(|h| h.session.is_none() && &h.owner == owner)
+        {
+            state.remove(identifier);
+        }
+    }
+
     /// `closed` was closed and its session ended: forgets it, unless a newer session holds its
     /// identifier already.
     pub fn closed(&self, closed: &ToClose) {
@@ -259,53 +279,63 @@ impl EmbeddedSessions {
 #[async_trait]
 impl SessionRegistry for EmbeddedSessions {
     async fn claim(&self, claim: &SessionClaim<'_>) -> Result<(), Refusal> {
-        let evicted = {
-            let mut state = self.state();
-            state.sweep();
-            match state.identifiers.get(claim.identifier) {
-                Some(holder) if &holder.owner != claim.owner => {
-                    return Err(Refusal::IdentifierInUse);
-                }
-                Some(_) => return Ok(()),
-                None => {}
-            }
-            let held = state.by_owner.get(claim.owner).map_or(0, |s| s.len());
-            let evicted = if held >= claim.max_per_client as usize {
-                // Make room by ending the owner's oldest offline session, if it has one.
-                let oldest_offline = state.by_owner.get(claim.owner).and_then(|set| {
-                    set.iter()
-                        .filter_map(|id| {
-                            let h = state.identifiers.get(id)?;
-                            (!h.online && h.session.is_some()).then_some((h.began, id.clone()))
-                        })
-                        .min()
-                        .map(|(_, id)| id)
-                });
-                match oldest_offline {
-                    Some(identifier) => state.remove(&identifier).and_then(|h| h.session),
-                    None => return Err(Refusal::TooManySessions),
-                }
-            } else {
-                None
-            };
-            state.insert(
-                claim.identifier,
-                Holder {
-                    owner: claim.owner.clone(),
-                    session: None,
-                    began: claim.began,
-                    revision: 0,
-                    online: false,
-                },
-            );
-            evicted
-        };
+        let evicted = self.state().claim(claim)?;
         if let Some(session) = evicted
             && let Err(e) = self.end(&session).await
         {
             tracing::warn!(client = %claim.owner, "could not end an offline session to make room: {e}");
         }
         Ok(())
+    }
+}
+
+impl State {
+    /// Makes `claim.identifier` the owner's, pending until its session is established; the
+    /// owner's offline session to end to make room, if one had to go.
+    fn claim(&mut self, claim: &SessionClaim<'_>) -> Result<Option<Id>, Refusal> {
+        self.sweep();
+        if self
+            .identifiers
+            .get(claim.identifier)
+            .is_some_and(Holder::abandoned)
+        {
+            self.remove(claim.identifier);
+        }
+        match self.identifiers.get(claim.identifier) {
+            Some(holder) if &holder.owner != claim.owner => return Err(Refusal::IdentifierInUse),
+            Some(_) => return Ok(None),
+            None => {}
+        }
+        let held = self.by_owner.get(claim.owner).map_or(0, |s| s.len());
+        let evicted = if held >= claim.max_per_client as usize {
+            // Make room by ending the owner's oldest offline session, if it has one.
+            let oldest_offline = self.by_owner.get(claim.owner).and_then(|set| {
+                set.iter()
+                    .filter_map(|id| {
+                        let h = self.identifiers.get(id)?;
+                        (!h.online && h.session.is_some()).then_some((h.began, id.clone()))
+                    })
+                    .min()
+                    .map(|(_, id)| id)
+            });
+            match oldest_offline {
+                Some(identifier) => self.remove(&identifier).and_then(|h| h.session),
+                None => return Err(Refusal::TooManySessions),
+            }
+        } else {
+            None
+        };
+        self.insert(
+            claim.identifier,
+            Holder {
+                owner: claim.owner.clone(),
+                session: None,
+                began: claim.began,
+                revision: 0,
+                online: false,
+            },
+        );
+        Ok(evicted)
     }
 }
 
@@ -340,5 +370,79 @@ mod tests {
         assert!(!state.by_owner.contains_key(&b));
         state.remove("c-1");
         assert!(state.by_owner.is_empty());
+    }
+
+    fn claim<'a>(identifier: &'a str, owner: &'a ClientRef, began: Instant) -> SessionClaim<'a> {
+        SessionClaim {
+            identifier,
+            owner,
+            source: None,
+            began,
+            max_per_client: 2,
+        }
+    }
+
+    #[test]
+    fn another_owners_identifier_is_refused_until_its_claim_is_abandoned() {
+        let mut state = State::default();
+        let (a, b) = (owner("org-a", "c-1"), owner("org-b", "c-1"));
+        let long_ago = Instant::now() - HANDSHAKE_LIMIT - Duration::from_secs(1);
+        assert!(matches!(state.claim(&claim("gw", &a, long_ago)), Ok(None)));
+        // A CONNECT whose handshake failed after authentication never became a session: once no
+        // handshake can still be going on, its claim is no one's.
+        assert!(matches!(
+            state.claim(&claim("gw", &b, Instant::now())),
+            Ok(None)
+        ));
+        assert_eq!(state.identifiers["gw"].owner, b);
+        assert!(matches!(
+            state.claim(&claim("gw", &a, Instant::now())),
+            Err(Refusal::IdentifierInUse)
+        ));
+        assert!(
+            matches!(state.claim(&claim("gw", &b, Instant::now())), Ok(None)),
+            "its owner again"
+        );
+    }
+
+    #[test]
+    fn past_the_limit_an_offline_session_makes_room_and_connected_ones_do_not() {
+        let mut state = State::default();
+        let a = owner("org-a", "c-1");
+        let session = |n: u16| {
+            Id::new(
+                1,
+                1,
+                None,
+                Some(std::net::SocketAddr::from(([127, 0, 0, 1], n))),
+                format!("s{n}").into(),
+                None,
+            )
+        };
+        for n in [1, 2] {
+            assert!(matches!(
+                state.claim(&claim(&format!("s{n}"), &a, Instant::now())),
+                Ok(None)
+            ));
+            state.insert(
+                &format!("s{n}"),
+                Holder {
+                    owner: a.clone(),
+                    session: Some(session(n)),
+                    began: Instant::now(),
+                    revision: 1,
+                    online: true,
+                },
+            );
+        }
+        assert!(matches!(
+            state.claim(&claim("s3", &a, Instant::now())),
+            Err(Refusal::TooManySessions)
+        ));
+        state.identifiers.get_mut("s1").unwrap().online = false;
+        let evicted = state.claim(&claim("s3", &a, Instant::now())).unwrap();
+        assert_eq!(evicted, Some(session(1)), "the offline one is ended");
+        assert!(!state.identifiers.contains_key("s1"));
+        assert_eq!(state.by_owner[&a].len(), 2);
     }
 }
