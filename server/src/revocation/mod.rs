@@ -210,12 +210,6 @@ impl Worker {
                 match self.deliver(target, name, revocation).await {
                     Ok(()) => {
                         deliveries::delivered(&self.db, name, revocation.id).await?;
-                        // Closed on an external broker: what was known of them there goes. (The
-                        // embedded broker's own tracker removes its rows as the sessions end.)
-                        if let (Target::AdminApi(_), Some(owner)) = (target, owner(revocation)) {
-                            device_sessions::forget(&self.db, name, &owner, revocation.created_at)
-                                .await?;
-                        }
                         if failures > 0 {
                             tracing::info!(target = %name, "the broker target recovered after {failures} failed attempt(s)");
                         }
@@ -275,14 +269,21 @@ impl Worker {
             Target::AdminApi(api) => {
                 // Every identifier the client holds on this broker, connected or not, as its
                 // webhook let them in (devices of forms 2 and 3 choose their own).
+                let store = |e: app::store::StoreError| {
+                    DeliveryError::Transient(format!(
+                        "cannot read or forget the client's MQTT client identifiers: {e}"
+                    ))
+                };
                 let ids = device_sessions::identifiers(&self.db, name, &owner)
                     .await
-                    .map_err(|e| {
-                        DeliveryError::Transient(format!(
-                            "cannot read the client's MQTT client identifiers: {e}"
-                        ))
-                    })?;
-                api.close_sessions(&self.http, &ids).await
+                    .map_err(store)?;
+                api.close_sessions(&self.http, &ids).await?;
+                // Closed there: what was known of them goes. (The embedded broker's own tracker
+                // removes its rows as its sessions end.)
+                device_sessions::forget(&self.db, name, &owner, revocation.created_at)
+                    .await
+                    .map_err(store)?;
+                Ok(())
             }
         }
     }

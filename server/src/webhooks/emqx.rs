@@ -9,10 +9,10 @@
 //! (`publish` / `subscribe`; rmqtt: `access` 2 / 1) and answers `{"result": "allow" | "deny"}`
 //! (rmqtt's style, with `access`: the bare word).
 
-use super::{BrokerParam, Fields, Webhooks, unavailable};
+use super::{Broker, Fields, Webhooks, unavailable};
 use crate::device_auth::{Access, Grant, Outcome, Protocol, Report};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -34,13 +34,9 @@ pub struct AuthnRequest {
 
 pub async fn authn(
     State(hooks): State<Arc<Webhooks>>,
-    Query(param): Query<BrokerParam>,
+    Broker(broker): Broker,
     Fields(request): Fields<AuthnRequest>,
 ) -> Response {
-    let broker = match hooks.broker(param.broker.as_deref()) {
-        Ok(broker) => broker,
-        Err(e) => return e.into_response(),
-    };
     let protocol = request
         .protocol
         .as_deref()

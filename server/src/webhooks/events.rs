@@ -13,11 +13,11 @@
 //! Any other event is acknowledged and ignored, so a broker told to send everything does not retry
 //! it. VerneMQ's events come through its own hook endpoint ([`super::vernemq`]).
 
-use super::{BrokerParam, Webhooks, bad_request, unavailable};
+use super::{Broker, Webhooks, bad_request, unavailable};
 use app::store::StoreError;
 use app::store::device_sessions::{self, BrokerEvent};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -44,13 +44,9 @@ fn kind(name: &str) -> Option<BrokerEvent> {
 
 pub async fn event(
     State(hooks): State<Arc<Webhooks>>,
-    Query(param): Query<BrokerParam>,
+    Broker(broker): Broker,
     body: axum::body::Bytes,
 ) -> Response {
-    let broker = match hooks.broker(param.broker.as_deref()) {
-        Ok(broker) => broker,
-        Err(e) => return e.into_response(),
-    };
     let request: EventRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {

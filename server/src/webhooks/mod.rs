@@ -134,8 +134,29 @@ fn pick_broker(named: Option<&str>, brokers: &[String]) -> Result<String, Unknow
 
 /// `?broker=NAME` on any webhook URL.
 #[derive(Debug, Default, serde::Deserialize)]
-pub struct BrokerParam {
-    pub broker: Option<String>,
+struct BrokerParam {
+    broker: Option<String>,
+}
+
+/// The broker target a webhook request came from ([`Webhooks::broker`]), taken from its URL; a
+/// request that cannot say which is answered 400 with the reason before its handler runs.
+pub struct Broker(pub String);
+
+impl axum::extract::FromRequestParts<Arc<Webhooks>> for Broker {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        hooks: &Arc<Webhooks>,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(param) =
+            axum::extract::Query::<BrokerParam>::try_from_uri(&parts.uri)
+                .map_err(|e| bad_request(e.body_text()))?;
+        hooks
+            .broker(param.broker.as_deref())
+            .map(Broker)
+            .map_err(IntoResponse::into_response)
+    }
 }
 
 /// A 400 with the reason, for a request no broker sends.

@@ -4,11 +4,11 @@
 //! The `_m5` variants take the same fields. The events `on_register` (connected),
 //! `on_client_offline` and `on_client_gone` keep the device's session record.
 
-use super::{BrokerParam, Webhooks, bad_request, unavailable};
+use super::{Broker, Webhooks, bad_request, unavailable};
 use crate::device_auth::{Access, Grant, Outcome, Protocol, Report};
 use app::store::device_sessions::BrokerEvent;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -50,7 +50,7 @@ struct Publish {
 
 pub async fn hook(
     State(hooks): State<Arc<Webhooks>>,
-    Query(param): Query<BrokerParam>,
+    Broker(broker): Broker,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -59,10 +59,6 @@ pub async fn hook(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let broker = match hooks.broker(param.broker.as_deref()) {
-        Ok(broker) => broker,
-        Err(e) => return e.into_response(),
-    };
     let result = match name.as_str() {
         "auth_on_register" => register(&hooks, broker, &body, Protocol::V3).await,
         "auth_on_register_m5" => register(&hooks, broker, &body, Protocol::V5).await,
