@@ -1,6 +1,5 @@
 import { test, expect } from './fixtures';
 import {
-  card,
   createClientsViaApi,
   createClientViaApi,
   finishReveal,
@@ -127,81 +126,6 @@ test('regenerate a key: generated, then my own (too short first)', async ({ page
   // Both regenerations are in the audit log.
   await gotoApp(page, '/settings', consoleErrors);
   await expect(page.getByTestId('activity').locator('tr', { hasText: 'client.key_regenerated' })).toHaveCount(2);
-
-  expect(consoleErrors).toEqual([]);
-});
-
-test('deactivate and activate with the switch in the list, on the card and in the Edit modal', async ({
-  page,
-  consoleErrors,
-}) => {
-  await signUpViaApi(page);
-  await createClientsViaApi(page, [
-    { client_id: 'switch-a', name: 'Switch A' },
-    { client_id: 'switch-b', name: 'Switch B' },
-  ]);
-  await gotoApp(page, '/clients', consoleErrors);
-
-  // List.
-  const listSwitch = row(page, 'switch-a').getByTestId('active-switch');
-  await expect(listSwitch).toBeEnabled();
-  await expect(listSwitch).toBeChecked();
-  await expect(listSwitch).toHaveAttribute('role', 'switch');
-  await expect(row(page, 'switch-a')).not.toHaveClass(/\binactive\b/);
-  await listSwitch.click();
-  await expect(toast(page, 'switch-a deactivated')).toBeVisible();
-  await expect(row(page, 'switch-a')).toHaveClass(/\binactive\b/);
-  await expect(row(page, 'switch-a').getByTestId('active-switch')).not.toBeChecked();
-  await expect(row(page, 'switch-b')).not.toHaveClass(/\binactive\b/);
-  await reloadApp(page, consoleErrors);
-  await expect(row(page, 'switch-a')).toHaveClass(/\binactive\b/);
-  await expect(row(page, 'switch-a').getByTestId('active-switch')).not.toBeChecked();
-  await row(page, 'switch-a').getByTestId('active-switch').click();
-  await expect(toast(page, 'switch-a activated')).toBeVisible();
-  await expect(row(page, 'switch-a')).not.toHaveClass(/\binactive\b/);
-  await expect(row(page, 'switch-a').getByTestId('active-switch')).toBeChecked();
-
-  // Card.
-  await page.getByTestId('view-cards').click();
-  const cardSwitch = card(page, 'switch-b').getByTestId('active-switch');
-  await expect(cardSwitch).toBeChecked();
-  await cardSwitch.click();
-  await expect(toast(page, 'switch-b deactivated')).toBeVisible();
-  await expect(card(page, 'switch-b')).toHaveClass(/\binactive\b/);
-  await expect(card(page, 'switch-b').getByTestId('active-switch')).not.toBeChecked();
-  await expect(card(page, 'switch-a')).not.toHaveClass(/\binactive\b/);
-  await card(page, 'switch-b').getByTestId('active-switch').click();
-  await expect(toast(page, 'switch-b activated')).toBeVisible();
-  await expect(card(page, 'switch-b')).not.toHaveClass(/\binactive\b/);
-
-  // Edit modal.
-  await page.getByTestId('view-list').click();
-  await row(page, 'switch-a').getByTestId('edit').click();
-  const modal = page.getByTestId('edit-client-modal');
-  const modalSwitch = modal.getByTestId('active-switch');
-  await expect(modalSwitch).toBeChecked();
-  await modalSwitch.click();
-  await expect(toast(page, 'switch-a deactivated')).toBeVisible();
-  await expect(modalSwitch).not.toBeChecked();
-  await expect(modal.getByText('Inactive', { exact: true })).toBeVisible();
-  // The list behind the modal follows.
-  await expect(row(page, 'switch-a')).toHaveClass(/\binactive\b/);
-  await page.keyboard.press('Escape');
-  await expect(modal).toBeHidden();
-  await expect(row(page, 'switch-a')).toHaveClass(/\binactive\b/);
-  await row(page, 'switch-a').getByTestId('edit').click();
-  await expect(modalSwitch).not.toBeChecked();
-  await modalSwitch.click();
-  await expect(toast(page, 'switch-a activated')).toBeVisible();
-  await expect(modalSwitch).toBeChecked();
-  await page.keyboard.press('Escape');
-  await expect(row(page, 'switch-a')).not.toHaveClass(/\binactive\b/);
-
-  // Every change reached the audit log.
-  await gotoApp(page, '/settings', consoleErrors);
-  const activity = page.getByTestId('activity');
-  await expect(activity.locator('tr', { hasText: 'client.deactivated' })).toHaveCount(3);
-  await expect(activity.locator('tr', { hasText: 'client.activated' })).toHaveCount(3);
 
   expect(consoleErrors).toEqual([]);
 });

@@ -1,15 +1,24 @@
+//! The active/inactive switch of a client, in the list, on the card and in the Edit modal.
+
 use crate::api::clients::set_client_active;
 use crate::components::toast::use_toaster;
 use crate::model::ClientRow;
 use leptos::prelude::*;
 
-/// The active/inactive switch of a client, in the list, on the card and in the Edit modal.
 /// Disabled until the page is interactive, so a click is never silently lost.
+///
+/// The answer to a click can arrive after the view that drew this switch is gone: the list
+/// re-renders every row when it refetches after another change, and a modal can close. So
+/// `on_changed` is a plain closure moved into the request's task, not a `Callback` owned by the
+/// view (calling a disposed `Callback` panics and leaves the WASM page dead), and after the await
+/// the switch touches its own signals only through `try_`. The caller's closure must tolerate a
+/// disposed row too: it sets row signals (a no-op once disposed) and asks the page, which outlives
+/// its rows, to refetch.
 #[component]
-pub fn StatusSwitch(
-    row: ClientRow,
-    #[prop(into)] on_changed: Callback<ClientRow>,
-) -> impl IntoView {
+pub fn StatusSwitch<F>(row: ClientRow, on_changed: F) -> impl IntoView
+where
+    F: Fn(ClientRow) + Clone + 'static,
+{
     let toaster = use_toaster();
     let active = RwSignal::new(row.active);
     let busy = RwSignal::new(false);
@@ -20,24 +29,25 @@ pub fn StatusSwitch(
     let on_change = move |ev| {
         let wanted = event_target_checked(&ev);
         let id = client_id.to_string();
+        let on_changed = on_changed.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
             match set_client_active(id.clone(), wanted).await {
                 Ok(row) => {
-                    active.set(row.active);
+                    let _ = active.try_set(row.active);
                     toaster.success(if row.active {
                         format!("{id} activated")
                     } else {
                         format!("{id} deactivated: its sessions are revoked")
                     });
-                    on_changed.run(row);
+                    on_changed(row);
                 }
                 Err(e) => {
-                    active.set(!wanted);
+                    let _ = active.try_set(!wanted);
                     toaster.error(e.to_string());
                 }
             }
-            busy.set(false);
+            let _ = busy.try_set(false);
         });
     };
     view! {

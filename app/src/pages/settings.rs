@@ -103,9 +103,11 @@ fn Workspaces(me: Me) -> impl IntoView {
             server_error.set(Some(AppError::invalid(FieldError::WorkspaceName, m)));
             return;
         }
+        // Read before spawning: the task first runs after this handler returns.
+        let request = create_workspace(name.get_untracked(), namespace.get_untracked());
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match create_workspace(name.get_untracked(), namespace.get_untracked()).await {
+            match request.await {
                 Ok(w) => {
                     toaster.success(format!(
                         "Workspace {} created with namespace {}",
@@ -158,8 +160,9 @@ fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
             error.set(Some(m));
             return;
         }
+        let request = rename_workspace(id.get_value(), name.get_untracked());
         leptos::task::spawn_local(async move {
-            match rename_workspace(id.get_value(), name.get_untracked()).await {
+            match request.await {
                 Ok(()) => {
                     toaster.success("Workspace renamed");
                     editing.set(false);
@@ -170,8 +173,9 @@ fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
         });
     };
     let switch = move |_| {
+        let request = switch_workspace(id.get_value());
         leptos::task::spawn_local(async move {
-            match switch_workspace(id.get_value()).await {
+            match request.await {
                 Ok(()) => {
                     toaster.success("Switched workspace");
                     version.update(|v| *v += 1);

@@ -34,7 +34,7 @@ fn Card(row: ClientRow) -> impl IntoView {
                 <dt>"Last seen"</dt><dd data-testid="last-seen">{last_seen(&row)}</dd>
             </dl>
             <footer>
-                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { active.set(r.active); ctx.refresh(); }/>
+                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { let _ = active.try_set(r.active); ctx.refresh(); }/>
                 <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
             </footer>
         </article>

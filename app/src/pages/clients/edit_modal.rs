@@ -87,9 +87,10 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
             return;
         }
         busy.set(true);
-        let id = id.clone();
+        // Read before spawning: the task first runs after this handler returns.
+        let request = update_client(id.clone(), name.get_untracked(), description.get_untracked());
         leptos::task::spawn_local(async move {
-            let result = update_client(id, name.get_untracked(), description.get_untracked()).await;
+            let result = request.await;
             busy.set(false);
             match result {
                 Ok(row) => {

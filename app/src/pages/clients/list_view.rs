@@ -61,7 +61,7 @@ fn Row(row: ClientRow) -> impl IntoView {
             <td class="name">{row.name.clone()}</td>
             <td class="description" title=row.description.clone()>{row.description.clone()}</td>
             <td class="status">
-                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { active.set(r.active); ctx.refresh(); }/>
+                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { let _ = active.try_set(r.active); ctx.refresh(); }/>
                 <RevocationBadge client_id=row.client_id.clone() progress=row.revocation.clone()/>
             </td>
             <td class="time">{time_format::utc_minutes(row.created_at)}</td>

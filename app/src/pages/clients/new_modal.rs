@@ -112,15 +112,17 @@ pub fn NewClientModal() -> impl IntoView {
         {
             return;
         }
+        // Read before spawning: the task first runs after this handler returns, and the modal
+        // may be gone by then.
+        let request = create_client(
+            client_id.get_untracked(),
+            SecretInput::new(key.get_untracked()),
+            name.get_untracked(),
+            description.get_untracked(),
+        );
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = create_client(
-                client_id.get_untracked(),
-                SecretInput::new(key.get_untracked()),
-                name.get_untracked(),
-                description.get_untracked(),
-            )
-            .await;
+            let result = request.await;
             busy.set(false);
             match result {
                 Ok(revealed) => {
