@@ -2,7 +2,7 @@
 # Installs what building and testing Keygate needs on Debian 12, skipping whatever is already there
 # at the right version (a warm run takes a few seconds). Safe to re-run. Root or sudo is needed only
 # for apt packages and global npm packages.
-
+#
 #   apt:   chromium, postgresql, mosquitto-clients, protobuf-compiler, libssl-dev, pkg-config
 #          (+ nodejs/npm if there is no node)
 #   rust:  wasm32-unknown-unknown target, rustfmt, clippy
@@ -15,7 +15,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$KEYGATE_ROOT"
 
 CARGO_LEPTOS_VERSION=0.3.11
-# cargo-leptos 0.3.11's lock file pins cargo-util-schemas 0.14.2, which needs rustc 1.96.
 CARGO_UTIL_SCHEMAS_FALLBACK=0.14.1
 BINARYEN_VERSION=123.0.0
 NODE_MIN_MAJOR=20 # @playwright/test in end2end/ needs node >= 20
@@ -24,18 +23,11 @@ RUSTC_MIN=1.94    # rmqtt 0.24
 # libssl-dev, pkg-config: the test broker's rmqtt-web-hook builds reqwest with native-tls (OpenSSL).
 APT_PACKAGES=(chromium postgresql mosquitto-clients protobuf-compiler libssl-dev pkg-config fonts-noto-color-emoji curl ca-certificates)
 
-started=$SECONDS
-
-# Only one install at a time (start.sh and test.sh may run together).
-exec 9>"${TMPDIR:-/tmp}/keygate-install.lock"
-flock 9
-
 # cargo install must not build inside the project's target directory.
 cargo_install() { env -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET_DIR cargo install "$@"; }
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
-# --- apt ------------------------------------------------------------------------------------------
 apt_missing() {
   local pkg
   for pkg in "$@"; do
@@ -43,26 +35,32 @@ apt_missing() {
   done
 }
 
-want=("${APT_PACKAGES[@]}")
-command -v cc >/dev/null 2>&1 || want+=(build-essential)
-command -v node >/dev/null 2>&1 || want+=(nodejs)
-command -v npm >/dev/null 2>&1 || want+=(npm)
-mapfile -t missing < <(apt_missing "${want[@]}")
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "apt: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update
-  as_root apt-get install -y "${missing[@]}"
-else
-  ok "apt: ${APT_PACKAGES[*]}"
-fi
-[ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing after installing the chromium package"
+install_apt_packages() {
+  local want=("${APT_PACKAGES[@]}") missing
+  command -v cc >/dev/null 2>&1 || want+=(build-essential)
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
+  mapfile -t missing < <(apt_missing "${want[@]}")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "apt: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update
+    as_root apt-get install -y "${missing[@]}"
+  else
+    ok "apt: ${APT_PACKAGES[*]}"
+  fi
+  [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing after installing the chromium package"
+}
 
-# --- Rust -----------------------------------------------------------------------------------------
-command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (rustc >= $RUSTC_MIN)"
-rustc_version=$(rustc --version | awk '{print $2}')
-version_ge "$rustc_version" "$RUSTC_MIN" || die "rustc $rustc_version is too old: Keygate needs >= $RUSTC_MIN"
-if command -v rustup >/dev/null 2>&1; then
+install_rust_components() {
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (rustc >= $RUSTC_MIN)"
+  local rustc_version component
+  rustc_version=$(rustc --version | awk '{print $2}')
+  version_ge "$rustc_version" "$RUSTC_MIN" || die "rustc $rustc_version is too old: Keygate needs >= $RUSTC_MIN"
+  if ! command -v rustup >/dev/null 2>&1; then
+    warn "no rustup: assuming the wasm32-unknown-unknown target, rustfmt and clippy are installed"
+    return
+  fi
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "rustup: adding wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
@@ -74,22 +72,21 @@ if command -v rustup >/dev/null 2>&1; then
     fi
   done
   ok "rust: rustc $rustc_version, wasm32-unknown-unknown, rustfmt, clippy"
-else
-  warn "no rustup: assuming the wasm32-unknown-unknown target, rustfmt and clippy are installed"
-fi
+}
 
-# --- cargo-leptos ---------------------------------------------------------------------------------
-# `cargo install cargo-leptos --locked` fails on rustc 1.95 (its lock file has cargo-util-schemas
-# 0.14.2, which needs 1.96) and without --locked newer crates need 1.96/1.97 too. The failed attempt
-# still unpacks the source into ~/.cargo/registry/src; we build a copy with cargo-util-schemas 0.14.1.
-if [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-  ok "cargo-leptos $CARGO_LEPTOS_VERSION"
-else
+# Why this is not a plain `cargo install --locked`: cargo-leptos 0.3.11's lock file pins
+# cargo-util-schemas 0.14.2, which needs rustc 1.96, and without --locked newer crates need 1.96 or
+# 1.97 too. The failed attempt still unpacks the source into ~/.cargo/registry/src, so a copy of it
+# is built with cargo-util-schemas 0.14.1 instead.
+install_cargo_leptos() {
+  if [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+    ok "cargo-leptos $CARGO_LEPTOS_VERSION"
+    return
+  fi
   log "cargo-leptos $CARGO_LEPTOS_VERSION: installing (about 20 minutes on 2 cores)"
-  if cargo_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked; then
-    :
-  else
+  if ! cargo_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked; then
     log "cargo-leptos: plain install failed (expected on rustc < 1.96); building with cargo-util-schemas $CARGO_UTIL_SCHEMAS_FALLBACK"
+    local src work
     src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"cargo-leptos-$CARGO_LEPTOS_VERSION" 2>/dev/null | head -n1 || true)
     [ -n "$src" ] || die "cargo-leptos $CARGO_LEPTOS_VERSION source not found under ${CARGO_HOME:-$HOME/.cargo}/registry/src"
     work=$(mktemp -d)
@@ -106,23 +103,25 @@ else
   fi
   [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ] ||
     die "cargo-leptos: expected $CARGO_LEPTOS_VERSION, have '$(cargo leptos --version 2>&1 || true)'"
-fi
+}
 
-# --- wasm-bindgen-cli -----------------------------------------------------------------------------
-# Must be exactly the wasm-bindgen the WASM was built with. Without --locked: with it the install
-# fails here (webpki-roots 1.0.11 missing from the index).
-wbg_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/^version = "|"$/, ""); print; exit }' Cargo.lock)
-[ -n "$wbg_version" ] || die "wasm-bindgen not found in Cargo.lock"
-if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $wbg_version" ]; then
-  ok "wasm-bindgen-cli $wbg_version"
-else
-  log "wasm-bindgen-cli $wbg_version: installing (about 7 minutes)"
-  cargo_install wasm-bindgen-cli --version "$wbg_version" --force
-  [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $wbg_version" ] ||
-    die "wasm-bindgen: expected $wbg_version, have '$(wasm-bindgen --version 2>&1 || true)' at $(command -v wasm-bindgen || echo nowhere)"
-fi
+# Why the version comes from Cargo.lock: the CLI must be exactly the wasm-bindgen the WASM was built
+# with. And why without --locked: with it the install fails (webpki-roots 1.0.11 missing from the
+# index).
+install_wasm_bindgen() {
+  local version
+  version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/^version = "|"$/, ""); print; exit }' Cargo.lock)
+  [ -n "$version" ] || die "wasm-bindgen not found in Cargo.lock"
+  if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $version" ]; then
+    ok "wasm-bindgen-cli $version"
+    return
+  fi
+  log "wasm-bindgen-cli $version: installing (about 7 minutes)"
+  cargo_install wasm-bindgen-cli --version "$version" --force
+  [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $version" ] ||
+    die "wasm-bindgen: expected $version, have '$(wasm-bindgen --version 2>&1 || true)' at $(command -v wasm-bindgen || echo nowhere)"
+}
 
-# --- node -----------------------------------------------------------------------------------------
 npm_global() {
   local prefix
   prefix=$(npm prefix -g 2>/dev/null)
@@ -134,22 +133,27 @@ npm_global() {
   hash -r
 }
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt "$NODE_MIN_MAJOR" ]; then
-  # Debian 12's nodejs is 18; the npm registry's `node` package carries a newer binary.
-  log "node $(node --version 2>/dev/null || echo none) is older than $NODE_MIN_MAJOR: installing node@22 from npm"
-  npm_global node@22
-  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  [ "$node_major" -ge "$NODE_MIN_MAJOR" ] || die "node >= $NODE_MIN_MAJOR needed, have $(node --version) at $(command -v node)"
-fi
-ok "node $(node --version), npm $(npm --version 2>/dev/null)"
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
-# --- wasm-opt (binaryen from npm) -----------------------------------------------------------------
-# Debian's binaryen (108) produces WASM that breaks hydration: never use it.
+# Why node comes from npm when it is too old: Debian 12's nodejs is 18, and the npm registry's
+# `node` package carries a newer binary.
+install_node() {
+  if [ "$(node_major)" -lt "$NODE_MIN_MAJOR" ]; then
+    log "node $(node --version 2>/dev/null || echo none) is older than $NODE_MIN_MAJOR: installing node@22 from npm"
+    npm_global node@22
+    [ "$(node_major)" -ge "$NODE_MIN_MAJOR" ] || die "node >= $NODE_MIN_MAJOR needed, have $(node --version) at $(command -v node)"
+  fi
+  ok "node $(node --version), npm $(npm --version 2>/dev/null)"
+}
+
 wasm_opt_ok() { wasm-opt --version 2>/dev/null | grep -qE "^wasm-opt version ${BINARYEN_VERSION%%.*}( |$)"; }
-if wasm_opt_ok; then
-  ok "wasm-opt ${BINARYEN_VERSION%%.*} ($(command -v wasm-opt))"
-else
+
+# Why binaryen comes from npm: Debian's binaryen (108) produces WASM that breaks hydration.
+install_wasm_opt() {
+  if wasm_opt_ok; then
+    ok "wasm-opt ${BINARYEN_VERSION%%.*} ($(command -v wasm-opt))"
+    return
+  fi
   if dpkg-query -W -f='${Status}\n' binaryen 2>/dev/null | grep -q '^install ok installed$'; then
     log "removing Debian's binaryen (its wasm-opt breaks hydration)"
     as_root apt-get remove -y binaryen
@@ -157,18 +161,31 @@ else
   log "binaryen@$BINARYEN_VERSION: installing from npm"
   npm_global "binaryen@$BINARYEN_VERSION"
   wasm_opt_ok || die "wasm-opt: expected version ${BINARYEN_VERSION%%.*}, first on PATH is $(command -v wasm-opt || echo nothing): $(wasm-opt --version 2>&1 || true)"
-fi
+}
 
-# --- end2end/ (Playwright) ------------------------------------------------------------------------
-# Never `npx playwright install`: tests use /usr/bin/chromium.
-lock_sum=$(sha256sum end2end/package-lock.json | cut -d' ' -f1)
-stamp=end2end/node_modules/.keygate-package-lock.sha256
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ] && [ -d end2end/node_modules/@playwright/test ]; then
-  ok "end2end: node_modules match package-lock.json"
-else
+# Never `npx playwright install`: the browser tests use /usr/bin/chromium.
+install_end2end() {
+  local lock_sum stamp=end2end/node_modules/.keygate-package-lock.sha256
+  lock_sum=$(sha256sum end2end/package-lock.json | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ] && [ -d end2end/node_modules/@playwright/test ]; then
+    ok "end2end: node_modules match package-lock.json"
+    return
+  fi
   log "end2end: npm ci"
   (cd end2end && npm ci --no-audit --no-fund)
   printf '%s\n' "$lock_sum" >"$stamp"
-fi
+}
 
+started=$SECONDS
+# Only one install at a time (start.sh and test.sh may run together).
+exec 9>"${TMPDIR:-/tmp}/keygate-install.lock"
+flock 9
+
+install_apt_packages
+install_rust_components
+install_cargo_leptos
+install_wasm_bindgen
+install_node
+install_wasm_opt
+install_end2end
 log "install.sh: everything in place ($((SECONDS - started)) s)"
