@@ -94,6 +94,16 @@ export function unexpectedErrors(consoleErrors: string[]): string[] {
   return consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of [45]\d\d/.test(e));
 }
 
+/**
+ * Clicks the list or card view button and waits until the server saved the choice (it is
+ * remembered per account: a page load right after the click must find it saved).
+ */
+export async function switchView(page: Page, view: 'list' | 'cards') {
+  const saved = page.waitForResponse((r) => r.url().includes('/api/account/set_view') && r.ok());
+  await page.getByTestId(`view-${view}`).click();
+  await saved;
+}
+
 /** Makes the browser's clipboard readable and writable for the page's origin. */
 export async function allowClipboard(page: Page, origin: string) {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
