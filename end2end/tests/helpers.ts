@@ -61,6 +61,31 @@ export async function createClientsViaApi(target: Page | APIRequestContext, clie
   }
 }
 
+export interface Workspace {
+  id: string;
+  name: string;
+  namespace: string;
+}
+
+/** Creates a workspace of the signed-in organization through the server function. */
+export async function createWorkspaceViaApi(
+  target: Page | APIRequestContext,
+  name: string,
+  namespace: string,
+): Promise<Workspace> {
+  const request = 'request' in target ? target.request : target;
+  const response = await request.post('/api/workspaces/create', { form: { name, namespace } });
+  expect(response.ok(), `create workspace ${name} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
+  return response.json();
+}
+
+/** Makes a workspace the session's current one through the server function. */
+export async function switchWorkspaceViaApi(target: Page | APIRequestContext, id: string) {
+  const request = 'request' in target ? target.request : target;
+  const response = await request.post('/api/workspaces/switch', { form: { id } });
+  expect(response.ok(), `switch to workspace ${id} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
+}
+
 /** Rows of the list view. */
 export function tableRows(page: Page): Locator {
   return page.locator('[data-testid=client-table] tbody tr[data-client-id]');
