@@ -61,6 +61,15 @@ export async function createClientsViaApi(target: Page | APIRequestContext, clie
   }
 }
 
+/** Activates or deactivates a client through the server function (the switch's request). */
+export async function setActiveViaApi(target: Page | APIRequestContext, clientId: string, active: boolean) {
+  const request = 'request' in target ? target.request : target;
+  const response = await request.post('/api/clients/set_active', {
+    form: { client_id: clientId, active: String(active) },
+  });
+  expect(response.ok(), `set_active ${clientId} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
+}
+
 export interface Workspace {
   id: string;
   name: string;
