@@ -1,7 +1,7 @@
 // Searching, sorting and paging through 30 clients on the Clients page; the URL holds that state.
-import { test, expect } from './fixtures';
+import { test as base, expect, startKeygate, type Keygate } from './fixtures';
 import { createClientsViaApi, gotoApp, shownIds, signUpViaApi, tableRows, type NewClient } from './helpers';
-import type { Page } from '@playwright/test';
+import type { APIRequestContext, Page } from '@playwright/test';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -18,18 +18,53 @@ const CLIENTS: NewClient[] = Array.from({ length: 30 }, (_, i) => {
 const ALL_IDS = CLIENTS.map((c) => c.client_id);
 const BY_NAME = [...CLIENTS].sort((a, b) => a.name.localeCompare(b.name)).map((c) => c.client_id);
 
-// 30 argon2 hashes in a debug build for every test.
-test.slow();
+type StorageState = Awaited<ReturnType<APIRequestContext['storageState']>>;
 
-/** Signs up, creates the 30 clients and opens `path`. */
-async function thirtyClients(page: Page, consoleErrors: string[], path = '/clients') {
-  await signUpViaApi(page);
-  await createClientsViaApi(page, CLIENTS, 3);
+// Unlike the other specs, the tests of this file share a keygate: one per worker, seeded once with
+// the 30 clients (30 argon2 hashes, the bulk of a test's time if each test made them), and each
+// test's browser starts signed in to it. This is sound only because these tests change nothing
+// on the server (search, sort and page live in the URL): a test that does must not go here.
+const test = base.extend<{ seededLog: void }, { seeded: { keygate: Keygate; storageState: StorageState } }>({
+  seeded: [
+    async ({ playwright }, use) => {
+      const keygate = await startKeygate();
+      const request = await playwright.request.newContext({ baseURL: keygate.url });
+      try {
+        await signUpViaApi(request);
+        await createClientsViaApi(request, CLIENTS, 3);
+        await use({ keygate, storageState: await request.storageState() });
+      } finally {
+        await request.dispose();
+        await keygate.stop();
+      }
+    },
+    { scope: 'worker', timeout: 180_000 },
+  ],
+  baseURL: async ({ seeded }, use) => {
+    await use(seeded.keygate.url);
+  },
+  storageState: async ({ seeded }, use) => {
+    await use(seeded.storageState);
+  },
+  // A failed test gets the shared server's log, as fixtures.ts's own keygate does.
+  seededLog: [
+    async ({ seeded }, use, testInfo) => {
+      await use();
+      if (testInfo.status !== testInfo.expectedStatus) {
+        await testInfo.attach('keygate.log', { body: seeded.keygate.log(), contentType: 'text/plain' });
+      }
+    },
+    { auto: true },
+  ],
+});
+
+/** Opens `path` signed in to the shared server with the 30 clients. */
+async function openClientsPage(page: Page, consoleErrors: string[], path = '/clients') {
   await gotoApp(page, path, consoleErrors);
 }
 
 test('the first page shows 25 of 30 clients and the second page the other 5', async ({ page, consoleErrors }) => {
-  await thirtyClients(page, consoleErrors);
+  await openClientsPage(page, consoleErrors);
   const summary = page.getByTestId('summary');
   await expect(summary).toHaveText('1–25 of 30 clients');
   await expect(tableRows(page)).toHaveCount(25);
@@ -58,7 +93,7 @@ test('sorting by Client ID: ascending, descending on the second click, and back 
   page,
   consoleErrors,
 }) => {
-  await thirtyClients(page, consoleErrors);
+  await openClientsPage(page, consoleErrors);
   const summary = page.getByTestId('summary');
 
   await page.getByTestId('sort-client_id').click();
@@ -80,7 +115,7 @@ test('sorting by Client ID: ascending, descending on the second click, and back 
 });
 
 test('sorting by name orders the rows by name', async ({ page, consoleErrors }) => {
-  await thirtyClients(page, consoleErrors);
+  await openClientsPage(page, consoleErrors);
   await page.getByTestId('sort-name').click();
   await expect.poll(() => shownIds(tableRows(page))).toEqual(BY_NAME.slice(0, 25));
   const names = await tableRows(page).locator('.name').allInnerTexts();
@@ -93,7 +128,7 @@ test('searching by Client ID narrows the list as you type, through ?q=, and keep
   page,
   consoleErrors,
 }) => {
-  await thirtyClients(page, consoleErrors);
+  await openClientsPage(page, consoleErrors);
   await page.getByTestId('sort-name').click();
   await expect.poll(() => shownIds(tableRows(page))).toEqual(BY_NAME.slice(0, 25));
 
@@ -109,7 +144,7 @@ test('searching by Client ID narrows the list as you type, through ?q=, and keep
 });
 
 test('searching by name ignores case', async ({ page, consoleErrors }) => {
-  await thirtyClients(page, consoleErrors);
+  await openClientsPage(page, consoleErrors);
   await page.getByTestId('search').fill('greenhouse');
   await expect(page.getByTestId('summary')).toHaveText('1–1 of 1 clients');
   expect(await shownIds(tableRows(page))).toEqual(['dev-07']);
@@ -121,7 +156,7 @@ test('a search without a match says so, and clearing it shows every client again
   page,
   consoleErrors,
 }) => {
-  await thirtyClients(page, consoleErrors);
+  await openClientsPage(page, consoleErrors);
   const search = page.getByTestId('search');
   await search.fill('no-such-device');
   await expect(page.getByTestId('no-match')).toBeVisible();
@@ -139,7 +174,7 @@ test('the URL is the state: loading a search, sort or page URL directly gives th
   page,
   consoleErrors,
 }) => {
-  await thirtyClients(page, consoleErrors, '/clients?q=dev-2&sort=client_id&dir=desc');
+  await openClientsPage(page, consoleErrors, '/clients?q=dev-2&sort=client_id&dir=desc');
   const summary = page.getByTestId('summary');
   await expect(page.getByTestId('search')).toHaveValue('dev-2');
   await expect(summary).toHaveText('1–10 of 10 clients');
