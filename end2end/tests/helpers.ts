@@ -10,6 +10,11 @@ export interface Account {
   organization: string;
 }
 
+/** The API request context of a page (it shares the page's cookies), or the context itself. */
+function requestOf(target: Page | APIRequestContext): APIRequestContext {
+  return 'request' in target ? target.request : target;
+}
+
 /**
  * Signs up through the server function (no UI), so the session cookie lands in the page's
  * browser context. Cheaper than the form; the UI flow has its own test.
@@ -18,7 +23,7 @@ export async function signUpViaApi(
   target: Page | APIRequestContext,
   organization = 'Acme Devices',
 ): Promise<Account> {
-  const request = 'request' in target ? target.request : target;
+  const request = requestOf(target);
   const account = { email: uniqueEmail('owner'), password: PASSWORD, organization };
   const response = await request.post('/api/account/sign_up', { form: { ...account } });
   expect(response.ok(), `sign-up answered ${response.status()}: ${await response.text()}`).toBeTruthy();
@@ -37,7 +42,7 @@ export const DEFAULT_KEY = 'test-key-0123456789';
 
 /** Creates a client in the current workspace through the server function. */
 export async function createClientViaApi(target: Page | APIRequestContext, client: NewClient) {
-  const request = 'request' in target ? target.request : target;
+  const request = requestOf(target);
   const response = await request.post('/api/clients/create', {
     form: {
       client_id: client.client_id,
@@ -63,7 +68,7 @@ export async function createClientsViaApi(target: Page | APIRequestContext, clie
 
 /** Activates or deactivates a client through the server function (the switch's request). */
 export async function setActiveViaApi(target: Page | APIRequestContext, clientId: string, active: boolean) {
-  const request = 'request' in target ? target.request : target;
+  const request = requestOf(target);
   const response = await request.post('/api/clients/set_active', {
     form: { client_id: clientId, active: String(active) },
   });
@@ -82,7 +87,7 @@ export async function createWorkspaceViaApi(
   name: string,
   namespace: string,
 ): Promise<Workspace> {
-  const request = 'request' in target ? target.request : target;
+  const request = requestOf(target);
   const response = await request.post('/api/workspaces/create', { form: { name, namespace } });
   expect(response.ok(), `create workspace ${name} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
   return response.json();
@@ -90,7 +95,7 @@ export async function createWorkspaceViaApi(
 
 /** Makes a workspace the session's current one through the server function. */
 export async function switchWorkspaceViaApi(target: Page | APIRequestContext, id: string) {
-  const request = 'request' in target ? target.request : target;
+  const request = requestOf(target);
   const response = await request.post('/api/workspaces/switch', { form: { id } });
   expect(response.ok(), `switch to workspace ${id} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
 }
