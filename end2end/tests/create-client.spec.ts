@@ -16,9 +16,9 @@ import {
   toast,
   unexpectedErrors,
 } from './helpers';
-import type { Page, Response } from '@playwright/test';
+import type { Locator, Page, Response } from '@playwright/test';
 
-const TAKEN = "This Client ID is taken. Choose another one.";
+const TAKEN = 'This Client ID is taken. Choose another one.';
 
 /** Signs up (Acme Devices, no clients) and opens the empty Clients page. */
 async function emptyClientsPage(page: Page, consoleErrors: string[]) {
@@ -257,7 +257,7 @@ async function newClientForm(page: Page, consoleErrors: string[]) {
 }
 
 /** Submitting did not create a client: the modal stays, with no reveal. */
-async function expectRefused(page: Page, modal: ReturnType<Page['getByTestId']>) {
+async function expectRefused(page: Page, modal: Locator) {
   await expect(modal).toBeVisible();
   await expect(page.getByTestId('reveal')).toHaveCount(0);
 }
