@@ -1,5 +1,20 @@
+// The list and card views of the Clients page, the choice between them, and the read-only page
+// the server renders without JavaScript.
 import { test, expect, screenshot } from './fixtures';
-import { cards, createClientsViaApi, gotoApp, reloadApp, row, shownIds, signUpViaApi, tableRows, type NewClient } from './helpers';
+import {
+  card,
+  cards,
+  createClientsViaApi,
+  gotoApp,
+  reloadApp,
+  row,
+  shownIds,
+  signUpViaApi,
+  switchView,
+  tableRows,
+  type NewClient,
+} from './helpers';
+import type { Page } from '@playwright/test';
 
 const FLEET: NewClient[] = [
   { client_id: 'boiler-03', name: 'Boiler room sensor 3', description: 'Basement, north wall' },
@@ -9,41 +24,53 @@ const FLEET: NewClient[] = [
   { client_id: 'weather_roof', name: 'Roof weather station', description: 'Wind, rain and temperature' },
 ];
 
-test('list and card views show the same clients and the choice survives a reload', async ({ page, consoleErrors }) => {
+/** Signs up as Acme Devices, creates the fleet and opens the Clients page (the list view). */
+async function fleetPage(page: Page, consoleErrors: string[]) {
   await signUpViaApi(page, 'Acme Devices');
   await createClientsViaApi(page, FLEET);
-  const expected = FLEET.map((c) => c.client_id).sort();
-
   await gotoApp(page, '/clients', consoleErrors);
-  const listButton = page.getByTestId('view-list');
-  const cardsButton = page.getByTestId('view-cards');
-  await expect(listButton).toHaveAttribute('aria-pressed', 'true');
-  await expect(cardsButton).toHaveAttribute('aria-pressed', 'false');
   await expect(tableRows(page)).toHaveCount(FLEET.length);
-  expect((await shownIds(tableRows(page))).sort()).toEqual(expected);
+}
+
+test('the list view is the default and shows every client', async ({ page, consoleErrors }) => {
+  await fleetPage(page, consoleErrors);
+  await expect(page.getByTestId('view-list')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('view-cards')).toHaveAttribute('aria-pressed', 'false');
+  await expect(tableRows(page)).toHaveCount(FLEET.length);
+  expect((await shownIds(tableRows(page))).sort()).toEqual(FLEET.map((c) => c.client_id).sort());
   await expect(row(page, 'gate-east').locator('.name')).toHaveText('East gate controller');
   await expect(page.getByTestId('summary')).toHaveText('1–5 of 5 clients');
   await screenshot(page, 'clients-list');
 
-  // Cards: same clients, same order.
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the card view shows the same clients in the same order, with their descriptions', async ({
+  page,
+  consoleErrors,
+}) => {
+  await fleetPage(page, consoleErrors);
   const listOrder = await shownIds(tableRows(page));
-  const saved = page.waitForResponse((r) => r.url().includes('/api/account/set_view') && r.ok());
-  await cardsButton.click();
-  await saved;
-  await expect(cardsButton).toHaveAttribute('aria-pressed', 'true');
-  await expect(listButton).toHaveAttribute('aria-pressed', 'false');
+  await switchView(page, 'cards');
+  await expect(page.getByTestId('view-cards')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('view-list')).toHaveAttribute('aria-pressed', 'false');
   await expect(page.getByTestId('client-table')).toHaveCount(0);
   await expect(cards(page)).toHaveCount(FLEET.length);
   expect(await shownIds(cards(page))).toEqual(listOrder);
-  const gate = page.locator('[data-testid=client-cards] article[data-client-id="gate-east"]');
-  await expect(gate.locator('.name')).toHaveText('East gate controller');
-  await expect(gate.locator('.description')).toHaveText('Opens the loading-bay gate');
-  await expect(page.locator('[data-testid=client-cards] article[data-client-id="pump.station-2"] .description')).toHaveText(
-    'No description',
-  );
+  await expect(card(page, 'gate-east').locator('.name')).toHaveText('East gate controller');
+  await expect(card(page, 'gate-east').locator('.description')).toHaveText('Opens the loading-bay gate');
+  await expect(card(page, 'pump.station-2').locator('.description')).toHaveText('No description');
   await screenshot(page, 'clients-cards');
 
-  // Remembered by the server: it renders cards straight away, and so does a reload.
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the card view is remembered by the server: it renders cards straight away, and so does a reload', async ({
+  page,
+  consoleErrors,
+}) => {
+  await fleetPage(page, consoleErrors);
+  await switchView(page, 'cards');
   const html = await (await page.request.get('/clients')).text();
   expect(html).toContain('data-testid="client-cards"');
   expect(html).not.toContain('data-testid="client-table"');
@@ -52,10 +79,14 @@ test('list and card views show the same clients and the choice survives a reload
   await expect(cards(page)).toHaveCount(FLEET.length);
   await expect(page.getByTestId('client-table')).toHaveCount(0);
 
-  // And back to the list, also remembered.
-  const savedList = page.waitForResponse((r) => r.url().includes('/api/account/set_view') && r.ok());
-  await page.getByTestId('view-list').click();
-  await savedList;
+  expect(consoleErrors).toEqual([]);
+});
+
+test('going back to the list view is remembered too', async ({ page, consoleErrors }) => {
+  await fleetPage(page, consoleErrors);
+  await switchView(page, 'cards');
+  await expect(cards(page)).toHaveCount(FLEET.length);
+  await switchView(page, 'list');
   await expect(tableRows(page)).toHaveCount(FLEET.length);
   await reloadApp(page, consoleErrors);
   await expect(page.getByTestId('view-list')).toHaveAttribute('aria-pressed', 'true');

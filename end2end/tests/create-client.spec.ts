@@ -1,3 +1,5 @@
+// Creating a client with `+ New`: the generated or typed Client ID and key, the one-time reveal
+// (connection details, copy, snippets, download) and every bad input refused at its field.
 import * as fs from 'node:fs';
 import { test, expect } from './fixtures';
 import {
@@ -14,28 +16,62 @@ import {
   toast,
   unexpectedErrors,
 } from './helpers';
+import type { Locator, Page, Response } from '@playwright/test';
 
-test('create a client with the generated id and key: reveal, copy, download, confirm, no key left behind', async ({
-  page,
-  keygate,
-  consoleErrors,
-}) => {
-  await allowClipboard(page, keygate.url);
+const TAKEN = 'This Client ID is taken. Choose another one.';
+
+/** Signs up (Acme Devices, no clients) and opens the empty Clients page. */
+async function emptyClientsPage(page: Page, consoleErrors: string[]) {
   await signUpViaApi(page, 'Acme Devices');
   await gotoApp(page, '/clients', consoleErrors);
   await expect(page.getByTestId('empty-state')).toBeVisible();
-  // Survives only as long as the document does: proves no full page load happens below.
-  await page.evaluate(() => ((window as unknown as { __keygateMarker: string }).__keygateMarker = 'still-here'));
+}
 
+/**
+ * Creates a client through `+ New` with the Client ID and key the modal generated, a name and a
+ * description; resolves once the reveal shows.
+ */
+async function createWithGeneratedValues(page: Page) {
+  const modal = await openNewClientModal(page);
+  const clientId = await modal.getByLabel('Client ID').inputValue();
+  const key = await modal.getByLabel('Key', { exact: true }).inputValue();
+  await modal.getByLabel('Name').fill('Boiler room sensor 3');
+  await modal.getByLabel('Description').fill('Basement, north wall');
+  await modal.getByTestId('create-client').click();
+  const reveal = page.getByTestId('reveal');
+  await expect(reveal).toBeVisible();
+  return { modal, reveal, clientId, key };
+}
+
+/** The answer of the live "is this Client ID free?" check for `clientId` (start waiting before typing). */
+function liveCheck(page: Page, clientId: string): Promise<Response> {
+  return page.waitForResponse(
+    (r) =>
+      r.url().includes('/api/clients/available') &&
+      new URLSearchParams(r.request().postData() ?? '').get('client_id') === clientId,
+  );
+}
+
+test('the New client modal takes the focus and offers a generated Client ID and key', async ({
+  page,
+  consoleErrors,
+}) => {
+  await emptyClientsPage(page, consoleErrors);
   const modal = await openNewClientModal(page);
   // Focus moved into the dialog.
   await expect.poll(() => modal.evaluate((m) => m.contains(document.activeElement))).toBe(true);
+  await expect(modal.getByLabel('Client ID')).toHaveValue(/^c-[a-z0-9]{8}$/);
+  await expect(modal.getByLabel('Key', { exact: true })).toHaveValue(/^kgk_\S{30,}$/);
+
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Generate replaces the Client ID and the key with fresh ones', async ({ page, consoleErrors }) => {
+  await emptyClientsPage(page, consoleErrors);
+  const modal = await openNewClientModal(page);
   const clientIdField = modal.getByLabel('Client ID');
   const keyField = modal.getByLabel('Key', { exact: true });
   await expect(clientIdField).toHaveValue(/^c-[a-z0-9]{8}$/);
-  await expect(keyField).toHaveValue(/^kgk_\S{30,}$/);
-
-  // "Generate" replaces both with fresh values.
   const firstId = await clientIdField.inputValue();
   const firstKey = await keyField.inputValue();
   await modal.getByTestId('generate-client-id').click();
@@ -45,14 +81,12 @@ test('create a client with the generated id and key: reveal, copy, download, con
   await expect(clientIdField).toHaveValue(/^c-[a-z0-9]{8}$/);
   await expect(keyField).toHaveValue(/^kgk_/);
 
-  const clientId = await clientIdField.inputValue();
-  const key = await keyField.inputValue();
-  await modal.getByLabel('Name').fill('Boiler room sensor 3');
-  await modal.getByLabel('Description').fill('Basement, north wall');
-  await modal.getByTestId('create-client').click();
+  expect(consoleErrors).toEqual([]);
+});
 
-  const reveal = page.getByTestId('reveal');
-  await expect(reveal).toBeVisible();
+test('creating a client reveals its key and connection details', async ({ page, consoleErrors }) => {
+  await emptyClientsPage(page, consoleErrors);
+  const { modal, reveal, clientId, key } = await createWithGeneratedValues(page);
   await expect(modal).toBeHidden();
   await expect(toast(page, `Client ${clientId} created`)).toBeVisible();
   await expect(reveal.getByRole('heading', { level: 2 })).toHaveText(`Client created: ${clientId}`);
@@ -68,6 +102,17 @@ test('create a client with the generated id and key: reveal, copy, download, con
   await expect(reveal.getByTestId('reveal-username-org')).toHaveText(`${clientId}@${org}`);
   await expect(reveal.getByTestId('reveal-username-client')).toHaveText(clientId);
 
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the reveal’s Copy buttons put the key and the Client ID on the clipboard', async ({
+  page,
+  keygate,
+  consoleErrors,
+}) => {
+  await allowClipboard(page, keygate.url);
+  await emptyClientsPage(page, consoleErrors);
+  const { reveal, clientId, key } = await createWithGeneratedValues(page);
   // The key reaches the clipboard intact.
   await reveal.getByTestId('copy-reveal-key').click();
   await expect(reveal.getByTestId('copy-reveal-key')).toHaveText('Copied');
@@ -75,7 +120,12 @@ test('create a client with the generated id and key: reveal, copy, download, con
   await reveal.getByTestId('copy-reveal-client-id').click();
   await expect.poll(() => readClipboard(page)).toBe(clientId);
 
-  // Snippets carry the key, in each language.
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the reveal’s snippets carry the key, in each language', async ({ page, consoleErrors }) => {
+  await emptyClientsPage(page, consoleErrors);
+  const { reveal, key } = await createWithGeneratedValues(page);
   await expect(reveal.getByTestId('snippet')).toContainText(`-P '${key}'`);
   await reveal.getByTestId('tab-python').click();
   await expect(reveal.getByTestId('tab-python')).toHaveAttribute('aria-selected', 'true');
@@ -85,7 +135,12 @@ test('create a client with the generated id and key: reveal, copy, download, con
   await expect(reveal.getByTestId('snippet')).toContainText('mqtt.connect');
   await expect(reveal.getByTestId('snippet')).toContainText(`password: "${key}"`);
 
-  // The credentials file.
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the reveal’s download is a credentials file with the key', async ({ page, consoleErrors }) => {
+  await emptyClientsPage(page, consoleErrors);
+  const { reveal, clientId, key } = await createWithGeneratedValues(page);
   const [download] = await Promise.all([page.waitForEvent('download'), reveal.getByTestId('download').click()]);
   expect(download.suggestedFilename()).toBe(`keygate-${clientId}.env`);
   const file = fs.readFileSync(await download.path(), 'utf8');
@@ -93,12 +148,19 @@ test('create a client with the generated id and key: reveal, copy, download, con
   expect(file).toContain(`MQTT_CLIENT_ID=${clientId}\n`);
   expect(file).toContain('MQTT_USERNAME=acme-devices\n');
 
-  // Cannot be dismissed before "I have saved this key" is ticked.
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the reveal cannot be dismissed before “I have saved this key” is ticked', async ({ page, consoleErrors }) => {
+  await emptyClientsPage(page, consoleErrors);
+  const { reveal } = await createWithGeneratedValues(page);
   const done = reveal.getByTestId('reveal-done');
   await expect(done).toBeDisabled();
   await page.keyboard.press('Escape');
   await page.mouse.click(5, 5); // the backdrop
-  await page.waitForTimeout(200); // give a (wrong) close time to happen
+  // Give a (wrong) close time to happen: the page has handled both events once it has drawn two
+  // frames after them.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   await expect(reveal.getByRole('button', { name: 'Close' })).toBeDisabled();
   await expect(reveal).toBeVisible();
   await reveal.getByTestId('saved-checkbox').check();
@@ -106,7 +168,16 @@ test('create a client with the generated id and key: reveal, copy, download, con
   await done.click();
   await expect(reveal).toBeHidden();
 
-  // The new row is in the list, and the document is the same one (no reload happened).
+  expect(consoleErrors).toEqual([]);
+});
+
+test('after the reveal the new client is in the list, without a page load', async ({ page, consoleErrors }) => {
+  await emptyClientsPage(page, consoleErrors);
+  // Survives only as long as the document does: proves no full page load happens below.
+  await page.evaluate(() => ((window as unknown as { __keygateMarker: string }).__keygateMarker = 'still-here'));
+  const { clientId } = await createWithGeneratedValues(page);
+  await finishReveal(page);
+
   await expect(row(page, clientId)).toBeVisible();
   await expect(row(page, clientId).locator('.name')).toHaveText('Boiler room sensor 3');
   await expect(row(page, clientId).locator('.description')).toHaveText('Basement, north wall');
@@ -116,7 +187,18 @@ test('create a client with the generated id and key: reveal, copy, download, con
   );
   await expect(page.getByTestId('summary')).toHaveText('1–1 of 1 clients');
 
-  // The key is shown once: it is nowhere in the page any more, nor after a reload.
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the key is shown once: after the reveal it is nowhere in the page, nor after a reload', async ({
+  page,
+  consoleErrors,
+}) => {
+  await emptyClientsPage(page, consoleErrors);
+  const { clientId, key } = await createWithGeneratedValues(page);
+  await finishReveal(page);
+  await expect(row(page, clientId)).toBeVisible();
+
   expect(await page.content()).not.toContain(key);
   await reloadApp(page, consoleErrors);
   await expect(row(page, clientId)).toBeVisible();
@@ -132,10 +214,11 @@ test('create a client with my own Client ID and key', async ({ page, consoleErro
   await gotoApp(page, '/clients', consoleErrors);
   const modal = await openNewClientModal(page);
   await modal.getByLabel('Name').fill('Sensor one');
+  const checked = liveCheck(page, 'sensor-01');
   await modal.getByLabel('Client ID').fill('sensor-01');
   await modal.getByLabel('Key', { exact: true }).fill('my-own-key-1234567');
-  // Wait for the live "taken?" check to have answered: no error may appear for a free id.
-  await page.waitForTimeout(400);
+  // The live "taken?" check answered that the id is free: no error may appear for it.
+  expect(await (await checked).json()).toBe('Available');
   await expect(modal.getByTestId('error-client_id')).toHaveText('');
   await expect(modal.getByTestId('error-key')).toHaveText('');
   await modal.getByTestId('create-client').click();
@@ -153,32 +236,71 @@ test('create a client with my own Client ID and key', async ({ page, consoleErro
   expect(consoleErrors).toEqual([]);
 });
 
-test('the Add Client modal shows each bad input at its field and creates nothing', async ({ page, consoleErrors }) => {
+// Bad input in the New client modal. One client, taken-01, exists already.
+
+/** Signs up with the client taken-01, opens the Clients page and the New client modal. */
+async function newClientForm(page: Page, consoleErrors: string[]) {
   await signUpViaApi(page);
   await createClientViaApi(page, { client_id: 'taken-01', name: 'Already here' });
   await gotoApp(page, '/clients', consoleErrors);
   await expect(tableRows(page)).toHaveCount(1);
-
   const modal = await openNewClientModal(page);
-  const name = modal.getByLabel('Name');
-  const clientId = modal.getByLabel('Client ID');
-  const key = modal.getByLabel('Key', { exact: true });
-  const idError = modal.getByTestId('error-client_id');
-  const keyError = modal.getByTestId('error-key');
-  const create = modal.getByTestId('create-client');
+  return {
+    modal,
+    name: modal.getByLabel('Name'),
+    clientId: modal.getByLabel('Client ID'),
+    key: modal.getByLabel('Key', { exact: true }),
+    idError: modal.getByTestId('error-client_id'),
+    keyError: modal.getByTestId('error-key'),
+    create: modal.getByTestId('create-client'),
+  };
+}
 
+/** Submitting did not create a client: the modal stays, with no reveal. */
+async function expectRefused(page: Page, modal: Locator) {
+  await expect(modal).toBeVisible();
+  await expect(page.getByTestId('reveal')).toHaveCount(0);
+}
+
+/**
+ * Esc closes the modal, and the list still holds taken-01 only; with `reload`, also after a reload
+ * (for a submit the server refused; a refusal at the field sends nothing).
+ */
+async function expectNothingCreated(page: Page, consoleErrors: string[], { reload = false } = {}) {
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('new-client-modal')).toBeHidden();
+  await expect(tableRows(page)).toHaveCount(1);
+  if (reload) {
+    await reloadApp(page, consoleErrors);
+    await expect(tableRows(page)).toHaveCount(1);
+  }
+  await expect(page.getByTestId('summary')).toHaveText('1–1 of 1 clients');
+}
+
+test('an empty name is refused on submit, not before, and its message goes once a name is typed', async ({
+  page,
+  consoleErrors,
+}) => {
+  const { modal, name, idError, keyError, create } = await newClientForm(page, consoleErrors);
   // Nothing is wrong yet: the name error waits for a submit.
   await expect(modal.getByTestId('error-name')).toHaveText('');
   await expect(idError).toHaveText('');
   await expect(keyError).toHaveText('');
 
-  // An empty name, on submit.
   await create.click();
   await expect(modal.getByTestId('error-name')).toHaveText('Enter a name.');
   await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expectRefused(page, modal);
   await name.fill('Test device');
   await expect(modal.getByTestId('error-name')).toHaveText('');
 
+  await expectNothingCreated(page, consoleErrors);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a bad Client ID is refused at its field, and submitting creates nothing', async ({ page, consoleErrors }) => {
+  const { modal, name, clientId, idError, create } = await newClientForm(page, consoleErrors);
+  await name.fill('Test device');
   const idCases: Array<[string, string]> = [
     ['bad/id', "'/' is not allowed in a Client ID: use letters, digits, '-', '_' and '.'."],
     ['bad id', "' ' is not allowed in a Client ID: use letters, digits, '-', '_' and '.'."],
@@ -191,12 +313,18 @@ test('the Add Client modal shows each bad input at its field and creates nothing
     await expect(idError, `error for Client ID ${JSON.stringify(value)}`).toContainText(message);
     await expect(clientId).toHaveAttribute('aria-invalid', 'true');
     await create.click();
-    await expect(modal).toBeVisible();
-    await expect(page.getByTestId('reveal')).toHaveCount(0);
+    await expectRefused(page, modal);
   }
   await clientId.fill('x'.repeat(64));
   await expect(idError).toHaveText('');
 
+  await expectNothingCreated(page, consoleErrors);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a bad key is refused at its field, and submitting creates nothing', async ({ page, consoleErrors }) => {
+  const { modal, name, key, keyError, create } = await newClientForm(page, consoleErrors);
+  await name.fill('Test device');
   const keyCases: Array<[string, string]> = [
     ['short-key', 'A key needs at least 16 characters.'],
     ['has a space in it!', 'Use printable ASCII characters without spaces in a key.'],
@@ -206,52 +334,70 @@ test('the Add Client modal shows each bad input at its field and creates nothing
     await key.fill(value);
     await expect(keyError, `error for key ${JSON.stringify(value)}`).toHaveText(message);
     await create.click();
-    await expect(modal).toBeVisible();
-    await expect(page.getByTestId('reveal')).toHaveCount(0);
+    await expectRefused(page, modal);
   }
   await key.fill('a-perfectly-fine-key');
   await expect(keyError).toHaveText('');
 
-  // A taken id is checked again on submit, even when the live check said "free" (as when someone
-  // takes it in between): simulate that by answering the live check with "Available".
+  await expectNothingCreated(page, consoleErrors);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a taken Client ID is refused on submit even when the live check said it was free', async ({
+  page,
+  consoleErrors,
+}) => {
+  const { modal, name, clientId, idError, create } = await newClientForm(page, consoleErrors);
+  await name.fill('Test device');
+  // As when someone takes the id between the live check and the submit: the live check answers
+  // "Available".
   await page.route('**/api/clients/available', (route) =>
     route.fulfill({ status: 200, contentType: 'application/json', body: '"Available"' }),
   );
+  const checked = liveCheck(page, 'taken-01');
   await clientId.fill('taken-01');
-  await page.waitForTimeout(400);
+  await checked;
   await expect(idError).toHaveText('');
+  const refused = page.waitForResponse((r) => r.url().includes('/api/clients/create'));
   await create.click();
-  await expect(idError).toHaveText('This Client ID is taken. Choose another one.');
-  await expect(modal).toBeVisible();
-  await expect(page.getByTestId('reveal')).toHaveCount(0);
+  expect((await refused).ok()).toBe(false);
+  await expect(idError).toHaveText(TAKEN);
+  await expectRefused(page, modal);
   await page.unroute('**/api/clients/available');
 
   // Editing clears the server's verdict; a free id shows no error.
+  const free = liveCheck(page, 'free-01');
   await clientId.fill('free-01');
-  await page.waitForTimeout(400);
+  expect(await (await free).json()).toBe('Available');
   await expect(idError).toHaveText('');
 
-  // A taken id is reported as you type (after a short pause), before any submit.
-  await clientId.fill('taken-01');
-  await expect(idError).toHaveText('This Client ID is taken. Choose another one.');
-  await expect(clientId).toHaveAttribute('aria-invalid', 'true');
-  await create.click();
-  await expect(modal).toBeVisible();
-  await expect(idError).toHaveText('This Client ID is taken. Choose another one.');
-
-  // Esc closes the modal; nothing was created.
-  await page.keyboard.press('Escape');
-  await expect(modal).toBeHidden();
-  await expect(tableRows(page)).toHaveCount(1);
-  await reloadApp(page, consoleErrors);
-  await expect(tableRows(page)).toHaveCount(1);
-  await expect(page.getByTestId('summary')).toHaveText('1–1 of 1 clients');
-
-  // A backdrop click closes it too.
-  await openNewClientModal(page);
-  await page.mouse.click(5, 5);
-  await expect(modal).toBeHidden();
-
+  await expectNothingCreated(page, consoleErrors, { reload: true });
   // The only failed request is the refused create (the id was taken).
   expect(unexpectedErrors(consoleErrors)).toEqual([]);
+});
+
+test('a taken Client ID is reported as you type, before any submit', async ({ page, consoleErrors }) => {
+  const { modal, name, clientId, idError, create } = await newClientForm(page, consoleErrors);
+  await name.fill('Test device');
+  await clientId.fill('taken-01');
+  await expect(idError).toHaveText(TAKEN);
+  await expect(clientId).toHaveAttribute('aria-invalid', 'true');
+  await create.click();
+  await expectRefused(page, modal);
+  await expect(idError).toHaveText(TAKEN);
+
+  await expectNothingCreated(page, consoleErrors);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Esc or a backdrop click closes the New client modal', async ({ page, consoleErrors }) => {
+  const { modal } = await newClientForm(page, consoleErrors);
+  await page.keyboard.press('Escape');
+  await expect(modal).toBeHidden();
+  await openNewClientModal(page);
+  await page.mouse.click(5, 5); // the backdrop
+  await expect(modal).toBeHidden();
+  await expect(tableRows(page)).toHaveCount(1);
+
+  expect(consoleErrors).toEqual([]);
 });

@@ -10,6 +10,11 @@ export interface Account {
   organization: string;
 }
 
+/** The API request context of a page (it shares the page's cookies), or the context itself. */
+function requestOf(target: Page | APIRequestContext): APIRequestContext {
+  return 'request' in target ? target.request : target;
+}
+
 /**
  * Signs up through the server function (no UI), so the session cookie lands in the page's
  * browser context. Cheaper than the form; the UI flow has its own test.
@@ -18,7 +23,7 @@ export async function signUpViaApi(
   target: Page | APIRequestContext,
   organization = 'Acme Devices',
 ): Promise<Account> {
-  const request = 'request' in target ? target.request : target;
+  const request = requestOf(target);
   const account = { email: uniqueEmail('owner'), password: PASSWORD, organization };
   const response = await request.post('/api/account/sign_up', { form: { ...account } });
   expect(response.ok(), `sign-up answered ${response.status()}: ${await response.text()}`).toBeTruthy();
@@ -37,7 +42,7 @@ export const DEFAULT_KEY = 'test-key-0123456789';
 
 /** Creates a client in the current workspace through the server function. */
 export async function createClientViaApi(target: Page | APIRequestContext, client: NewClient) {
-  const request = 'request' in target ? target.request : target;
+  const request = requestOf(target);
   const response = await request.post('/api/clients/create', {
     form: {
       client_id: client.client_id,
@@ -59,6 +64,40 @@ export async function createClientsViaApi(target: Page | APIRequestContext, clie
   for (let i = 0; i < clients.length; i += concurrency) {
     await Promise.all(clients.slice(i, i + concurrency).map((c) => createClientViaApi(target, c)));
   }
+}
+
+/** Activates or deactivates a client through the server function (the switch's request). */
+export async function setActiveViaApi(target: Page | APIRequestContext, clientId: string, active: boolean) {
+  const request = requestOf(target);
+  const response = await request.post('/api/clients/set_active', {
+    form: { client_id: clientId, active: String(active) },
+  });
+  expect(response.ok(), `set_active ${clientId} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
+}
+
+export interface Workspace {
+  id: string;
+  name: string;
+  namespace: string;
+}
+
+/** Creates a workspace of the signed-in organization through the server function. */
+export async function createWorkspaceViaApi(
+  target: Page | APIRequestContext,
+  name: string,
+  namespace: string,
+): Promise<Workspace> {
+  const request = requestOf(target);
+  const response = await request.post('/api/workspaces/create', { form: { name, namespace } });
+  expect(response.ok(), `create workspace ${name} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
+  return response.json();
+}
+
+/** Makes a workspace the session's current one through the server function. */
+export async function switchWorkspaceViaApi(target: Page | APIRequestContext, id: string) {
+  const request = requestOf(target);
+  const response = await request.post('/api/workspaces/switch', { form: { id } });
+  expect(response.ok(), `switch to workspace ${id} answered ${response.status()}: ${await response.text()}`).toBeTruthy();
 }
 
 /** Rows of the list view. */
@@ -92,6 +131,16 @@ export function toast(page: Page, text: string | RegExp): Locator {
 /** Console errors other than the browser's own "Failed to load resource" line for an HTTP error. */
 export function unexpectedErrors(consoleErrors: string[]): string[] {
   return consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of [45]\d\d/.test(e));
+}
+
+/**
+ * Clicks the list or card view button and waits until the server saved the choice (it is
+ * remembered per account: a page load right after the click must find it saved).
+ */
+export async function switchView(page: Page, view: 'list' | 'cards') {
+  const saved = page.waitForResponse((r) => r.url().includes('/api/account/set_view') && r.ok());
+  await page.getByTestId(`view-${view}`).click();
+  await saved;
 }
 
 /** Makes the browser's clipboard readable and writable for the page's origin. */

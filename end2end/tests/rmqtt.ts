@@ -161,7 +161,8 @@ export async function spawnRmqtt(options: RmqttOptions): Promise<Rmqtt> {
   return { mqttPort, api: ready.api, stderr: () => stderr, stop };
 }
 
-type Fixtures = {
+/** What `test` from this file adds to the fixtures of fixtures.ts. */
+export type RmqttFixtures = {
   /** A free port for the broker's admin API, known before keygate starts (its broker target). */
   rmqttApiPort: number;
   /**
@@ -174,7 +175,7 @@ type Fixtures = {
   connectDevice: (port: number, login: DeviceLogin) => Promise<Device>;
 };
 
-export const test = base.extend<Fixtures>({
+export const test = base.extend<RmqttFixtures>({
   rmqttApiPort: async ({}, use) => {
     await use(await freePort());
   },
