@@ -10,12 +10,11 @@ function serializedResources(html: string): Map<number, string> {
   return resources;
 }
 
-// Regression test. Server-rendering /clients or /settings used to run the page's resource one to
-// three times per request: it was created inside `Protected`'s `<Transition>{move || Suspend::new(..)}`
-// closure, which leptos's async SSR re-runs, so a discarded copy whose owner was disposed while its
-// server function awaited failed ("AppState missing from the server function context") and was
-// serialized as `{"Err":"Internal"}`; hydration then panicked and the page was dead. Pages now create
-// their resources outside `Protected`.
+// Leptos's async SSR re-runs the closure inside `Protected`'s `<Transition>{move || Suspend::new(..)}`.
+// A resource created there would run one to three times per request, and a discarded copy, whose
+// owner is disposed while its server function awaits, fails ("AppState missing from the server
+// function context") and is serialized as `{"Err":"Internal"}`; hydration then panics and the page is
+// dead. So pages create their resources outside `Protected`, and this test holds them to it.
 test('server rendering hands the browser only successful resources, once each', async ({ page, keygate }) => {
   await signUpViaApi(page);
   await createClientsViaApi(page, [

@@ -167,7 +167,7 @@ test('a client lives in its own workspace: switching back to Default does not sh
   expect(consoleErrors).toEqual([]);
 });
 
-// Regression test: the form used to keep a refused field's message until the next submit.
+// A refused field's message goes as soon as the field is fixed, not at the next submit.
 test('a refused workspace field’s message goes away once the field is fixed', async ({ page, consoleErrors }) => {
   await signUpViaApi(page);
   await gotoApp(page, '/settings', consoleErrors);
