@@ -88,7 +88,11 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
         }
         busy.set(true);
         // Read before spawning: the task first runs after this handler returns.
-        let request = update_client(id.clone(), name.get_untracked(), description.get_untracked());
+        let request = update_client(
+            id.clone(),
+            name.get_untracked(),
+            description.get_untracked(),
+        );
         leptos::task::spawn_local(async move {
             let result = request.await;
             busy.set(false);
