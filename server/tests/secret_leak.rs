@@ -3,54 +3,113 @@
 //! no plain key and no password appears in the database (the SQLite file and its WAL, or every
 //! PostgreSQL row), in any log line at TRACE level, or in the HTML of the dashboard's pages.
 //!
-//! Its own test binary: it installs a global tracing subscriber that writes into memory.
+//! The logs searched are those of the real `keygate` binary, run as a separate process with
+//! `--log trace` (rmqtt's own records included) and its output in a file. No subscriber of the
+//! test's own is involved, global or per thread, so nothing here can change what other tests in the
+//! same binary log, and every thread of the server is covered: a tokio runtime whose
+//! `on_thread_start` sets a thread-default dispatcher reaches its workers and blocking pool, but not
+//! the threads others start, and those log too: sqlx runs each SQLite connection on a thread of its
+//! own (sqlx-sqlite's `ConnectionWorker`), which is where its statement log lines come from, and
+//! Keygate verifies MQTT keys on `keygate-verify-N` threads. The test asserts lines it knows must be
+//! there (the start-up line, sqlx's statements, a warning of Keygate's, rmqtt's own lines), so a
+//! clean result means the capture worked.
 
 mod support;
 
 use app::model::{ClientKey, RevealedKey};
-use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use support::{Engine, TestApp, engine_available, unique_suffix};
+use std::process::{Child, Command};
+use std::time::Duration;
+use support::{Engine, TestDatabase, anonymous_at, engine_available, sign_up_at, unique_suffix};
 
-/// Every log line of this process, as the fmt subscriber printed it.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+/// The log filter: everything at TRACE. `keygate` keeps rmqtt's own lines to warnings unless the
+/// filter names rmqtt (src/main.rs); a later directive for the same target replaces an earlier one.
+const LOG_FILTER: &str = "trace,rmqtt=trace,rmqtt_net=trace";
 
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
+/// An address nothing listens on, free for a process to take a moment later.
+fn unused_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+}
+
+/// The `keygate` binary on `database`, with its standard output and error in one file; killed
+/// when dropped, so a failing test leaves no process behind.
+struct Keygate {
+    child: Child,
+    base: String,
+    mqtt: SocketAddr,
+    log: PathBuf,
+}
+
+impl Keygate {
+    async fn start(database: &TestDatabase, dir: &Path, args: &[String]) -> Self {
+        let (listen, mqtt) = (unused_address(), unused_address());
+        let log = dir.join("keygate.log");
+        let output = std::fs::File::create(&log).expect("a log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_keygate"))
+            .args(["--listen", &listen.to_string()])
+            .args(["--mqtt-listen", &mqtt.to_string()])
+            .args(["--database-url", &database.url])
+            .args(["--site-root", &dir.to_string_lossy()])
+            .args(["--log", LOG_FILTER])
+            .arg("--open-signup")
+            .args(args)
+            // Plain text: the lines asserted below are searched as they are written.
+            .env("NO_COLOR", "1")
+            .stdout(output.try_clone().expect("the log file"))
+            .stderr(output)
+            .spawn()
+            .expect("keygate starts");
+        let keygate = Self {
+            child,
+            base: format!("http://{listen}"),
+            mqtt,
+            log,
+        };
+        // reqwest is built with rustls and no provider of its own (the server in a process of its
+        // own installs one there, not here); already installed is fine.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        // The dashboard answers once the whole server, its broker included, has started.
+        let url = format!("{}/signin", keygate.base);
+        for _ in 0..300 {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return keygate;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("keygate did not come up; its log:\n{}", keygate.log_text());
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn log_text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+
+    /// SIGTERM, as a service manager stops it: the shutdown code runs (SQLite checkpoints its
+    /// WAL). Returns everything it logged.
+    fn stop(mut self) -> Vec<u8> {
+        // SAFETY: kill(2) on our own child's pid; it has not been reaped, so the pid is still its.
+        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(sent, 0, "SIGTERM sent");
+        let status = self.child.wait().expect("reaped");
+        assert!(status.success(), "keygate stopped cleanly: {status}");
+        std::fs::read(&self.log).expect("the log file")
     }
 }
 
-impl Captured {
-    fn bytes(&self) -> Vec<u8> {
-        self.0.lock().expect("log buffer").clone()
+impl Drop for Keygate {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-}
-
-/// Installs the TRACE-level subscriber once for the whole binary and returns its buffer.
-fn captured_logs() -> Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        // try_init also routes the `log` records of the embedded broker (rmqtt) here.
-        tracing_subscriber::util::SubscriberInitExt::try_init(subscriber)
-            .expect("the only global subscriber");
-        captured
-    })
-    .clone()
 }
 
 /// Whether `needle` occurs anywhere in `haystack` (bytes: database files are not UTF-8).
@@ -149,24 +208,25 @@ const WEBHOOK_SECRET: &str = "webhook-secret-4f1c9a7e2b";
 const ADMIN_API_SECRET: &str = "admin-api-secret-8d2e6b";
 
 async fn no_secret_leaks(engine: Engine) {
-    let logs = captured_logs();
     // An external broker that is down, so its failures (with its credentials configured) are
     // logged and retried throughout the test; and the webhooks, with their secret.
-    let down = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let app = TestApp::spawn_with(engine, |c| {
-        c.webhook_secret = Some(WEBHOOK_SECRET.parse().unwrap());
-        c.broker_targets = vec![
-            format!("emqx=http://admin-key:{ADMIN_API_SECRET}@{down}")
-                .parse()
-                .unwrap(),
-        ];
-        c.revocation_retry_max_secs = 1;
-    })
+    let down = unused_address();
+    let database = TestDatabase::create(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = Keygate::start(
+        &database,
+        dir.path(),
+        &[
+            "--webhook-secret".into(),
+            WEBHOOK_SECRET.into(),
+            "--broker-target".into(),
+            format!("emqx=http://admin-key:{ADMIN_API_SECRET}@{down}"),
+            "--revocation-retry-max-secs".into(),
+            "1".into(),
+        ],
+    )
     .await;
-    let ann = app.sign_up("Acme").await;
+    let ann = sign_up_at(&app.base, "Acme").await;
     let mut secrets: Vec<(String, String)> = vec![
         ("the password".into(), ann.password.clone()),
         ("the webhook secret".into(), WEBHOOK_SECRET.into()),
@@ -229,14 +289,14 @@ async fn no_secret_leaks(engine: Engine) {
         .unwrap_err();
     secrets.push(("mistyped key".into(), typo));
     let wrong_password = format!("wrong-password-{}", unique_suffix());
-    app.anonymous()
+    anonymous_at(&app.base)
         .sign_in(&ann.email, &wrong_password)
         .await
         .unwrap_err();
     secrets.push(("wrong password".into(), wrong_password));
 
     // Devices: the current keys connect over MQTT 3.1.1 and 5, the old and refused ones do not.
-    let mqtt = app.mqtt.expect("the embedded broker");
+    let mqtt = app.mqtt;
     let secret = |name: &str| {
         secrets
             .iter()
@@ -314,9 +374,9 @@ async fn no_secret_leaks(engine: Engine) {
 
     // The database while the server runs (the WAL holds the recent writes) and after it stops
     // (the WAL is checkpointed into the main file).
-    let mut database: Vec<(String, Vec<u8>)> = Vec::new();
-    database.push(("every row".into(), dump_tables(&app.db).await));
-    let sqlite_path = app.database.sqlite_path.clone();
+    let db = database.connect().await;
+    let mut stored: Vec<(String, Vec<u8>)> = vec![("every row".into(), dump_tables(&db).await)];
+    let sqlite_path = database.sqlite_path.clone();
     if let Some(path) = &sqlite_path {
         let files = sqlite_files(path);
         assert!(
@@ -325,24 +385,24 @@ async fn no_secret_leaks(engine: Engine) {
                 .any(|(p, b)| p.to_string_lossy().ends_with("-wal") && !b.is_empty()),
             "a WAL file to search while running"
         );
-        database.extend(files.into_iter().map(|(p, b)| (p.display().to_string(), b)));
+        stored.extend(files.into_iter().map(|(p, b)| (p.display().to_string(), b)));
     }
-    let stopped = app.stop_keeping_database().await;
+    db.close().await;
+    let log_bytes = app.stop();
     if let Some(path) = &sqlite_path {
         let files = sqlite_files(path);
         assert!(!files.is_empty(), "the database file is still there");
-        database.extend(
+        stored.extend(
             files
                 .into_iter()
                 .map(|(p, b)| (format!("{} after stop", p.display()), b)),
         );
     }
-    drop(stopped);
+    drop(database);
 
     // A clean result must mean something: the logs hold this run's lines down to sqlx's
     // statements, and the database holds the clients and their key hashes.
-    let log_bytes = logs.bytes();
-    assert!(!log_bytes.is_empty(), "the subscriber captured nothing");
+    assert!(!log_bytes.is_empty(), "keygate logged nothing");
     let log_text = String::from_utf8_lossy(&log_bytes);
     assert!(
         log_text.contains("Keygate dashboard on http://"),
@@ -350,23 +410,24 @@ async fn no_secret_leaks(engine: Engine) {
     );
     assert!(
         log_text.contains("INSERT INTO clients"),
-        "sqlx's statement logging is captured (the level is low enough)"
+        "sqlx's statement logging is captured (the level is low enough; on SQLite these lines \
+         come from sqlx's connection threads)"
     );
     assert!(
         log_text.contains("failed sign-in"),
         "the server's own warnings are captured"
     );
     assert!(
-        log_text.contains("MQTT connect refused") && log_text.contains("rmqtt"),
+        log_text.contains("MQTT connect refused") && log_text.contains(" rmqtt"),
         "the broker's lines, Keygate's and rmqtt's own, are captured"
     );
     assert!(
-        contains(&database[0].1, b"$argon2id$"),
+        contains(&stored[0].1, b"$argon2id$"),
         "the dump holds the key hashes"
     );
     for r in &revealed {
         assert!(
-            database
+            stored
                 .iter()
                 .any(|(_, b)| contains(b, r.row.client_id.as_str().as_bytes())),
             "the database holds {}",
@@ -375,7 +436,7 @@ async fn no_secret_leaks(engine: Engine) {
     }
 
     let mut found = Vec::new();
-    for (what, bytes) in &database {
+    for (what, bytes) in &stored {
         for name in leaks(bytes, &secrets) {
             found.push(format!("{name} in the database ({what})"));
         }

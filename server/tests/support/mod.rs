@@ -283,7 +283,7 @@ impl TestApp {
 
     /// A browser-like client that has not signed in.
     pub fn anonymous(&self) -> Tenant {
-        Tenant::new(self, "", "", "")
+        anonymous_at(&self.base)
     }
 
     /// Signs up a new organization named `organization` with a unique email.
@@ -427,6 +427,12 @@ pub async fn sign_up_at(base: &str, organization: &str) -> Tenant {
     tenant
 }
 
+/// A browser-like client of the Keygate at `base` that has not signed in (for a separate
+/// `keygate` process; [`TestApp::anonymous`] for one started in the test).
+pub fn anonymous_at(base: &str) -> Tenant {
+    Tenant::at(base, "", "", "")
+}
+
 /// One user's browser: its own cookie jar, so tenants never share a session.
 pub struct Tenant {
     pub http: reqwest::Client,
@@ -473,10 +479,6 @@ impl RawResponse {
 }
 
 impl Tenant {
-    fn new(app: &TestApp, email: &str, password: &str, organization: &str) -> Self {
-        Self::at(&app.base, email, password, organization)
-    }
-
     fn at(base: &str, email: &str, password: &str, organization: &str) -> Self {
         // reqwest is built with rustls and no provider of its own; the server installs one, and
         // so must a test that talks to a separate `keygate` process. Already installed is fine.
