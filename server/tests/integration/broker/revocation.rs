@@ -1,9 +1,9 @@
 //! Revocations reach live sessions: regenerate, deactivate and delete close every connection of
 //! the client, whatever identifiers they used, and the old key cannot reconnect.
 
-use crate::device::{Device, VERSIONS, Version};
+use crate::broker::device::{Device, VERSIONS, Version};
+use crate::broker::{Form, Setup, login, topic};
 use crate::support::{Engine, TestApp, eventually, outbox_done};
-use crate::{Form, Setup, login, topic};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -106,7 +106,7 @@ async fn a_device_that_takes_up_the_new_key_at_once_is_never_refused(engine: Eng
     let mut held = Vec::new();
     for round in 0..30 {
         let (key, _) = setup.regenerate().await;
-        let raw = crate::raw::connect_from(
+        let raw = crate::broker::raw::connect_from(
             "127.0.0.1".parse().unwrap(),
             broker,
             &format!("{id}-{round}"),

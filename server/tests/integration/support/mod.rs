@@ -8,9 +8,6 @@
 //! `postgres://keygate:keygate@127.0.0.1:5432/postgres`); without it the PostgreSQL variants fail,
 //! unless `KEYGATE_TEST_SQLITE_ONLY=1` says to skip them.
 
-// Each test file compiles this module on its own and uses only part of it.
-#![allow(dead_code)]
-
 pub mod rmqtt;
 
 use app::error::AppError;
@@ -206,7 +203,6 @@ impl Drop for TestDatabase {
 
 /// The real server on a random port with its own fresh database.
 pub struct TestApp {
-    pub addr: SocketAddr,
     /// The embedded broker's MQTT address (unless started with `--no-broker`).
     pub mqtt: Option<SocketAddr>,
     pub base: String,
@@ -249,7 +245,6 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("the server did not start: {e}"));
         Self {
-            addr: running.addr,
             mqtt: running.mqtt_addr(),
             base: format!("http://{}", running.addr),
             db: running.db.clone(),
@@ -412,7 +407,7 @@ pub async fn stored_client(db: &Db, client_id: &str) -> Option<StoredClient> {
 /// (`http://127.0.0.1:PORT`), in-process or a separate `keygate` process.
 pub async fn sign_up_at(base: &str, organization: &str) -> Tenant {
     let email = format!("owner-{}@example.test", unique_suffix());
-    let tenant = Tenant::at(base, &email, "correct horse battery", organization);
+    let tenant = Tenant::at(base, &email, "correct horse battery");
     tenant
         .call::<()>(
             "account/sign_up",
@@ -430,7 +425,7 @@ pub async fn sign_up_at(base: &str, organization: &str) -> Tenant {
 /// A browser-like client of the Keygate at `base` that has not signed in (for a separate
 /// `keygate` process; [`TestApp::anonymous`] for one started in the test).
 pub fn anonymous_at(base: &str) -> Tenant {
-    Tenant::at(base, "", "", "")
+    Tenant::at(base, "", "")
 }
 
 /// One user's browser: its own cookie jar, so tenants never share a session.
@@ -440,7 +435,6 @@ pub struct Tenant {
     pub base: String,
     pub email: String,
     pub password: String,
-    pub organization: String,
 }
 
 /// A raw server-function answer: status, headers and body text.
@@ -479,7 +473,7 @@ impl RawResponse {
 }
 
 impl Tenant {
-    fn at(base: &str, email: &str, password: &str, organization: &str) -> Self {
+    fn at(base: &str, email: &str, password: &str) -> Self {
         // reqwest is built with rustls and no provider of its own; the server installs one, and
         // so must a test that talks to a separate `keygate` process. Already installed is fine.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -498,7 +492,6 @@ impl Tenant {
             base: base.to_owned(),
             email: email.into(),
             password: password.into(),
-            organization: organization.into(),
         }
     }
 
@@ -603,21 +596,6 @@ impl Tenant {
         self.create_client(id.as_str(), key.expose(), name, "")
             .await
             .unwrap_or_else(|e| panic!("creating client {name} failed: {e:?}"))
-    }
-}
-
-/// The field an [`AppError::Invalid`] names; fails the test for any other error.
-#[track_caller]
-pub fn field_of(error: &AppError) -> FieldError {
-    match error {
-        AppError::Invalid { field, message } => {
-            assert!(
-                !message.trim().is_empty(),
-                "a field error without a message"
-            );
-            *field
-        }
-        other => panic!("expected a field error, got {other:?}"),
     }
 }
 

@@ -4,10 +4,10 @@
 //! identifier is reserved for its client, and two CONNECTs racing for one identifier cannot both
 //! win it.
 
-use crate::device::{Device, Login, Version};
+use crate::broker::device::{Device, Login, Version};
+use crate::broker::webhooks::{SECRET, webhook};
+use crate::broker::{Form, Setup, login, topic};
 use crate::support::{Engine, Tenant, eventually, expect_field_error, outbox_done, unique_suffix};
-use crate::webhooks::{SECRET, webhook};
-use crate::{Form, Setup, login, topic};
 use app::model::{ClientKey, FieldError, RevealedKey, WorkspaceInfo};
 use std::time::Duration;
 

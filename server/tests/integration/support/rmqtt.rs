@@ -36,13 +36,9 @@ pub struct ExternalRmqtt {
 
 impl ExternalRmqtt {
     /// Starts a broker that asks the Keygate at `keygate_base` (`http://127.0.0.1:PORT`), with its
-    /// webhook secret, and calls itself `name` (the broker target name Keygate knows it by).
-    pub fn start(keygate_base: &str, secret: &str, name: &str) -> Self {
-        Self::start_with(keygate_base, secret, name, &[])
-    }
-
-    /// [`ExternalRmqtt::start`] with more flags, e.g. `["--api", "127.0.0.1:6060"]` or
-    /// `["--api-token", TOKEN]` (`rmqtt-test-broker --help` lists them).
+    /// webhook secret, and calls itself `name` (the broker target name Keygate knows it by);
+    /// `flags` add to that, e.g. `["--api", "127.0.0.1:6060"]` or `["--api-token", TOKEN]`
+    /// (`rmqtt-test-broker --help` lists them).
     pub fn start_with(keygate_base: &str, secret: &str, name: &str, flags: &[&str]) -> Self {
         let bin = binary();
         let mut child = Command::new(&bin)

@@ -1,15 +1,15 @@
 //! The credential store on both engines: every verb of clients, workspaces, users and sessions,
 //! tenant scoping, and the revocation guarantee (a change and its outbox row commit together).
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod device_sessions;
 mod migration;
 mod mqtt_usernames;
 
 use app::store::device_sessions as sessions_store;
 
+use crate::support::{
+    self, Engine, TestDatabase, count_rows, outbox_done, stored_client, unique_suffix,
+};
 use app::model::{
     ClientId, ClientName, ClientQuery, ClientRow, Description, Email, Namespace, OrgName, SortKey,
     WorkspaceName,
@@ -20,12 +20,11 @@ use app::store::sessions::DbSessionStore;
 use app::store::{Db, StoreError, organizations, outbox, users, workspaces};
 use std::collections::HashSet;
 use std::sync::Arc;
-use support::{Engine, TestDatabase, count_rows, outbox_done, stored_client, unique_suffix};
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 
-engines!(
+crate::engines!(
     create_then_get_returns_the_client_with_its_owner,
     create_writes_one_audit_event_and_no_outbox_row,
     get_of_another_organizations_client_is_not_found,

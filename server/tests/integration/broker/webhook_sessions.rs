@@ -2,11 +2,11 @@
 //! a key revoked meanwhile is refused, the device shows as Connected and its broker's events keep
 //! that true, and each broker says which it is.
 
-use crate::Setup;
-use crate::fake_admin_api::FakeAdminApi;
-use crate::revocation::slow_down;
+use crate::broker::Setup;
+use crate::broker::fake_admin_api::FakeAdminApi;
+use crate::broker::revocation::slow_down;
+use crate::broker::webhooks::{SECRET, owner, webhook};
 use crate::support::{Engine, Tenant, eventually, outbox_done};
-use crate::webhooks::{SECRET, owner, webhook};
 use app::model::{ClientDetails, ClientPage, LiveSession, RevealedKey};
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! committed but before it reached an external broker; started again on the same database, it
 //! delivers it.
 
-use crate::fake_admin_api::{FakeAdminApi, closed_port};
+use crate::broker::fake_admin_api::{FakeAdminApi, closed_port};
 use crate::support::{Engine, TestDatabase, eventually, outbox_done, sign_up_at};
 use app::model::ClientRow;
 use std::net::SocketAddr;
@@ -32,7 +32,7 @@ impl Process {
             .args(["--database-url", &database.url])
             .args(["--site-root", &dir.to_string_lossy()])
             .args(["--broker-target", &format!("rmqtt=http://{target}")])
-            .args(["--webhook-secret", crate::webhooks::SECRET])
+            .args(["--webhook-secret", crate::broker::webhooks::SECRET])
             .args([
                 "--revocation-retry-min-ms",
                 "20",
@@ -93,7 +93,7 @@ impl Drop for Process {
 pub(crate) async fn let_in_through_the_webhook(base: &str, client: &app::model::RevealedKey) {
     let response = reqwest::Client::new()
         .post(format!("{base}/webhooks/emqx/authn"))
-        .bearer_auth(crate::webhooks::SECRET)
+        .bearer_auth(crate::broker::webhooks::SECRET)
         .json(&serde_json::json!({
             "clientid": client.connection.client_id.as_str(),
             "username": client.connection.namespace.as_str(),

@@ -2,9 +2,9 @@
 //! outside by a real client: what a device may hold in the shared process is bounded, and each
 //! limit does what its flag says.
 
-use crate::device::{Device, Login, Transport, VERSIONS, Version};
+use crate::broker::device::{Device, Login, Transport, VERSIONS, Version};
+use crate::broker::{Form, Setup, login, topic};
 use crate::support::{Engine, eventually};
-use crate::{Form, Setup, login, topic};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -353,7 +353,7 @@ async fn a_connect_that_stalls_is_closed_after_the_handshake_timeout(engine: Eng
 
 async fn every_listener_applies_the_limits(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, ca) = crate::transports::certificates(dir.path());
+    let (cert, key, ca) = crate::broker::transports::certificates(dir.path());
     let setup = Setup::with(engine, |c| {
         c.mqtt_ws_listen = Some("127.0.0.1:0".parse().unwrap());
         c.mqtt_tls_listen = Some("127.0.0.1:0".parse().unwrap());

@@ -3,10 +3,10 @@
 //! in parallel buys no extra guesses, and none of it keeps out a device that has the right key and
 //! has not been failing. Refused logins are audited without one row per attempt.
 
-use crate::device::{Device, Login, Refused, Version};
-use crate::raw::code_from;
+use crate::broker::device::{Device, Login, Refused, Version};
+use crate::broker::raw::code_from;
+use crate::broker::{Form, Setup, login};
 use crate::support::{Engine, count_rows};
-use crate::{Form, Setup, login};
 use app::model::ClientKey;
 use sqlx::Row;
 use std::net::SocketAddr;

@@ -2,12 +2,12 @@
 //! down gets every revocation once it is back, in order and once each; each kind of broker is
 //! called in its own API's shape; the dashboard reports progress and health.
 
-use crate::crash::let_in_through_the_webhook;
-use crate::device::{Device, Version};
-use crate::fake_admin_api::{FakeAdminApi, closed_port};
+use crate::broker::crash::let_in_through_the_webhook;
+use crate::broker::device::{Device, Version};
+use crate::broker::fake_admin_api::{FakeAdminApi, closed_port};
+use crate::broker::webhooks::{SECRET, webhook};
+use crate::broker::{Form, Setup, login};
 use crate::support::{Engine, Tenant, eventually, outbox_done};
-use crate::webhooks::{SECRET, webhook};
-use crate::{Form, Setup, login};
 use app::model::{
     BrokerStatus, BrokerTarget, ClientKey, ClientPage, ClientRow, RevealedKey, RevocationProgress,
 };

@@ -3,12 +3,12 @@
 //! refusal that retrying cannot fix is set aside without holding back other tenants'
 //! revocations, and a client holds a bounded number of identifiers per broker.
 
-use crate::crash::let_in_through_the_webhook;
-use crate::device::{Device, Version};
-use crate::fake_admin_api::FakeAdminApi;
+use crate::broker::crash::let_in_through_the_webhook;
+use crate::broker::device::{Device, Version};
+use crate::broker::fake_admin_api::FakeAdminApi;
+use crate::broker::webhooks::{SECRET, webhook};
+use crate::broker::{Form, Setup, login};
 use crate::support::{Engine, Tenant, eventually, outbox_done, unique_suffix};
-use crate::webhooks::{SECRET, webhook};
-use crate::{Form, Setup, login};
 use app::model::{BrokerStatus, ClientRow, RevealedKey, RevocationProgress};
 use serde_json::json;
 use std::time::Duration;

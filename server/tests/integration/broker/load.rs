@@ -1,9 +1,9 @@
 //! The dashboard and the broker share a process: each keeps answering while the other is busy.
 //! (How fast is measured in bench/, not here.)
 
-use crate::device::{Device, Login, Version};
+use crate::broker::device::{Device, Login, Version};
+use crate::broker::{Form, Setup, login, topic};
 use crate::support::Engine;
-use crate::{Form, Setup, login, topic};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;

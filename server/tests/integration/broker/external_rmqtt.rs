@@ -7,12 +7,12 @@
 //! Where rmqtt answers differently from Keygate's embedded broker, the tests assert what rmqtt
 //! does and say so.
 
-use crate::device::{Device, Login, Refused, Transport, VERSIONS, Version};
-use crate::fake_admin_api::closed_port;
+use crate::broker::device::{Device, Login, Refused, Transport, VERSIONS, Version};
+use crate::broker::fake_admin_api::closed_port;
+use crate::broker::webhooks::SECRET;
+use crate::broker::{FORMS, Form, Setup, login, topic};
 use crate::support::rmqtt::ExternalRmqtt;
 use crate::support::{Engine, eventually, outbox_done};
-use crate::webhooks::SECRET;
-use crate::{FORMS, Form, Setup, login, topic};
 use app::model::{ClientKey, RevealedKey};
 use server::revocation::admin_api::{AdminApi, Kind};
 use std::time::Duration;

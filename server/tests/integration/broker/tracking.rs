@@ -1,8 +1,8 @@
 //! Connects and disconnects reach the store: last seen, and the live sessions the dashboard shows.
 
-use crate::device::{Device, Version};
+use crate::broker::device::{Device, Version};
+use crate::broker::{Form, Setup, login};
 use crate::support::Engine;
-use crate::{Form, Setup, login};
 use app::model::ClientDetails;
 use std::time::Duration;
 

@@ -14,14 +14,14 @@
 //! there (the start-up line, sqlx's statements, a warning of Keygate's, rmqtt's own lines), so a
 //! clean result means the capture worked.
 
-mod support;
-
+use crate::support::{
+    Engine, TestDatabase, anonymous_at, engine_available, sign_up_at, unique_suffix,
+};
 use app::model::{ClientKey, RevealedKey};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
-use support::{Engine, TestDatabase, anonymous_at, engine_available, sign_up_at, unique_suffix};
 
 /// The log filter: everything at TRACE. `keygate` keeps rmqtt's own lines to warnings unless the
 /// filter names rmqtt (src/main.rs); a later directive for the same target replaces an earlier one.

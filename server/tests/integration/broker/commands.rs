@@ -1,8 +1,8 @@
 //! `keygate forget-broker-target`, run as an operator runs it: the binary against the database of
 //! a real `keygate` process whose external broker is gone.
 
-use crate::crash::{Process, free_port};
-use crate::fake_admin_api::closed_port;
+use crate::broker::crash::{Process, free_port};
+use crate::broker::fake_admin_api::closed_port;
 use crate::support::{self, Engine, TestDatabase, sign_up_at};
 use app::model::ClientRow;
 use std::process::{Command, Output};
@@ -82,7 +82,7 @@ async fn a_broker_target_that_is_gone_for_good_can_be_forgotten(engine: Engine) 
     );
     let client = tenant.new_client("Boiler").await;
     let id = client.connection.client_id.to_string();
-    crate::crash::let_in_through_the_webhook(&format!("http://{listen}"), &client).await;
+    crate::broker::crash::let_in_through_the_webhook(&format!("http://{listen}"), &client).await;
     let _: ClientRow = tenant
         .call(
             "clients/set_active",

@@ -7,11 +7,11 @@
 //! Not in the table: a key revoked while it was being checked (it needs a slow hash and a change
 //! at the right moment; `revocation.rs` and `webhook_sessions.rs` try it on both kinds of path).
 
-use crate::device::{Device, Login, Version};
-use crate::revocation::slow_down;
+use crate::broker::device::{Device, Login, Version};
+use crate::broker::revocation::slow_down;
+use crate::broker::webhooks::SECRET;
+use crate::broker::{Form, Setup, login};
 use crate::support::{Engine, unique_suffix};
-use crate::webhooks::SECRET;
-use crate::{Form, Setup, login};
 use app::model::{ClientKey, ClientRow, RevealedKey};
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! Contract tests for the broker webhooks: requests shaped exactly as EMQX 5, rmqtt's auth-http
 //! plugin and VerneMQ send them, the answers those brokers expect, and what must be refused.
 
+use crate::broker::{Setup, topic};
 use crate::support::{Engine, count_rows};
-use crate::{Setup, topic};
 use app::model::RevealedKey;
 use serde_json::{Value, json};
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! CONNECT: every form in both protocol versions, and every reason a key stops working.
 
-use crate::device::{Device, Login, Refused, VERSIONS, Version};
+use crate::broker::device::{Device, Login, Refused, VERSIONS, Version};
+use crate::broker::{FORMS, Setup, login, topic};
 use crate::support::Engine;
-use crate::{FORMS, Setup, login, topic};
 use app::model::ClientKey;
 use std::time::Duration;
 
@@ -167,7 +167,7 @@ async fn wrong_and_unknown_credentials_are_refused(engine: Engine) {
         connects(
             &setup,
             Version::V5,
-            &login(crate::Form::Namespace, &setup.client, setup.key())
+            &login(crate::broker::Form::Namespace, &setup.client, setup.key())
         )
         .await
     );
@@ -226,7 +226,7 @@ async fn the_old_key_stops_and_the_new_one_works_after_regenerate(engine: Engine
         connects(
             &setup,
             Version::V311,
-            &login(crate::Form::Namespace, &setup.client, setup.key())
+            &login(crate::broker::Form::Namespace, &setup.client, setup.key())
         )
         .await
     );
@@ -260,7 +260,7 @@ async fn deleted_clients_are_refused(engine: Engine) {
         connects(
             &setup,
             Version::V5,
-            &login(crate::Form::Namespace, &setup.client, setup.key())
+            &login(crate::broker::Form::Namespace, &setup.client, setup.key())
         )
         .await
     );
@@ -294,7 +294,7 @@ async fn deleted_clients_are_refused(engine: Engine) {
 async fn verifications_are_cached_and_unknown_ids_cost_as_much(engine: Engine) {
     let setup = Setup::with(engine, no_lockout).await;
     let verifier = || setup.app.running().device_auth.verifier().verifications();
-    let right = login(crate::Form::Namespace, &setup.client, setup.key());
+    let right = login(crate::broker::Form::Namespace, &setup.client, setup.key());
 
     let before = verifier();
     assert!(connects(&setup, Version::V5, &right).await);
@@ -304,7 +304,11 @@ async fn verifications_are_cached_and_unknown_ids_cost_as_much(engine: Engine) {
         connects(
             &setup,
             Version::V5,
-            &login(crate::Form::WithOrganization, &setup.client, setup.key())
+            &login(
+                crate::broker::Form::WithOrganization,
+                &setup.client,
+                setup.key()
+            )
         )
         .await
     );
@@ -315,7 +319,7 @@ async fn verifications_are_cached_and_unknown_ids_cost_as_much(engine: Engine) {
     );
 
     let wrong = login(
-        crate::Form::Namespace,
+        crate::broker::Form::Namespace,
         &setup.client,
         ClientKey::generate().expose(),
     );

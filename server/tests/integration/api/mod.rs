@@ -2,9 +2,6 @@
 //! `/api/...` with the session cookie, JSON answers, and errors as server_fn 0.8 sends them.
 //! Every test runs on a fresh SQLite file and on a fresh PostgreSQL database.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod account;
 mod clients;
 mod isolation;

@@ -1,9 +1,9 @@
 //! Topic rules: a client lives under its namespace, `$SYS` and shared subscriptions included, and
 //! nothing crosses from one workspace to another.
 
-use crate::device::{Device, Login, VERSIONS, Version};
+use crate::broker::device::{Device, Login, VERSIONS, Version};
+use crate::broker::{Form, Setup, login, topic};
 use crate::support::Engine;
-use crate::{Form, Setup, login, topic};
 use std::time::Duration;
 
 crate::engines!(

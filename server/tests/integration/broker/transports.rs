@@ -1,8 +1,8 @@
 //! The optional listeners: MQTT over WebSocket and over TLS, with the same rules as plain TCP.
 
-use crate::device::{Device, Refused, Transport, VERSIONS, Version};
+use crate::broker::device::{Device, Refused, Transport, VERSIONS, Version};
+use crate::broker::{Form, Setup, login, topic};
 use crate::support::Engine;
-use crate::{Form, Setup, login, topic};
 use app::model::ClientKey;
 use std::time::Duration;
 

@@ -2,9 +2,6 @@
 //! with a fresh database (SQLite and PostgreSQL), creates clients through the dashboard's server
 //! functions, and connects, subscribes and publishes as a device would.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod commands;
 mod connect;
 mod crash;
@@ -27,9 +24,9 @@ mod transports;
 mod webhook_sessions;
 mod webhooks;
 
+use crate::support::{self, Engine, Tenant, TestApp};
 use app::model::{ClientKey, RevealedKey};
 use device::{Login, Transport};
-use support::{Engine, Tenant, TestApp};
 
 /// The three ways a device can present a client's credentials (DESIGN.md, "Connecting a device").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
