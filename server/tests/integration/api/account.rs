@@ -1,27 +1,11 @@
 //! Sign-up, sign-in, sign-out, sessions, and the checks every request passes first (signed in,
 //! same origin).
 
-use crate::support::{Counts, Engine, TestApp, expect_field_error, unique_suffix};
+use crate::support::{Counts, Engine, TestApp, engines, expect_field_error, unique_suffix};
 use app::error::AppError;
 use app::model::{FieldError, Me};
 
-crate::engines!(
-    sign_up_creates_an_organization_with_a_default_workspace_and_signs_in,
-    sign_up_with_a_taken_email_is_an_email_field_error_and_changes_nothing,
-    sign_up_bad_input_is_a_field_error_at_that_field_and_changes_nothing,
-    closed_sign_up_admits_only_the_first_organization,
-    the_session_cookie_is_http_only_and_same_site_lax,
-    sign_in_with_the_right_password_signs_in_whatever_the_email_case,
-    sign_in_with_a_wrong_password_is_a_password_error_and_stays_signed_out,
-    sign_in_with_an_unknown_email_answers_like_a_wrong_password,
-    repeated_failed_sign_ins_are_throttled_even_with_the_right_password,
-    sign_in_issues_a_new_session_id_and_retires_the_old_one,
-    sign_out_ends_the_session_on_the_server,
-    unauthenticated_calls_are_unauthorized_and_change_nothing,
-    cross_origin_post_is_refused_with_403_and_changes_nothing,
-    a_request_missing_an_argument_is_refused_as_malformed,
-);
-
+#[engines]
 async fn sign_up_creates_an_organization_with_a_default_workspace_and_signs_in(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let before = app.counts().await;
@@ -69,6 +53,7 @@ async fn sign_up_creates_an_organization_with_a_default_workspace_and_signs_in(e
     app.stop().await;
 }
 
+#[engines]
 async fn sign_up_with_a_taken_email_is_an_email_field_error_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -91,6 +76,7 @@ async fn sign_up_with_a_taken_email_is_an_email_field_error_and_changes_nothing(
     app.stop().await;
 }
 
+#[engines]
 async fn sign_up_bad_input_is_a_field_error_at_that_field_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let long_email = format!("{}@example.test", "a".repeat(250));
@@ -139,6 +125,7 @@ async fn sign_up_bad_input_is_a_field_error_at_that_field_and_changes_nothing(en
     app.stop().await;
 }
 
+#[engines]
 async fn sign_in_with_the_right_password_signs_in_whatever_the_email_case(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -158,6 +145,7 @@ async fn sign_in_with_the_right_password_signs_in_whatever_the_email_case(engine
     app.stop().await;
 }
 
+#[engines]
 async fn sign_in_with_a_wrong_password_is_a_password_error_and_stays_signed_out(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -186,6 +174,7 @@ async fn sign_in_with_a_wrong_password_is_a_password_error_and_stays_signed_out(
     app.stop().await;
 }
 
+#[engines]
 async fn sign_in_with_an_unknown_email_answers_like_a_wrong_password(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -205,6 +194,7 @@ async fn sign_in_with_an_unknown_email_answers_like_a_wrong_password(engine: Eng
     app.stop().await;
 }
 
+#[engines]
 async fn repeated_failed_sign_ins_are_throttled_even_with_the_right_password(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -224,6 +214,7 @@ async fn repeated_failed_sign_ins_are_throttled_even_with_the_right_password(eng
     app.stop().await;
 }
 
+#[engines]
 async fn sign_in_issues_a_new_session_id_and_retires_the_old_one(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -248,6 +239,7 @@ async fn replay_with_cookie(
         .await
 }
 
+#[engines]
 async fn sign_out_ends_the_session_on_the_server(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -273,6 +265,7 @@ async fn sign_out_ends_the_session_on_the_server(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn unauthenticated_calls_are_unauthorized_and_change_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -354,6 +347,7 @@ async fn unauthenticated_calls_are_unauthorized_and_change_nothing(engine: Engin
     app.stop().await;
 }
 
+#[engines]
 async fn cross_origin_post_is_refused_with_403_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -396,6 +390,7 @@ async fn cross_origin_post_is_refused_with_403_and_changes_nothing(engine: Engin
     app.stop().await;
 }
 
+#[engines]
 async fn a_request_missing_an_argument_is_refused_as_malformed(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -415,6 +410,7 @@ async fn a_request_missing_an_argument_is_refused_as_malformed(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn closed_sign_up_admits_only_the_first_organization(engine: Engine) {
     let app = TestApp::spawn_with(engine, |config| config.open_signup = false).await;
     assert_eq!(
@@ -449,6 +445,7 @@ async fn closed_sign_up_admits_only_the_first_organization(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn the_session_cookie_is_http_only_and_same_site_lax(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let answer = app

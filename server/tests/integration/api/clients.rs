@@ -3,32 +3,13 @@
 //! and a clear field error for every bad input.
 
 use crate::support::{
-    Engine, Tenant, TestApp, count_rows, expect_field_error, expect_not_found, key_verifies,
-    occurrences, stored_client,
+    Engine, Tenant, TestApp, count_rows, engines, expect_field_error, expect_not_found,
+    key_verifies, occurrences, stored_client,
 };
 use app::model::{
     Availability, ClientDetails, ClientId, ClientKey, ClientPage, ClientRow, FieldError,
     RevealedKey,
 };
-
-crate::engines!(
-    create_with_generated_id_and_key_reveals_the_key_exactly_once,
-    create_with_own_id_and_key_stores_them_as_typed,
-    get_and_list_never_return_the_key_or_its_hash,
-    regenerate_makes_the_old_key_fail_and_the_new_one_verify,
-    regenerate_with_an_own_key_reveals_it_once_and_stores_only_its_hash,
-    regenerate_bad_key_is_a_key_field_error_and_changes_nothing,
-    client_id_taken_is_a_field_error_and_changes_nothing,
-    client_id_taken_by_another_organization_is_a_client_id_field_error_and_changes_nothing,
-    client_id_available_knows_every_organizations_ids,
-    create_bad_input_is_a_field_error_at_that_field_and_changes_nothing,
-    update_changes_name_and_description_only,
-    update_bad_input_is_a_field_error_at_that_field_and_changes_nothing,
-    deactivate_queues_a_revocation_and_activate_does_not,
-    delete_removes_the_client_and_queues_a_revocation,
-    list_searches_sorts_and_pages_the_current_workspace,
-    unknown_or_malformed_client_ids_are_not_found,
-);
 
 fn list_form<'a>(
     search: &'a str,
@@ -63,6 +44,7 @@ fn ids(page: &ClientPage) -> Vec<&str> {
     page.rows.iter().map(|r| r.client_id.as_str()).collect()
 }
 
+#[engines]
 async fn create_with_generated_id_and_key_reveals_the_key_exactly_once(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -113,6 +95,7 @@ async fn create_with_generated_id_and_key_reveals_the_key_exactly_once(engine: E
     app.stop().await;
 }
 
+#[engines]
 async fn create_with_own_id_and_key_stores_them_as_typed(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -133,6 +116,7 @@ async fn create_with_own_id_and_key_stores_them_as_typed(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn get_and_list_never_return_the_key_or_its_hash(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -160,6 +144,7 @@ async fn get_and_list_never_return_the_key_or_its_hash(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn regenerate_makes_the_old_key_fail_and_the_new_one_verify(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -200,6 +185,7 @@ async fn regenerate_makes_the_old_key_fail_and_the_new_one_verify(engine: Engine
     app.stop().await;
 }
 
+#[engines]
 async fn regenerate_with_an_own_key_reveals_it_once_and_stores_only_its_hash(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -245,6 +231,7 @@ fn bad_keys() -> Vec<(&'static str, String)> {
     ]
 }
 
+#[engines]
 async fn regenerate_bad_key_is_a_key_field_error_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -271,6 +258,7 @@ async fn regenerate_bad_key_is_a_key_field_error_and_changes_nothing(engine: Eng
     app.stop().await;
 }
 
+#[engines]
 async fn client_id_taken_is_a_field_error_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -295,6 +283,7 @@ async fn client_id_taken_is_a_field_error_and_changes_nothing(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn client_id_taken_by_another_organization_is_a_client_id_field_error_and_changes_nothing(
     engine: Engine,
 ) {
@@ -315,6 +304,7 @@ async fn client_id_taken_by_another_organization_is_a_client_id_field_error_and_
     app.stop().await;
 }
 
+#[engines]
 async fn client_id_available_knows_every_organizations_ids(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -348,6 +338,7 @@ struct CreateCase {
     field: FieldError,
 }
 
+#[engines]
 async fn create_bad_input_is_a_field_error_at_that_field_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -424,6 +415,7 @@ async fn create_bad_input_is_a_field_error_at_that_field_and_changes_nothing(eng
     app.stop().await;
 }
 
+#[engines]
 async fn update_changes_name_and_description_only(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -455,6 +447,7 @@ async fn update_changes_name_and_description_only(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn update_bad_input_is_a_field_error_at_that_field_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -488,6 +481,7 @@ async fn update_bad_input_is_a_field_error_at_that_field_and_changes_nothing(eng
     app.stop().await;
 }
 
+#[engines]
 async fn deactivate_queues_a_revocation_and_activate_does_not(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -522,6 +516,7 @@ async fn deactivate_queues_a_revocation_and_activate_does_not(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn delete_removes_the_client_and_queues_a_revocation(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -549,6 +544,7 @@ async fn delete_removes_the_client_and_queues_a_revocation(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn list_searches_sorts_and_pages_the_current_workspace(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -591,6 +587,7 @@ async fn list_searches_sorts_and_pages_the_current_workspace(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn unknown_or_malformed_client_ids_are_not_found(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;

@@ -3,19 +3,11 @@
 //! that does not exist, and B's client (row, key hash, audit events, outbox rows) is untouched.
 
 use crate::support::{
-    Counts, Engine, StoredClient, Tenant, TestApp, expect_not_found, key_verifies, stored_client,
+    Counts, Engine, StoredClient, Tenant, TestApp, engines, expect_not_found, key_verifies,
+    stored_client,
 };
 use app::error::AppError;
 use app::model::{ClientDetails, ClientKey, ClientPage, ClientRow, RevealedKey};
-
-crate::engines!(
-    another_organization_cannot_list_a_client,
-    another_organization_cannot_get_a_client,
-    another_organization_cannot_update_a_client,
-    another_organization_cannot_deactivate_or_activate_a_client,
-    another_organization_cannot_regenerate_a_clients_key,
-    another_organization_cannot_delete_a_client,
-);
 
 /// Ann (Acme) and Bob (Globex), Bob's client, and everything stored before Ann tries anything.
 struct Fixture {
@@ -108,6 +100,7 @@ impl Fixture {
     }
 }
 
+#[engines]
 async fn another_organization_cannot_list_a_client(engine: Engine) {
     let f = Fixture::new(engine).await;
     for search in ["", f.id(), "Globex"] {
@@ -135,6 +128,7 @@ async fn another_organization_cannot_list_a_client(engine: Engine) {
     f.assert_untouched().await;
 }
 
+#[engines]
 async fn another_organization_cannot_get_a_client(engine: Engine) {
     let f = Fixture::new(engine).await;
     f.assert_not_found_like_a_missing_client::<ClientDetails>("clients/get", &[])
@@ -142,6 +136,7 @@ async fn another_organization_cannot_get_a_client(engine: Engine) {
     f.assert_untouched().await;
 }
 
+#[engines]
 async fn another_organization_cannot_update_a_client(engine: Engine) {
     let f = Fixture::new(engine).await;
     f.assert_not_found_like_a_missing_client::<ClientRow>(
@@ -152,6 +147,7 @@ async fn another_organization_cannot_update_a_client(engine: Engine) {
     f.assert_untouched().await;
 }
 
+#[engines]
 async fn another_organization_cannot_deactivate_or_activate_a_client(engine: Engine) {
     let mut f = Fixture::new(engine).await;
     f.assert_not_found_like_a_missing_client::<ClientRow>(
@@ -187,6 +183,7 @@ async fn another_organization_cannot_deactivate_or_activate_a_client(engine: Eng
     f.assert_untouched().await;
 }
 
+#[engines]
 async fn another_organization_cannot_regenerate_a_clients_key(engine: Engine) {
     let f = Fixture::new(engine).await;
     let stolen = ClientKey::generate();
@@ -207,6 +204,7 @@ async fn another_organization_cannot_regenerate_a_clients_key(engine: Engine) {
     f.assert_untouched().await;
 }
 
+#[engines]
 async fn another_organization_cannot_delete_a_client(engine: Engine) {
     let f = Fixture::new(engine).await;
     f.assert_not_found_like_a_missing_client::<()>("clients/delete", &[])

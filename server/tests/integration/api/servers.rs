@@ -2,16 +2,15 @@
 //! another: listing a router's routes switches resource loading off process-wide for a moment,
 //! and a page whose data first loaded in that moment used to wait forever.
 
-use crate::support::{Engine, TestApp};
+use crate::support::{Engine, TestApp, engines};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-crate::engines!(pages_finish_while_other_servers_start);
-
 /// Far above a page's time on a loaded CI machine, far below the client's own 60 s.
 const PAGE_DEADLINE: Duration = Duration::from_secs(15);
 
+#[engines]
 async fn pages_finish_while_other_servers_start(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let tenant = Arc::new(app.sign_up("Acme").await);

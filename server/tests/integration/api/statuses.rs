@@ -2,15 +2,11 @@
 //! (hand-made clients and access logs can tell bad input from a missing client from a crash), and
 //! `Cache-Control: no-store` on every answer, above all the one that reveals a key.
 
-use crate::support::{Engine, TestApp};
+use crate::support::{Engine, TestApp, engines};
 use app::error::AppError;
 use reqwest::StatusCode;
 
-crate::engines!(
-    errors_carry_a_status_that_says_what_they_are,
-    api_answers_are_never_cached,
-);
-
+#[engines]
 async fn errors_carry_a_status_that_says_what_they_are(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -77,6 +73,7 @@ async fn errors_carry_a_status_that_says_what_they_are(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn api_answers_are_never_cached(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;

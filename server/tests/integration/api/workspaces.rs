@@ -1,22 +1,9 @@
 //! Workspaces: the current one, switching (only within the caller's organization), creating with
 //! a typed or derived namespace, renaming, and the activity log.
 
-use crate::support::{Engine, Tenant, TestApp, expect_field_error};
+use crate::support::{Engine, Tenant, TestApp, engines, expect_field_error};
 use app::error::AppError;
 use app::model::{AuditEntry, ClientKey, ClientPage, FieldError, WorkspaceInfo};
-
-crate::engines!(
-    current_workspace_after_sign_up_is_the_default_one,
-    switching_workspace_moves_listing_and_creating_there,
-    switching_to_another_organizations_workspace_is_not_found_and_keeps_the_current_one,
-    switching_to_an_unknown_workspace_is_not_found,
-    workspace_create_with_a_bad_namespace_is_a_namespace_field_error_and_changes_nothing,
-    workspace_create_with_a_taken_namespace_is_a_namespace_field_error_and_changes_nothing,
-    workspace_create_with_a_bad_name_is_a_workspace_name_field_error_and_changes_nothing,
-    workspace_create_without_a_namespace_derives_a_free_one,
-    renaming_another_organizations_workspace_is_not_found_and_changes_nothing,
-    activity_shows_only_the_callers_organization,
-);
 
 async fn create_workspace(
     tenant: &Tenant,
@@ -54,6 +41,7 @@ async fn listed_ids(tenant: &Tenant) -> Vec<String> {
         .collect()
 }
 
+#[engines]
 async fn current_workspace_after_sign_up_is_the_default_one(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme Corp").await;
@@ -64,6 +52,7 @@ async fn current_workspace_after_sign_up_is_the_default_one(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn switching_workspace_moves_listing_and_creating_there(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -115,6 +104,7 @@ async fn switching_workspace_moves_listing_and_creating_there(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn switching_to_another_organizations_workspace_is_not_found_and_keeps_the_current_one(
     engine: Engine,
 ) {
@@ -140,6 +130,7 @@ async fn switching_to_another_organizations_workspace_is_not_found_and_keeps_the
     app.stop().await;
 }
 
+#[engines]
 async fn switching_to_an_unknown_workspace_is_not_found(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -152,6 +143,7 @@ async fn switching_to_an_unknown_workspace_is_not_found(engine: Engine) {
     app.stop().await;
 }
 
+#[engines]
 async fn workspace_create_with_a_bad_namespace_is_a_namespace_field_error_and_changes_nothing(
     engine: Engine,
 ) {
@@ -183,6 +175,7 @@ async fn workspace_create_with_a_bad_namespace_is_a_namespace_field_error_and_ch
     app.stop().await;
 }
 
+#[engines]
 async fn workspace_create_with_a_taken_namespace_is_a_namespace_field_error_and_changes_nothing(
     engine: Engine,
 ) {
@@ -210,6 +203,7 @@ async fn workspace_create_with_a_taken_namespace_is_a_namespace_field_error_and_
     app.stop().await;
 }
 
+#[engines]
 async fn workspace_create_with_a_bad_name_is_a_workspace_name_field_error_and_changes_nothing(
     engine: Engine,
 ) {
@@ -235,6 +229,7 @@ async fn workspace_create_with_a_bad_name_is_a_workspace_name_field_error_and_ch
     app.stop().await;
 }
 
+#[engines]
 async fn workspace_create_without_a_namespace_derives_a_free_one(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -246,6 +241,7 @@ async fn workspace_create_without_a_namespace_derives_a_free_one(engine: Engine)
     app.stop().await;
 }
 
+#[engines]
 async fn renaming_another_organizations_workspace_is_not_found_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;
@@ -273,6 +269,7 @@ async fn renaming_another_organizations_workspace_is_not_found_and_changes_nothi
     app.stop().await;
 }
 
+#[engines]
 async fn activity_shows_only_the_callers_organization(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ann = app.sign_up("Acme").await;

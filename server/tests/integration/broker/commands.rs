@@ -3,12 +3,10 @@
 
 use crate::broker::crash::{Process, free_port};
 use crate::broker::fake_admin_api::closed_port;
-use crate::support::{self, Engine, TestDatabase, sign_up_at};
+use crate::support::{self, Engine, TestDatabase, engines, sign_up_at};
 use app::model::ClientRow;
 use std::process::{Command, Output};
 use std::time::Duration;
-
-crate::engines!(a_broker_target_that_is_gone_for_good_can_be_forgotten);
 
 fn keygate(database_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keygate"))
@@ -55,6 +53,7 @@ async fn embedded_confirmed(database: &TestDatabase) -> bool {
     confirmed
 }
 
+#[engines]
 async fn a_broker_target_that_is_gone_for_good_can_be_forgotten(engine: Engine) {
     let database = TestDatabase::create(engine).await;
     let dir = tempfile::tempdir().unwrap();

@@ -2,18 +2,9 @@
 
 use crate::broker::device::{Device, Login, Refused, VERSIONS, Version};
 use crate::broker::{FORMS, Setup, login, topic};
-use crate::support::Engine;
+use crate::support::{Engine, engines};
 use app::model::ClientKey;
 use std::time::Duration;
-
-crate::engines!(
-    every_form_connects_and_round_trips,
-    wrong_and_unknown_credentials_are_refused,
-    inactive_clients_are_refused_until_activated,
-    the_old_key_stops_and_the_new_one_works_after_regenerate,
-    deleted_clients_are_refused,
-    verifications_are_cached_and_unknown_ids_cost_as_much,
-);
 
 /// The CONNACK code for a bad key: 3.1.1 has only "not authorized" (5) for us, MQTT 5 says 0x86.
 fn bad_key(version: Version) -> Refused {
@@ -55,6 +46,7 @@ async fn connects(setup: &Setup, version: Version, login: &Login) -> bool {
     }
 }
 
+#[engines]
 async fn every_form_connects_and_round_trips(engine: Engine) {
     let setup = Setup::new(engine).await;
     for version in VERSIONS {
@@ -88,6 +80,7 @@ async fn every_form_connects_and_round_trips(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn wrong_and_unknown_credentials_are_refused(engine: Engine) {
     let setup = Setup::with(engine, no_lockout).await;
     let other = setup.tenant.new_client("Another sensor").await;
@@ -174,6 +167,7 @@ async fn wrong_and_unknown_credentials_are_refused(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn inactive_clients_are_refused_until_activated(engine: Engine) {
     let setup = Setup::with(engine, no_lockout).await;
     setup.set_active(false).await;
@@ -219,6 +213,7 @@ async fn inactive_clients_are_refused_until_activated(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn the_old_key_stops_and_the_new_one_works_after_regenerate(engine: Engine) {
     let setup = Setup::with(engine, no_lockout).await;
     // Connect first, so the old key is in the verification cache.
@@ -254,6 +249,7 @@ async fn the_old_key_stops_and_the_new_one_works_after_regenerate(engine: Engine
     setup.app.stop().await;
 }
 
+#[engines]
 async fn deleted_clients_are_refused(engine: Engine) {
     let setup = Setup::with(engine, no_lockout).await;
     assert!(
@@ -291,6 +287,7 @@ async fn deleted_clients_are_refused(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn verifications_are_cached_and_unknown_ids_cost_as_much(engine: Engine) {
     let setup = Setup::with(engine, no_lockout).await;
     let verifier = || setup.app.running().device_auth.verifier().verifications();

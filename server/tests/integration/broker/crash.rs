@@ -3,13 +3,11 @@
 //! delivers it.
 
 use crate::broker::fake_admin_api::{FakeAdminApi, closed_port};
-use crate::support::{Engine, TestDatabase, eventually, outbox_done, sign_up_at};
+use crate::support::{Engine, TestDatabase, engines, eventually, outbox_done, sign_up_at};
 use app::model::ClientRow;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-crate::engines!(a_revocation_committed_before_a_kill_is_delivered_after_the_restart);
 
 /// A `keygate` process, killed when dropped (a failing test leaves none behind).
 pub(crate) struct Process {
@@ -112,6 +110,7 @@ pub(crate) fn free_port() -> SocketAddr {
     closed_port()
 }
 
+#[engines]
 async fn a_revocation_committed_before_a_kill_is_delivered_after_the_restart(engine: Engine) {
     let database = TestDatabase::create(engine).await;
     let dir = tempfile::tempdir().unwrap();

@@ -12,23 +12,10 @@ use crate::broker::fake_admin_api::closed_port;
 use crate::broker::webhooks::SECRET;
 use crate::broker::{FORMS, Form, Setup, login, topic};
 use crate::support::rmqtt::ExternalRmqtt;
-use crate::support::{Engine, eventually, outbox_done};
+use crate::support::{Engine, engines, eventually, outbox_done};
 use app::model::{ClientKey, RevealedKey};
 use server::revocation::admin_api::{AdminApi, Kind};
 use std::time::Duration;
-
-crate::engines!(
-    each_connection_form_connects_through_the_webhooks_and_stays_in_its_namespace,
-    wrong_keys_and_unknown_client_ids_are_refused,
-    subscriptions_outside_the_namespace_fail_in_the_suback,
-    a_publish_outside_the_namespace_closes_the_connection_and_reaches_nobody,
-    regenerate_closes_live_sessions_and_the_new_key_connects_at_once,
-    deactivate_closes_live_sessions_until_activated,
-    delete_closes_live_sessions,
-    revocation_closes_sessions_whatever_their_client_identifiers_and_bad_ones_never_get_in,
-    devices_on_the_external_broker_show_as_connected_while_they_are,
-    a_client_id_is_reserved_there_too,
-);
 
 /// The broker target name Keygate knows the external broker by (and the broker sends back in
 /// every webhook URL).
@@ -154,6 +141,7 @@ async fn all_closed(external: &External, devices: &mut [Device]) {
     }
 }
 
+#[engines]
 async fn each_connection_form_connects_through_the_webhooks_and_stays_in_its_namespace(
     engine: Engine,
 ) {
@@ -181,6 +169,7 @@ async fn each_connection_form_connects_through_the_webhooks_and_stays_in_its_nam
     external.stop().await;
 }
 
+#[engines]
 async fn wrong_keys_and_unknown_client_ids_are_refused(engine: Engine) {
     let external = External::start(engine).await;
     let client = &external.setup.client;
@@ -233,6 +222,7 @@ async fn wrong_keys_and_unknown_client_ids_are_refused(engine: Engine) {
     external.stop().await;
 }
 
+#[engines]
 async fn subscriptions_outside_the_namespace_fail_in_the_suback(engine: Engine) {
     let external = External::start(engine).await;
     let client = &external.setup.client;
@@ -285,6 +275,7 @@ async fn subscriptions_outside_the_namespace_fail_in_the_suback(engine: Engine) 
 /// rmqtt's auth-http plugin closes the connection of a device that publishes where it may not
 /// (`disconnect_if_pub_rejected`, on by default), where Keygate's embedded broker keeps it and
 /// answers PUBACK 0x87 (MQTT 5). Either way the message goes nowhere.
+#[engines]
 async fn a_publish_outside_the_namespace_closes_the_connection_and_reaches_nobody(engine: Engine) {
     let external = External::start(engine).await;
     let client = &external.setup.client;
@@ -335,6 +326,7 @@ async fn a_publish_outside_the_namespace_closes_the_connection_and_reaches_nobod
     external.stop().await;
 }
 
+#[engines]
 async fn regenerate_closes_live_sessions_and_the_new_key_connects_at_once(engine: Engine) {
     let external = External::start(engine).await;
     let mut devices = connected(&external, external.setup.key()).await;
@@ -371,6 +363,7 @@ async fn regenerate_closes_live_sessions_and_the_new_key_connects_at_once(engine
     external.stop().await;
 }
 
+#[engines]
 async fn deactivate_closes_live_sessions_until_activated(engine: Engine) {
     let external = External::start(engine).await;
     let mut devices = connected(&external, external.setup.key()).await;
@@ -402,6 +395,7 @@ async fn deactivate_closes_live_sessions_until_activated(engine: Engine) {
     external.stop().await;
 }
 
+#[engines]
 async fn delete_closes_live_sessions(engine: Engine) {
     let external = External::start(engine).await;
     let mut devices = connected(&external, external.setup.key()).await;
@@ -438,6 +432,7 @@ async fn delete_closes_live_sessions(engine: Engine) {
 
 /// Devices of connection forms 2 and 3 choose their own client identifiers, and MQTT allows any
 /// UTF-8 in them: the admin call must name each one exactly (percent-encoded in the path).
+#[engines]
 async fn revocation_closes_sessions_whatever_their_client_identifiers_and_bad_ones_never_get_in(
     engine: Engine,
 ) {
@@ -497,6 +492,7 @@ async fn presence(external: &External) -> (u32, Vec<String>) {
     )
 }
 
+#[engines]
 async fn devices_on_the_external_broker_show_as_connected_while_they_are(engine: Engine) {
     let external = External::start(engine).await;
     assert_eq!(presence(&external).await.0, 0);
@@ -528,6 +524,7 @@ async fn devices_on_the_external_broker_show_as_connected_while_they_are(engine:
     external.stop().await;
 }
 
+#[engines]
 async fn a_client_id_is_reserved_there_too(engine: Engine) {
     let external = External::start(engine).await;
     let ours = external.setup.client.connection.client_id.to_string();

@@ -8,17 +8,10 @@ use crate::broker::device::{Device, Version};
 use crate::broker::fake_admin_api::FakeAdminApi;
 use crate::broker::webhooks::{SECRET, webhook};
 use crate::broker::{Form, Setup, login};
-use crate::support::{Engine, Tenant, eventually, outbox_done, unique_suffix};
+use crate::support::{Engine, Tenant, engines, eventually, outbox_done, unique_suffix};
 use app::model::{BrokerStatus, ClientRow, RevealedKey, RevocationProgress};
 use serde_json::json;
 use std::time::Duration;
-
-crate::engines!(
-    client_identifiers_that_break_admin_api_paths_are_refused,
-    identifiers_are_percent_encoded_as_one_path_segment,
-    a_revocation_a_broker_refuses_for_good_needs_attention_and_the_queue_goes_on,
-    a_client_holds_at_most_its_limit_of_sessions_per_broker,
-);
 
 /// Lets a device of `client` with `identifier` in through the EMQX/rmqtt webhook (form 3); the
 /// `result` it got.
@@ -56,6 +49,7 @@ async fn done(setup: &Setup, client: &RevealedKey) -> bool {
     !done.is_empty() && !done.contains(&false)
 }
 
+#[engines]
 async fn client_identifiers_that_break_admin_api_paths_are_refused(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.webhook_secret = Some(SECRET.parse().unwrap());
@@ -110,6 +104,7 @@ async fn client_identifiers_that_break_admin_api_paths_are_refused(engine: Engin
     setup.app.stop().await;
 }
 
+#[engines]
 async fn identifiers_are_percent_encoded_as_one_path_segment(engine: Engine) {
     let api = FakeAdminApi::start(204).await;
     let setup = Setup::with(engine, |c| {
@@ -150,6 +145,7 @@ async fn status(tenant: &Tenant) -> BrokerStatus {
         .expect("brokers/status")
 }
 
+#[engines]
 async fn a_revocation_a_broker_refuses_for_good_needs_attention_and_the_queue_goes_on(
     engine: Engine,
 ) {
@@ -227,6 +223,7 @@ async fn a_revocation_a_broker_refuses_for_good_needs_attention_and_the_queue_go
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_client_holds_at_most_its_limit_of_sessions_per_broker(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.webhook_secret = Some(SECRET.parse().unwrap());

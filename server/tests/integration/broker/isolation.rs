@@ -3,17 +3,8 @@
 
 use crate::broker::device::{Device, Login, VERSIONS, Version};
 use crate::broker::{Form, Setup, login, topic};
-use crate::support::Engine;
+use crate::support::{Engine, engines};
 use std::time::Duration;
-
-crate::engines!(
-    subscriptions_outside_the_namespace_fail_in_the_suback,
-    publishes_outside_the_namespace_are_refused_and_never_delivered,
-    nothing_crosses_between_tenants,
-    shared_subscriptions_obey_the_namespace,
-    a_last_will_outside_the_namespace_is_refused,
-    another_client_cannot_take_over_a_client_identifier,
-);
 
 /// SUBACK failure codes: 0x80 in 3.1.1, "not authorized" 0x87 in MQTT 5.
 fn refused_sub(version: Version) -> u8 {
@@ -23,6 +14,7 @@ fn refused_sub(version: Version) -> u8 {
     }
 }
 
+#[engines]
 async fn subscriptions_outside_the_namespace_fail_in_the_suback(engine: Engine) {
     let setup = Setup::new(engine).await;
     let ns = setup.client.connection.namespace.to_string();
@@ -57,6 +49,7 @@ async fn subscriptions_outside_the_namespace_fail_in_the_suback(engine: Engine) 
     setup.app.stop().await;
 }
 
+#[engines]
 async fn publishes_outside_the_namespace_are_refused_and_never_delivered(engine: Engine) {
     let setup = Setup::new(engine).await;
     for version in VERSIONS {
@@ -93,6 +86,7 @@ async fn publishes_outside_the_namespace_are_refused_and_never_delivered(engine:
     setup.app.stop().await;
 }
 
+#[engines]
 async fn nothing_crosses_between_tenants(engine: Engine) {
     let setup = Setup::new(engine).await;
     let rival = setup.app.sign_up("Rival Corp").await;
@@ -193,6 +187,7 @@ async fn nothing_crosses_between_tenants(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn shared_subscriptions_obey_the_namespace(engine: Engine) {
     let setup = Setup::new(engine).await;
     let ns = setup.client.connection.namespace.to_string();
@@ -232,6 +227,7 @@ async fn shared_subscriptions_obey_the_namespace(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_last_will_outside_the_namespace_is_refused(engine: Engine) {
     let setup = Setup::new(engine).await;
     for version in VERSIONS {
@@ -255,6 +251,7 @@ async fn a_last_will_outside_the_namespace_is_refused(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn another_client_cannot_take_over_a_client_identifier(engine: Engine) {
     let setup = Setup::new(engine).await;
     let rival = setup.app.sign_up("Rival Corp").await;

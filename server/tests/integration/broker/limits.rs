@@ -4,21 +4,11 @@
 
 use crate::broker::device::{Device, Login, Transport, VERSIONS, Version};
 use crate::broker::{Form, Setup, login, topic};
-use crate::support::{Engine, eventually};
+use crate::support::{Engine, engines, eventually};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-crate::engines!(
-    a_persistent_session_ends_at_the_session_expiry_cap,
-    subscriptions_beyond_the_cap_fail_in_the_suback,
-    a_packet_over_the_maximum_size_closes_the_connection_and_is_never_delivered,
-    an_offline_session_keeps_only_the_configured_number_of_messages,
-    a_device_gets_no_more_unacknowledged_messages_than_the_inflight_window,
-    a_connect_that_stalls_is_closed_after_the_handshake_timeout,
-    every_listener_applies_the_limits,
-);
 
 /// How long a test waits to be sure a message is not coming.
 const NOTHING: Duration = Duration::from_millis(700);
@@ -67,6 +57,7 @@ async fn another_device(setup: &Setup, version: Version) -> Device {
     .expect("another device connects")
 }
 
+#[engines]
 async fn a_persistent_session_ends_at_the_session_expiry_cap(engine: Engine) {
     const CAP: u32 = 3;
     let setup = Setup::with(engine, |c| c.mqtt_max_session_expiry_secs = CAP).await;
@@ -131,6 +122,7 @@ async fn a_persistent_session_ends_at_the_session_expiry_cap(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn subscriptions_beyond_the_cap_fail_in_the_suback(engine: Engine) {
     let setup = Setup::with(engine, |c| c.mqtt_max_subscriptions = 3).await;
     for version in VERSIONS {
@@ -169,6 +161,7 @@ async fn subscriptions_beyond_the_cap_fail_in_the_suback(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_packet_over_the_maximum_size_closes_the_connection_and_is_never_delivered(
     engine: Engine,
 ) {
@@ -220,6 +213,7 @@ async fn a_packet_over_the_maximum_size_closes_the_connection_and_is_never_deliv
     setup.app.stop().await;
 }
 
+#[engines]
 async fn an_offline_session_keeps_only_the_configured_number_of_messages(engine: Engine) {
     let setup = Setup::with(engine, |c| c.mqtt_max_queued_messages = 3).await;
     let t = topic(&setup.client, "queue");
@@ -274,6 +268,7 @@ async fn an_offline_session_keeps_only_the_configured_number_of_messages(engine:
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_device_gets_no_more_unacknowledged_messages_than_the_inflight_window(engine: Engine) {
     let setup = Setup::with(engine, |c| c.mqtt_max_inflight = 2).await;
     let t = topic(&setup.client, "window");
@@ -310,6 +305,7 @@ async fn a_device_gets_no_more_unacknowledged_messages_than_the_inflight_window(
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_connect_that_stalls_is_closed_after_the_handshake_timeout(engine: Engine) {
     const TIMEOUT: Duration = Duration::from_secs(2);
     let setup = Setup::with(engine, |c| {
@@ -351,6 +347,7 @@ async fn a_connect_that_stalls_is_closed_after_the_handshake_timeout(engine: Eng
     setup.app.stop().await;
 }
 
+#[engines]
 async fn every_listener_applies_the_limits(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key, ca) = crate::broker::transports::certificates(dir.path());

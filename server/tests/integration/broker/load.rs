@@ -3,21 +3,17 @@
 
 use crate::broker::device::{Device, Login, Version};
 use crate::broker::{Form, Setup, login, topic};
-use crate::support::Engine;
+use crate::support::{Engine, engines};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-
-crate::engines!(
-    the_broker_serves_while_the_dashboard_is_loaded,
-    the_dashboard_serves_during_a_connect_storm,
-);
 
 fn busy(config: &mut server::config::Config) {
     config.mqtt_lockout_after = 100_000;
     config.mqtt_address_lockout_after = 100_000;
 }
 
+#[engines]
 async fn the_broker_serves_while_the_dashboard_is_loaded(engine: Engine) {
     let setup = Arc::new(Setup::with(engine, busy).await);
     let stop = Arc::new(AtomicBool::new(false));
@@ -61,6 +57,7 @@ async fn the_broker_serves_while_the_dashboard_is_loaded(engine: Engine) {
         .await;
 }
 
+#[engines]
 async fn the_dashboard_serves_during_a_connect_storm(engine: Engine) {
     let setup = Arc::new(Setup::with(engine, busy).await);
     let ns = setup.client.connection.username_namespace().to_owned();

@@ -1,10 +1,9 @@
 //! Deployment options around the broker.
 
-use crate::support::{Engine, TestApp};
+use crate::support::{Engine, TestApp, engines};
 use app::model::RevealedKey;
 
-crate::engines!(without_the_broker_the_dashboard_runs_and_shows_the_configured_port);
-
+#[engines]
 async fn without_the_broker_the_dashboard_runs_and_shows_the_configured_port(engine: Engine) {
     // A port of ours that nothing listens on once released.
     let unused = std::net::TcpListener::bind("127.0.0.1:0")

@@ -11,13 +11,11 @@ use crate::broker::device::{Device, Login, Version};
 use crate::broker::revocation::slow_down;
 use crate::broker::webhooks::SECRET;
 use crate::broker::{Form, Setup, login};
-use crate::support::{Engine, unique_suffix};
+use crate::support::{Engine, engines, unique_suffix};
 use app::model::{ClientKey, ClientRow, RevealedKey};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-
-crate::engines!(the_same_refusal_gets_the_same_outcome_on_every_path);
 
 /// What Keygate decided, as the test expects it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,6 +245,7 @@ fn with_identifier(mut login: Login, identifier: &str) -> Login {
     login
 }
 
+#[engines]
 async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
     let setup = Arc::new(
         Setup::with(engine, |c| {

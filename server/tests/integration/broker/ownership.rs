@@ -7,17 +7,11 @@
 use crate::broker::device::{Device, Login, Version};
 use crate::broker::webhooks::{SECRET, webhook};
 use crate::broker::{Form, Setup, login, topic};
-use crate::support::{Engine, Tenant, eventually, expect_field_error, outbox_done, unique_suffix};
+use crate::support::{
+    Engine, Tenant, engines, eventually, expect_field_error, outbox_done, unique_suffix,
+};
 use app::model::{ClientKey, FieldError, RevealedKey, WorkspaceInfo};
 use std::time::Duration;
-
-crate::engines!(
-    a_reused_client_id_does_not_inherit_the_deleted_clients_offline_session,
-    revocation_ends_the_clients_offline_sessions,
-    connection_form_3_cannot_be_hijacked_by_another_tenants_namespace,
-    a_client_id_used_as_an_identifier_is_reserved_for_its_client,
-    racing_connects_for_one_identifier_cannot_both_win,
-);
 
 /// A persistent session (clean session off) of `client`'s device, subscribed to its namespace
 /// and gone offline: a message published now is queued for it.
@@ -64,6 +58,7 @@ async fn revoked(setup: &Setup, client_id: &str) {
     );
 }
 
+#[engines]
 async fn a_reused_client_id_does_not_inherit_the_deleted_clients_offline_session(engine: Engine) {
     let setup = Setup::new(engine).await;
     let reused = format!("reused-{}", unique_suffix());
@@ -111,6 +106,7 @@ async fn a_reused_client_id_does_not_inherit_the_deleted_clients_offline_session
     setup.app.stop().await;
 }
 
+#[engines]
 async fn revocation_ends_the_clients_offline_sessions(engine: Engine) {
     let setup = Setup::new(engine).await;
     for change in ["regenerate", "deactivate"] {
@@ -173,6 +169,7 @@ async fn audit_rows(tenant: &Tenant) -> usize {
     activity.len()
 }
 
+#[engines]
 async fn connection_form_3_cannot_be_hijacked_by_another_tenants_namespace(engine: Engine) {
     let setup = Setup::new(engine).await;
     let id = setup.client.connection.client_id.to_string();
@@ -212,6 +209,7 @@ async fn connection_form_3_cannot_be_hijacked_by_another_tenants_namespace(engin
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_client_id_used_as_an_identifier_is_reserved_for_its_client(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.webhook_secret = Some(SECRET.parse().unwrap());
@@ -265,6 +263,7 @@ async fn a_client_id_used_as_an_identifier_is_reserved_for_its_client(engine: En
     setup.app.stop().await;
 }
 
+#[engines]
 async fn racing_connects_for_one_identifier_cannot_both_win(engine: Engine) {
     let setup = Setup::new(engine).await;
     let rival = setup.app.sign_up("Rival Corp").await;

@@ -3,19 +3,9 @@
 
 use crate::broker::device::{Device, VERSIONS, Version};
 use crate::broker::{Form, Setup, login, topic};
-use crate::support::{Engine, TestApp, eventually, outbox_done};
+use crate::support::{Engine, TestApp, engines, eventually, outbox_done};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-crate::engines!(
-    regenerate_closes_live_sessions_and_the_new_key_connects,
-    a_device_that_takes_up_the_new_key_at_once_stays_connected,
-    a_device_that_takes_up_the_new_key_at_once_is_never_refused,
-    a_connect_checked_against_the_old_key_is_refused_however_late_it_finishes,
-    deactivate_closes_live_sessions_until_activated,
-    delete_closes_live_sessions,
-    revocations_committed_before_a_crash_are_delivered_after_the_restart,
-);
 
 /// Both protocol versions connected, in two different forms (two client identifiers).
 async fn connected(setup: &Setup, key: &str) -> Vec<Device> {
@@ -52,6 +42,7 @@ async fn refused(setup: &Setup, key: &str) -> bool {
     .is_err()
 }
 
+#[engines]
 async fn regenerate_closes_live_sessions_and_the_new_key_connects(engine: Engine) {
     let setup = Setup::new(engine).await;
     let mut devices = connected(&setup, setup.key()).await;
@@ -71,6 +62,7 @@ async fn regenerate_closes_live_sessions_and_the_new_key_connects(engine: Engine
 /// The revocation closes the old sessions twice, the second time half a second later for a CONNECT
 /// that was verified with the old key just before the change. A device that reconnects with its
 /// new key in that half second must not be closed by it.
+#[engines]
 async fn a_device_that_takes_up_the_new_key_at_once_stays_connected(engine: Engine) {
     let setup = Setup::new(engine).await;
     let mut devices = connected(&setup, setup.key()).await;
@@ -98,6 +90,7 @@ async fn a_device_that_takes_up_the_new_key_at_once_stays_connected(engine: Engi
 /// The moment the dashboard answers, before the revocation worker has closed the old sessions, the
 /// device connects with its new key: every time, it gets in (it read the client after the change,
 /// so nothing of the revocation concerns it) and stays.
+#[engines]
 async fn a_device_that_takes_up_the_new_key_at_once_is_never_refused(engine: Engine) {
     let setup = Setup::new(engine).await;
     let broker = setup.app.mqtt.expect("the embedded broker runs");
@@ -131,6 +124,7 @@ async fn a_device_that_takes_up_the_new_key_at_once_is_never_refused(engine: Eng
 /// connect storm, or slow on its own). The key is regenerated meanwhile, and the revocation is
 /// delivered before this device is connected: however long after that its (old) key is found right,
 /// it must not get a session.
+#[engines]
 async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finishes(engine: Engine) {
     let setup = Arc::new(Setup::new(engine).await);
     // The stored hash of the current key costs about four seconds to verify: the connect is still
@@ -219,6 +213,7 @@ fn slow_hash(key: &str, target: Duration) -> String {
     hash(passes.max(2))
 }
 
+#[engines]
 async fn deactivate_closes_live_sessions_until_activated(engine: Engine) {
     let setup = Setup::new(engine).await;
     let mut devices = connected(&setup, setup.key()).await;
@@ -230,6 +225,7 @@ async fn deactivate_closes_live_sessions_until_activated(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn delete_closes_live_sessions(engine: Engine) {
     let setup = Setup::new(engine).await;
     let mut devices = connected(&setup, setup.key()).await;
@@ -255,6 +251,7 @@ async fn delete_closes_live_sessions(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn revocations_committed_before_a_crash_are_delivered_after_the_restart(engine: Engine) {
     // A server whose worker never delivers (no embedded broker): the state a crash between the
     // commit and the push leaves behind.

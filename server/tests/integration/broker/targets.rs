@@ -7,17 +7,12 @@ use crate::broker::device::{Device, Version};
 use crate::broker::fake_admin_api::{FakeAdminApi, closed_port};
 use crate::broker::webhooks::{SECRET, webhook};
 use crate::broker::{Form, Setup, login};
-use crate::support::{Engine, Tenant, eventually, outbox_done};
+use crate::support::{Engine, Tenant, engines, eventually, outbox_done};
 use app::model::{
     BrokerStatus, BrokerTarget, ClientKey, ClientPage, ClientRow, RevealedKey, RevocationProgress,
 };
 use base64::Engine as _;
 use std::time::Duration;
-
-crate::engines!(
-    a_broker_that_is_down_gets_every_revocation_in_order_once_it_is_back,
-    each_admin_api_is_called_in_its_own_shape,
-);
 
 async fn status(tenant: &Tenant) -> BrokerStatus {
     tenant
@@ -75,6 +70,7 @@ async fn all_done(setup: &Setup, client_ids: &[&str]) -> bool {
     .await
 }
 
+#[engines]
 async fn a_broker_that_is_down_gets_every_revocation_in_order_once_it_is_back(engine: Engine) {
     let down = closed_port();
     let setup = Setup::with(engine, |c| {
@@ -227,6 +223,7 @@ async fn a_broker_that_is_down_gets_every_revocation_in_order_once_it_is_back(en
     setup.app.stop().await;
 }
 
+#[engines]
 async fn each_admin_api_is_called_in_its_own_shape(engine: Engine) {
     // EMQX answers 404: "no such client" confirms (there was nothing to disconnect).
     let emqx = FakeAdminApi::start(404).await;

@@ -6,22 +6,11 @@
 use crate::broker::device::{Device, Login, Refused, Version};
 use crate::broker::raw::code_from;
 use crate::broker::{Form, Setup, login};
-use crate::support::{Engine, count_rows};
+use crate::support::{Engine, count_rows, engines};
 use app::model::ClientKey;
 use sqlx::Row;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-crate::engines!(
-    the_client_lockout_engages_grows_and_releases,
-    a_key_proven_right_before_passes_the_lockout_and_guesses_cost_nothing,
-    the_address_lockout_bounds_guessing_names_and_spares_real_clients,
-    padded_usernames_share_the_back_off,
-    a_parallel_burst_runs_no_more_verifications_than_the_back_off_allows,
-    a_nat_neighbour_is_not_refused_for_deleted_clients_retrying,
-    knowing_a_client_id_is_not_enough_to_keep_its_device_out,
-    failures_are_audited_in_aggregate,
-);
 
 async fn refused(setup: &Setup, login: &Login) -> Option<Refused> {
     match Device::connect(Version::V5, &setup.tcp(), login).await {
@@ -41,6 +30,7 @@ fn mqtt(setup: &Setup) -> SocketAddr {
     setup.app.mqtt.expect("the embedded broker runs")
 }
 
+#[engines]
 async fn the_client_lockout_engages_grows_and_releases(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.mqtt_lockout_after = 2;
@@ -115,6 +105,7 @@ async fn the_client_lockout_engages_grows_and_releases(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_key_proven_right_before_passes_the_lockout_and_guesses_cost_nothing(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.mqtt_lockout_after = 1;
@@ -146,6 +137,7 @@ async fn a_key_proven_right_before_passes_the_lockout_and_guesses_cost_nothing(e
     setup.app.stop().await;
 }
 
+#[engines]
 async fn the_address_lockout_bounds_guessing_names_and_spares_real_clients(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.mqtt_lockout_after = 1000;
@@ -186,6 +178,7 @@ async fn the_address_lockout_bounds_guessing_names_and_spares_real_clients(engin
     setup.app.stop().await;
 }
 
+#[engines]
 async fn padded_usernames_share_the_back_off(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.mqtt_lockout_after = 2;
@@ -225,6 +218,7 @@ async fn padded_usernames_share_the_back_off(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_parallel_burst_runs_no_more_verifications_than_the_back_off_allows(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.mqtt_lockout_after = 3;
@@ -264,6 +258,7 @@ async fn a_parallel_burst_runs_no_more_verifications_than_the_back_off_allows(en
     setup.app.stop().await;
 }
 
+#[engines]
 async fn a_nat_neighbour_is_not_refused_for_deleted_clients_retrying(engine: Engine) {
     let setup = Setup::new(engine).await;
     let broker = mqtt(&setup);
@@ -308,6 +303,7 @@ async fn a_nat_neighbour_is_not_refused_for_deleted_clients_retrying(engine: Eng
     setup.app.stop().await;
 }
 
+#[engines]
 async fn knowing_a_client_id_is_not_enough_to_keep_its_device_out(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.mqtt_lockout_ms = 60_000;
@@ -354,6 +350,7 @@ async fn knowing_a_client_id_is_not_enough_to_keep_its_device_out(engine: Engine
     setup.app.stop().await;
 }
 
+#[engines]
 async fn failures_are_audited_in_aggregate(engine: Engine) {
     let setup = Setup::with(engine, |c| {
         c.mqtt_lockout_after = 1000;

@@ -2,11 +2,9 @@
 
 use crate::broker::device::{Device, Version};
 use crate::broker::{Form, Setup, login};
-use crate::support::Engine;
+use crate::support::{Engine, engines};
 use app::model::ClientDetails;
 use std::time::Duration;
-
-crate::engines!(connects_and_disconnects_update_last_seen_and_live_sessions);
 
 async fn details(setup: &Setup) -> ClientDetails {
     setup
@@ -36,6 +34,7 @@ async fn eventually(
     panic!("{what}: not seen within 5 s: {:?}", details(setup).await);
 }
 
+#[engines]
 async fn connects_and_disconnects_update_last_seen_and_live_sessions(engine: Engine) {
     let setup = Setup::new(engine).await;
     assert_eq!(

@@ -2,11 +2,9 @@
 
 use crate::broker::device::{Device, Refused, Transport, VERSIONS, Version};
 use crate::broker::{Form, Setup, login, topic};
-use crate::support::Engine;
+use crate::support::{Engine, engines};
 use app::model::ClientKey;
 use std::time::Duration;
-
-crate::engines!(websocket_and_tls_listeners_authenticate_like_tcp);
 
 /// A CA and a certificate for 127.0.0.1 signed by it, written to `dir`: (cert path, key path,
 /// CA PEM).
@@ -29,6 +27,7 @@ pub(crate) fn certificates(
     (cert, key, ca.pem().into_bytes())
 }
 
+#[engines]
 async fn websocket_and_tls_listeners_authenticate_like_tcp(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key, ca) = certificates(dir.path());

@@ -6,17 +6,11 @@ use crate::broker::Setup;
 use crate::broker::fake_admin_api::FakeAdminApi;
 use crate::broker::revocation::slow_down;
 use crate::broker::webhooks::{SECRET, owner, webhook};
-use crate::support::{Engine, Tenant, eventually, outbox_done};
+use crate::support::{Engine, Tenant, engines, eventually, outbox_done};
 use app::model::{ClientDetails, ClientPage, LiveSession, RevealedKey};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-
-crate::engines!(
-    a_webhook_login_checked_against_a_revoked_key_is_refused,
-    webhook_authenticated_devices_show_as_connected_and_follow_broker_events,
-    each_broker_says_which_it_is,
-);
 
 fn authn(client: &RevealedKey, identifier: &str, key: &str) -> Value {
     json!({
@@ -27,6 +21,7 @@ fn authn(client: &RevealedKey, identifier: &str, key: &str) -> Value {
     })
 }
 
+#[engines]
 async fn a_webhook_login_checked_against_a_revoked_key_is_refused(engine: Engine) {
     let api = FakeAdminApi::start(204).await;
     let setup = Arc::new(
@@ -124,6 +119,7 @@ async fn event(setup: &Setup, body: Value) -> (u16, Value) {
     webhook(setup, "/webhooks/events", &body).await
 }
 
+#[engines]
 async fn webhook_authenticated_devices_show_as_connected_and_follow_broker_events(engine: Engine) {
     let api = FakeAdminApi::start(204).await;
     let setup = Setup::with(engine, |c| {
@@ -238,6 +234,7 @@ async fn webhook_authenticated_devices_show_as_connected_and_follow_broker_event
     setup.app.stop().await;
 }
 
+#[engines]
 async fn each_broker_says_which_it_is(engine: Engine) {
     let (emqx, rmqtt) = (
         FakeAdminApi::start(204).await,

@@ -2,21 +2,12 @@
 //! plugin and VerneMQ send them, the answers those brokers expect, and what must be refused.
 
 use crate::broker::{Setup, topic};
-use crate::support::{Engine, count_rows};
+use crate::support::{Engine, count_rows, engines};
 use app::model::RevealedKey;
 use serde_json::{Value, json};
 use std::time::Duration;
 
 pub const SECRET: &str = "webhook-secret-for-tests-0123";
-
-crate::engines!(
-    emqx_authentication,
-    emqx_authentication_applies_the_same_back_off,
-    emqx_authorization,
-    rmqtt_auth_http_forms,
-    vernemq_hooks,
-    webhooks_refuse_a_wrong_or_missing_secret,
-);
 
 /// POSTs `body` as JSON to `path` with the right secret; the status and the JSON answer.
 pub async fn webhook(setup: &Setup, path: &str, body: &Value) -> (u16, Value) {
@@ -63,6 +54,7 @@ pub fn owner(client: &RevealedKey) -> app::model::ClientRef {
     }
 }
 
+#[engines]
 async fn emqx_authentication(engine: Engine) {
     let setup = with_webhooks(engine).await;
     let c = &setup.client.connection;
@@ -202,6 +194,7 @@ async fn emqx_authentication(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn emqx_authentication_applies_the_same_back_off(engine: Engine) {
     let setup = with_webhooks(engine).await;
     let id = id(&setup.client);
@@ -240,6 +233,7 @@ async fn emqx_authentication_applies_the_same_back_off(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn emqx_authorization(engine: Engine) {
     let setup = with_webhooks(engine).await;
     let c = &setup.client.connection;
@@ -302,6 +296,7 @@ async fn emqx_authorization(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn rmqtt_auth_http_forms(engine: Engine) {
     let setup = with_webhooks(engine).await;
     let id = id(&setup.client);
@@ -354,6 +349,7 @@ async fn rmqtt_auth_http_forms(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn vernemq_hooks(engine: Engine) {
     let setup = with_webhooks(engine).await;
     let c = &setup.client.connection;
@@ -467,6 +463,7 @@ async fn vernemq_hooks(engine: Engine) {
     setup.app.stop().await;
 }
 
+#[engines]
 async fn webhooks_refuse_a_wrong_or_missing_secret(engine: Engine) {
     let setup = with_webhooks(engine).await;
     let id = id(&setup.client);

@@ -3,25 +3,12 @@
 //! Client ID), external brokers' events, the per-client limit, and what a revocation reads.
 
 use super::{Org, add_client, claim, client_ref, fresh_db, id, org};
-use crate::support::{Engine, count_rows};
+use crate::support::{Engine, count_rows, engines};
 use app::model::{ClientQuery, ClientRef, ClientRow};
 use app::store::device_sessions::{
     self, BrokerEvent, Claimed, Connected, ConnectionEvent, Disconnected,
 };
 use app::store::{Db, clients};
-
-crate::engines!(
-    connects_and_disconnects_keep_live_sessions_and_last_seen,
-    connection_events_for_deleted_clients_and_replays_change_nothing,
-    clear_broker_deletes_only_that_brokers_sessions,
-    sessions_are_scoped_to_their_client_row,
-    a_connect_takes_over_an_identifier_on_its_broker_only,
-    an_identifier_belongs_to_the_client_row_that_claimed_it,
-    racing_claims_for_one_identifier_have_one_winner,
-    a_client_holds_at_most_its_limit_of_identifiers_per_broker,
-    broker_events_mark_sessions_offline_and_end_them_in_order,
-    a_revocation_forgets_only_the_sessions_that_began_before_it,
-);
 
 const BROKER: &str = "embedded:n1";
 
@@ -51,6 +38,7 @@ async fn row(db: &Db, org: &Org, client: &str) -> ClientRow {
         .row
 }
 
+#[engines]
 async fn connects_and_disconnects_keep_live_sessions_and_last_seen(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -118,6 +106,7 @@ async fn connects_and_disconnects_keep_live_sessions_and_last_seen(engine: Engin
     assert_eq!(row(&db, &acme, "boiler-01").await.last_seen_at, Some(5_000));
 }
 
+#[engines]
 async fn connection_events_for_deleted_clients_and_replays_change_nothing(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -147,6 +136,7 @@ async fn connection_events_for_deleted_clients_and_replays_change_nothing(engine
     assert_eq!(count_rows(&db, "device_sessions").await, 1);
 }
 
+#[engines]
 async fn clear_broker_deletes_only_that_brokers_sessions(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -179,6 +169,7 @@ async fn clear_broker_deletes_only_that_brokers_sessions(engine: Engine) {
     assert_eq!(sessions[0].mqtt_client_id, "device-of-b");
 }
 
+#[engines]
 async fn sessions_are_scoped_to_their_client_row(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -217,6 +208,7 @@ async fn sessions_are_scoped_to_their_client_row(engine: Engine) {
     );
 }
 
+#[engines]
 async fn a_connect_takes_over_an_identifier_on_its_broker_only(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -255,6 +247,7 @@ async fn a_connect_takes_over_an_identifier_on_its_broker_only(engine: Engine) {
     );
 }
 
+#[engines]
 async fn an_identifier_belongs_to_the_client_row_that_claimed_it(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -301,6 +294,7 @@ async fn an_identifier_belongs_to_the_client_row_that_claimed_it(engine: Engine)
     );
 }
 
+#[engines]
 async fn racing_claims_for_one_identifier_have_one_winner(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let mut owners = Vec::new();
@@ -338,6 +332,7 @@ async fn futures_join_all<
     out
 }
 
+#[engines]
 async fn a_client_holds_at_most_its_limit_of_identifiers_per_broker(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -376,6 +371,7 @@ async fn a_client_holds_at_most_its_limit_of_identifiers_per_broker(engine: Engi
     assert_eq!(held, ["three", "two"]);
 }
 
+#[engines]
 async fn broker_events_mark_sessions_offline_and_end_them_in_order(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -414,6 +410,7 @@ async fn broker_events_mark_sessions_offline_and_end_them_in_order(engine: Engin
     );
 }
 
+#[engines]
 async fn a_revocation_forgets_only_the_sessions_that_began_before_it(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;

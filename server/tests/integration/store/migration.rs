@@ -2,14 +2,12 @@
 //! collide keep their older owner, the embedded broker's live sessions and the identifiers the
 //! webhooks remembered become device sessions, nothing is lost.
 
-use crate::support::{Engine, TestDatabase};
+use crate::support::{Engine, TestDatabase, engines};
 use app::store::Db;
 use app::store::mqtt_usernames::{self, UsernameKind};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 use std::borrow::Cow;
-
-crate::engines!(migration_5_keeps_what_was_there);
 
 /// The database as Keygate left it before migration 5.
 async fn before_migration_5(database: &TestDatabase) -> AnyPool {
@@ -46,6 +44,7 @@ async fn exec(pool: &AnyPool, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+#[engines]
 async fn migration_5_keeps_what_was_there(engine: Engine) {
     let database = TestDatabase::create(engine).await;
     let pool = before_migration_5(&database).await;

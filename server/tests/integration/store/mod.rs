@@ -8,7 +8,7 @@ mod mqtt_usernames;
 use app::store::device_sessions as sessions_store;
 
 use crate::support::{
-    self, Engine, TestDatabase, count_rows, outbox_done, stored_client, unique_suffix,
+    self, Engine, TestDatabase, count_rows, engines, outbox_done, stored_client, unique_suffix,
 };
 use app::model::{
     ClientId, ClientName, ClientQuery, ClientRow, Description, Email, Namespace, OrgName, SortKey,
@@ -23,51 +23,6 @@ use std::sync::Arc;
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
-
-crate::engines!(
-    create_then_get_returns_the_client_with_its_owner,
-    create_writes_one_audit_event_and_no_outbox_row,
-    get_of_another_organizations_client_is_not_found,
-    create_in_another_organizations_workspace_is_not_found_and_writes_nothing,
-    client_id_is_globally_unique_across_organizations,
-    exists_sees_every_organizations_clients,
-    list_searches_id_and_name_case_insensitively,
-    list_search_treats_percent_underscore_and_backslash_literally,
-    list_search_folds_the_case_of_non_ascii_names,
-    list_sorts_by_every_key_in_both_directions,
-    list_last_seen_puts_never_seen_clients_last_in_both_directions,
-    list_pages_never_overlap_and_cover_every_client,
-    list_page_beyond_the_end_is_empty_and_keeps_the_total,
-    list_and_count_see_only_their_workspace,
-    update_changes_name_and_description_with_an_audit_event_and_no_outbox_row,
-    update_of_another_organizations_client_is_not_found_and_changes_nothing,
-    deactivate_writes_exactly_one_outbox_row_and_one_audit_event,
-    activate_writes_an_audit_event_and_no_outbox_row,
-    update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_event,
-    delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event,
-    revocations_of_another_organizations_client_are_not_found_and_write_nothing,
-    a_revocation_whose_outbox_row_cannot_be_written_is_rolled_back,
-    namespace_is_globally_unique,
-    free_namespace_adds_a_numeric_suffix_while_taken,
-    organizations_with_the_same_name_get_distinct_namespaces,
-    concurrent_sign_ups_with_the_same_name_all_succeed,
-    concurrent_workspaces_with_a_derived_namespace_all_succeed,
-    concurrent_changes_to_different_clients_all_succeed,
-    workspaces_list_counts_clients_and_get_is_scoped,
-    rename_of_another_organizations_workspace_is_not_found,
-    email_is_unique_and_case_insensitive,
-    audit_list_is_newest_first_and_scoped,
-    session_save_load_and_delete_round_trip,
-    expired_sessions_do_not_load_and_are_swept,
-    session_save_replaces_the_stored_record,
-    a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm,
-    a_target_registered_later_gets_the_pending_revocations_only,
-    only_one_holder_has_a_targets_lease_until_it_expires_or_is_released,
-    failed_attempts_are_recorded_per_delivery_and_target,
-    progress_is_scoped_to_the_organization,
-    a_forgotten_target_stops_holding_up_revocations,
-    a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes,
-);
 
 /// An organization with its owner and default workspace, as sign-up makes it.
 struct Org {
@@ -187,6 +142,7 @@ async fn set_times(db: &Db, client_id: &str, created_at: i64, last_seen_at: Opti
         .unwrap();
 }
 
+#[engines]
 async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -224,6 +180,7 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
     ));
 }
 
+#[engines]
 async fn create_writes_one_audit_event_and_no_outbox_row(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -235,6 +192,7 @@ async fn create_writes_one_audit_event_and_no_outbox_row(engine: Engine) {
     assert!(outbox_rows(&db, "boiler-01").await.is_empty());
 }
 
+#[engines]
 async fn get_of_another_organizations_client_is_not_found(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -246,6 +204,7 @@ async fn get_of_another_organizations_client_is_not_found(engine: Engine) {
     ));
 }
 
+#[engines]
 async fn create_in_another_organizations_workspace_is_not_found_and_writes_nothing(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -256,6 +215,7 @@ async fn create_in_another_organizations_workspace_is_not_found_and_writes_nothi
     assert_eq!(support::counts(&db).await, before);
 }
 
+#[engines]
 async fn client_id_is_globally_unique_across_organizations(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -276,6 +236,7 @@ async fn client_id_is_globally_unique_across_organizations(engine: Engine) {
     assert_eq!(stored_client(&db, "shared-name").await, stored);
 }
 
+#[engines]
 async fn exists_sees_every_organizations_clients(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let globex = org(&db, "Globex").await;
@@ -284,6 +245,7 @@ async fn exists_sees_every_organizations_clients(engine: Engine) {
     assert!(!clients::exists(&db, &id("nobody-has-it")).await.unwrap());
 }
 
+#[engines]
 async fn list_searches_id_and_name_case_insensitively(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -311,6 +273,7 @@ async fn list_searches_id_and_name_case_insensitively(engine: Engine) {
     }
 }
 
+#[engines]
 async fn list_search_treats_percent_underscore_and_backslash_literally(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -336,6 +299,7 @@ async fn list_search_treats_percent_underscore_and_backslash_literally(engine: E
     }
 }
 
+#[engines]
 async fn list_search_folds_the_case_of_non_ascii_names(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -381,6 +345,7 @@ const SORT_FIXTURE: [(&str, &str, i64, Option<i64>); 5] = [
     ("charlie", "november", 2_000, None),
 ];
 
+#[engines]
 async fn list_sorts_by_every_key_in_both_directions(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -410,6 +375,7 @@ async fn list_sorts_by_every_key_in_both_directions(engine: Engine) {
     }
 }
 
+#[engines]
 async fn list_last_seen_puts_never_seen_clients_last_in_both_directions(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -424,6 +390,7 @@ async fn list_last_seen_puts_never_seen_clients_last_in_both_directions(engine: 
     assert_eq!(found, ["delta", "bravo", "echo", "charlie", "alpha"]);
 }
 
+#[engines]
 async fn list_pages_never_overlap_and_cover_every_client(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -473,6 +440,7 @@ async fn list_pages_never_overlap_and_cover_every_client(engine: Engine) {
     }
 }
 
+#[engines]
 async fn list_page_beyond_the_end_is_empty_and_keeps_the_total(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -499,6 +467,7 @@ async fn list_page_beyond_the_end_is_empty_and_keeps_the_total(engine: Engine) {
     assert_eq!(found, ["dev0", "dev1", "dev2"]);
 }
 
+#[engines]
 async fn list_and_count_see_only_their_workspace(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -542,6 +511,7 @@ async fn list_and_count_see_only_their_workspace(engine: Engine) {
     assert_eq!(clients::count(&db, "no-such-workspace").await.unwrap(), 0);
 }
 
+#[engines]
 async fn update_changes_name_and_description_with_an_audit_event_and_no_outbox_row(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -578,6 +548,7 @@ async fn update_changes_name_and_description_with_an_audit_event_and_no_outbox_r
     assert!(outbox_rows(&db, "boiler-01").await.is_empty());
 }
 
+#[engines]
 async fn update_of_another_organizations_client_is_not_found_and_changes_nothing(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -598,6 +569,7 @@ async fn update_of_another_organizations_client_is_not_found_and_changes_nothing
     assert_eq!(support::counts(&db).await, counts);
 }
 
+#[engines]
 async fn deactivate_writes_exactly_one_outbox_row_and_one_audit_event(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -626,6 +598,7 @@ async fn deactivate_writes_exactly_one_outbox_row_and_one_audit_event(engine: En
     assert_eq!(rows[0].organization_id, acme.ctx.organization_id);
 }
 
+#[engines]
 async fn activate_writes_an_audit_event_and_no_outbox_row(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -648,6 +621,7 @@ async fn activate_writes_an_audit_event_and_no_outbox_row(engine: Engine) {
     );
 }
 
+#[engines]
 async fn update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_event(
     engine: Engine,
 ) {
@@ -675,6 +649,7 @@ async fn update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_ev
     assert_eq!(rows[0].reason, "key_regenerated");
 }
 
+#[engines]
 async fn delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -712,6 +687,7 @@ async fn delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event
     add_client(&db, &acme, "boiler-01", "Boiler again").await;
 }
 
+#[engines]
 async fn revocations_of_another_organizations_client_are_not_found_and_write_nothing(
     engine: Engine,
 ) {
@@ -742,6 +718,7 @@ async fn revocations_of_another_organizations_client_are_not_found_and_write_not
     assert_eq!(support::counts(&db).await, counts);
 }
 
+#[engines]
 async fn a_revocation_whose_outbox_row_cannot_be_written_is_rolled_back(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -783,6 +760,7 @@ async fn a_revocation_whose_outbox_row_cannot_be_written_is_rolled_back(engine: 
     assert_ne!(stored_client(&db, "boiler-02").await, before_2);
 }
 
+#[engines]
 async fn namespace_is_globally_unique(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -804,6 +782,7 @@ async fn namespace_is_globally_unique(engine: Engine) {
     assert_eq!(support::counts(&db).await, before);
 }
 
+#[engines]
 async fn free_namespace_adds_a_numeric_suffix_while_taken(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -826,6 +805,7 @@ async fn free_namespace_adds_a_numeric_suffix_while_taken(engine: Engine) {
     );
 }
 
+#[engines]
 async fn organizations_with_the_same_name_get_distinct_namespaces(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let mut namespaces = Vec::new();
@@ -845,6 +825,7 @@ async fn organizations_with_the_same_name_get_distinct_namespaces(engine: Engine
     assert_eq!(count_rows(&db, "organizations").await, 3);
 }
 
+#[engines]
 async fn concurrent_sign_ups_with_the_same_name_all_succeed(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     // Sign-up picks a free namespace before its transaction; two sign-ups of the same name at
@@ -879,6 +860,7 @@ async fn concurrent_sign_ups_with_the_same_name_all_succeed(engine: Engine) {
     assert!(namespaces.contains("rush-hour"));
 }
 
+#[engines]
 async fn concurrent_workspaces_with_a_derived_namespace_all_succeed(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = Arc::new(org(&db, "Acme").await);
@@ -911,6 +893,7 @@ async fn concurrent_workspaces_with_a_derived_namespace_all_succeed(engine: Engi
     );
 }
 
+#[engines]
 async fn concurrent_changes_to_different_clients_all_succeed(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = Arc::new(org(&db, "Acme").await);
@@ -966,6 +949,7 @@ async fn concurrent_changes_to_different_clients_all_succeed(engine: Engine) {
     assert_eq!(count_rows(&db, "revocation_outbox").await, revoked as i64);
 }
 
+#[engines]
 async fn workspaces_list_counts_clients_and_get_is_scoped(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -1000,6 +984,7 @@ async fn workspaces_list_counts_clients_and_get_is_scoped(engine: Engine) {
     ));
 }
 
+#[engines]
 async fn rename_of_another_organizations_workspace_is_not_found(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -1025,6 +1010,7 @@ async fn rename_of_another_organizations_workspace_is_not_found(engine: Engine) 
     assert_eq!(acme_ws.name, "Renamed");
 }
 
+#[engines]
 async fn email_is_unique_and_case_insensitive(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let name = OrgName::parse("Acme").unwrap();
@@ -1057,6 +1043,7 @@ async fn email_is_unique_and_case_insensitive(engine: Engine) {
     );
 }
 
+#[engines]
 async fn audit_list_is_newest_first_and_scoped(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -1091,6 +1078,7 @@ fn record(expires_in: Duration) -> Record {
     }
 }
 
+#[engines]
 async fn session_save_load_and_delete_round_trip(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let store = DbSessionStore::new(db.clone());
@@ -1112,6 +1100,7 @@ async fn session_save_load_and_delete_round_trip(engine: Engine) {
     store.delete(&saved.id).await.unwrap();
 }
 
+#[engines]
 async fn expired_sessions_do_not_load_and_are_swept(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let store = DbSessionStore::new(db.clone());
@@ -1128,6 +1117,7 @@ async fn expired_sessions_do_not_load_and_are_swept(engine: Engine) {
     assert!(store.load(&live.id).await.unwrap().is_some());
 }
 
+#[engines]
 async fn session_save_replaces_the_stored_record(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let store = DbSessionStore::new(db.clone());
@@ -1195,6 +1185,7 @@ async fn pending_ids(db: &Db, target: &str) -> Vec<i64> {
         .collect()
 }
 
+#[engines]
 async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["a", "b"] {
@@ -1228,6 +1219,7 @@ async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(
     );
 }
 
+#[engines]
 async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     deliveries::register(&db, &spec("a")).await.unwrap();
@@ -1265,6 +1257,7 @@ async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Eng
     );
 }
 
+#[engines]
 async fn only_one_holder_has_a_targets_lease_until_it_expires_or_is_released(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     deliveries::register(&db, &spec("a")).await.unwrap();
@@ -1294,6 +1287,7 @@ async fn only_one_holder_has_a_targets_lease_until_it_expires_or_is_released(eng
     assert_eq!(t.served_by.as_deref(), Some("node-3"));
 }
 
+#[engines]
 async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     deliveries::register(&db, &spec("a")).await.unwrap();
@@ -1329,6 +1323,7 @@ async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
     );
 }
 
+#[engines]
 async fn progress_is_scoped_to_the_organization(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     deliveries::register(&db, &spec("a")).await.unwrap();
@@ -1380,6 +1375,7 @@ async fn progress_is_scoped_to_the_organization(engine: Engine) {
     );
 }
 
+#[engines]
 async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["live", "gone", "other-gone"] {
@@ -1481,6 +1477,7 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     assert_eq!(pending_ids(&db, "gone").await, vec![two.id]);
 }
 
+#[engines]
 async fn a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["a", "b"] {

@@ -2,17 +2,12 @@
 //! Client ID a namespace, however the requests race, and a deleted client gives its name back.
 
 use super::{add_client, add_client_in, fresh_db, id, org};
-use crate::support::{Engine, count_rows};
+use crate::support::{Engine, count_rows, engines};
 use app::model::{Namespace, WorkspaceName};
 use app::store::mqtt_usernames::{self, UsernameKind};
 use app::store::{StoreError, clients, workspaces};
 
-crate::engines!(
-    a_namespace_cannot_take_a_client_id_and_a_client_id_cannot_take_a_namespace,
-    a_deleted_client_gives_its_name_back,
-    racing_client_and_workspace_for_one_name_have_one_winner,
-);
-
+#[engines]
 async fn a_namespace_cannot_take_a_client_id_and_a_client_id_cannot_take_a_namespace(
     engine: Engine,
 ) {
@@ -85,6 +80,7 @@ async fn a_namespace_cannot_take_a_client_id_and_a_client_id_cannot_take_a_names
     );
 }
 
+#[engines]
 async fn a_deleted_client_gives_its_name_back(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
@@ -101,6 +97,7 @@ async fn a_deleted_client_gives_its_name_back(engine: Engine) {
     );
 }
 
+#[engines]
 async fn racing_client_and_workspace_for_one_name_have_one_winner(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for round in 0..5 {

@@ -3,12 +3,17 @@
 //! real server on `127.0.0.1:0`, and a [`Tenant`] that signs up and calls server functions over
 //! HTTP like the browser does.
 //!
-//! Every store and server-function test runs on both engines through [`engines!`]. PostgreSQL
-//! comes from `KEYGATE_TEST_POSTGRES_URL` (an admin URL such as
-//! `postgres://keygate:keygate@127.0.0.1:5432/postgres`); without it the PostgreSQL variants fail,
-//! unless `KEYGATE_TEST_SQLITE_ONLY=1` says to skip them.
+//! Every store, server-function and broker test runs on both engines: it is an
+//! `async fn name(engine: Engine)` marked [`engines`], which makes it the tests `name::sqlite`
+//! and `name::postgres` (testing/engines). PostgreSQL comes from `KEYGATE_TEST_POSTGRES_URL` (an
+//! admin URL such as `postgres://keygate:keygate@127.0.0.1:5432/postgres`); without it the
+//! PostgreSQL variants fail, unless `KEYGATE_TEST_SQLITE_ONLY=1` says to skip them.
 
 pub mod rmqtt;
+
+/// `#[engines]` on an `async fn name(engine: Engine)`: the tests `name::sqlite` and
+/// `name::postgres`, each run only where [`engine_available`] says so.
+pub use test_engines::engines;
 
 use app::error::AppError;
 use app::model::{FieldError, Me, RevealedKey};
@@ -30,34 +35,6 @@ pub const SQLITE_ONLY_VAR: &str = "KEYGATE_TEST_SQLITE_ONLY";
 pub enum Engine {
     Sqlite,
     Postgres,
-}
-
-/// Generates, for each listed `async fn name(engine: Engine)`, a `sqlite::name` and a
-/// `postgres::name` test. A function that is not listed is dead code, which clippy refuses.
-#[macro_export]
-macro_rules! engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if $crate::support::engine_available($crate::support::Engine::Sqlite) {
-                        super::$name($crate::support::Engine::Sqlite).await;
-                    }
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if $crate::support::engine_available($crate::support::Engine::Postgres) {
-                        super::$name($crate::support::Engine::Postgres).await;
-                    }
-                }
-            )*
-        }
-    };
 }
 
 /// Whether tests on `engine` run here. PostgreSQL without `KEYGATE_TEST_POSTGRES_URL` is a
