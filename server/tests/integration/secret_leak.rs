@@ -14,9 +14,7 @@
 //! there (the start-up line, sqlx's statements, a warning of Keygate's, rmqtt's own lines), so a
 //! clean result means the capture worked.
 
-use crate::support::{
-    Engine, TestDatabase, anonymous_at, engine_available, sign_up_at, unique_suffix,
-};
+use crate::support::{Engine, TestDatabase, anonymous_at, engines, sign_up_at, unique_suffix};
 use app::model::{ClientKey, RevealedKey};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -192,22 +190,11 @@ fn the_search_finds_a_secret_it_is_shown() {
     assert!(leaks(b"nothing here", &secrets).is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_reaches_the_sqlite_file_the_logs_or_the_html() {
-    no_secret_leaks(Engine::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_reaches_postgresql_the_logs_or_the_html() {
-    if engine_available(Engine::Postgres) {
-        no_secret_leaks(Engine::Postgres).await;
-    }
-}
-
 const WEBHOOK_SECRET: &str = "webhook-secret-4f1c9a7e2b";
 const ADMIN_API_SECRET: &str = "admin-api-secret-8d2e6b";
 
-async fn no_secret_leaks(engine: Engine) {
+#[engines]
+async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
     // An external broker that is down, so its failures (with its credentials configured) are
     // logged and retried throughout the test; and the webhooks, with their secret.
     let down = unused_address();
