@@ -2,7 +2,7 @@
 //! webhook's atomic claim of an MQTT client identifier (owned by the client row, never the bare
 //! Client ID), external brokers' events, the per-client limit, and what a revocation reads.
 
-use super::{Org, add_client, claim, client_ref, fresh_db, id, org};
+use super::fixtures::{Org, add_client, claim, client_ref, fresh_db, id, org};
 use crate::support::{Engine, count_rows, engines};
 use app::model::{ClientQuery, ClientRef, ClientRow};
 use app::store::device_sessions::{

@@ -1,7 +1,7 @@
 //! One name space for MQTT usernames, on both engines: no namespace may equal a Client ID and no
 //! Client ID a namespace, however the requests race, and a deleted client gives its name back.
 
-use super::{add_client, add_client_in, fresh_db, id, org};
+use super::fixtures::{add_client, add_client_in, fresh_db, id, org};
 use crate::support::{Engine, count_rows, engines};
 use app::model::{Namespace, WorkspaceName};
 use app::store::mqtt_usernames::{self, UsernameKind};
