@@ -158,8 +158,9 @@ fi
 
 target_dir=$(cargo_target_dir)
 echo "cargo target directory: $target_dir"
-# The real external rmqtt broker that the server tests (server/tests/broker/external_rmqtt.rs) and
-# the browser tests (end2end/tests/rmqtt.ts) start; built once, by whichever group needs it first.
+# The real external rmqtt broker that the server tests
+# (server/tests/integration/broker/external_rmqtt.rs) and the browser tests (end2end/tests/rmqtt.ts)
+# start; built once, by whichever group needs it first.
 export KEYGATE_TEST_RMQTT_BIN="$target_dir/debug/rmqtt-test-broker"
 test_broker_status=
 build_test_broker() {
