@@ -3,16 +3,17 @@
 //! no plain key and no password appears in the database (the SQLite file and its WAL, or every
 //! PostgreSQL row), in any log line at TRACE level, or in the HTML of the dashboard's pages.
 //!
-//! The logs searched are those of the real `keygate` binary, run as a separate process with
-//! `--log trace` (rmqtt's own records included) and its output in a file. No subscriber of the
-//! test's own is involved, global or per thread, so nothing here can change what other tests in the
-//! same binary log, and every thread of the server is covered: a tokio runtime whose
-//! `on_thread_start` sets a thread-default dispatcher reaches its workers and blocking pool, but not
-//! the threads others start, and those log too: sqlx runs each SQLite connection on a thread of its
-//! own (sqlx-sqlite's `ConnectionWorker`), which is where its statement log lines come from, and
-//! Keygate verifies MQTT keys on `keygate-verify-N` threads. The test asserts lines it knows must be
-//! there (the start-up line, sqlx's statements, a warning of Keygate's, rmqtt's own lines), so a
-//! clean result means the capture worked.
+//! The logs searched are those of the real `keygate` binary, run as a process of its own with
+//! `--log trace` (rmqtt's own records included) and its output in a file. That is why this test
+//! can live in the one test binary: it installs no subscriber, so it changes nothing for the tests
+//! beside it, and it sees every line the server writes, from whatever thread.
+//!
+//! A per-thread default subscriber set by the test runtime's `on_thread_start` was the other way;
+//! it reaches the runtime's workers and blocking pool but not the threads others start, and those
+//! log too: sqlx runs each SQLite connection on a thread of its own (sqlx-sqlite's
+//! `ConnectionWorker`, where its statement lines are written), and Keygate verifies MQTT keys on
+//! `keygate-verify-N` threads. The assertions on lines that must be there (the start-up line,
+//! sqlx's statements, a warning of Keygate's, rmqtt's own lines) prove that the capture works.
 
 use crate::support::{Engine, TestDatabase, anonymous_at, engines, sign_up_at, unique_suffix};
 use app::model::{ClientKey, RevealedKey};

@@ -154,9 +154,14 @@ fn check(function: &ItemFn) -> syn::Result<()> {
             "expected a name for the engine, as in `engine: Engine`",
         ));
     }
-    let is_engine = matches!(&*typed.ty, Type::Path(path)
-        if path.qself.is_none()
-            && path.path.segments.last().is_some_and(|s| s.ident == "Engine" && s.arguments.is_empty()));
+    let is_engine = match &*typed.ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "Engine" && last.arguments.is_empty()),
+        _ => false,
+    };
     if !is_engine {
         return Err(error(
             typed.ty.span(),
