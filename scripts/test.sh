@@ -158,8 +158,9 @@ fi
 
 target_dir=$(cargo_target_dir)
 echo "cargo target directory: $target_dir"
-# The real external rmqtt broker that the server tests (server/tests/broker/external_rmqtt.rs) and
-# the browser tests (end2end/tests/rmqtt.ts) start; built once, by whichever group needs it first.
+# The real external rmqtt broker that the server tests
+# (server/tests/integration/broker/external_rmqtt.rs) and the browser tests (end2end/tests/rmqtt.ts)
+# start; built once, by whichever group needs it first.
 export KEYGATE_TEST_RMQTT_BIN="$target_dir/debug/rmqtt-test-broker"
 test_broker_status=
 build_test_broker() {
@@ -179,11 +180,13 @@ if want clippy; then
   run clippy-server cargo clippy -p server --all-targets -- -D warnings
   run clippy-frontend cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
   run clippy-test-broker cargo clippy -p rmqtt-test-broker --all-targets -- -D warnings
+  run clippy-test-engines cargo clippy -p test-engines --all-targets -- -D warnings
 fi
 
 if want test; then
   if run postgres start_postgres; then
     run test-app cargo test -p app --features ssr
+    run test-test-engines cargo test -p test-engines
     build_test_broker
     run test-test-broker cargo test -p rmqtt-test-broker
     run test-server cargo test -p server

@@ -19,7 +19,7 @@ export const WEBHOOK_SECRET = 'e2e-webhook-secret-for-rmqtt';
 /** How long the broker may take to print its ready line. */
 const READY_WITHIN_MS = 60_000;
 
-/** The `rmqtt-test-broker` binary, found as server/tests/support/rmqtt.rs finds it. */
+/** The `rmqtt-test-broker` binary, found as server/tests/integration/support/rmqtt.rs finds it. */
 export function rmqttBin(): string {
   if (process.env.KEYGATE_TEST_RMQTT_BIN) {
     const bin = path.resolve(WORKSPACE_ROOT, process.env.KEYGATE_TEST_RMQTT_BIN);

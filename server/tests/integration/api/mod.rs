@@ -1,0 +1,10 @@
+//! The server functions over real HTTP, as the browser calls them: form-encoded POSTs to
+//! `/api/...` with the session cookie, JSON answers, and errors as server_fn 0.8 sends them.
+//! Every test runs on a fresh SQLite file and on a fresh PostgreSQL database.
+
+mod account;
+mod clients;
+mod isolation;
+mod servers;
+mod statuses;
+mod workspaces;

@@ -1,0 +1,136 @@
+//! Migration 0005 on a database that has lived before it, on both engines: names that already
+//! collide keep their older owner, the embedded broker's live sessions and the identifiers the
+//! webhooks remembered become device sessions, nothing is lost.
+
+use crate::support::{Engine, TestDatabase, engines};
+use app::store::Db;
+use app::store::mqtt_usernames::{self, UsernameKind};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+use std::borrow::Cow;
+
+/// The database as Keygate left it before migration 5.
+async fn before_migration_5(database: &TestDatabase) -> AnyPool {
+    install_default_drivers();
+    let (url, dir) = match database.engine {
+        Engine::Sqlite => (format!("{}?mode=rwc", database.url), "sqlite"),
+        Engine::Postgres => (database.url.clone(), "postgres"),
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(dir);
+    let mut migrator = sqlx::migrate::Migrator::new(path).await.unwrap();
+    migrator.migrations = Cow::Owned(
+        migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version < 5)
+            .cloned()
+            .collect(),
+    );
+    migrator.run(&pool).await.unwrap();
+    pool
+}
+
+async fn exec(pool: &AnyPool, sql: &str) {
+    sqlx::query(sql)
+        .execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+#[engines]
+async fn migration_5_keeps_what_was_there(engine: Engine) {
+    let database = TestDatabase::create(engine).await;
+    let pool = before_migration_5(&database).await;
+    for sql in [
+        "INSERT INTO organizations (id, name, created_at) VALUES ('o1', 'Acme', 1), ('o2', 'Rival', 2)",
+        // o1's namespace is older than o2's client of the same name.
+        "INSERT INTO workspaces (id, organization_id, name, namespace, created_at) VALUES
+            ('w1', 'o1', 'Default', 'shared-name', 1000), ('w2', 'o2', 'Default', 'rival', 500)",
+        "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, key_hash, created_at, updated_at) VALUES
+            ('shared-name', 'w2', 'o2', 'Clash', 'clash', '', 1, '$argon2id$x', 2000, 2000),
+            ('dev-1', 'w1', 'o1', 'Boiler', 'boiler', '', 1, '$argon2id$y', 3000, 3000)",
+        "INSERT INTO live_sessions (id, client_id, node, mqtt_client_id, source, connected_at) VALUES
+            ('conn-1', 'dev-1', 'n1', 'sensor-a', '192.0.2.1:5000', 4000)",
+        "INSERT INTO broker_targets (name, kind, endpoint, registered_at) VALUES
+            ('embedded:n1', 'embedded', 'in-process', 1), ('emqx-eu', 'emqx', 'http://emqx', 1)",
+        // A deleted client whose deletion is still on its way: its identifier must survive.
+        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at) VALUES
+            ('gone-1', 'o1', 'deleted', 5500)",
+        "INSERT INTO webhook_identifiers (client_id, mqtt_client_id, last_seen_at) VALUES
+            ('dev-1', 'gw-7', 5000), ('gone-1', 'gw-9', 6000), ('never-was', 'gw-0', 7000)",
+    ] {
+        exec(&pool, sql).await;
+    }
+    pool.close().await;
+
+    // Opening it with the store runs migration 5.
+    let db: Db = database.connect().await;
+    assert_eq!(
+        mqtt_usernames::get(&db, "shared-name").await.unwrap(),
+        Some(UsernameKind::Namespace),
+        "the older owner of a colliding name keeps it"
+    );
+    assert_eq!(
+        mqtt_usernames::get(&db, "rival").await.unwrap(),
+        Some(UsernameKind::Namespace)
+    );
+    assert_eq!(
+        mqtt_usernames::get(&db, "dev-1").await.unwrap(),
+        Some(UsernameKind::Client)
+    );
+    let rows = sqlx::query(
+        "SELECT broker, mqtt_client_id, client_id, organization_id, connected_at, disconnected_at
+         FROM device_sessions ORDER BY broker, mqtt_client_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let rows: Vec<(String, String, String, String, i64, Option<i64>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("broker"),
+                r.get("mqtt_client_id"),
+                r.get("client_id"),
+                r.get("organization_id"),
+                r.get("connected_at"),
+                r.get("disconnected_at"),
+            )
+        })
+        .collect();
+    let row = |b: &str, m: &str, c: &str, at: i64, off: Option<i64>| {
+        (b.into(), m.into(), c.into(), "o1".into(), at, off)
+    };
+    assert_eq!(
+        rows,
+        vec![
+            row("embedded:n1", "sensor-a", "dev-1", 4000, None),
+            row("emqx-eu", "gw-7", "dev-1", 5000, Some(5000)),
+            row("emqx-eu", "gw-9", "gone-1", 6000, Some(6000)),
+        ],
+        "live sessions and remembered identifiers, on the external target only; nothing of a client nobody knows"
+    );
+    let attention: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(needs_attention_at) FROM revocation_deliveries")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(attention, None, "the new column is there, empty");
+    for gone in ["live_sessions", "webhook_identifiers"] {
+        assert!(
+            sqlx::query(&format!("SELECT 1 FROM {gone}"))
+                .fetch_all(db.pool())
+                .await
+                .is_err(),
+            "{gone} is dropped"
+        );
+    }
+    db.close().await;
+}

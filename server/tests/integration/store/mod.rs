@@ -1,0 +1,16 @@
+//! The credential store on both engines, one file per store module (app/src/store/) with the
+//! same verbs, and the fixtures they share in `fixtures.rs`: every verb, tenant scoping, and the
+//! revocation guarantee (a change and its outbox row commit together).
+
+mod audit;
+mod clients;
+mod deliveries;
+mod device_sessions;
+mod fixtures;
+mod migration;
+mod mqtt_usernames;
+mod organizations;
+mod outbox;
+mod sessions;
+mod users;
+mod workspaces;
