@@ -1,20 +1,25 @@
 //! The embedded MQTT broker (rmqtt): MQTT 3.1.1 and 5 over TCP, and optionally WebSocket and TLS,
-//! in the same process as the dashboard. Keygate plugs in through rmqtt's hooks ([`hooks`]): every
-//! CONNECT is decided by [`crate::device_auth`], every SUBSCRIBE and PUBLISH by the topic rule,
-//! which client holds each MQTT client identifier is kept by [`sessions`], and connects and
-//! disconnects are recorded in the store by [`tracking`]. Every listener applies the same
-//! [`Limits`] to what a connection and its session may hold.
+//! in the same process as the dashboard. Keygate plugs in through rmqtt's hooks ([`hooks`]), which
+//! hand each step of a connection's life to [`connections`]: every CONNECT is decided by
+//! [`crate::device_auth`] and answered in a CONNACK ([`connack`]), its grant waits for the session
+//! ([`pending`]), every SUBSCRIBE and PUBLISH is checked by the topic rule, which client holds each
+//! MQTT client identifier is kept by [`sessions`], and connects and disconnects are recorded in
+//! the store by [`tracking`]. Every listener applies the same [`Limits`] to what a connection and
+//! its session may hold.
 
+mod connack;
+mod connections;
 mod hooks;
 mod limits;
+mod pending;
 pub mod sessions;
 mod shared;
 pub mod tracking;
 
 use crate::device_auth::DeviceAuth;
-use hooks::{HookHandler, KeygateHooks};
+use connections::Connections;
+use hooks::HookHandler;
 use rmqtt::context::ServerContext;
-use rmqtt::hook::Type;
 use rmqtt::net::{Builder, Listener};
 use rmqtt::server::MqttServer;
 use std::net::SocketAddr;
@@ -59,7 +64,7 @@ pub struct Broker {
     pub tcp_addr: SocketAddr,
     pub ws_addr: Option<SocketAddr>,
     pub tls_addr: Option<SocketAddr>,
-    hooks: Arc<KeygateHooks>,
+    connections: Arc<Connections>,
     task: JoinHandle<()>,
 }
 
@@ -79,7 +84,7 @@ impl Broker {
         committed_by: Instant,
         revision: i64,
     ) -> usize {
-        self.hooks
+        self.connections
             .close_sessions(client, committed_by, revision)
             .await
     }
@@ -166,17 +171,10 @@ pub async fn start(
     }
 
     let sessions = Arc::new(sessions::EmbeddedSessions::new(scx.clone()));
-    let hooks = Arc::new(KeygateHooks::new(auth, tracker, sessions));
-    let handler = HookHandler(hooks.clone());
+    let connections = Arc::new(Connections::new(auth, tracker, sessions));
+    let handler = HookHandler(connections.clone());
     let register = scx.extends.hook_mgr().register();
-    for typ in [
-        Type::ClientAuthenticate,
-        Type::ClientConnected,
-        Type::ClientDisconnected,
-        Type::SessionTerminated,
-        Type::ClientSubscribeCheckAcl,
-        Type::MessagePublishCheckAcl,
-    ] {
+    for typ in hooks::TYPES {
         register.add(typ, Box::new(handler.clone())).await;
     }
     register.start().await;
@@ -198,7 +196,7 @@ pub async fn start(
         tcp_addr,
         ws_addr,
         tls_addr,
-        hooks,
+        connections,
         task,
     })
 }

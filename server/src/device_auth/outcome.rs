@@ -1,6 +1,6 @@
 //! What a refused CONNECT comes to, whichever broker path it took: the one table from a
 //! [`Refusal`] to an [`Outcome`]. Each path then says the outcome in its own protocol, in one
-//! function of its own (`broker::hooks::auth_result`, `webhooks::emqx::authn_answer`,
+//! function of its own (`broker::connack::auth_result`, `webhooks::emqx::authn_answer`,
 //! `webhooks::vernemq::register_answer`), so the same refusal gets the same outcome on every path.
 
 use super::Refusal;
