@@ -11,6 +11,7 @@ mod origin_check;
 pub mod revocation;
 mod router;
 mod startup;
+pub mod telemetry;
 pub mod webhooks;
 
 pub use router::router;

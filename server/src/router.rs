@@ -1,7 +1,8 @@
 //! The whole HTTP application: the dashboard (the Leptos app with its server functions, behind the
-//! session layer and the Origin check) and, when configured, the broker webhooks.
+//! session layer and the Origin check) and, when configured, the broker webhooks, each request
+//! with its id and span (`telemetry::requests`).
 
-use crate::{api_responses, origin_check, webhooks};
+use crate::{api_responses, origin_check, telemetry, webhooks};
 use app::state::AppState;
 use app::store::sessions::DbSessionStore;
 use axum::Router;
@@ -46,8 +47,9 @@ pub fn router(
         .layer(axum::middleware::from_fn(origin_check::check_origin))
         .with_state(state);
     // Brokers are not browsers: the webhooks take no session and no cookie, only their secret.
-    match webhooks {
+    let app = match webhooks {
         Some(hooks) => webhooks::router(hooks).merge(dashboard),
         None => dashboard,
-    }
+    };
+    telemetry::requests::observe(app)
 }

@@ -8,6 +8,7 @@ mod support;
 mod account;
 mod clients;
 mod isolation;
+mod request_ids;
 mod servers;
 mod statuses;
 mod workspaces;
