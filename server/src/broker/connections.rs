@@ -63,10 +63,10 @@ impl Connections {
         };
         let outcome = refusal.outcome();
         if outcome.is_error() {
-            tracing::error!(identifier = %attempt.client_identifier, "MQTT connect refused: {refusal}");
+            tracing::error!(identifier = ?attempt.client_identifier, "MQTT connect refused: {refusal}");
         } else {
             tracing::info!(
-                identifier = %attempt.client_identifier,
+                identifier = ?attempt.client_identifier,
                 source = ?attempt.source,
                 "MQTT connect refused: {refusal}"
             );

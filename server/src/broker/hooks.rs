@@ -112,7 +112,7 @@ async fn allows(session: &Session, access: Access, topic: &str) -> bool {
         .await
         .is_some_and(|c| c.grant.allows(access, topic));
     if !allowed {
-        tracing::debug!(identifier = %session.id.client_id, topic, ?access, "refused by the topic rule");
+        tracing::debug!(identifier = %session.id.client_id, ?topic, ?access, "refused by the topic rule");
     }
     allowed
 }

@@ -250,6 +250,13 @@ impl Worker {
         })
     }
 
+    /// One attempt to close `revocation`'s sessions on the target `name`. Its log lines, and the
+    /// admin API's and the embedded broker's, name the target and the revocation.
+    #[tracing::instrument(
+        name = "revocation",
+        skip_all,
+        fields(target = %name, client_id = %revocation.client_id, outbox_id = revocation.id)
+    )]
     async fn deliver(
         &self,
         target: &Target,
@@ -258,7 +265,7 @@ impl Worker {
     ) -> Result<(), DeliveryError> {
         let Some(owner) = owner(revocation) else {
             // No such id can have a session; retrying would only block the queue behind it.
-            tracing::error!(client_id = %revocation.client_id, "an outbox row names an invalid Client ID");
+            tracing::error!("an outbox row names an invalid Client ID");
             return Ok(());
         };
         match target {

@@ -69,6 +69,7 @@ impl Webhooks {
     }
 
     /// Decides a CONNECT that `broker` asks about, and claims its identifier there.
+    #[tracing::instrument(name = "webhook_connect", skip_all, fields(%broker))]
     pub async fn connect(&self, broker: String, report: Report<'_>) -> Result<Grant, Refusal> {
         let attempt = Attempt::new(report);
         let sessions = StoreSessions {
@@ -78,9 +79,9 @@ impl Webhooks {
         let decided = self.auth.authenticate(&attempt, &sessions).await;
         if let Err(refusal) = &decided {
             if refusal.outcome().is_error() {
-                tracing::warn!(identifier = %attempt.client_identifier, "webhook login undecided: {refusal}");
+                tracing::warn!(identifier = ?attempt.client_identifier, "webhook login undecided: {refusal}");
             } else {
-                tracing::info!(identifier = %attempt.client_identifier, source = ?attempt.source, "webhook login refused: {refusal}");
+                tracing::info!(identifier = ?attempt.client_identifier, source = ?attempt.source, "webhook login refused: {refusal}");
             }
         }
         decided
