@@ -2,7 +2,8 @@
 //! session layer and the Origin check) and, when configured, the broker webhooks, each request
 //! with its id and span (`telemetry::requests`).
 
-use crate::{api_responses, origin_check, telemetry, webhooks};
+use crate::telemetry::{self, Metrics};
+use crate::{api_responses, origin_check, webhooks};
 use app::state::AppState;
 use app::store::sessions::DbSessionStore;
 use axum::Router;
@@ -21,11 +22,13 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
-/// The whole HTTP application for `state`, with the broker webhooks when they are configured.
+/// The whole HTTP application for `state`, with the broker webhooks when they are configured, its
+/// requests timed in `metrics`.
 pub fn router(
     state: AppState,
     secure_cookies: bool,
     webhooks: Option<Arc<webhooks::Webhooks>>,
+    metrics: &Metrics,
 ) -> Router {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("keygate_session")
@@ -51,5 +54,5 @@ pub fn router(
         Some(hooks) => webhooks::router(hooks).merge(dashboard),
         None => dashboard,
     };
-    telemetry::requests::observe(app)
+    telemetry::requests::observe(app, metrics)
 }

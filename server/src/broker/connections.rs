@@ -5,9 +5,10 @@
 //! a revocation. The hooks only translate rmqtt's calls into these steps.
 
 use super::pending::PendingGrants;
-use super::sessions::{EmbeddedSessions, ToClose};
+use super::sessions::{EmbeddedSessions, SessionCounts, ToClose};
 use super::tracking::Tracker;
-use crate::device_auth::{Attempt, DeviceAuth, Grant, Outcome};
+use crate::device_auth::{Attempt, DeviceAuth, Grant, Outcome, Refusal};
+use crate::telemetry::metrics::{ConnectPath, Metrics};
 use app::model::ClientRef;
 use rmqtt::types::Id;
 use std::sync::Arc;
@@ -25,21 +26,28 @@ pub struct Connections {
     tracker: Tracker,
     sessions: Arc<EmbeddedSessions>,
     pending: PendingGrants,
+    metrics: Metrics,
 }
 
 impl Connections {
-    pub fn new(auth: Arc<DeviceAuth>, tracker: Tracker, sessions: Arc<EmbeddedSessions>) -> Self {
+    pub fn new(
+        auth: Arc<DeviceAuth>,
+        tracker: Tracker,
+        sessions: Arc<EmbeddedSessions>,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             auth,
             tracker,
             sessions,
             pending: PendingGrants::default(),
+            metrics,
         }
     }
 
     /// Decides the CONNECT of the connection `id`; a grant waits for its session.
     pub async fn authenticate(&self, id: &Id, attempt: &Attempt) -> Outcome {
-        let refusal = match self.auth.authenticate(attempt, &*self.sessions).await {
+        let decided = match self.auth.authenticate(attempt, &*self.sessions).await {
             Ok(grant)
                 if self
                     .sessions
@@ -47,14 +55,14 @@ impl Connections {
             {
                 // Right or wrong, the key was checked against what the client was before: the
                 // device's next attempt reads it as it is now.
-                tracing::info!(
-                    client = %grant.client,
-                    "MQTT connect refused: the client was revoked while it was being checked"
-                );
                 self.sessions
                     .release(&attempt.client_identifier, &grant.client);
-                return Outcome::NotAuthorized;
+                Err(Refusal::RevokedWhileChecking)
             }
+            decided => decided,
+        };
+        self.metrics.device_connect(ConnectPath::Embedded, &decided);
+        let refusal = match decided {
             Ok(grant) => {
                 self.pending.insert(id.clone(), grant, attempt.began);
                 return Outcome::Allowed;
@@ -126,6 +134,11 @@ impl Connections {
     /// `session` is gone for good: its identifier is free for others.
     pub fn terminated(&self, session: &Id) {
         self.sessions.terminated(&session.client_id, session);
+    }
+
+    /// How many sessions the broker holds, online and offline.
+    pub fn session_counts(&self) -> SessionCounts {
+        self.sessions.counts()
     }
 
     /// Closes every session, online or offline, of `client` that a revocation known committed by

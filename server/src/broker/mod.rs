@@ -17,6 +17,7 @@ mod shared;
 pub mod tracking;
 
 use crate::device_auth::DeviceAuth;
+use crate::telemetry::metrics::Metrics;
 use connections::Connections;
 use hooks::HookHandler;
 use rmqtt::context::ServerContext;
@@ -30,6 +31,7 @@ use tokio::task::JoinHandle;
 use tracking::Tracker;
 
 pub use limits::Limits;
+pub use sessions::SessionCounts;
 
 /// Where the broker listens, and what each connection may hold.
 #[derive(Clone, Debug)]
@@ -72,6 +74,11 @@ impl Broker {
     /// Stops accepting connections.
     pub fn stop(&self) {
         self.task.abort();
+    }
+
+    /// How many sessions the broker holds, online and offline.
+    pub fn session_counts(&self) -> SessionCounts {
+        self.connections.session_counts()
     }
 
     /// Closes every session, online or offline, of `client` that its revocation revoked (one
@@ -117,11 +124,12 @@ fn bound(
     Ok((listener, local))
 }
 
-/// Binds the listeners and starts serving MQTT.
+/// Binds the listeners and starts serving MQTT; its connects are counted in `metrics`.
 pub async fn start(
     config: &BrokerConfig,
     auth: Arc<DeviceAuth>,
     tracker: Tracker,
+    metrics: Metrics,
 ) -> Result<Broker, BrokerError> {
     let scx = ServerContext::new()
         // rmqtt's "busy" check refuses connects when the machine's CPU load is high: the argon2id
@@ -171,7 +179,7 @@ pub async fn start(
     }
 
     let sessions = Arc::new(sessions::EmbeddedSessions::new(scx.clone()));
-    let connections = Arc::new(Connections::new(auth, tracker, sessions));
+    let connections = Arc::new(Connections::new(auth, tracker, sessions, metrics));
     let handler = HookHandler(connections.clone());
     let register = scx.extends.hook_mgr().register();
     for typ in hooks::TYPES {

@@ -8,7 +8,9 @@
 //! 5. the embedded broker and its connection tracker, unless `--no-broker`;
 //! 6. the revocation workers, one per broker target;
 //! 7. the broker webhooks, when a webhook secret is configured;
-//! 8. the dashboard's HTTP server, with all of the above in its state.
+//! 8. the dashboard's HTTP server, with all of the above in its state;
+//! 9. the metrics endpoint, when `--metrics-listen` is set. Its recorder is made first, since
+//!    every subsystem above counts into it, and its listener is bound with the dashboard's.
 
 mod running;
 
@@ -18,6 +20,8 @@ use crate::broker::{self, Broker, BrokerConfig, BrokerError, TlsListener};
 use crate::config::{self, Config};
 use crate::device_auth::failures::Limits;
 use crate::device_auth::{self, DeviceAuth};
+use crate::telemetry::exporter::{self, Sources};
+use crate::telemetry::metrics::Metrics;
 use crate::{revocation, router, webhooks};
 use app::state::{AppState, RevocationSignal, Settings};
 use app::store::Db;
@@ -43,6 +47,11 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot listen for metrics (--metrics-listen) on {addr}: {source}")]
+    MetricsListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Broker(#[from] BrokerError),
     #[error(transparent)]
@@ -54,31 +63,44 @@ pub enum StartError {
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let config = config.with_file()?;
     install_crypto_provider();
+    let metrics = match config.metrics_listen {
+        Some(_) => Metrics::on(),
+        None => Metrics::off(),
+    };
     let db = Db::connect(&config.database_url).await?;
-    let (listener, addr) = bind(config.listen).await?;
-    let verified_keys = Arc::new(VerifiedKeys::new());
-    let device_auth = device_auth(&config, &db, &verified_keys);
-    let mut background = background_tasks(&db, &device_auth);
-    let broker = match embedded_broker(&config, &db, &device_auth).await? {
-        Some((broker, tracking)) => {
-            background.push(tracking);
-            Some(broker)
-        }
+    let (listener, addr) = bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(
+            bind(addr)
+                .await
+                .map_err(|source| StartError::MetricsListen { addr, source })?,
+        ),
         None => None,
     };
+    let verified_keys = Arc::new(VerifiedKeys::new());
+    let device_auth = device_auth(&config, &db, &verified_keys, &metrics);
+    let mut background = background_tasks(&db, &device_auth);
+    let broker = embedded_broker(&config, &db, &device_auth, &metrics, &mut background).await?;
     let revocations = Arc::new(RevocationSignal::new());
-    let revocation_workers =
-        revocation_workers(&config, &db, &verified_keys, broker.as_ref(), &revocations).await?;
-    let webhooks = webhooks(&config, &device_auth);
+    let revocation_workers = revocation_workers(
+        &config,
+        &db,
+        &verified_keys,
+        broker.as_ref(),
+        &revocations,
+        &metrics,
+    )
+    .await?;
+    let webhooks = webhooks(&config, &device_auth, &metrics);
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings(&config, broker.as_deref(), webhooks.is_some())),
-        // Five free failures, then 2 s doubling up to 15 min.
-        sign_in_throttle: Arc::new(Throttle::new(
-            5,
-            Duration::from_secs(2),
-            Duration::from_secs(900),
-        )),
+        sign_in_throttle: sign_in_throttle(),
         verified_keys,
         revocations,
         leptos_options: leptos_options(&config, addr),
@@ -86,11 +108,25 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let mut servers = Servers::new();
     servers.serve(
         listener,
-        router::router(state, config.secure_cookies, webhooks),
+        router::router(state, config.secure_cookies, webhooks, &metrics),
     );
     tracing::info!("Keygate dashboard on http://{addr}");
+    let sources = Sources {
+        device_auth: device_auth.clone(),
+        broker: broker.clone(),
+        db: db.clone(),
+        targets: revocation_workers.targets().to_vec(),
+    };
+    let metrics_addr = metrics_endpoint(
+        metrics_listener,
+        &metrics,
+        sources,
+        &mut servers,
+        &mut background,
+    );
     Ok(Running {
         addr,
+        metrics_addr,
         db,
         broker,
         device_auth,
@@ -107,15 +143,19 @@ fn install_crypto_provider() {
 }
 
 /// Binds a TCP listener, and says where it listens (port 0 picks one).
-async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
-    let failed = |source| StartError::Listen { addr, source };
-    let listener = TcpListener::bind(addr).await.map_err(failed)?;
-    let local = listener.local_addr().map_err(failed)?;
+async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
     Ok((listener, local))
 }
 
 /// The decisions behind every MQTT CONNECT, on every broker path.
-fn device_auth(config: &Config, db: &Db, verified_keys: &Arc<VerifiedKeys>) -> Arc<DeviceAuth> {
+fn device_auth(
+    config: &Config,
+    db: &Db,
+    verified_keys: &Arc<VerifiedKeys>,
+    metrics: &Metrics,
+) -> Arc<DeviceAuth> {
     Arc::new(DeviceAuth::new(
         db.clone(),
         verified_keys.clone(),
@@ -124,6 +164,7 @@ fn device_auth(config: &Config, db: &Db, verified_keys: &Arc<VerifiedKeys>) -> A
                 .mqtt_auth_workers
                 .unwrap_or_else(default_auth_workers),
             config.mqtt_auth_queue,
+            metrics.verifier(),
         ),
         Limits {
             free_per_client: config.mqtt_lockout_after,
@@ -173,13 +214,15 @@ async fn delete_expired_sessions(store: DbSessionStore) {
     }
 }
 
-/// The embedded broker, and the task that writes its connects and disconnects to the store;
-/// `None` with `--no-broker`.
+/// The embedded broker, unless `--no-broker`; the task that writes its connects and disconnects
+/// to the store joins `background`.
 async fn embedded_broker(
     config: &Config,
     db: &Db,
     device_auth: &Arc<DeviceAuth>,
-) -> Result<Option<(Arc<Broker>, JoinHandle<()>)>, StartError> {
+    metrics: &Metrics,
+    background: &mut Vec<JoinHandle<()>>,
+) -> Result<Option<Arc<Broker>>, StartError> {
     if config.no_broker {
         return Ok(None);
     }
@@ -188,8 +231,15 @@ async fn embedded_broker(
         revocation::embedded_target_name(&config.node_name),
     )
     .await?;
-    let broker = broker::start(&broker_config(config), device_auth.clone(), tracker).await?;
-    Ok(Some((Arc::new(broker), writer)))
+    background.push(writer);
+    let broker = broker::start(
+        &broker_config(config),
+        device_auth.clone(),
+        tracker,
+        metrics.clone(),
+    )
+    .await?;
+    Ok(Some(Arc::new(broker)))
 }
 
 fn broker_config(config: &Config) -> BrokerConfig {
@@ -224,6 +274,7 @@ async fn revocation_workers(
     verified_keys: &Arc<VerifiedKeys>,
     broker: Option<&Arc<Broker>>,
     signal: &RevocationSignal,
+    metrics: &Metrics,
 ) -> Result<revocation::Workers, StartError> {
     let embedded = broker.map(|b| revocation::Target::Embedded(b.clone()));
     let external = config
@@ -241,13 +292,18 @@ async fn revocation_workers(
             min: Duration::from_millis(config.revocation_retry_min_ms.max(1)),
             max: Duration::from_secs(config.revocation_retry_max_secs.max(1)),
         },
+        metrics.clone(),
     )
     .await?;
     Ok(workers)
 }
 
 /// The webhooks external brokers call, when a webhook secret is configured.
-fn webhooks(config: &Config, device_auth: &Arc<DeviceAuth>) -> Option<Arc<webhooks::Webhooks>> {
+fn webhooks(
+    config: &Config,
+    device_auth: &Arc<DeviceAuth>,
+    metrics: &Metrics,
+) -> Option<Arc<webhooks::Webhooks>> {
     let secret = config.webhook_secret.clone()?;
     tracing::info!(
         "broker webhooks on /webhooks/emqx/authn, /webhooks/emqx/authz, /webhooks/vernemq and /webhooks/events"
@@ -261,6 +317,7 @@ fn webhooks(config: &Config, device_auth: &Arc<DeviceAuth>) -> Option<Arc<webhoo
             .iter()
             .map(|target| target.name.clone())
             .collect(),
+        metrics: metrics.clone(),
     }))
 }
 
@@ -277,6 +334,15 @@ fn settings(config: &Config, broker: Option<&Broker>, webhooks: bool) -> Setting
     }
 }
 
+/// The dashboard's sign-in throttle: five free failures, then 2 s doubling up to 15 min.
+fn sign_in_throttle() -> Arc<Throttle> {
+    Arc::new(Throttle::new(
+        5,
+        Duration::from_secs(2),
+        Duration::from_secs(900),
+    ))
+}
+
 fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("keygate")
@@ -284,4 +350,21 @@ fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// The metrics endpoint on its own listener, and the upkeep its histograms need; where it
+/// listens, or `None` when metrics are off.
+fn metrics_endpoint(
+    listener: Option<(TcpListener, SocketAddr)>,
+    metrics: &Metrics,
+    sources: Sources,
+    servers: &mut Servers,
+    background: &mut Vec<JoinHandle<()>>,
+) -> Option<SocketAddr> {
+    let (listener, addr) = listener?;
+    let (endpoint, handle) = (exporter::router(metrics, sources)?, metrics.handle()?);
+    servers.serve(listener, endpoint);
+    background.push(tokio::spawn(exporter::upkeep(handle)));
+    tracing::info!("Keygate metrics on http://{addr}{}", exporter::PATH);
+    Some(addr)
 }

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 /// A running server: its addresses, its store, and a way to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    pub(super) metrics_addr: Option<SocketAddr>,
     pub db: Db,
     /// The embedded broker, unless `--no-broker`.
     pub broker: Option<Arc<Broker>>,
@@ -30,6 +31,11 @@ impl Running {
     /// The embedded broker's MQTT (TCP) address.
     pub fn mqtt_addr(&self) -> Option<SocketAddr> {
         self.broker.as_ref().map(|b| b.tcp_addr)
+    }
+
+    /// The metrics endpoint's address, with `--metrics-listen`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Stops accepting, finishes in-flight requests, and waits for the server to end.

@@ -2,12 +2,16 @@
 //! and webhooks) gets an id in `x-request-id`, kept from the proxy in front when it sent a usable
 //! one and made up otherwise, and answered in the response's `x-request-id`; it runs inside a
 //! `request` span naming its id, method and path, so every line logged while it is handled says
-//! which request it was.
+//! which request it was. With metrics on, its duration is counted per route pattern.
 
+use super::metrics::Metrics;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use http::HeaderValue;
+use std::time::Instant;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -20,8 +24,17 @@ const REQUEST_ID: &str = "x-request-id";
 /// The longest request id taken from a client; longer ones are replaced.
 const MAX_REQUEST_ID: usize = 128;
 
-/// `app` with request ids and request spans.
-pub fn observe(app: Router) -> Router {
+/// `app` with request ids, request spans and, with metrics on, request durations.
+pub fn observe(app: Router, metrics: &Metrics) -> Router {
+    let app = if metrics.is_on() {
+        // Innermost, inside the router's routing: the route pattern is known there.
+        app.layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
+            count_request,
+        ))
+    } else {
+        app
+    };
     app.layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -69,6 +82,23 @@ fn usable(id: &HeaderValue) -> bool {
         && bytes
             .iter()
             .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'))
+}
+
+async fn count_request(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    metrics.http_request(
+        route.as_deref(),
+        &method,
+        response.status(),
+        started.elapsed(),
+    );
+    response
 }
 
 #[cfg(test)]
