@@ -185,8 +185,9 @@ pub struct Config {
     )]
     pub broker_targets: Vec<AdminApi>,
 
-    /// A TOML file with more settings: `webhook_secret`, and `[[broker_target]]` tables (name,
-    /// kind, url, username, password, token). Flags win over the file.
+    /// A TOML file with more settings: `webhook_secret`, `metrics_listen`, and
+    /// `[[broker_target]]` tables (name, kind, url, username, password, token). Flags win over
+    /// the file.
     #[arg(long, env = "KEYGATE_CONFIG")]
     pub config: Option<PathBuf>,
 
@@ -220,6 +221,11 @@ pub struct Config {
     /// Folder with the compiled browser bundle (`pkg/`) and static files.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Serve Prometheus metrics at `/metrics` on this address, e.g. `127.0.0.1:9464` (a listener
+    /// of its own, so it can be reachable from monitoring only). Default: off.
+    #[arg(long, env = "KEYGATE_METRICS_LISTEN", value_parser = listen_address)]
+    pub metrics_listen: Option<SocketAddr>,
 
     /// Log filter, e.g. `info`, `keygate=debug,sqlx=warn`, `trace`.
     #[arg(long, env = "KEYGATE_LOG", default_value = "info")]
@@ -255,6 +261,9 @@ impl Config {
             let loaded = file::load(&path)?;
             if self.webhook_secret.is_none() {
                 self.webhook_secret = loaded.webhook_secret;
+            }
+            if self.metrics_listen.is_none() {
+                self.metrics_listen = loaded.metrics_listen;
             }
             self.broker_targets.extend(loaded.broker_targets);
         }
@@ -307,6 +316,17 @@ fn packet_size(s: &str) -> Result<u32, String> {
             range.end()
         )),
     }
+}
+
+/// Parses an address to listen on: an IP address and a port. A host name is refused rather than
+/// resolved, so that what Keygate binds is exactly what was written.
+pub fn listen_address(s: &str) -> Result<SocketAddr, String> {
+    s.trim().parse().map_err(|_| {
+        format!(
+            "{s:?} is not an address to listen on: give an IP address and a port, e.g. \
+             127.0.0.1:9464 or [::1]:9464 (a host name is not resolved)"
+        )
+    })
 }
 
 /// The webhooks' shared secret: never printed, compared in constant time.
@@ -469,6 +489,25 @@ mod tests {
         }
         assert!(refusal("--mqtt-max-packet-size", "1024").is_none());
         assert!(refusal("--mqtt-max-packet-size", "268435455").is_none());
+    }
+
+    #[test]
+    fn the_metrics_listener_is_off_by_default_and_a_bad_address_is_named() {
+        assert_eq!(Config::defaults().metrics_listen, None);
+        let config = Config::parse_from(["keygate", "--metrics-listen", "127.0.0.1:9464"]);
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        for bad in ["localhost:9464", "9464", "127.0.0.1", "127.0.0.1:99999"] {
+            let message = refusal("--metrics-listen", bad)
+                .unwrap_or_else(|| panic!("--metrics-listen {bad} was accepted"));
+            assert!(
+                message.contains("'--metrics-listen <METRICS_LISTEN>'")
+                    && message.contains("give an IP address and a port, e.g. 127.0.0.1:9464"),
+                "{bad}: {message}"
+            );
+        }
     }
 
     #[test]

@@ -1,20 +1,26 @@
 //! The embedded MQTT broker (rmqtt): MQTT 3.1.1 and 5 over TCP, and optionally WebSocket and TLS,
-//! in the same process as the dashboard. Keygate plugs in through rmqtt's hooks ([`hooks`]): every
-//! CONNECT is decided by [`crate::device_auth`], every SUBSCRIBE and PUBLISH by the topic rule,
-//! which client holds each MQTT client identifier is kept by [`sessions`], and connects and
-//! disconnects are recorded in the store by [`tracking`]. Every listener applies the same
-//! [`Limits`] to what a connection and its session may hold.
+//! in the same process as the dashboard. Keygate plugs in through rmqtt's hooks ([`hooks`]), which
+//! hand each step of a connection's life to [`connections`]: every CONNECT is decided by
+//! [`crate::device_auth`] and answered in a CONNACK ([`connack`]), its grant waits for the session
+//! ([`pending`]), every SUBSCRIBE and PUBLISH is checked by the topic rule, which client holds each
+//! MQTT client identifier is kept by [`sessions`], and connects and disconnects are recorded in
+//! the store by [`tracking`]. Every listener applies the same [`Limits`] to what a connection and
+//! its session may hold.
 
+mod connack;
+mod connections;
 mod hooks;
 mod limits;
+mod pending;
 pub mod sessions;
 mod shared;
 pub mod tracking;
 
 use crate::device_auth::DeviceAuth;
-use hooks::{HookHandler, KeygateHooks};
+use crate::telemetry::metrics::Metrics;
+use connections::Connections;
+use hooks::HookHandler;
 use rmqtt::context::ServerContext;
-use rmqtt::hook::Type;
 use rmqtt::net::{Builder, Listener};
 use rmqtt::server::MqttServer;
 use std::net::SocketAddr;
@@ -25,6 +31,7 @@ use tokio::task::JoinHandle;
 use tracking::Tracker;
 
 pub use limits::Limits;
+pub use sessions::SessionCounts;
 
 /// Where the broker listens, and what each connection may hold.
 #[derive(Clone, Debug)]
@@ -59,7 +66,7 @@ pub struct Broker {
     pub tcp_addr: SocketAddr,
     pub ws_addr: Option<SocketAddr>,
     pub tls_addr: Option<SocketAddr>,
-    hooks: Arc<KeygateHooks>,
+    connections: Arc<Connections>,
     task: JoinHandle<()>,
 }
 
@@ -67,6 +74,11 @@ impl Broker {
     /// Stops accepting connections.
     pub fn stop(&self) {
         self.task.abort();
+    }
+
+    /// How many sessions the broker holds, online and offline.
+    pub fn session_counts(&self) -> SessionCounts {
+        self.connections.session_counts()
     }
 
     /// Closes every session, online or offline, of `client` that its revocation revoked (one
@@ -79,7 +91,7 @@ impl Broker {
         committed_by: Instant,
         revision: i64,
     ) -> usize {
-        self.hooks
+        self.connections
             .close_sessions(client, committed_by, revision)
             .await
     }
@@ -112,11 +124,12 @@ fn bound(
     Ok((listener, local))
 }
 
-/// Binds the listeners and starts serving MQTT.
+/// Binds the listeners and starts serving MQTT; its connects are counted in `metrics`.
 pub async fn start(
     config: &BrokerConfig,
     auth: Arc<DeviceAuth>,
     tracker: Tracker,
+    metrics: Metrics,
 ) -> Result<Broker, BrokerError> {
     let scx = ServerContext::new()
         // rmqtt's "busy" check refuses connects when the machine's CPU load is high: the argon2id
@@ -166,17 +179,10 @@ pub async fn start(
     }
 
     let sessions = Arc::new(sessions::EmbeddedSessions::new(scx.clone()));
-    let hooks = Arc::new(KeygateHooks::new(auth, tracker, sessions));
-    let handler = HookHandler(hooks.clone());
+    let connections = Arc::new(Connections::new(auth, tracker, sessions, metrics));
+    let handler = HookHandler(connections.clone());
     let register = scx.extends.hook_mgr().register();
-    for typ in [
-        Type::ClientAuthenticate,
-        Type::ClientConnected,
-        Type::ClientDisconnected,
-        Type::SessionTerminated,
-        Type::ClientSubscribeCheckAcl,
-        Type::MessagePublishCheckAcl,
-    ] {
+    for typ in hooks::TYPES {
         register.add(typ, Box::new(handler.clone())).await;
     }
     register.start().await;
@@ -198,7 +204,7 @@ pub async fn start(
         tcp_addr,
         ws_addr,
         tls_addr,
-        hooks,
+        connections,
         task,
     })
 }

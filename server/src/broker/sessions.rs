@@ -115,6 +115,19 @@ impl State {
             .is_some_and(|r| r.predates(began, revision))
     }
 
+    /// Sessions by whether their device is connected; a claim still being made is none yet.
+    fn counts(&self) -> SessionCounts {
+        let mut counts = SessionCounts::default();
+        for holder in self.identifiers.values() {
+            match (&holder.session, holder.online) {
+                (None, _) => {}
+                (Some(_), true) => counts.online += 1,
+                (Some(_), false) => counts.offline += 1,
+            }
+        }
+        counts
+    }
+
     fn sweep(&mut self) {
         if self.identifiers.len() >= SWEEP_AT {
             let stale: Vec<String> = self
@@ -131,6 +144,13 @@ impl State {
             self.revoked.retain(|_, r| r.at.elapsed() < HANDSHAKE_LIMIT);
         }
     }
+}
+
+/// Sessions held, as [`EmbeddedSessions::counts`] counts them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionCounts {
+    pub online: usize,
+    pub offline: usize,
 }
 
 /// A session to close, as [`EmbeddedSessions::revoke`] hands it out.
@@ -155,6 +175,12 @@ impl EmbeddedSessions {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many sessions are held: online (a device is connected) and offline (kept for a device
+    /// that left). Counted when asked, under the lock, so it cannot drift from the record.
+    pub fn counts(&self) -> SessionCounts {
+        self.state().counts()
     }
 
     /// Whether a revocation of `owner` came after a CONNECT that began at `began` and was let in
@@ -444,5 +470,33 @@ mod tests {
         assert_eq!(evicted, Some(session(1)), "the offline one is ended");
         assert!(!state.identifiers.contains_key("s1"));
         assert_eq!(state.by_owner[&a].len(), 2);
+    }
+
+    #[test]
+    fn sessions_count_once_established_and_by_whether_their_device_is_there() {
+        let mut state = State::default();
+        let a = owner("org-a", "c-1");
+        let counts = |online, offline| SessionCounts { online, offline };
+        assert!(matches!(
+            state.claim(&claim("gw", &a, Instant::now())),
+            Ok(None)
+        ));
+        assert_eq!(state.counts(), counts(0, 0), "a claim is no session yet");
+        let session = Id::new(1, 1, None, None, "gw".into(), None);
+        state.insert(
+            "gw",
+            Holder {
+                owner: a.clone(),
+                session: Some(session),
+                began: Instant::now(),
+                revision: 1,
+                online: true,
+            },
+        );
+        assert_eq!(state.counts(), counts(1, 0));
+        state.identifiers.get_mut("gw").unwrap().online = false;
+        assert_eq!(state.counts(), counts(0, 1), "kept for a device that left");
+        state.remove("gw");
+        assert_eq!(state.counts(), counts(0, 0));
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! webhook_secret = "a long random string"
+//! metrics_listen = "127.0.0.1:9464"   # optional; Prometheus metrics, off without it
 //!
 //! [[broker_target]]
 //! name = "emqx-eu"            # optional; default KIND:HOST:PORT
@@ -12,10 +13,11 @@
 //! # token = "…"               # or a bearer token
 //! ```
 
-use super::WebhookSecret;
+use super::{WebhookSecret, listen_address};
 use crate::revocation::admin_api::{AdminApi, Kind, TargetConfigError};
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum FileError {
     },
     #[error("the configuration file {}: the webhook secret must be at least {} characters", path.display(), WebhookSecret::MIN_LEN)]
     WebhookSecret { path: PathBuf },
+    #[error("the configuration file {}: metrics_listen: {message}", path.display())]
+    MetricsListen { path: PathBuf, message: String },
     /// From the flags, the file, or both together.
     #[error(
         "two broker targets are named {0:?}; name them apart with `name` in the configuration file"
@@ -45,6 +49,7 @@ pub enum FileError {
 #[serde(deny_unknown_fields)]
 struct Raw {
     webhook_secret: Option<String>,
+    metrics_listen: Option<String>,
     #[serde(default)]
     broker_target: Vec<RawTarget>,
 }
@@ -64,6 +69,7 @@ struct RawTarget {
 #[derive(Debug)]
 pub struct Loaded {
     pub webhook_secret: Option<WebhookSecret>,
+    pub metrics_listen: Option<SocketAddr>,
     pub broker_targets: Vec<AdminApi>,
 }
 
@@ -90,6 +96,15 @@ fn parse(path: &Path, text: &str) -> Result<Loaded, FileError> {
                 })
         })
         .transpose()?;
+    let metrics_listen = raw
+        .metrics_listen
+        .map(|s| {
+            listen_address(&s).map_err(|message| FileError::MetricsListen {
+                path: path.to_owned(),
+                message,
+            })
+        })
+        .transpose()?;
     let broker_targets = raw
         .broker_target
         .into_iter()
@@ -112,6 +127,7 @@ fn parse(path: &Path, text: &str) -> Result<Loaded, FileError> {
         .collect::<Result<_, FileError>>()?;
     Ok(Loaded {
         webhook_secret,
+        metrics_listen,
         broker_targets,
     })
 }
@@ -130,6 +146,7 @@ mod tests {
         let loaded = parsed(
             r#"
             webhook_secret = "0123456789abcdef"
+            metrics_listen = "0.0.0.0:9464"
             [[broker_target]]
             name = "emqx-eu"
             kind = "emqx"
@@ -144,6 +161,7 @@ mod tests {
         )
         .unwrap();
         assert!(loaded.webhook_secret.is_some());
+        assert_eq!(loaded.metrics_listen, Some("0.0.0.0:9464".parse().unwrap()));
         let [emqx, verne] = &loaded.broker_targets[..] else {
             panic!("two targets")
         };
@@ -162,6 +180,11 @@ mod tests {
         let err = parsed("webhook_secret = \"short\"").unwrap_err();
         assert!(err.contains("at least 16"), "{err}");
         assert!(!err.contains("short\""), "{err}");
+        let err = parsed("metrics_listen = \"monitoring:9464\"").unwrap_err();
+        assert!(
+            err.contains("metrics_listen") && err.contains("give an IP address and a port"),
+            "{err}"
+        );
         let err = parsed("brokers = 1").unwrap_err();
         assert!(err.contains("brokers"), "{err}");
         let err = parsed("[[broker_target]]\nkind = \"emqx\"\nurl = \"http://h\"\nname = \"a b\"")

@@ -155,7 +155,14 @@ impl DeviceAuth {
         &self.db
     }
 
-    /// Decides a CONNECT, and on success claims its MQTT client identifier in `sessions`.
+    /// Decides a CONNECT, and on success claims its MQTT client identifier in `sessions`. Every
+    /// line logged on the way names the identifier and the source address; the identifier is
+    /// quoted and escaped, since the span begins before the identifier rule is checked.
+    #[tracing::instrument(
+        name = "authenticate",
+        skip_all,
+        fields(identifier = ?attempt.client_identifier, source = ?attempt.source)
+    )]
     pub async fn authenticate(
         &self,
         attempt: &Attempt,

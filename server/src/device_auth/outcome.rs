@@ -1,6 +1,6 @@
 //! What a refused CONNECT comes to, whichever broker path it took: the one table from a
 //! [`Refusal`] to an [`Outcome`]. Each path then says the outcome in its own protocol, in one
-//! function of its own (`broker::hooks::auth_result`, `webhooks::emqx::authn_answer`,
+//! function of its own (`broker::connack::auth_result`, `webhooks::emqx::authn_answer`,
 //! `webhooks::vernemq::register_answer`), so the same refusal gets the same outcome on every path.
 
 use super::Refusal;
@@ -44,6 +44,25 @@ impl Refusal {
             Refusal::Store(_) | Refusal::VerifierStopped => Outcome::Unavailable,
         }
     }
+
+    /// The refusal's name where it is counted (the metrics' `reason` label).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::BadCredentials => "bad_credentials",
+            Refusal::UnknownClient => "unknown_client",
+            Refusal::Identifier(_) => "identifier_rule",
+            Refusal::Inactive => "inactive",
+            Refusal::WillOutsideNamespace => "will_outside_namespace",
+            Refusal::Throttled(_) => "throttled",
+            Refusal::IdentifierReserved => "identifier_reserved",
+            Refusal::IdentifierInUse => "identifier_in_use",
+            Refusal::TooManySessions => "too_many_sessions",
+            Refusal::RevokedWhileChecking => "revoked_while_checking",
+            Refusal::Busy => "busy",
+            Refusal::Store(_) => "store_failed",
+            Refusal::VerifierStopped => "verifier_stopped",
+        }
+    }
 }
 
 impl Outcome {
@@ -52,6 +71,19 @@ impl Outcome {
         match decided {
             Ok(_) => Outcome::Allowed,
             Err(refusal) => refusal.outcome(),
+        }
+    }
+
+    /// The outcome's name where it is counted (the metrics' `outcome` label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::BadCredentials => "bad_credentials",
+            Outcome::NotAuthorized => "not_authorized",
+            Outcome::UnknownClient => "unknown_client",
+            Outcome::IdentifierRejected => "identifier_rejected",
+            Outcome::Busy => "busy",
+            Outcome::Unavailable => "unavailable",
         }
     }
 

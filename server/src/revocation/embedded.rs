@@ -6,6 +6,7 @@ use crate::broker::Broker;
 use app::model::ClientRef;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// When the second pass follows the first. A CONNECT that read the client before the change and
 /// completes after the first pass is refused or closed as it arrives (see `broker::sessions`); the
@@ -24,11 +25,15 @@ pub async fn close_sessions(broker: &Arc<Broker>, client: ClientRef, revision: i
         tracing::info!(%client, "closed {closed} MQTT session(s)");
     }
     let broker = broker.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(SECOND_PASS).await;
-        let closed = broker.close_sessions(&client, committed_by, revision).await;
-        if closed > 0 {
-            tracing::info!(%client, "closed {closed} MQTT session(s) on the second pass");
+    tokio::spawn(
+        async move {
+            tokio::time::sleep(SECOND_PASS).await;
+            let closed = broker.close_sessions(&client, committed_by, revision).await;
+            if closed > 0 {
+                tracing::info!(%client, "closed {closed} MQTT session(s) on the second pass");
+            }
         }
-    });
+        // Its line belongs to the delivery that started it.
+        .in_current_span(),
+    );
 }

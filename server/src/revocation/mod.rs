@@ -16,6 +16,7 @@ pub mod backoff;
 mod embedded;
 
 use crate::broker::Broker;
+use crate::telemetry::metrics::{DeliveryResult, Metrics};
 use admin_api::{AdminApi, DeliveryError};
 use app::model::{ClientId, ClientRef};
 use app::state::RevocationSignal;
@@ -51,6 +52,7 @@ struct Worker {
     node: String,
     http: reqwest::Client,
     backoff: Backoff,
+    metrics: Metrics,
 }
 
 impl Target {
@@ -83,6 +85,11 @@ pub struct Workers {
 }
 
 impl Workers {
+    /// The names of the targets delivered to.
+    pub fn targets(&self) -> &[String] {
+        &self.targets
+    }
+
     /// Stops delivering and gives the targets' leases back, so another process (or this one,
     /// restarted under another node name) can take over at once instead of after the lease ran
     /// out. Undelivered rows stay pending.
@@ -103,7 +110,8 @@ impl Workers {
     }
 }
 
-/// Registers `targets` and starts a delivery task for each.
+/// Registers `targets` and starts a delivery task for each, which counts its deliveries in
+/// `metrics`.
 pub async fn start(
     db: Db,
     verified: Arc<VerifiedKeys>,
@@ -111,6 +119,7 @@ pub async fn start(
     targets: Vec<Target>,
     signal: &RevocationSignal,
     backoff: Backoff,
+    metrics: Metrics,
 ) -> Result<Workers, app::store::StoreError> {
     let worker = Arc::new(Worker {
         db,
@@ -118,6 +127,7 @@ pub async fn start(
         node,
         http: admin_api::http_client(),
         backoff,
+        metrics,
     });
     let mut tasks = Vec::with_capacity(targets.len());
     let mut names = Vec::with_capacity(targets.len());
@@ -210,6 +220,12 @@ impl Worker {
                 match self.deliver(target, name, revocation).await {
                     Ok(()) => {
                         deliveries::delivered(&self.db, name, revocation.id).await?;
+                        let since_commit = now_millis().saturating_sub(revocation.created_at);
+                        self.metrics.revocation_delivery(
+                            name,
+                            DeliveryResult::Delivered,
+                            Some(Duration::from_millis(since_commit.max(0) as u64)),
+                        );
                         if failures > 0 {
                             tracing::info!(target = %name, "the broker target recovered after {failures} failed attempt(s)");
                         }
@@ -223,6 +239,8 @@ impl Worker {
                             "a revocation needs attention, the queue goes on: {error}"
                         );
                         deliveries::set_aside(&self.db, name, revocation.id, &error).await?;
+                        self.metrics
+                            .revocation_delivery(name, DeliveryResult::SetAside, None);
                         failures = 0;
                         break;
                     }
@@ -238,6 +256,8 @@ impl Worker {
                         );
                         let next = now_millis() + wait.as_millis() as i64;
                         deliveries::failed(&self.db, name, revocation.id, &error, next).await?;
+                        self.metrics
+                            .revocation_delivery(name, DeliveryResult::Retry, None);
                         tokio::time::sleep(wait).await;
                     }
                 }
@@ -250,6 +270,13 @@ impl Worker {
         })
     }
 
+    /// One attempt to close `revocation`'s sessions on the target `name`. Its log lines, and the
+    /// admin API's and the embedded broker's, name the target and the revocation.
+    #[tracing::instrument(
+        name = "revocation",
+        skip_all,
+        fields(target = %name, client_id = %revocation.client_id, outbox_id = revocation.id)
+    )]
     async fn deliver(
         &self,
         target: &Target,
@@ -258,7 +285,7 @@ impl Worker {
     ) -> Result<(), DeliveryError> {
         let Some(owner) = owner(revocation) else {
             // No such id can have a session; retrying would only block the queue behind it.
-            tracing::error!(client_id = %revocation.client_id, "an outbox row names an invalid Client ID");
+            tracing::error!("an outbox row names an invalid Client ID");
             return Ok(());
         };
         match target {

@@ -132,7 +132,7 @@ pub async fn authz(
         Err(response) => return response,
     };
     if !allowed {
-        tracing::debug!(identifier = %request.clientid, topic = %request.topic, ?access, "webhook authorization refused");
+        tracing::debug!(identifier = ?request.clientid, topic = ?request.topic, ?access, "webhook authorization refused");
     }
     let result = if allowed { "allow" } else { "deny" };
     if bare_word {

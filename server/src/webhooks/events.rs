@@ -72,6 +72,7 @@ pub async fn event(
 
 /// Records what `broker` said about the session of `identifier`, at the moment it arrived: the
 /// brokers' clocks are not Keygate's.
+#[tracing::instrument(name = "session_event", skip_all, fields(%broker, identifier = ?identifier, ?kind))]
 pub async fn record(
     hooks: &Webhooks,
     broker: &str,
@@ -82,5 +83,5 @@ pub async fn record(
     device_sessions::report(hooks.auth.db(), broker, identifier, kind, at)
         .await
         .map(|_| ())
-        .inspect_err(|e| tracing::warn!(%broker, "could not record a broker's session event: {e}"))
+        .inspect_err(|e| tracing::warn!("could not record a broker's session event: {e}"))
 }

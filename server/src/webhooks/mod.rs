@@ -20,6 +20,7 @@ pub mod vernemq;
 use crate::config::WebhookSecret;
 use crate::device_auth::sessions::StoreSessions;
 use crate::device_auth::{Attempt, DeviceAuth, Grant, Refusal, Report};
+use crate::telemetry::metrics::{ConnectPath, Metrics};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -44,6 +45,8 @@ pub struct Webhooks {
     pub session_max: Option<Duration>,
     /// The external broker targets' names: the brokers that may call.
     pub brokers: Vec<String>,
+    /// Where logins are counted.
+    pub metrics: Metrics,
 }
 
 /// Which broker a request came from could not be told.
@@ -69,6 +72,7 @@ impl Webhooks {
     }
 
     /// Decides a CONNECT that `broker` asks about, and claims its identifier there.
+    #[tracing::instrument(name = "webhook_connect", skip_all, fields(%broker))]
     pub async fn connect(&self, broker: String, report: Report<'_>) -> Result<Grant, Refusal> {
         let attempt = Attempt::new(report);
         let sessions = StoreSessions {
@@ -76,11 +80,12 @@ impl Webhooks {
             broker,
         };
         let decided = self.auth.authenticate(&attempt, &sessions).await;
+        self.metrics.device_connect(ConnectPath::Webhook, &decided);
         if let Err(refusal) = &decided {
             if refusal.outcome().is_error() {
-                tracing::warn!(identifier = %attempt.client_identifier, "webhook login undecided: {refusal}");
+                tracing::warn!(identifier = ?attempt.client_identifier, "webhook login undecided: {refusal}");
             } else {
-                tracing::info!(identifier = %attempt.client_identifier, source = ?attempt.source, "webhook login refused: {refusal}");
+                tracing::info!(identifier = ?attempt.client_identifier, source = ?attempt.source, "webhook login refused: {refusal}");
             }
         }
         decided

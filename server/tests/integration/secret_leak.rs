@@ -330,6 +330,21 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
             .unwrap();
         assert_eq!(answer.status() == 200, bearer == WEBHOOK_SECRET);
     }
+    // EMQX may send authentication as a GET, the key in the query string: the request's span
+    // names its path, never its query.
+    let answer = http
+        .get(app.url("/webhooks/emqx/authn"))
+        .bearer_auth(WEBHOOK_SECRET)
+        .query(&[
+            ("clientid", c.client_id.as_str()),
+            ("username", c.username_namespace()),
+            ("password", &secret("regenerated key")),
+            ("peerhost", "10.0.0.1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
 
     // The pages, signed in, showing the clients.
     let mut pages = Vec::new();
@@ -401,9 +416,17 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
         "sqlx's statement logging is captured (the level is low enough; on SQLite these lines \
          come from sqlx's connection threads)"
     );
+    let sign_in = log_text
+        .lines()
+        .find(|line| line.contains("failed sign-in"))
+        .expect("the server's own warnings are captured");
     assert!(
-        log_text.contains("failed sign-in"),
-        "the server's own warnings are captured"
+        sign_in.contains("request{id=") && sign_in.contains("path=/api/account/sign_in"),
+        "a request's log lines name the request: {sign_in}"
+    );
+    assert!(
+        log_text.contains("path=/webhooks/emqx/authn}"),
+        "the webhook requests are logged, their query strings are searched"
     );
     assert!(
         log_text.contains("MQTT connect refused") && log_text.contains(" rmqtt"),

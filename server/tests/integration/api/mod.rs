@@ -5,6 +5,7 @@
 mod account;
 mod clients;
 mod isolation;
+mod request_ids;
 mod servers;
 mod statuses;
 mod workspaces;

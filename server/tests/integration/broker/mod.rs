@@ -12,6 +12,7 @@ mod identifiers;
 mod isolation;
 mod limits;
 mod load;
+mod metrics;
 mod options;
 mod outcomes;
 mod ownership;

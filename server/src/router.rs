@@ -1,0 +1,58 @@
+//! The whole HTTP application: the dashboard (the Leptos app with its server functions, behind the
+//! session layer and the Origin check) and, when configured, the broker webhooks, each request
+//! with its id and span (`telemetry::requests`).
+
+use crate::telemetry::{self, Metrics};
+use crate::{api_responses, origin_check, webhooks};
+use app::state::AppState;
+use app::store::sessions::DbSessionStore;
+use axum::Router;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// The dashboard's routes, listed once per process. Listing them renders the app with resource
+/// loading switched off by a process-wide flag (leptos_server's `SuppressResourceLoad`): a page
+/// whose resource first polled meanwhile, in another router of the same process, would wait
+/// forever. Listing once, before any router exists, leaves no such page.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
+/// The whole HTTP application for `state`, with the broker webhooks when they are configured, its
+/// requests timed in `metrics`.
+pub fn router(
+    state: AppState,
+    secure_cookies: bool,
+    webhooks: Option<Arc<webhooks::Webhooks>>,
+    metrics: &Metrics,
+) -> Router {
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("keygate_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(7),
+        ));
+    let routes = route_list();
+    let options = state.leptos_options.clone();
+    let dashboard = Router::new()
+        .leptos_routes(&state, routes, move || app::shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(api_responses::api_responses))
+        .layer(axum::middleware::from_fn(origin_check::check_origin))
+        .with_state(state);
+    // Brokers are not browsers: the webhooks take no session and no cookie, only their secret.
+    let app = match webhooks {
+        Some(hooks) => webhooks::router(hooks).merge(dashboard),
+        None => dashboard,
+    };
+    telemetry::requests::observe(app, metrics)
+}
