@@ -5,6 +5,7 @@
 //! | module        | what it tests                                                             |
 //! |---------------|---------------------------------------------------------------------------|
 //! | `api/`        | the server functions over real HTTP, as the browser calls them            |
+//! | `architecture_map` | docs/architecture.md's module map against the source tree            |
 //! | `broker/`     | the embedded broker with real MQTT clients, webhooks, revocation delivery |
 //! | `store/`      | the store's verbs, one file per store module                              |
 //! | `secret_leak` | no secret in the database, the logs or the HTML                           |
@@ -19,6 +20,7 @@
 //! ```
 
 mod api;
+mod architecture_map;
 mod broker;
 mod secret_leak;
 mod store;

@@ -1,6 +1,6 @@
 //! This suite runs many servers in one process. Starting one must never stall the pages of
 //! another: listing a router's routes switches resource loading off process-wide for a moment,
-//! and a page whose data first loaded in that moment used to wait forever.
+//! and a page whose data first loads in that moment must not wait forever.
 
 use crate::support::{Engine, TestApp, engines};
 use std::sync::Arc;

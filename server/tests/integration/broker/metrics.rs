@@ -90,7 +90,11 @@ async fn connects_sessions_a_revocation_and_requests_are_counted(engine: Engine)
     })
     .await;
     let metrics = setup.app.running().metrics_addr().expect("metrics are on");
-    assert_ne!(format!("http://{metrics}"), setup.app.base, "a listener of its own");
+    assert_ne!(
+        format!("http://{metrics}"),
+        setup.app.base,
+        "a listener of its own"
+    );
 
     let scrape = Scrape::of(metrics).await;
     for name in [

@@ -29,7 +29,7 @@ use crate::support::{self, Engine, Tenant, TestApp};
 use app::model::{ClientKey, RevealedKey};
 use device::{Login, Transport};
 
-/// The three ways a device can present a client's credentials (DESIGN.md, "Connecting a device").
+/// The three ways a device can present a client's credentials (README, "Connecting devices").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
     /// client identifier = Client ID, username = namespace.
