@@ -114,7 +114,10 @@ fn the_module_map_in_docs_architecture_matches_the_tree() {
                 "the map names {folder}{gone}, which does not exist"
             ));
         }
-        for entry in entries.iter().filter(|e| e.module.ends_with('/')) {
+        for entry in entries
+            .iter()
+            .filter(|e| e.module.ends_with('/') && actual.contains(&e.module))
+        {
             for child in modules_in(&dir.join(&entry.module)) {
                 let name = child.trim_end_matches('/').trim_end_matches(".rs");
                 named += 1;
