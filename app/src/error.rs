@@ -1,9 +1,11 @@
-//! The one error type of the server functions: what the user sees. Internal causes are logged on
-//! the server and never sent; validation failures name the field they belong to.
+//! The one error type of the server functions: what the user sees, and the HTTP status it is
+//! answered with. Internal causes are logged on the server and never sent; validation failures
+//! name the field they belong to.
 
 use crate::model::FieldError;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -45,6 +47,23 @@ impl AppError {
             _ => None,
         }
     }
+
+    /// The HTTP status that says what the error is, so hand-made clients and access logs can
+    /// tell bad input from a missing client from a crash. The browser treats every 4xx and 5xx
+    /// alike and decodes the same JSON body.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -56,5 +75,24 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(message) => AppError::BadRequest(message),
             other => AppError::Transport(other.to_string()),
         }
+    }
+
+    /// Every error a server function answers with is encoded here, on its way into the response:
+    /// one the function returned, and one its arguments made by not decoding. server_fn 0.8 gives
+    /// every error response the status 500, so this is also where the error's own status is set,
+    /// through the request's `ResponseOptions`, which leptos_axum applies to the response. A page
+    /// render that calls a server function directly never comes here: its results travel
+    /// serialized inside the page.
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        <Self::Encoder as Encodes<Self>>::encode(self).unwrap_or_else(|e| {
+            let fallback =
+                Self::from_server_fn_error(ServerFnErrorErr::Serialization(e.to_string()));
+            <Self::Encoder as Encodes<Self>>::encode(&fallback)
+                .expect("an AppError without a payload to fail on encodes")
+        })
     }
 }
