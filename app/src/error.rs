@@ -1,8 +1,9 @@
 //! The one error type of the server functions: what the user sees, and the HTTP status it is
-//! answered with. Internal causes are logged on the server and never sent; validation failures
-//! name the field they belong to.
+//! answered with. Every error of a lower layer becomes one here, and nowhere else: internal
+//! causes are logged on the server and never sent; validation failures name the field they belong
+//! to.
 
-use crate::model::FieldError;
+use crate::model::{FieldError, ParseError};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::{Bytes, Encodes};
@@ -62,6 +63,63 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// A field that did not parse is shown at that field, with the parser's sentence.
+impl From<ParseError> for AppError {
+    fn from(e: ParseError) -> Self {
+        AppError::invalid(e.field, e.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_server_errors {
+    use super::AppError;
+    use crate::model::FieldError;
+    use crate::secrets::SecretError;
+    use crate::store::StoreError;
+
+    impl From<StoreError> for AppError {
+        fn from(e: StoreError) -> Self {
+            match e {
+                StoreError::ClientIdTaken => AppError::invalid(
+                    FieldError::ClientId,
+                    "This Client ID is taken. Choose another one.",
+                ),
+                StoreError::EmailTaken => AppError::invalid(
+                    FieldError::Email,
+                    "An account with this email exists. Sign in instead.",
+                ),
+                StoreError::NamespaceTaken => AppError::invalid(
+                    FieldError::Namespace,
+                    "This namespace is taken. Choose another one.",
+                ),
+                StoreError::NotFound => AppError::NotFound("item".into()),
+                other => {
+                    tracing::error!(error = %other, "store error");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+
+    impl From<SecretError> for AppError {
+        fn from(e: SecretError) -> Self {
+            tracing::error!(error = %e, "hashing error");
+            AppError::Internal
+        }
+    }
+
+    impl AppError {
+        /// Maps a store error for an object of the caller's organization: "not found" names
+        /// `what` ("client", "workspace"), whether it is missing or belongs to someone else.
+        pub fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
+            move |e| match e {
+                StoreError::NotFound => AppError::NotFound(what.into()),
+                other => other.into(),
+            }
         }
     }
 }

@@ -41,7 +41,7 @@ pub async fn sign_up(
     password: SecretInput,
     organization: String,
 ) -> Result<(), AppError> {
-    use crate::model::{Email, FieldError, OrgName, Password};
+    use crate::model::{Email, OrgName, Password};
     use crate::store::{organizations, users};
     use crate::{auth, secrets};
     let state = auth::state()?;
@@ -50,11 +50,9 @@ pub async fn sign_up(
             "Sign-up is closed on this Keygate. Ask an administrator for an account.".into(),
         ));
     }
-    let email = Email::parse(&email).map_err(|m| AppError::invalid(FieldError::Email, m))?;
-    let password = Password::parse_new(password.expose())
-        .map_err(|m| AppError::invalid(FieldError::Password, m))?;
-    let organization =
-        OrgName::parse(&organization).map_err(|m| AppError::invalid(FieldError::OrgName, m))?;
+    let email = Email::parse(&email)?;
+    let password = Password::parse_new(password.expose())?;
+    let organization = OrgName::parse(&organization)?;
     // Checked first so a taken email costs no hashing; the unique index still decides races.
     if users::exists_by_email(&state.db, &email).await? {
         return Err(crate::store::StoreError::EmailTaken.into());
@@ -83,7 +81,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
     use crate::store::{audit, users, workspaces};
     use crate::{auth, secrets};
     let state = auth::state()?;
-    let email = Email::parse(&email).map_err(|m| AppError::invalid(FieldError::Email, m))?;
+    let email = Email::parse(&email)?;
     let address = auth::address().await;
     let keys = [
         format!("email:{}", email.as_str()),

@@ -9,20 +9,11 @@ use leptos::prelude::*;
 mod ssr {
     use crate::auth::Caller;
     use crate::error::AppError;
-    use crate::model::{ClientId, ClientKey, ConnectionInfo, FieldError, SecretInput};
-
-    pub fn parse_id(raw: &str) -> Result<ClientId, AppError> {
-        ClientId::parse(raw).map_err(|e| AppError::invalid(FieldError::ClientId, e.to_string()))
-    }
+    use crate::model::{ClientId, ConnectionInfo};
 
     /// An id that is not even well-formed cannot name an existing client.
     pub fn existing_id(raw: &str) -> Result<ClientId, AppError> {
         ClientId::parse(raw).map_err(|_| not_found())
-    }
-
-    pub fn parse_key(raw: &SecretInput) -> Result<ClientKey, AppError> {
-        ClientKey::parse(raw.expose())
-            .map_err(|e| AppError::invalid(FieldError::Key, e.to_string()))
     }
 
     pub fn not_found() -> AppError {
@@ -161,7 +152,7 @@ pub async fn revocation_progress(
 pub async fn client_id_available(client_id: String) -> Result<Availability, AppError> {
     let _caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let id = ssr::parse_id(&client_id)?;
+    let id = crate::model::ClientId::parse(&client_id)?;
     Ok(if crate::store::clients::exists(&state.db, &id).await? {
         Availability::Taken
     } else {
@@ -177,15 +168,14 @@ pub async fn create_client(
     name: String,
     description: String,
 ) -> Result<RevealedKey, AppError> {
-    use crate::model::{ClientName, Description, FieldError};
+    use crate::model::{ClientName, Description};
     use crate::store::clients;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let id = ssr::parse_id(&client_id)?;
-    let key = ssr::parse_key(&key)?;
-    let name = ClientName::parse(&name).map_err(|m| AppError::invalid(FieldError::Name, m))?;
-    let description = Description::parse(&description)
-        .map_err(|m| AppError::invalid(FieldError::Description, m))?;
+    let id = crate::model::ClientId::parse(&client_id)?;
+    let key = crate::model::ClientKey::parse(key.expose())?;
+    let name = ClientName::parse(&name)?;
+    let description = Description::parse(&description)?;
     if clients::exists(&state.db, &id).await? {
         return Err(crate::store::StoreError::ClientIdTaken.into());
     }
@@ -215,7 +205,7 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let id = ssr::existing_id(&client_id)?;
     let record = clients::get(&state.db, caller.organization_id(), &id)
         .await
-        .map_err(crate::api::missing("client"))?;
+        .map_err(AppError::missing("client"))?;
     let workspace =
         workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
     let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
@@ -239,16 +229,15 @@ pub async fn update_client(
     name: String,
     description: String,
 ) -> Result<ClientRow, AppError> {
-    use crate::model::{ClientName, Description, FieldError};
+    use crate::model::{ClientName, Description};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let name = ClientName::parse(&name).map_err(|m| AppError::invalid(FieldError::Name, m))?;
-    let description = Description::parse(&description)
-        .map_err(|m| AppError::invalid(FieldError::Description, m))?;
+    let name = ClientName::parse(&name)?;
+    let description = Description::parse(&description)?;
     let row = crate::store::clients::update(&state.db, &caller.audit(), &id, &name, &description)
         .await
-        .map_err(crate::api::missing("client"))?;
+        .map_err(AppError::missing("client"))?;
     state.verified_keys.forget(id.as_str());
     Ok(row)
 }
@@ -261,7 +250,7 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let id = ssr::existing_id(&client_id)?;
     let row = crate::store::clients::update_active(&state.db, &caller.audit(), &id, active)
         .await
-        .map_err(crate::api::missing("client"))?;
+        .map_err(AppError::missing("client"))?;
     state.verified_keys.forget(id.as_str());
     if !active {
         state.revocations.ring();
@@ -278,15 +267,15 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let key = ssr::parse_key(&key)?;
+    let key = crate::model::ClientKey::parse(key.expose())?;
     // Ownership first, so another organization's client costs no hashing and reveals nothing.
     clients::get(&state.db, caller.organization_id(), &id)
         .await
-        .map_err(crate::api::missing("client"))?;
+        .map_err(AppError::missing("client"))?;
     let hash = crate::secrets::hash_key(&key).await?;
     let record = clients::update_key(&state.db, &caller.audit(), &id, hash.as_str())
         .await
-        .map_err(crate::api::missing("client"))?;
+        .map_err(AppError::missing("client"))?;
     state.verified_keys.forget(id.as_str());
     state.revocations.ring();
     let workspace =
@@ -308,7 +297,7 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
     let id = ssr::existing_id(&client_id)?;
     crate::store::clients::delete(&state.db, &caller.audit(), &id)
         .await
-        .map_err(crate::api::missing("client"))?;
+        .map_err(AppError::missing("client"))?;
     state.verified_keys.forget(id.as_str());
     state.revocations.ring();
     Ok(())

@@ -5,15 +5,15 @@ mod client_key;
 mod dto;
 mod fields;
 mod namespace;
+mod parse_error;
 pub mod time_format;
 
-pub use client_id::{ClientId, ClientIdError};
-pub use client_key::{ClientKey, ClientKeyError, KEY_PREFIX};
+pub use client_id::ClientId;
+pub use client_key::{ClientKey, KEY_PREFIX};
 pub use dto::*;
-pub use fields::{
-    ClientName, Description, Email, FieldError, OrgName, Password, SecretInput, WorkspaceName,
-};
-pub use namespace::{Namespace, NamespaceError};
+pub use fields::{ClientName, Description, Email, OrgName, Password, SecretInput, WorkspaceName};
+pub use namespace::Namespace;
+pub use parse_error::{FieldError, ParseError, Problem};
 
 /// One client row: its organization and its Client ID. A Client ID alone is a string another
 /// organization may take up once the client is deleted; what a client owns (its sessions, the MQTT

@@ -99,8 +99,8 @@ fn Workspaces(me: Me) -> impl IntoView {
     });
     let on_create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Err(m) = WorkspaceName::parse(&name.get_untracked()) {
-            server_error.set(Some(AppError::invalid(FieldError::WorkspaceName, m)));
+        if let Err(e) = WorkspaceName::parse(&name.get_untracked()) {
+            server_error.set(Some(e.into()));
             return;
         }
         busy.set(true);
@@ -154,8 +154,8 @@ fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
     let id = StoredValue::new(workspace.id.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Err(m) = WorkspaceName::parse(&name.get_untracked()) {
-            error.set(Some(m));
+        if let Err(e) = WorkspaceName::parse(&name.get_untracked()) {
+            error.set(Some(e.to_string()));
             return;
         }
         leptos::task::spawn_local(async move {

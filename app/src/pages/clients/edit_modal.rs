@@ -63,18 +63,24 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
     let server_error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let name_error = Signal::derive(move || {
-        ClientName::parse(&name.get()).err().or_else(|| {
-            server_error
-                .get()
-                .and_then(|e| e.for_field(FieldError::Name))
-        })
+        ClientName::parse(&name.get())
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| {
+                server_error
+                    .get()
+                    .and_then(|e| e.for_field(FieldError::Name))
+            })
     });
     let description_error = Signal::derive(move || {
-        Description::parse(&description.get()).err().or_else(|| {
-            server_error
-                .get()
-                .and_then(|e| e.for_field(FieldError::Description))
-        })
+        Description::parse(&description.get())
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| {
+                server_error
+                    .get()
+                    .and_then(|e| e.for_field(FieldError::Description))
+            })
     });
     let general_error = Signal::derive(move || match server_error.get() {
         Some(AppError::Invalid { .. }) | None => None,
