@@ -116,7 +116,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
                     &state.db,
                     &audit_context(&user),
                     None,
-                    "user.sign_in_failed",
+                    crate::model::AuditAction::UserSignInFailed,
                     &user.email,
                     "",
                 )
@@ -141,7 +141,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
         &state.db,
         &audit_context(&user),
         None,
-        "user.signed_in",
+        crate::model::AuditAction::UserSignedIn,
         &user.email,
         "",
     )

@@ -226,7 +226,7 @@ fn Activity(entries: ActivityResource) -> impl IntoView {
                                             <td>{time_format::utc_minutes(e.at)}</td>
                                             <td>{e.actor}</td>
                                             <td>
-                                                <code>{e.action}</code>
+                                                <code>{e.action.as_str()}</code>
                                                 {(!e.detail.is_empty()).then(|| view! { <div class="muted detail">{e.detail}</div> })}
                                             </td>
                                             <td>{e.target}</td>

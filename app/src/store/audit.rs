@@ -2,7 +2,7 @@
 //! transaction as the change they describe.
 
 use super::{Db, StoreResult, now_millis};
-use crate::model::AuditEntry;
+use crate::model::{AuditAction, AuditEntry};
 use sqlx::{AnyConnection, Row};
 
 /// Who is acting, for the audit log: taken from the signed-in session and the request.
@@ -20,7 +20,7 @@ pub async fn create(
     conn: &mut AnyConnection,
     ctx: &AuditContext,
     workspace_id: Option<&str>,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> StoreResult<()> {
@@ -31,7 +31,7 @@ pub async fn create(
     .bind(&ctx.organization_id)
     .bind(workspace_id)
     .bind(&ctx.actor)
-    .bind(action)
+    .bind(action.as_str())
     .bind(target)
     .bind(detail)
     .bind(&ctx.address)
@@ -56,7 +56,7 @@ pub async fn list(db: &Db, organization_id: &str, limit: i64) -> StoreResult<Vec
             Ok(AuditEntry {
                 at: r.try_get("at")?,
                 actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
+                action: AuditAction::parse(&r.try_get::<String, _>("action")?)?,
                 target: r.try_get("target")?,
                 detail: r.try_get("detail")?,
                 address: r.try_get("address")?,
@@ -79,7 +79,7 @@ pub async fn create_standalone(
     db: &Db,
     ctx: &AuditContext,
     workspace_id: Option<&str>,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> StoreResult<()> {

@@ -6,9 +6,12 @@
 
 use super::audit::{self, AuditContext};
 use super::mqtt_usernames::{self, UsernameKind};
-use super::outbox::{self, RevocationReason};
+use super::outbox;
 use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
-use crate::model::{ClientId, ClientName, ClientQuery, ClientRef, ClientRow, Description, SortKey};
+use crate::model::{
+    AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow, Description,
+    RevocationReason, SortKey,
+};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 /// A client's ownership, as the server needs it to authorize and to build connection details.
@@ -40,8 +43,7 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
     let client_id: String = row.try_get("client_id")?;
     Ok(ClientRecord {
         row: ClientRow {
-            client_id: ClientId::parse(&client_id)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            client_id: ClientId::parse(&client_id)?,
             name: row.try_get("name")?,
             description: row.try_get("description")?,
             active: row.try_get::<i64, _>("active")? != 0,
@@ -97,7 +99,7 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
         &mut tx,
         ctx,
         Some(new.workspace_id),
-        "client.created",
+        AuditAction::ClientCreated,
         new.client_id.as_str(),
         new.name.as_str(),
     )
@@ -202,7 +204,7 @@ async fn change<'q>(
     db: &Db,
     ctx: &AuditContext,
     client_id: &ClientId,
-    action: &str,
+    action: AuditAction,
     detail: &str,
     revocation: Option<RevocationReason>,
     statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -273,7 +275,7 @@ pub async fn update(
         db,
         ctx,
         client_id,
-        "client.updated",
+        AuditAction::ClientUpdated,
         name.as_str(),
         None,
         statement,
@@ -297,9 +299,12 @@ pub async fn update_active(
     .bind(client_id.as_str())
     .bind(&ctx.organization_id);
     let (action, revocation) = if active {
-        ("client.activated", None)
+        (AuditAction::ClientActivated, None)
     } else {
-        ("client.deactivated", Some(RevocationReason::Deactivated))
+        (
+            AuditAction::ClientDeactivated,
+            Some(RevocationReason::Deactivated),
+        )
     };
     Ok(
         change(db, ctx, client_id, action, "", revocation, statement)
@@ -326,7 +331,7 @@ pub async fn update_key(
         db,
         ctx,
         client_id,
-        "client.key_regenerated",
+        AuditAction::ClientKeyRegenerated,
         "",
         Some(RevocationReason::KeyRegenerated),
         statement,
@@ -355,7 +360,7 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
         &mut tx,
         ctx,
         Some(&workspace_id),
-        "client.deleted",
+        AuditAction::ClientDeleted,
         client_id.as_str(),
         &name,
     )
@@ -452,16 +457,17 @@ pub async fn credential_for_username(
                 c.key_hash, c.revision
          FROM mqtt_usernames u
          LEFT JOIN clients c
-           ON c.client_id = (CASE WHEN u.kind = 'namespace' THEN $2 ELSE u.name END)
+           ON c.client_id = (CASE WHEN u.kind = $3 THEN $2 ELSE u.name END)
          LEFT JOIN workspaces w ON w.id = c.workspace_id
          WHERE u.name = $1",
     )
     .bind(username)
     .bind(client_identifier)
+    .bind(UsernameKind::Namespace.as_str())
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let kind = mqtt_usernames::kind_of(&r.try_get::<String, _>("kind")?);
+    let kind = UsernameKind::parse(&r.try_get::<String, _>("kind")?)?;
     let Some(client_id) = r.try_get::<Option<String>, _>("client_id")? else {
         return Ok(Some((kind, None)));
     };
@@ -471,7 +477,7 @@ pub async fn credential_for_username(
         return Ok(Some((kind, None)));
     }
     let credential = DeviceCredential {
-        client_id: ClientId::parse(&client_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        client_id: ClientId::parse(&client_id)?,
         organization_id: r.try_get("organization_id")?,
         workspace_id: r.try_get("workspace_id")?,
         namespace,

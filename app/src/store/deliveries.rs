@@ -8,7 +8,7 @@
 
 use super::outbox::{self, OutboxRow};
 use super::{Db, StoreError, StoreResult, now_millis};
-use crate::model::{BrokerTarget, RevocationProgress};
+use crate::model::{BrokerKind, BrokerTarget, RevocationProgress, RevocationReason};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -17,8 +17,7 @@ use std::collections::HashMap;
 pub struct TargetSpec {
     /// Unique among all processes sharing the database, e.g. `embedded:keygate` or `emqx-eu`.
     pub name: String,
-    /// `embedded`, `emqx`, `rmqtt` or `vernemq`.
-    pub kind: String,
+    pub kind: BrokerKind,
     /// Where it is, without credentials.
     pub endpoint: String,
 }
@@ -40,7 +39,7 @@ pub async fn register(db: &Db, target: &TargetSpec) -> StoreResult<u64> {
          ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint",
     )
     .bind(&target.name)
-    .bind(&target.kind)
+    .bind(target.kind.as_str())
     .bind(&target.endpoint)
     .bind(now_millis())
     .execute(&mut *tx)
@@ -313,8 +312,9 @@ pub async fn targets(db: &Db) -> StoreResult<Vec<BrokerTarget>> {
                 (SELECT d.last_error FROM revocation_deliveries d
                   WHERE d.target = t.name AND d.done_at IS NULL AND d.needs_attention_at IS NOT NULL
                   ORDER BY d.needs_attention_at DESC, d.outbox_id DESC LIMIT 1) AS attention_error
-         FROM broker_targets t ORDER BY t.kind <> 'embedded', t.name",
+         FROM broker_targets t ORDER BY t.kind <> $1, t.name",
     )
+    .bind(BrokerKind::Embedded.as_str())
     .fetch_all(db.pool())
     .await?;
     rows.iter()
@@ -323,7 +323,7 @@ pub async fn targets(db: &Db) -> StoreResult<Vec<BrokerTarget>> {
             let holder: Option<String> = r.try_get("lease_holder")?;
             Ok(BrokerTarget {
                 name: r.try_get("name")?,
-                kind: r.try_get("kind")?,
+                kind: BrokerKind::parse(&r.try_get::<String, _>("kind")?)?,
                 endpoint: r.try_get("endpoint")?,
                 served_by: holder.filter(|_| lease_until >= now),
                 failures: r.try_get::<i64, _>("failures")? as u32,
@@ -379,7 +379,7 @@ pub async fn progress(
             Ok((
                 r.try_get("client_id")?,
                 RevocationProgress {
-                    reason: r.try_get("reason")?,
+                    reason: RevocationReason::parse(&r.try_get::<String, _>("reason")?)?,
                     created_at: r.try_get("created_at")?,
                     confirmed: r.try_get::<i64, _>("confirmed")? as u32,
                     brokers: r.try_get::<i64, _>("total")? as u32,

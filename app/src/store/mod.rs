@@ -60,6 +60,19 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A stored name, id or fixed text that no longer parses: the row was not written by this store.
+impl From<crate::model::ParseError> for StoreError {
+    fn from(e: crate::model::ParseError) -> Self {
+        StoreError::Corrupt(format!("{:?}: {e}", e.field))
+    }
+}
+
+impl From<crate::model::UnknownText> for StoreError {
+    fn from(e: crate::model::UnknownText) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 

@@ -1,7 +1,7 @@
 //! Organizations: the tenant boundary. Every other object belongs to exactly one.
 
 use super::{Db, StoreError, StoreResult, audit, new_id, now_millis, users, workspaces};
-use crate::model::{Email, Namespace, OrgName};
+use crate::model::{AuditAction, Email, Namespace, OrgName};
 use sqlx::Row;
 
 /// An organization as stored.
@@ -71,7 +71,7 @@ async fn create_with_owner_in(
         &mut tx,
         &ctx,
         Some(&workspace_id),
-        "organization.created",
+        AuditAction::OrganizationCreated,
         name.as_str(),
         "",
     )

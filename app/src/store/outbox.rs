@@ -2,26 +2,9 @@
 //! it, so a revocation can never be committed without also being queued for the brokers.
 
 use super::{Db, StoreResult, now_millis};
+use crate::model::RevocationReason;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-
-/// Why a credential was revoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RevocationReason {
-    KeyRegenerated,
-    Deactivated,
-    Deleted,
-}
-
-impl RevocationReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevocationReason::KeyRegenerated => "key_regenerated",
-            RevocationReason::Deactivated => "deactivated",
-            RevocationReason::Deleted => "deleted",
-        }
-    }
-}
 
 /// The revision a deletion records: every session of a deleted client predates it.
 pub const DELETED: i64 = i64::MAX;
@@ -32,7 +15,7 @@ pub struct OutboxRow {
     pub id: i64,
     pub client_id: String,
     pub organization_id: String,
-    pub reason: String,
+    pub reason: RevocationReason,
     pub created_at: i64,
     /// The client's revision the change made ([`DELETED`] for a deletion): sessions authenticated
     /// against an earlier one are what the revocation closes.
@@ -105,7 +88,7 @@ pub(super) fn from_row(r: &AnyRow) -> StoreResult<OutboxRow> {
         id: r.try_get("id")?,
         client_id: r.try_get("client_id")?,
         organization_id: r.try_get("organization_id")?,
-        reason: r.try_get("reason")?,
+        reason: RevocationReason::parse(&r.try_get::<String, _>("reason")?)?,
         created_at: r.try_get("created_at")?,
         revision: r.try_get("revision")?,
     })

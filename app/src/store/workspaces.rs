@@ -2,7 +2,7 @@
 
 use super::mqtt_usernames::{self, UsernameKind};
 use super::{Db, StoreError, StoreResult, audit, is_unique_violation, new_id, now_millis};
-use crate::model::{Namespace, WorkspaceInfo, WorkspaceName};
+use crate::model::{AuditAction, Namespace, WorkspaceInfo, WorkspaceName};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 /// A workspace as stored.
@@ -20,7 +20,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Workspace> {
         id: row.try_get("id")?,
         organization_id: row.try_get("organization_id")?,
         name: row.try_get("name")?,
-        namespace: Namespace::parse(&namespace).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        namespace: Namespace::parse(&namespace)?,
     })
 }
 
@@ -61,7 +61,7 @@ pub async fn create_audited(
         &mut tx,
         ctx,
         Some(&id),
-        "workspace.created",
+        AuditAction::WorkspaceCreated,
         namespace.as_str(),
         name.as_str(),
     )
@@ -144,8 +144,7 @@ pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<WorkspaceIn
             Ok(WorkspaceInfo {
                 id: r.try_get("id")?,
                 name: r.try_get("name")?,
-                namespace: Namespace::parse(&namespace)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                namespace: Namespace::parse(&namespace)?,
                 client_count: r.try_get::<i64, _>("client_count")? as u64,
             })
         })
@@ -175,7 +174,7 @@ pub async fn update_name(
         &mut tx,
         ctx,
         Some(id),
-        "workspace.renamed",
+        AuditAction::WorkspaceRenamed,
         id,
         name.as_str(),
     )

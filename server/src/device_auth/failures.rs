@@ -27,6 +27,7 @@
 //! the log only, also summarised per window.
 
 use super::identity::Subject;
+use app::model::AuditAction;
 use app::model::ClientRef;
 use app::store::Db;
 use app::store::audit::{self, AuditContext};
@@ -84,13 +85,13 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    fn action(self) -> &'static str {
+    fn action(self) -> AuditAction {
         match self {
-            FailureKind::WrongKey => "mqtt.auth_failed",
-            FailureKind::Inactive => "mqtt.refused_inactive",
-            FailureKind::WillOutsideNamespace => "mqtt.refused_will_topic",
-            FailureKind::IdentifierHeld => "mqtt.refused_identifier",
-            FailureKind::TooManySessions => "mqtt.refused_too_many_sessions",
+            FailureKind::WrongKey => AuditAction::MqttAuthFailed,
+            FailureKind::Inactive => AuditAction::MqttRefusedInactive,
+            FailureKind::WillOutsideNamespace => AuditAction::MqttRefusedWillTopic,
+            FailureKind::IdentifierHeld => AuditAction::MqttRefusedIdentifier,
+            FailureKind::TooManySessions => AuditAction::MqttRefusedTooManySessions,
         }
     }
 

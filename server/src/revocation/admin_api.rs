@@ -15,13 +15,14 @@
 //! cannot be a segment at all (the URL standard removes them, encoded or not), so the identifier
 //! rule keeps devices from using them, and a session known by one is reported, never sent.
 
+use app::model::BrokerKind;
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Which admin API a broker speaks.
+/// Which admin API a broker speaks: the external kinds of [`BrokerKind`], named by its texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -32,10 +33,16 @@ pub enum Kind {
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Emqx => "emqx",
-            Kind::Rmqtt => "rmqtt",
-            Kind::Vernemq => "vernemq",
+        BrokerKind::from(self).as_str()
+    }
+}
+
+impl From<Kind> for BrokerKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Emqx => BrokerKind::Emqx,
+            Kind::Rmqtt => BrokerKind::Rmqtt,
+            Kind::Vernemq => BrokerKind::Vernemq,
         }
     }
 }
@@ -44,11 +51,12 @@ impl FromStr for Kind {
     type Err = TargetConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "emqx" => Ok(Kind::Emqx),
-            "rmqtt" => Ok(Kind::Rmqtt),
-            "vernemq" => Ok(Kind::Vernemq),
-            other => Err(TargetConfigError::UnknownKind(other.to_owned())),
+        let text = s.trim().to_ascii_lowercase();
+        match BrokerKind::parse(&text) {
+            Ok(BrokerKind::Emqx) => Ok(Kind::Emqx),
+            Ok(BrokerKind::Rmqtt) => Ok(Kind::Rmqtt),
+            Ok(BrokerKind::Vernemq) => Ok(Kind::Vernemq),
+            Ok(BrokerKind::Embedded) | Err(_) => Err(TargetConfigError::UnknownKind(text)),
         }
     }
 }

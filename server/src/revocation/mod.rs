@@ -17,7 +17,7 @@ mod embedded;
 
 use crate::broker::Broker;
 use admin_api::{AdminApi, DeliveryError};
-use app::model::{ClientId, ClientRef};
+use app::model::{BrokerKind, ClientId, ClientRef};
 use app::state::RevocationSignal;
 use app::store::deliveries::{self, TargetSpec};
 use app::store::outbox::OutboxRow;
@@ -58,12 +58,12 @@ impl Target {
         match self {
             Target::Embedded(broker) => TargetSpec {
                 name: embedded_target_name(node),
-                kind: "embedded".into(),
+                kind: BrokerKind::Embedded,
                 endpoint: format!("mqtt://{} (node {node})", broker.tcp_addr),
             },
             Target::AdminApi(api) => TargetSpec {
                 name: api.name.clone(),
-                kind: api.kind.as_str().into(),
+                kind: api.kind.into(),
                 endpoint: api.endpoint(),
             },
         }

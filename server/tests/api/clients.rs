@@ -196,7 +196,7 @@ async fn regenerate_makes_the_old_key_fail_and_the_new_one_verify(engine: Engine
     let queued = app::store::outbox::list_for_client(&app.db, id)
         .await
         .unwrap();
-    assert_eq!(queued.last().unwrap().0.reason, "key_regenerated");
+    assert_eq!(queued.last().unwrap().0.reason.as_str(), "key_regenerated");
     app.stop().await;
 }
 

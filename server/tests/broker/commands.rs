@@ -68,7 +68,7 @@ async fn a_broker_target_that_is_gone_for_good_can_be_forgotten(engine: Engine) 
     let db = database.connect().await;
     let stale = app::store::deliveries::TargetSpec {
         name: "embedded:old-node".into(),
-        kind: "embedded".into(),
+        kind: app::model::BrokerKind::Embedded,
         endpoint: "in-process".into(),
     };
     app::store::deliveries::register(&db, &stale).await.unwrap();

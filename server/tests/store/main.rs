@@ -155,7 +155,7 @@ async fn actions_for(db: &Db, org: &Org, client_id: &str) -> Vec<String> {
         .unwrap()
         .into_iter()
         .filter(|e| e.target == client_id)
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_owned())
         .collect()
 }
 
@@ -623,7 +623,7 @@ async fn deactivate_writes_exactly_one_outbox_row_and_one_audit_event(engine: En
     );
     let rows = outbox_rows(&db, "boiler-01").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].reason, "deactivated");
+    assert_eq!(rows[0].reason.as_str(), "deactivated");
     assert_eq!(rows[0].organization_id, acme.ctx.organization_id);
 }
 
@@ -673,7 +673,7 @@ async fn update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_ev
     );
     let rows = outbox_rows(&db, "boiler-01").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].reason, "key_regenerated");
+    assert_eq!(rows[0].reason.as_str(), "key_regenerated");
 }
 
 async fn delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event(engine: Engine) {
@@ -700,7 +700,7 @@ async fn delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event
     );
     let rows = outbox_rows(&db, "boiler-01").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].reason, "deleted");
+    assert_eq!(rows[0].reason.as_str(), "deleted");
 
     // Deleting again finds nothing and queues nothing more.
     assert!(matches!(
@@ -1182,7 +1182,7 @@ async fn claim(
 fn spec(name: &str) -> TargetSpec {
     TargetSpec {
         name: name.into(),
-        kind: "rmqtt".into(),
+        kind: app::model::BrokerKind::Rmqtt,
         endpoint: format!("http://{name}.internal:6060"),
     }
 }
@@ -1313,7 +1313,7 @@ async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
         .unwrap();
     let pending = deliveries::pending(&db, "a", 10).await.unwrap();
     assert_eq!(pending[0].attempts, 2);
-    assert_eq!(pending[0].revocation.reason, "deleted");
+    assert_eq!(pending[0].revocation.reason.as_str(), "deleted");
     let t = deliveries::targets(&db).await.unwrap().remove(0);
     assert_eq!((t.failures, t.queue_depth), (2, 1));
     assert_eq!(t.last_error.as_deref(), Some("cannot connect: refused"));
