@@ -93,7 +93,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
             .check(key)
             .map_err(AppError::TooManyAttempts)?;
     }
-    let user = users::get_by_email(&state.db, &email).await?;
+    let user = users::find_by_email(&state.db, &email).await?;
     let password = Password::from_sign_in(password.expose().to_owned());
     let ok = secrets::verify_password(&password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
@@ -112,7 +112,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
             // Audited where there is an organization to show it to; the throttle above bounds how
             // many such rows a password-guessing run can write.
             if let Some(user) = known {
-                audit::create_standalone(
+                audit::create(
                     &state.db,
                     &audit_context(&user),
                     None,
@@ -137,7 +137,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
         .next()
         .ok_or(AppError::Internal)?;
     auth::start_session(&auth::session().await?, &user.id, &workspace.id).await?;
-    audit::create_standalone(
+    audit::create(
         &state.db,
         &audit_context(&user),
         None,

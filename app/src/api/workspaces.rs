@@ -16,11 +16,10 @@ pub async fn create_workspace(name: String, namespace: String) -> Result<Workspa
         let organization =
             crate::store::organizations::get(&state.db, caller.organization_id()).await?;
         let base = Namespace::derive(&format!("{} {}", organization.name, name));
-        workspaces::create_audited_with_free_namespace(&state.db, &caller.audit(), &name, &base)
-            .await?
+        workspaces::create_with_free_namespace(&state.db, &caller.audit(), &name, &base).await?
     } else {
         let namespace = Namespace::parse(&namespace)?;
-        workspaces::create_audited(&state.db, &caller.audit(), &name, &namespace).await?
+        workspaces::create(&state.db, &caller.audit(), &name, &namespace).await?
     };
     Ok(WorkspaceInfo {
         id: workspace.id,

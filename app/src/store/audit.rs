@@ -15,8 +15,8 @@ pub struct AuditContext {
     pub address: String,
 }
 
-/// Records one event inside the caller's transaction.
-pub async fn create(
+/// Records one event inside the caller's transaction: the change it describes commits with it.
+pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     ctx: &AuditContext,
     workspace_id: Option<&str>,
@@ -66,6 +66,7 @@ pub async fn list(db: &Db, organization_id: &str, limit: i64) -> StoreResult<Vec
 }
 
 /// How many events an organization has (tests check that a refused change wrote none).
+#[cfg(feature = "test-support")]
 pub async fn count(db: &Db, organization_id: &str) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE organization_id = $1")
         .bind(organization_id)
@@ -74,8 +75,9 @@ pub async fn count(db: &Db, organization_id: &str) -> StoreResult<u64> {
     Ok(n as u64)
 }
 
-/// Records one event in a transaction of its own (for events that change nothing else).
-pub async fn create_standalone(
+/// Records one event on its own, for events that change nothing else (a sign-in, a refused MQTT
+/// login).
+pub async fn create(
     db: &Db,
     ctx: &AuditContext,
     workspace_id: Option<&str>,
@@ -84,5 +86,5 @@ pub async fn create_standalone(
     detail: &str,
 ) -> StoreResult<()> {
     let mut conn = db.pool().acquire().await?;
-    create(&mut conn, ctx, workspace_id, action, target, detail).await
+    insert_in(&mut conn, ctx, workspace_id, action, target, detail).await
 }

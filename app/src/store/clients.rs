@@ -92,10 +92,10 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
     if inserted == 0 {
         return Err(StoreError::NotFound);
     }
-    if !mqtt_usernames::reserve(&mut tx, new.client_id.as_str(), UsernameKind::Client).await? {
+    if !mqtt_usernames::reserve_in(&mut tx, new.client_id.as_str(), UsernameKind::Client).await? {
         return Err(StoreError::ClientIdTaken);
     }
-    audit::create(
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(new.workspace_id),
@@ -131,7 +131,7 @@ pub async fn get(
 /// Whether a Client ID is in use by anyone, as a Client ID or as a workspace namespace: both are
 /// MQTT usernames, global like MQTT client identifiers.
 pub async fn exists(db: &Db, client_id: &ClientId) -> StoreResult<bool> {
-    mqtt_usernames::taken(db, client_id.as_str()).await
+    mqtt_usernames::exists(db, client_id.as_str()).await
 }
 
 /// One page of a workspace's clients, searched by id or name and sorted, plus the number of
@@ -214,7 +214,7 @@ async fn change<'q>(
         return Err(StoreError::NotFound);
     }
     let record = get_in(&mut tx, &ctx.organization_id, client_id).await?;
-    audit::create(
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(&record.workspace_id),
@@ -224,7 +224,7 @@ async fn change<'q>(
     )
     .await?;
     if let Some(reason) = revocation {
-        outbox::create(
+        outbox::insert_in(
             &mut tx,
             client_id.as_str(),
             &ctx.organization_id,
@@ -235,6 +235,49 @@ async fn change<'q>(
     }
     tx.commit().await?;
     Ok(record)
+}
+
+/// Moves the client's "last seen" to `at`, in the caller's transaction; never back, whatever order
+/// two brokers' news lands in.
+pub(super) async fn update_last_seen_in(
+    conn: &mut AnyConnection,
+    owner: &ClientRef,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE clients SET last_seen_at = $1
+         WHERE client_id = $2 AND organization_id = $3 AND (last_seen_at IS NULL OR last_seen_at < $1)",
+    )
+    .bind(at)
+    .bind(owner.client_id.as_str())
+    .bind(&owner.organization_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves "last seen" to `at` for the client whose session on `broker` has `mqtt_client_id`, in
+/// the caller's transaction; never back.
+pub(super) async fn update_last_seen_by_session_in(
+    conn: &mut AnyConnection,
+    broker: &str,
+    mqtt_client_id: &str,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE clients SET last_seen_at = $3
+         WHERE (last_seen_at IS NULL OR last_seen_at < $3)
+           AND EXISTS (SELECT 1 FROM device_sessions s
+                       WHERE s.broker = $1 AND s.mqtt_client_id = $2
+                         AND s.client_id = clients.client_id
+                         AND s.organization_id = clients.organization_id)",
+    )
+    .bind(broker)
+    .bind(mqtt_client_id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// [`get`] on a given connection (inside a transaction).
@@ -355,8 +398,8 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
     .ok_or(StoreError::NotFound)?;
     let workspace_id: String = deleted.try_get("workspace_id")?;
     let name: String = deleted.try_get("name")?;
-    mqtt_usernames::release(&mut tx, client_id.as_str(), UsernameKind::Client).await?;
-    audit::create(
+    mqtt_usernames::release_in(&mut tx, client_id.as_str(), UsernameKind::Client).await?;
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(&workspace_id),
@@ -365,7 +408,7 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
         &name,
     )
     .await?;
-    outbox::create(
+    outbox::insert_in(
         &mut tx,
         client_id.as_str(),
         &ctx.organization_id,
@@ -377,8 +420,10 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
     Ok(())
 }
 
-/// The stored key hash (PHC string) of a client, whoever owns it: for key verification only.
-pub async fn key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
+/// The stored key hash (PHC string) of a client, whoever owns it: tests check what the broker
+/// will verify against.
+#[cfg(feature = "test-support")]
+pub async fn get_key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
     sqlx::query("SELECT key_hash FROM clients WHERE client_id = $1")
         .bind(client_id.as_str())
         .fetch_optional(db.pool())
@@ -416,7 +461,7 @@ impl DeviceCredential {
 /// The credential of `client_id`, whoever owns it (the broker has no signed-in user), or `None`.
 /// `client_id` is raw text from a device, taken exactly ([`ClientId::parse_exact`]): anything that
 /// is not a valid Client ID as it stands finds nothing.
-pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCredential>> {
+pub async fn find_credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCredential>> {
     let Some(client_id) = ClientId::parse_exact(client_id) else {
         return Ok(None);
     };
@@ -447,7 +492,7 @@ pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCr
 /// `client_identifier` names in that namespace. `None` when the username names nothing. One
 /// query, so a CONNECT pays one round trip to the database whatever its shape. Both strings are
 /// compared exactly as a device sent them.
-pub async fn credential_for_username(
+pub async fn find_credential_by_username(
     db: &Db,
     username: &str,
     client_identifier: &str,
@@ -488,8 +533,10 @@ pub async fn credential_for_username(
     Ok(Some((kind, Some(credential))))
 }
 
-/// Inserts many clients at once with one shared key hash: for benchmarks and load tests only.
-pub async fn create_many_for_bench(
+/// Inserts many clients at once with one shared key hash, without audit events: for benchmarks
+/// and load tests only.
+#[cfg(feature = "test-support")]
+pub async fn insert_many_for_bench(
     db: &Db,
     workspace_id: &str,
     organization_id: &str,
@@ -512,7 +559,7 @@ pub async fn create_many_for_bench(
         .bind(format!("sensor {i:06}"))
         .execute(&mut *tx)
         .await?;
-        mqtt_usernames::reserve(
+        mqtt_usernames::reserve_in(
             &mut tx,
             &format!("bench-{workspace_id:.8}-{i:06}"),
             UsernameKind::Client,

@@ -21,7 +21,7 @@ text_enum!(
 
 /// Reserves `name` for a new client or workspace, inside its creating transaction. `Ok(false)`
 /// when the name is taken (by either kind); the caller says which "taken" that is.
-pub async fn reserve(
+pub(super) async fn reserve_in(
     conn: &mut AnyConnection,
     name: &str,
     kind: UsernameKind,
@@ -39,7 +39,11 @@ pub async fn reserve(
 }
 
 /// Gives `name` back, inside the transaction that deletes its client.
-pub async fn release(conn: &mut AnyConnection, name: &str, kind: UsernameKind) -> StoreResult<()> {
+pub(super) async fn release_in(
+    conn: &mut AnyConnection,
+    name: &str,
+    kind: UsernameKind,
+) -> StoreResult<()> {
     sqlx::query("DELETE FROM mqtt_usernames WHERE name = $1 AND kind = $2")
         .bind(name)
         .bind(kind.as_str())
@@ -49,7 +53,7 @@ pub async fn release(conn: &mut AnyConnection, name: &str, kind: UsernameKind) -
 }
 
 /// What `name` names, if anything. Exact: a device's username is compared as it arrived.
-pub async fn get(db: &Db, name: &str) -> StoreResult<Option<UsernameKind>> {
+pub async fn find(db: &Db, name: &str) -> StoreResult<Option<UsernameKind>> {
     let row = sqlx::query("SELECT kind FROM mqtt_usernames WHERE name = $1")
         .bind(name)
         .fetch_optional(db.pool())
@@ -59,8 +63,8 @@ pub async fn get(db: &Db, name: &str) -> StoreResult<Option<UsernameKind>> {
 }
 
 /// Whether anyone holds `name`, as a namespace or as a Client ID.
-pub async fn taken(db: &Db, name: &str) -> StoreResult<bool> {
-    Ok(get(db, name).await?.is_some())
+pub async fn exists(db: &Db, name: &str) -> StoreResult<bool> {
+    Ok(find(db, name).await?.is_some())
 }
 
 #[cfg(test)]

@@ -308,7 +308,7 @@ impl Failures {
             actor: "MQTT broker".into(),
             address,
         };
-        if let Err(e) = audit::create_standalone(
+        if let Err(e) = audit::create(
             &self.db,
             &ctx,
             Some(&credential.workspace_id),
@@ -375,7 +375,7 @@ impl Failures {
                     addresses.join(", ")
                 }
             );
-            if let Err(e) = audit::create_standalone(
+            if let Err(e) = audit::create(
                 &self.db,
                 &ctx,
                 Some(&workspace_id),

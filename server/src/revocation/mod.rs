@@ -3,7 +3,7 @@
 //! trying until each target confirms.
 //!
 //! One task per target, so a broker that is down delays only its own queue. A task holds a lease
-//! on its target (see `app::store::deliveries`), delivers the target's pending revocations oldest
+//! on its target (see `app::store::broker_targets`), delivers the target's pending revocations oldest
 //! first, and retries a failed one with exponential back-off and jitter before it moves on: a
 //! broker that comes back gets every revocation, in order. A revocation the broker refuses in a
 //! way retrying cannot fix is set aside for an operator instead, so that one bad request cannot
@@ -19,7 +19,8 @@ use crate::broker::Broker;
 use admin_api::{AdminApi, DeliveryError};
 use app::model::{BrokerKind, ClientId, ClientRef};
 use app::state::RevocationSignal;
-use app::store::deliveries::{self, TargetSpec};
+use app::store::broker_targets::{self, TargetSpec};
+use app::store::deliveries;
 use app::store::outbox::OutboxRow;
 use app::store::{Db, device_sessions, now_millis};
 use app::verified_keys::VerifiedKeys;
@@ -96,7 +97,9 @@ impl Workers {
             let _ = task.await;
         }
         for target in &self.targets {
-            if let Err(e) = deliveries::release(&self.worker.db, target, &self.worker.node).await {
+            if let Err(e) =
+                broker_targets::release(&self.worker.db, target, &self.worker.node).await
+            {
                 tracing::warn!(%target, "could not release the broker target's lease: {e}");
             }
         }
@@ -123,7 +126,7 @@ pub async fn start(
     let mut names = Vec::with_capacity(targets.len());
     for target in targets {
         let spec = target.spec(&worker.node);
-        let backfilled = deliveries::register(&worker.db, &spec).await?;
+        let backfilled = broker_targets::register(&worker.db, &spec).await?;
         tracing::info!(
             target = %spec.name,
             endpoint = %spec.endpoint,
@@ -188,13 +191,13 @@ enum Drained {
 impl Worker {
     async fn take_lease(&self, target: &str) -> Result<bool, app::store::StoreError> {
         let until = now_millis() + LEASE.as_millis() as i64;
-        deliveries::lease(&self.db, target, &self.node, until).await
+        broker_targets::lease(&self.db, target, &self.node, until).await
     }
 
     /// Delivers the target's pending revocations in order; a failed one is retried (with
     /// back-off) until it succeeds, because the ones after it must not overtake it.
     async fn drain(&self, target: &Target, name: &str) -> Result<Drained, app::store::StoreError> {
-        let batch = deliveries::pending(&self.db, name, BATCH).await?;
+        let batch = deliveries::list_pending(&self.db, name, BATCH).await?;
         let mut leased_at = tokio::time::Instant::now();
         let mut failures = 0u32;
         for row in &batch {
@@ -209,7 +212,7 @@ impl Worker {
                 }
                 match self.deliver(target, name, revocation).await {
                     Ok(()) => {
-                        deliveries::delivered(&self.db, name, revocation.id).await?;
+                        deliveries::mark_delivered(&self.db, name, revocation.id).await?;
                         if failures > 0 {
                             tracing::info!(target = %name, "the broker target recovered after {failures} failed attempt(s)");
                         }
@@ -237,7 +240,8 @@ impl Worker {
                             wait.as_millis()
                         );
                         let next = now_millis() + wait.as_millis() as i64;
-                        deliveries::failed(&self.db, name, revocation.id, &error, next).await?;
+                        deliveries::mark_failed(&self.db, name, revocation.id, &error, next)
+                            .await?;
                         tokio::time::sleep(wait).await;
                     }
                 }
@@ -274,13 +278,13 @@ impl Worker {
                         "cannot read or forget the client's MQTT client identifiers: {e}"
                     ))
                 };
-                let ids = device_sessions::identifiers(&self.db, name, &owner)
+                let ids = device_sessions::list_identifiers(&self.db, name, &owner)
                     .await
                     .map_err(store)?;
                 api.close_sessions(&self.http, &ids).await?;
                 // Closed there: what was known of them goes. (The embedded broker's own tracker
                 // removes its rows as its sessions end.)
-                device_sessions::forget(&self.db, name, &owner, revocation.created_at)
+                device_sessions::delete_closed(&self.db, name, &owner, revocation.created_at)
                     .await
                     .map_err(store)?;
                 Ok(())

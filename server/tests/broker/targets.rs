@@ -359,7 +359,7 @@ async fn each_admin_api_is_called_in_its_own_shape(engine: Engine) {
     }
     let database = setup.app.stop_keeping_database().await;
     let db = database.connect().await;
-    let after = app::store::deliveries::targets(&db).await.unwrap();
+    let after = app::store::broker_targets::list(&db).await.unwrap();
     assert!(
         after.iter().all(|t| t.served_by.is_none()),
         "a clean stop gives the leases back: {after:?}"

@@ -216,7 +216,7 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
     assert_eq!(got.organization_id, acme.ctx.organization_id);
     assert_eq!(got.row.description, "In the basement");
     assert_eq!(
-        clients::key_hash(&db, &id("boiler-01")).await.unwrap(),
+        clients::get_key_hash(&db, &id("boiler-01")).await.unwrap(),
         "$argon2id$boiler"
     );
     assert!(matches!(
@@ -504,7 +504,7 @@ async fn list_and_count_see_only_their_workspace(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     let globex = org(&db, "Globex").await;
-    let staging = workspaces::create_audited(
+    let staging = workspaces::create(
         &db,
         &acme.ctx,
         &WorkspaceName::parse("Staging").unwrap(),
@@ -547,7 +547,7 @@ async fn update_changes_name_and_description_with_an_audit_event_and_no_outbox_r
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     let created = add_client(&db, &acme, "boiler-01", "Boiler").await;
-    let hash_before = clients::key_hash(&db, &id("boiler-01")).await.unwrap();
+    let hash_before = clients::get_key_hash(&db, &id("boiler-01")).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
 
     let updated = clients::update(
@@ -569,7 +569,7 @@ async fn update_changes_name_and_description_with_an_audit_event_and_no_outbox_r
         .unwrap();
     assert_eq!(got.row, updated);
     assert_eq!(
-        clients::key_hash(&db, &id("boiler-01")).await.unwrap(),
+        clients::get_key_hash(&db, &id("boiler-01")).await.unwrap(),
         hash_before
     );
     assert_eq!(
@@ -663,7 +663,7 @@ async fn update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_ev
     assert_eq!(record.workspace_id, acme.workspace_id);
     assert!(record.row.active, "a new key does not deactivate");
     assert_eq!(
-        clients::key_hash(&db, &id("boiler-01")).await.unwrap(),
+        clients::get_key_hash(&db, &id("boiler-01")).await.unwrap(),
         "$argon2id$new-hash"
     );
     assert_eq!(audit_count(&db, &acme).await, audit_before + 1);
@@ -689,7 +689,7 @@ async fn delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event
     assert!(stored_client(&db, "boiler-01").await.is_none());
     assert!(stored_client(&db, "boiler-02").await.is_some());
     assert!(matches!(
-        clients::key_hash(&db, &id("boiler-01")).await,
+        clients::get_key_hash(&db, &id("boiler-01")).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(clients::count(&db, &acme.workspace_id).await.unwrap(), 1);
@@ -790,13 +790,17 @@ async fn namespace_is_globally_unique(engine: Engine) {
     let globex = org(&db, "Globex").await;
     let namespace = Namespace::parse("factory-floor").unwrap();
     let name = WorkspaceName::parse("Factory").unwrap();
-    workspaces::create_audited(&db, &acme.ctx, &name, &namespace)
+    workspaces::create(&db, &acme.ctx, &name, &namespace)
         .await
         .unwrap();
-    assert!(workspaces::namespace_taken(&db, &namespace).await.unwrap());
+    assert!(
+        app::store::mqtt_usernames::exists(&db, namespace.as_str())
+            .await
+            .unwrap()
+    );
     let before = support::counts(&db).await;
     for who in [&globex, &acme] {
-        let result = workspaces::create_audited(&db, &who.ctx, &name, &namespace).await;
+        let result = workspaces::create(&db, &who.ctx, &name, &namespace).await;
         assert!(
             matches!(result, Err(StoreError::NamespaceTaken)),
             "{result:?}"
@@ -814,7 +818,7 @@ async fn free_namespace_adds_a_numeric_suffix_while_taken(engine: Engine) {
     for expected in ["plant", "plant-2", "plant-3"] {
         let free = workspaces::free_namespace(&db, &base).await.unwrap();
         assert_eq!(free.as_str(), expected);
-        workspaces::create_audited(&db, &acme.ctx, &name, &free)
+        workspaces::create(&db, &acme.ctx, &name, &free)
             .await
             .unwrap();
     }
@@ -887,7 +891,7 @@ async fn concurrent_workspaces_with_a_derived_namespace_all_succeed(engine: Engi
         .map(|_| {
             let (db, acme) = (db.clone(), acme.clone());
             tokio::spawn(async move {
-                workspaces::create_audited_with_free_namespace(
+                workspaces::create_with_free_namespace(
                     &db,
                     &acme.ctx,
                     &WorkspaceName::parse("Staging").unwrap(),
@@ -971,7 +975,7 @@ async fn workspaces_list_counts_clients_and_get_is_scoped(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     let globex = org(&db, "Globex").await;
-    let staging = workspaces::create_audited(
+    let staging = workspaces::create(
         &db,
         &acme.ctx,
         &WorkspaceName::parse("Staging").unwrap(),
@@ -1033,7 +1037,7 @@ async fn email_is_unique_and_case_insensitive(engine: Engine) {
     let account = organizations::create_with_owner(&db, &name, &email, "$argon2id$x", "::1")
         .await
         .unwrap();
-    let user = users::get_by_email(&db, &Email::parse("ann@EXAMPLE.test").unwrap())
+    let user = users::find_by_email(&db, &Email::parse("ann@EXAMPLE.test").unwrap())
         .await
         .unwrap()
         .expect("found whatever the case");
@@ -1148,7 +1152,8 @@ async fn session_save_replaces_the_stored_record(engine: Engine) {
     assert_eq!(count_rows(&db, "sessions").await, 1);
 }
 
-use app::store::deliveries::{self, TargetSpec};
+use app::store::broker_targets::{self, TargetSpec};
+use app::store::deliveries;
 
 /// The client row of `client` in `org`.
 fn client_ref(org: &Org, client: &str) -> app::model::ClientRef {
@@ -1188,7 +1193,7 @@ fn spec(name: &str) -> TargetSpec {
 }
 
 async fn pending_ids(db: &Db, target: &str) -> Vec<i64> {
-    deliveries::pending(db, target, 100)
+    deliveries::list_pending(db, target, 100)
         .await
         .unwrap()
         .into_iter()
@@ -1199,7 +1204,7 @@ async fn pending_ids(db: &Db, target: &str) -> Vec<i64> {
 async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["a", "b"] {
-        assert_eq!(deliveries::register(&db, &spec(name)).await.unwrap(), 0);
+        assert_eq!(broker_targets::register(&db, &spec(name)).await.unwrap(), 0);
     }
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "boiler-01", "Boiler").await;
@@ -1210,7 +1215,7 @@ async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(
     assert_eq!(pending_ids(&db, "a").await, vec![row.id]);
     assert_eq!(pending_ids(&db, "b").await, vec![row.id]);
 
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
     assert_eq!(pending_ids(&db, "a").await, Vec::<i64>::new());
     assert_eq!(
         outbox_done(&db, "boiler-01").await,
@@ -1218,10 +1223,10 @@ async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(
         "b has not confirmed"
     );
     // Confirming twice changes nothing.
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
-    deliveries::delivered(&db, "b", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "b", row.id).await.unwrap();
     assert_eq!(outbox_done(&db, "boiler-01").await, vec![true]);
-    let targets = deliveries::targets(&db).await.unwrap();
+    let targets = broker_targets::list(&db).await.unwrap();
     assert!(
         targets
             .iter()
@@ -1231,7 +1236,7 @@ async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(
 
 async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "one", "One").await;
     add_client(&db, &acme, "two", "Two").await;
@@ -1243,13 +1248,19 @@ async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Eng
         .unwrap();
     let one = outbox_rows(&db, "one").await.remove(0);
     let two = outbox_rows(&db, "two").await.remove(0);
-    deliveries::delivered(&db, "a", one.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", one.id).await.unwrap();
 
     // "one" is done everywhere it had to go; "two" still waits, so the newcomer gets it.
-    assert_eq!(deliveries::register(&db, &spec("late")).await.unwrap(), 1);
+    assert_eq!(
+        broker_targets::register(&db, &spec("late")).await.unwrap(),
+        1
+    );
     assert_eq!(pending_ids(&db, "late").await, vec![two.id]);
     // Registering again (a restart) adds nothing and keeps the queue.
-    assert_eq!(deliveries::register(&db, &spec("late")).await.unwrap(), 0);
+    assert_eq!(
+        broker_targets::register(&db, &spec("late")).await.unwrap(),
+        0
+    );
     assert_eq!(pending_ids(&db, "late").await, vec![two.id]);
 
     // With no target at all, a revocation waits for the first one.
@@ -1261,43 +1272,65 @@ async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Eng
         .unwrap();
     assert_eq!(outbox_done(&empty, "three").await, vec![false]);
     assert_eq!(
-        deliveries::register(&empty, &spec("first")).await.unwrap(),
+        broker_targets::register(&empty, &spec("first"))
+            .await
+            .unwrap(),
         1
     );
 }
 
 async fn only_one_holder_has_a_targets_lease_until_it_expires_or_is_released(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let later = app::store::now_millis() + 60_000;
-    assert!(deliveries::lease(&db, "a", "node-1", later).await.unwrap());
-    assert!(!deliveries::lease(&db, "a", "node-2", later).await.unwrap());
     assert!(
-        deliveries::lease(&db, "a", "node-1", later + 1)
+        broker_targets::lease(&db, "a", "node-1", later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !broker_targets::lease(&db, "a", "node-2", later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        broker_targets::lease(&db, "a", "node-1", later + 1)
             .await
             .unwrap(),
         "renewed"
     );
     assert!(
-        !deliveries::lease(&db, "missing", "node-1", later)
+        !broker_targets::lease(&db, "missing", "node-1", later)
             .await
             .unwrap()
     );
     // Another node's release does nothing; the holder's frees it at once.
-    deliveries::release(&db, "a", "node-2").await.unwrap();
-    assert!(!deliveries::lease(&db, "a", "node-2", later).await.unwrap());
-    deliveries::release(&db, "a", "node-1").await.unwrap();
-    assert!(deliveries::lease(&db, "a", "node-2", later).await.unwrap());
+    broker_targets::release(&db, "a", "node-2").await.unwrap();
+    assert!(
+        !broker_targets::lease(&db, "a", "node-2", later)
+            .await
+            .unwrap()
+    );
+    broker_targets::release(&db, "a", "node-1").await.unwrap();
+    assert!(
+        broker_targets::lease(&db, "a", "node-2", later)
+            .await
+            .unwrap()
+    );
     // A lease that ran out (its holder died) can be taken.
-    assert!(deliveries::lease(&db, "a", "node-2", 1).await.unwrap());
-    assert!(deliveries::lease(&db, "a", "node-3", later).await.unwrap());
-    let t = deliveries::targets(&db).await.unwrap().remove(0);
+    assert!(broker_targets::lease(&db, "a", "node-2", 1).await.unwrap());
+    assert!(
+        broker_targets::lease(&db, "a", "node-3", later)
+            .await
+            .unwrap()
+    );
+    let t = broker_targets::list(&db).await.unwrap().remove(0);
     assert_eq!(t.served_by.as_deref(), Some("node-3"));
 }
 
 async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "boiler-01", "Boiler").await;
     clients::delete(&db, &acme.ctx, &id("boiler-01"))
@@ -1305,23 +1338,23 @@ async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
         .unwrap();
     let row = outbox_rows(&db, "boiler-01").await.remove(0);
     let retry_at = app::store::now_millis() + 5_000;
-    deliveries::failed(&db, "a", row.id, "rmqtt answered 503", retry_at)
+    deliveries::mark_failed(&db, "a", row.id, "rmqtt answered 503", retry_at)
         .await
         .unwrap();
-    deliveries::failed(&db, "a", row.id, "cannot connect: refused", retry_at)
+    deliveries::mark_failed(&db, "a", row.id, "cannot connect: refused", retry_at)
         .await
         .unwrap();
-    let pending = deliveries::pending(&db, "a", 10).await.unwrap();
+    let pending = deliveries::list_pending(&db, "a", 10).await.unwrap();
     assert_eq!(pending[0].attempts, 2);
     assert_eq!(pending[0].revocation.reason.as_str(), "deleted");
-    let t = deliveries::targets(&db).await.unwrap().remove(0);
+    let t = broker_targets::list(&db).await.unwrap().remove(0);
     assert_eq!((t.failures, t.queue_depth), (2, 1));
     assert_eq!(t.last_error.as_deref(), Some("cannot connect: refused"));
     assert_eq!(t.next_attempt_at, Some(retry_at));
     assert!(t.oldest_pending_at.is_some() && t.last_success_at.is_none());
 
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
-    let t = deliveries::targets(&db).await.unwrap().remove(0);
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
+    let t = broker_targets::list(&db).await.unwrap().remove(0);
     assert_eq!((t.failures, t.queue_depth, t.next_attempt_at), (0, 0, None));
     assert_eq!(
         t.last_error.as_deref(),
@@ -1332,7 +1365,7 @@ async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
 
 async fn progress_is_scoped_to_the_organization(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let acme = org(&db, "Acme").await;
     let globex = org(&db, "Globex").await;
     add_client(&db, &acme, "acme-1", "A").await;
@@ -1365,7 +1398,7 @@ async fn progress_is_scoped_to_the_organization(engine: Engine) {
     );
     // A done revocation older than `since` is no longer shown.
     let row = outbox_rows(&db, "acme-1").await.remove(0);
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
     let later = app::store::now_millis() + 1_000;
     assert!(
         deliveries::progress(&db, &acme.ctx.organization_id, &["acme-1"], later)
@@ -1384,7 +1417,7 @@ async fn progress_is_scoped_to_the_organization(engine: Engine) {
 async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["live", "gone", "other-gone"] {
-        deliveries::register(&db, &spec(name)).await.unwrap();
+        broker_targets::register(&db, &spec(name)).await.unwrap();
     }
     let acme = org(&db, "Acme").await;
     for client in ["one", "two", "three"] {
@@ -1408,16 +1441,18 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     ];
     // "live" confirms one and three; "other-gone" confirmed one only.
     for row in [&one, &three] {
-        deliveries::delivered(&db, "live", row.id).await.unwrap();
+        deliveries::mark_delivered(&db, "live", row.id)
+            .await
+            .unwrap();
     }
-    deliveries::delivered(&db, "other-gone", one.id)
+    deliveries::mark_delivered(&db, "other-gone", one.id)
         .await
         .unwrap();
 
-    let forgotten = deliveries::forget_target(&db, "gone").await.unwrap();
+    let forgotten = broker_targets::forget(&db, "gone").await.unwrap();
     assert_eq!(
         forgotten,
-        deliveries::Forgotten {
+        broker_targets::Forgotten {
             dropped: 3,
             completed: 1
         },
@@ -1434,7 +1469,7 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
         vec![false],
         "still waits for other-gone"
     );
-    let names: Vec<String> = deliveries::targets(&db)
+    let names: Vec<String> = broker_targets::list(&db)
         .await
         .unwrap()
         .into_iter()
@@ -1444,14 +1479,14 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     assert_eq!(pending_ids(&db, "gone").await, Vec::<i64>::new());
     assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
     assert!(
-        sessions_store::identifiers(&db, "gone", &three_ref)
+        sessions_store::list_identifiers(&db, "gone", &three_ref)
             .await
             .unwrap()
             .is_empty(),
         "what was known on the forgotten broker goes with it"
     );
     assert_eq!(
-        sessions_store::identifiers(&db, "other-gone", &three_ref)
+        sessions_store::list_identifiers(&db, "other-gone", &three_ref)
             .await
             .unwrap(),
         ["sensor-3"],
@@ -1459,17 +1494,17 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     );
 
     // The last target holding the deletion goes: what was known on it goes with it.
-    let forgotten = deliveries::forget_target(&db, "other-gone").await.unwrap();
+    let forgotten = broker_targets::forget(&db, "other-gone").await.unwrap();
     assert_eq!(
         forgotten,
-        deliveries::Forgotten {
+        broker_targets::Forgotten {
             dropped: 2,
             completed: 1
         }
     );
     assert_eq!(outbox_done(&db, "three").await, vec![true]);
     assert!(
-        sessions_store::identifiers(&db, "other-gone", &three_ref)
+        sessions_store::list_identifiers(&db, "other-gone", &three_ref)
             .await
             .unwrap()
             .is_empty()
@@ -1478,14 +1513,17 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     assert_eq!(outbox_done(&db, "two").await, vec![false]);
     assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
     // Nothing waits for a forgotten target that registers again (a node brought back).
-    assert_eq!(deliveries::register(&db, &spec("gone")).await.unwrap(), 1);
+    assert_eq!(
+        broker_targets::register(&db, &spec("gone")).await.unwrap(),
+        1
+    );
     assert_eq!(pending_ids(&db, "gone").await, vec![two.id]);
 }
 
 async fn a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["a", "b"] {
-        deliveries::register(&db, &spec(name)).await.unwrap();
+        broker_targets::register(&db, &spec(name)).await.unwrap();
     }
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "one", "One").await;
@@ -1493,24 +1531,28 @@ async fn a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes(engi
         .await
         .unwrap();
     let row = outbox_rows(&db, "one").await.remove(0);
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
     let far = app::store::now_millis() + 60_000;
-    assert!(deliveries::lease(&db, "b", "node-b", far).await.unwrap());
+    assert!(
+        broker_targets::lease(&db, "b", "node-b", far)
+            .await
+            .unwrap()
+    );
 
-    match deliveries::forget_target(&db, "b").await {
+    match broker_targets::forget(&db, "b").await {
         Err(StoreError::TargetServed { holder }) => assert_eq!(holder, "node-b"),
         other => panic!("a served target was forgotten: {other:?}"),
     }
     assert!(matches!(
-        deliveries::forget_target(&db, "nope").await,
+        broker_targets::forget(&db, "nope").await,
         Err(StoreError::NotFound)
     ));
-    assert_eq!(deliveries::targets(&db).await.unwrap().len(), 2);
+    assert_eq!(broker_targets::list(&db).await.unwrap().len(), 2);
     assert_eq!(pending_ids(&db, "b").await, vec![row.id]);
     assert_eq!(outbox_done(&db, "one").await, vec![false]);
 
     // Once its process lets go, it can be.
-    deliveries::release(&db, "b", "node-b").await.unwrap();
-    deliveries::forget_target(&db, "b").await.unwrap();
+    broker_targets::release(&db, "b", "node-b").await.unwrap();
+    broker_targets::forget(&db, "b").await.unwrap();
     assert_eq!(outbox_done(&db, "one").await, vec![true]);
 }
