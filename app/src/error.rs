@@ -80,6 +80,7 @@ mod from_server_errors {
     use crate::model::FieldError;
     use crate::secrets::SecretError;
     use crate::store::StoreError;
+    use crate::use_cases::clients::ClientError;
 
     impl From<StoreError> for AppError {
         fn from(e: StoreError) -> Self {
@@ -109,6 +110,16 @@ mod from_server_errors {
         fn from(e: SecretError) -> Self {
             tracing::error!(error = %e, "hashing error");
             AppError::Internal
+        }
+    }
+
+    /// A client that is missing, or another organization's, is a "client" not found.
+    impl From<ClientError> for AppError {
+        fn from(e: ClientError) -> Self {
+            match e {
+                ClientError::Store(e) => AppError::missing("client")(e),
+                ClientError::Hashing(e) => e.into(),
+            }
         }
     }
 

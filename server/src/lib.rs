@@ -218,7 +218,6 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     );
     let revocation_workers = revocation::start(
         db.clone(),
-        verified_keys.clone(),
         config.node_name.clone(),
         targets,
         &revocations,

@@ -7,9 +7,8 @@
 //! first, and retries a failed one with exponential back-off and jitter before it moves on: a
 //! broker that comes back gets every revocation, in order. A revocation the broker refuses in a
 //! way retrying cannot fix is set aside for an operator instead, so that one bad request cannot
-//! hold back every other tenant's revocations. Before each delivery the task drops the client's
-//! verified-key cache entry. Rows are marked per target only after the target confirmed, so a
-//! crash at any point leaves them pending, and the next start delivers them.
+//! hold back every other tenant's revocations. Rows are marked per target only after the target
+//! confirmed, so a crash at any point leaves them pending, and the next start delivers them.
 
 pub mod admin_api;
 pub mod backoff;
@@ -23,7 +22,6 @@ use app::store::broker_targets::{self, TargetSpec};
 use app::store::deliveries;
 use app::store::outbox::OutboxRow;
 use app::store::{Db, device_sessions, now_millis};
-use app::verified_keys::VerifiedKeys;
 use backoff::Backoff;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,7 +45,6 @@ pub enum Target {
 /// What every target's task shares.
 struct Worker {
     db: Db,
-    verified: Arc<VerifiedKeys>,
     /// Lease holder name: the node.
     node: String,
     http: reqwest::Client,
@@ -109,7 +106,6 @@ impl Workers {
 /// Registers `targets` and starts a delivery task for each.
 pub async fn start(
     db: Db,
-    verified: Arc<VerifiedKeys>,
     node: String,
     targets: Vec<Target>,
     signal: &RevocationSignal,
@@ -117,7 +113,6 @@ pub async fn start(
 ) -> Result<Workers, app::store::StoreError> {
     let worker = Arc::new(Worker {
         db,
-        verified,
         node,
         http: admin_api::http_client(),
         backoff,
@@ -202,7 +197,6 @@ impl Worker {
         let mut failures = 0u32;
         for row in &batch {
             let revocation = &row.revocation;
-            self.verified.forget(&revocation.client_id);
             loop {
                 if leased_at.elapsed() > LEASE / 3 {
                     if !self.take_lease(name).await? {

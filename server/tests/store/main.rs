@@ -1,5 +1,6 @@
 //! The credential store on both engines: every verb of clients, workspaces, users and sessions,
-//! tenant scoping, and the revocation guarantee (a change and its outbox row commit together).
+//! tenant scoping, and the revocation guarantee (a change and its outbox row commit together);
+//! and the clients use cases built on it (`use_cases.rs`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -7,6 +8,7 @@ mod support;
 mod device_sessions;
 mod migration;
 mod mqtt_usernames;
+mod use_cases;
 
 use app::store::device_sessions as sessions_store;
 
