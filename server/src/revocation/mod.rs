@@ -13,9 +13,10 @@
 pub mod admin_api;
 pub mod backoff;
 mod embedded;
+pub mod error;
 
 use crate::broker::Broker;
-use admin_api::{AdminApi, DeliveryError};
+use admin_api::AdminApi;
 use app::model::{BrokerKind, ClientId, ClientRef};
 use app::state::RevocationSignal;
 use app::store::broker_targets::{self, TargetSpec};
@@ -23,6 +24,7 @@ use app::store::deliveries;
 use app::store::outbox::OutboxRow;
 use app::store::{Db, device_sessions, now_millis};
 use backoff::Backoff;
+use error::DeliveryError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -213,17 +215,18 @@ impl Worker {
                         failures = 0;
                         break;
                     }
-                    Err(DeliveryError::Permanent(error)) => {
+                    Err(error) if !error.is_transient() => {
                         tracing::error!(
                             target = %name,
                             client_id = %revocation.client_id,
                             "a revocation needs attention, the queue goes on: {error}"
                         );
-                        deliveries::set_aside(&self.db, name, revocation.id, &error).await?;
+                        deliveries::set_aside(&self.db, name, revocation.id, &error.to_string())
+                            .await?;
                         failures = 0;
                         break;
                     }
-                    Err(DeliveryError::Transient(error)) => {
+                    Err(error) => {
                         failures += 1;
                         let wait = self.backoff.delay(failures);
                         tracing::warn!(
@@ -234,8 +237,14 @@ impl Worker {
                             wait.as_millis()
                         );
                         let next = now_millis() + wait.as_millis() as i64;
-                        deliveries::mark_failed(&self.db, name, revocation.id, &error, next)
-                            .await?;
+                        deliveries::mark_failed(
+                            &self.db,
+                            name,
+                            revocation.id,
+                            &error.to_string(),
+                            next,
+                        )
+                        .await?;
                         tokio::time::sleep(wait).await;
                     }
                 }
@@ -267,20 +276,12 @@ impl Worker {
             Target::AdminApi(api) => {
                 // Every identifier the client holds on this broker, connected or not, as its
                 // webhook let them in (devices of forms 2 and 3 choose their own).
-                let store = |e: app::store::StoreError| {
-                    DeliveryError::Transient(format!(
-                        "cannot read or forget the client's MQTT client identifiers: {e}"
-                    ))
-                };
-                let ids = device_sessions::list_identifiers(&self.db, name, &owner)
-                    .await
-                    .map_err(store)?;
+                let ids = device_sessions::list_identifiers(&self.db, name, &owner).await?;
                 api.close_sessions(&self.http, &ids).await?;
                 // Closed there: what was known of them goes. (The embedded broker's own tracker
                 // removes its rows as its sessions end.)
                 device_sessions::delete_closed(&self.db, name, &owner, revocation.created_at)
-                    .await
-                    .map_err(store)?;
+                    .await?;
                 Ok(())
             }
         }
