@@ -78,6 +78,7 @@ impl fmt::Display for ClientId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn accepts_the_allowed_alphabet() {
@@ -109,11 +110,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_with_a_reason() {
-        let problem = |raw: &str| {
-            let e = ClientId::parse(raw).unwrap_err();
-            assert_eq!(e.field, FieldError::ClientId);
-            e.problem
-        };
+        let problem = |raw: &str| problem_of(ClientId::parse(raw), FieldError::ClientId);
         assert_eq!(problem(""), Problem::Empty);
         assert_eq!(problem("ab"), Problem::TooShort { min: 3 });
         assert_eq!(problem(&"a".repeat(65)), Problem::TooLong { max: 64 });

@@ -91,6 +91,7 @@ impl<'de> Deserialize<'de> for ClientKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn generated_keys_carry_prefix_and_valid_checksum() {
@@ -116,11 +117,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_chosen_keys_with_a_reason() {
-        let problem = |raw: &str| {
-            let e = ClientKey::parse(raw).unwrap_err();
-            assert_eq!(e.field, FieldError::Key);
-            e.problem
-        };
+        let problem = |raw: &str| problem_of(ClientKey::parse(raw), FieldError::Key);
         assert_eq!(problem(""), Problem::Empty);
         assert_eq!(problem("short-key-15chr"), Problem::TooShort { min: 16 });
         assert_eq!(problem(&"k".repeat(257)), Problem::TooLong { max: 256 });

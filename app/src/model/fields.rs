@@ -185,6 +185,7 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn names_are_trimmed_and_bounded() {
@@ -192,26 +193,14 @@ mod tests {
             ClientName::parse("  Boiler 3 ").unwrap().as_str(),
             "Boiler 3"
         );
-        let problem = |e: ParseError| {
-            assert_eq!(e.field, FieldError::Name);
-            e.problem
-        };
+        let problem = |raw: &str| problem_of(ClientName::parse(raw), FieldError::Name);
         assert_eq!(
             ClientName::parse("   ").unwrap_err().to_string(),
             "Enter a name."
         );
-        assert_eq!(
-            problem(ClientName::parse(&"n".repeat(81)).unwrap_err()),
-            Problem::TooLong { max: 80 }
-        );
-        assert_eq!(
-            problem(ClientName::parse("bell\u{7}").unwrap_err()),
-            Problem::ControlCharacter
-        );
-        assert_eq!(
-            problem(ClientName::parse("two\nlines").unwrap_err()),
-            Problem::LineBreak
-        );
+        assert_eq!(problem(&"n".repeat(81)), Problem::TooLong { max: 80 });
+        assert_eq!(problem("bell\u{7}"), Problem::ControlCharacter);
+        assert_eq!(problem("two\nlines"), Problem::LineBreak);
         assert_eq!(
             Description::parse("two\nlines").unwrap().as_str(),
             "two\nlines"

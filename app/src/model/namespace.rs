@@ -74,6 +74,7 @@ impl fmt::Display for Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn derives_a_slug_from_a_name() {
@@ -88,11 +89,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_namespaces() {
-        let problem = |raw: &str| {
-            let e = Namespace::parse(raw).unwrap_err();
-            assert_eq!(e.field, FieldError::Namespace);
-            e.problem
-        };
+        let problem = |raw: &str| problem_of(Namespace::parse(raw), FieldError::Namespace);
         assert_eq!(problem(""), Problem::Empty);
         assert_eq!(problem("a"), Problem::TooShort { min: 2 });
         assert_eq!(problem("Acme"), Problem::Shape);

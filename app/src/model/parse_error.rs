@@ -117,6 +117,18 @@ impl fmt::Display for ParseError {
     }
 }
 
+/// The problem a parser found in text it refused, asserting that it names `field`.
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn problem_of<T: fmt::Debug>(
+    parsed: Result<T, ParseError>,
+    field: FieldError,
+) -> Problem {
+    let e = parsed.unwrap_err();
+    assert_eq!(e.field, field);
+    e.problem
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

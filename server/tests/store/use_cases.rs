@@ -99,6 +99,26 @@ fn rung(workers: &mut watch::Receiver<u64>) -> bool {
     rung
 }
 
+/// What a committed change of boiler-01 leaves behind: the workers woken (for a revocation) or
+/// not, its verified key forgotten, and `revocations` outbox rows in all.
+async fn expect_aftermath(
+    state: &AppState,
+    workers: &mut watch::Receiver<u64>,
+    revoked: bool,
+    revocations: i64,
+) {
+    assert_eq!(
+        rung(workers),
+        revoked,
+        "the workers are woken for a revocation"
+    );
+    assert!(!remembered(state, "boiler-01"), "a change forgets the key");
+    let outbox_rows = stored_client(&state.db, "boiler-01")
+        .await
+        .map_or(0, |c| c.outbox_rows);
+    assert_eq!(outbox_rows, revocations);
+}
+
 #[track_caller]
 fn expect_not_found(result: Result<impl std::fmt::Debug, ClientError>) {
     assert!(
@@ -207,12 +227,7 @@ async fn update_renames_forgets_the_verified_key_and_revokes_nothing(engine: Eng
         (row.name.as_str(), row.description.as_str()),
         ("Boiler (new)", "Replaced in May")
     );
-    assert!(!remembered(&state, "boiler-01"), "a change forgets the key");
-    assert!(!rung(&mut workers), "a rename revokes nothing");
-    assert_eq!(
-        stored_client(&db, "boiler-01").await.unwrap().outbox_rows,
-        0
-    );
+    expect_aftermath(&state, &mut workers, false, 0).await;
 }
 
 async fn deactivate_revokes_wakes_the_workers_and_reads_back_the_progress(engine: Engine) {
@@ -231,12 +246,7 @@ async fn deactivate_revokes_wakes_the_workers_and_reads_back_the_progress(engine
     assert_eq!(progress.reason, RevocationReason::Deactivated);
     assert_eq!((progress.confirmed, progress.brokers), (0, 1));
     assert!(!progress.done);
-    assert!(rung(&mut workers), "the workers deliver it now");
-    assert!(!remembered(&state, "boiler-01"));
-    assert_eq!(
-        stored_client(&db, "boiler-01").await.unwrap().outbox_rows,
-        1
-    );
+    expect_aftermath(&state, &mut workers, true, 1).await;
 }
 
 async fn activate_forgets_the_verified_key_and_revokes_nothing(engine: Engine) {
@@ -258,12 +268,7 @@ async fn activate_forgets_the_verified_key_and_revokes_nothing(engine: Engine) {
         Some(RevocationReason::Deactivated),
         "the deactivation's revocation is still shown"
     );
-    assert!(!rung(&mut workers), "activating revokes nothing");
-    assert!(!remembered(&state, "boiler-01"));
-    assert_eq!(
-        stored_client(&db, "boiler-01").await.unwrap().outbox_rows,
-        1
-    );
+    expect_aftermath(&state, &mut workers, false, 1).await;
 }
 
 async fn regenerate_replaces_the_key_revokes_the_old_one_and_reveals_the_new_one(engine: Engine) {
@@ -285,12 +290,7 @@ async fn regenerate_replaces_the_key_revokes_the_old_one_and_reveals_the_new_one
     );
     assert!(key_verifies(&db, "boiler-01", new.expose()).await);
     assert!(!key_verifies(&db, "boiler-01", old.expose()).await);
-    assert!(rung(&mut workers));
-    assert!(!remembered(&state, "boiler-01"));
-    assert_eq!(
-        stored_client(&db, "boiler-01").await.unwrap().outbox_rows,
-        1
-    );
+    expect_aftermath(&state, &mut workers, true, 1).await;
 }
 
 async fn delete_removes_the_client_revokes_it_and_forgets_the_verified_key(engine: Engine) {
