@@ -13,7 +13,7 @@ use app::store::{Db, clients};
 crate::engines!(
     connects_and_disconnects_keep_live_sessions_and_last_seen,
     connection_events_for_deleted_clients_and_replays_change_nothing,
-    clear_broker_deletes_only_that_brokers_sessions,
+    deleting_a_brokers_sessions_leaves_the_other_brokers_alone,
     sessions_are_scoped_to_their_client_row,
     a_connect_takes_over_an_identifier_on_its_broker_only,
     an_identifier_belongs_to_the_client_row_that_claimed_it,
@@ -147,7 +147,7 @@ async fn connection_events_for_deleted_clients_and_replays_change_nothing(engine
     assert_eq!(count_rows(&db, "device_sessions").await, 1);
 }
 
-async fn clear_broker_deletes_only_that_brokers_sessions(engine: Engine) {
+async fn deleting_a_brokers_sessions_leaves_the_other_brokers_alone(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "boiler-01", "Boiler").await;
