@@ -1,9 +1,12 @@
-//! The one error type of the server functions: what the user sees. Internal causes are logged on
-//! the server and never sent; validation failures name the field they belong to.
+//! The one error type of the server functions: what the user sees, and the HTTP status it is
+//! answered with. Every error of a lower layer becomes one here, and nowhere else: internal
+//! causes are logged on the server and never sent; validation failures name the field they belong
+//! to.
 
-use crate::model::FieldError;
+use crate::model::{FieldError, ParseError};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -45,6 +48,91 @@ impl AppError {
             _ => None,
         }
     }
+
+    /// The HTTP status that says what the error is, so hand-made clients and access logs can
+    /// tell bad input from a missing client from a crash. The browser treats every 4xx and 5xx
+    /// alike and decodes the same JSON body.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// A field that did not parse is shown at that field, with the parser's sentence.
+impl From<ParseError> for AppError {
+    fn from(e: ParseError) -> Self {
+        AppError::invalid(e.field, e.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_server_errors {
+    use super::AppError;
+    use crate::model::FieldError;
+    use crate::secrets::SecretError;
+    use crate::store::StoreError;
+    use crate::use_cases::clients::ClientError;
+
+    impl From<StoreError> for AppError {
+        fn from(e: StoreError) -> Self {
+            match e {
+                StoreError::ClientIdTaken => AppError::invalid(
+                    FieldError::ClientId,
+                    "This Client ID is taken. Choose another one.",
+                ),
+                StoreError::EmailTaken => AppError::invalid(
+                    FieldError::Email,
+                    "An account with this email exists. Sign in instead.",
+                ),
+                StoreError::NamespaceTaken => AppError::invalid(
+                    FieldError::Namespace,
+                    "This namespace is taken. Choose another one.",
+                ),
+                StoreError::NotFound => AppError::NotFound("item".into()),
+                other => {
+                    tracing::error!(error = %other, "store error");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+
+    impl From<SecretError> for AppError {
+        fn from(e: SecretError) -> Self {
+            tracing::error!(error = %e, "hashing error");
+            AppError::Internal
+        }
+    }
+
+    /// A client that is missing, or another organization's, is a "client" not found.
+    impl From<ClientError> for AppError {
+        fn from(e: ClientError) -> Self {
+            match e {
+                ClientError::Store(e) => AppError::missing("client")(e),
+                ClientError::Hashing(e) => e.into(),
+            }
+        }
+    }
+
+    impl AppError {
+        /// Maps a store error for an object of the caller's organization: "not found" names
+        /// `what` ("client", "workspace"), whether it is missing or belongs to someone else.
+        pub fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
+            move |e| match e {
+                StoreError::NotFound => AppError::NotFound(what.into()),
+                other => other.into(),
+            }
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -56,5 +144,24 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(message) => AppError::BadRequest(message),
             other => AppError::Transport(other.to_string()),
         }
+    }
+
+    /// Every error a server function answers with is encoded here, on its way into the response:
+    /// one the function returned, and one its arguments made by not decoding. server_fn 0.8 gives
+    /// every error response the status 500, so this is also where the error's own status is set,
+    /// through the request's `ResponseOptions`, which leptos_axum applies to the response. A page
+    /// render that calls a server function directly never comes here: its results travel
+    /// serialized inside the page.
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        <Self::Encoder as Encodes<Self>>::encode(self).unwrap_or_else(|e| {
+            let fallback =
+                Self::from_server_fn_error(ServerFnErrorErr::Serialization(e.to_string()));
+            <Self::Encoder as Encodes<Self>>::encode(&fallback)
+                .expect("an AppError without a payload to fail on encodes")
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! Keygate's Leptos application: pages, components, server functions and the types both sides
-//! share. Server-only modules (store, secrets, auth, state) compile with the `ssr` feature only.
+//! share. Server-only modules (use_cases, store, secrets, auth, state) compile with the `ssr`
+//! feature only.
 
 #![recursion_limit = "256"]
 
@@ -19,6 +20,8 @@ pub mod state;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod throttle;
+#[cfg(feature = "ssr")]
+pub mod use_cases;
 #[cfg(feature = "ssr")]
 pub mod verified_keys;
 

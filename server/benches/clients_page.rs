@@ -72,7 +72,7 @@ async fn main() {
     let http = common::signed_up(&base, "Bench Org").await;
 
     let db = Db::connect(&database_url).await.unwrap();
-    let user = users::get_by_email(&db, &app::model::Email::parse("bench@example.com").unwrap())
+    let user = users::find_by_email(&db, &app::model::Email::parse("bench@example.com").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -85,7 +85,7 @@ async fn main() {
         .await
         .unwrap();
     let seeding = Instant::now();
-    clients::create_many_for_bench(
+    clients::insert_many_for_bench(
         &db,
         &workspace.id,
         &user.organization_id,

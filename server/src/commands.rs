@@ -2,7 +2,7 @@
 //! did, and an exit. They need no running server, and refuse what a running one would undo.
 
 use crate::config::{Command, Config};
-use app::store::{Db, StoreError, deliveries};
+use app::store::{Db, StoreError, broker_targets};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -48,7 +48,7 @@ pub async fn run(command: &Command, config: &Config) -> Result<String, CommandEr
 }
 
 async fn forget_broker_target(db: &Db, name: &str) -> Result<String, CommandError> {
-    match deliveries::forget_target(db, name).await {
+    match broker_targets::forget(db, name).await {
         Ok(forgotten) if forgotten.dropped == 0 => Ok(format!(
             "Forgot broker target {name:?}; no revocation was waiting for it."
         )),
@@ -59,7 +59,7 @@ async fn forget_broker_target(db: &Db, name: &str) -> Result<String, CommandErro
         )),
         Err(StoreError::NotFound) => Err(CommandError::UnknownTarget {
             name: name.to_owned(),
-            known: deliveries::targets(db)
+            known: broker_targets::list(db)
                 .await
                 .map_err(CommandError::Store)?
                 .into_iter()

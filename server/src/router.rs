@@ -46,7 +46,7 @@ pub fn router(
             app::shell,
         ))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(api_responses::api_responses))
+        .layer(axum::middleware::from_fn(api_responses::no_store))
         .layer(axum::middleware::from_fn(origin_check::check_origin))
         .with_state(state);
     // Brokers are not browsers: the webhooks take no session and no cookie, only their secret.

@@ -41,7 +41,7 @@ pub async fn sign_up(
     password: SecretInput,
     organization: String,
 ) -> Result<(), AppError> {
-    use crate::model::{Email, FieldError, OrgName, Password};
+    use crate::model::{Email, OrgName, Password};
     use crate::store::{organizations, users};
     use crate::{auth, secrets};
     let state = auth::state()?;
@@ -50,11 +50,9 @@ pub async fn sign_up(
             "Sign-up is closed on this Keygate. Ask an administrator for an account.".into(),
         ));
     }
-    let email = Email::parse(&email).map_err(|m| AppError::invalid(FieldError::Email, m))?;
-    let password = Password::parse_new(password.expose())
-        .map_err(|m| AppError::invalid(FieldError::Password, m))?;
-    let organization =
-        OrgName::parse(&organization).map_err(|m| AppError::invalid(FieldError::OrgName, m))?;
+    let email = Email::parse(&email)?;
+    let password = Password::parse_new(password.expose())?;
+    let organization = OrgName::parse(&organization)?;
     // Checked first so a taken email costs no hashing; the unique index still decides races.
     if users::exists_by_email(&state.db, &email).await? {
         return Err(crate::store::StoreError::EmailTaken.into());
@@ -83,7 +81,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
     use crate::store::{audit, users, workspaces};
     use crate::{auth, secrets};
     let state = auth::state()?;
-    let email = Email::parse(&email).map_err(|m| AppError::invalid(FieldError::Email, m))?;
+    let email = Email::parse(&email)?;
     let address = auth::address().await;
     let keys = [
         format!("email:{}", email.as_str()),
@@ -95,7 +93,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
             .check(key)
             .map_err(AppError::TooManyAttempts)?;
     }
-    let user = users::get_by_email(&state.db, &email).await?;
+    let user = users::find_by_email(&state.db, &email).await?;
     let password = Password::from_sign_in(password.expose().to_owned());
     let ok = secrets::verify_password(&password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
@@ -114,11 +112,11 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
             // Audited where there is an organization to show it to; the throttle above bounds how
             // many such rows a password-guessing run can write.
             if let Some(user) = known {
-                audit::create_standalone(
+                audit::create(
                     &state.db,
                     &audit_context(&user),
                     None,
-                    "user.sign_in_failed",
+                    crate::model::AuditAction::UserSignInFailed,
                     &user.email,
                     "",
                 )
@@ -139,11 +137,11 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
         .next()
         .ok_or(AppError::Internal)?;
     auth::start_session(&auth::session().await?, &user.id, &workspace.id).await?;
-    audit::create_standalone(
+    audit::create(
         &state.db,
         &audit_context(&user),
         None,
-        "user.signed_in",
+        crate::model::AuditAction::UserSignedIn,
         &user.email,
         "",
     )

@@ -12,7 +12,7 @@ pub async fn get_broker_status() -> Result<BrokerStatus, AppError> {
     let _caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     Ok(BrokerStatus {
-        targets: crate::store::deliveries::targets(&state.db).await?,
+        targets: crate::store::broker_targets::list(&state.db).await?,
         webhooks: state.settings.webhooks,
         now: crate::store::now_millis(),
     })

@@ -1,5 +1,6 @@
-//! The Clients page's server functions. Every one is scoped to the caller's organization: a
-//! client of another organization answers "not found", whatever the request says.
+//! The Clients page's server functions: each parses its input, calls `use_cases::clients`, and
+//! maps the result. Every one is scoped to the caller's organization: a client of another
+//! organization answers "not found", whatever the request says.
 
 use crate::error::AppError;
 use crate::model::{Availability, ClientDetails, ClientPage, ClientRow, RevealedKey, SecretInput};
@@ -9,31 +10,29 @@ use leptos::prelude::*;
 mod ssr {
     use crate::auth::Caller;
     use crate::error::AppError;
-    use crate::model::{ClientId, ClientKey, ConnectionInfo, FieldError, SecretInput};
-
-    pub fn parse_id(raw: &str) -> Result<ClientId, AppError> {
-        ClientId::parse(raw).map_err(|e| AppError::invalid(FieldError::ClientId, e.to_string()))
-    }
+    use crate::model::{ClientId, ConnectionInfo, Namespace, RevealedKey};
+    use crate::use_cases::clients::Issued;
 
     /// An id that is not even well-formed cannot name an existing client.
     pub fn existing_id(raw: &str) -> Result<ClientId, AppError> {
-        ClientId::parse(raw).map_err(|_| not_found())
+        ClientId::parse(raw).map_err(|_| AppError::NotFound("client".into()))
     }
 
-    pub fn parse_key(raw: &SecretInput) -> Result<ClientKey, AppError> {
-        ClientKey::parse(raw.expose())
-            .map_err(|e| AppError::invalid(FieldError::Key, e.to_string()))
-    }
-
-    pub fn not_found() -> AppError {
-        AppError::NotFound("client".into())
+    /// The one answer that carries a plain key.
+    pub fn reveal(caller: &Caller, issued: Issued) -> Result<RevealedKey, AppError> {
+        let connection = connection(caller, &issued.row.client_id, &issued.namespace)?;
+        Ok(RevealedKey {
+            row: issued.row,
+            key: issued.key,
+            connection,
+        })
     }
 
     /// Where devices connect: the configured broker host, else the host this request came to.
     pub fn connection(
         caller: &Caller,
         client_id: &ClientId,
-        namespace: &crate::model::Namespace,
+        namespace: &Namespace,
     ) -> Result<ConnectionInfo, AppError> {
         let state = crate::auth::state()?;
         let host = state.settings.broker_host.clone().unwrap_or_else(|| {
@@ -57,44 +56,6 @@ mod ssr {
         })
     }
 
-    /// How long a finished revocation stays on the page ("done on 2 of 2 brokers").
-    const SHOW_DONE_FOR_MS: i64 = 5 * 60 * 1000;
-
-    /// Fills in each row's latest revocation (one query for the whole page).
-    pub async fn attach_progress(
-        db: &crate::store::Db,
-        organization_id: &str,
-        rows: &mut [crate::model::ClientRow],
-    ) -> Result<(), AppError> {
-        let ids: Vec<&str> = rows.iter().map(|r| r.client_id.as_str()).collect();
-        let mut progress = progress(db, organization_id, &ids).await?;
-        for row in rows {
-            row.revocation = progress.remove(row.client_id.as_str());
-        }
-        Ok(())
-    }
-
-    /// One row with its latest revocation.
-    pub async fn with_progress(
-        db: &crate::store::Db,
-        organization_id: &str,
-        row: crate::model::ClientRow,
-    ) -> Result<crate::model::ClientRow, AppError> {
-        let mut rows = [row];
-        attach_progress(db, organization_id, &mut rows).await?;
-        let [row] = rows;
-        Ok(row)
-    }
-
-    pub async fn progress(
-        db: &crate::store::Db,
-        organization_id: &str,
-        ids: &[&str],
-    ) -> Result<std::collections::HashMap<String, crate::model::RevocationProgress>, AppError> {
-        let since = crate::store::now_millis() - SHOW_DONE_FOR_MS;
-        Ok(crate::store::deliveries::progress(db, organization_id, ids, since).await?)
-    }
-
     fn strip_port(host: &str) -> &str {
         if host.starts_with('[') {
             host.split_once(']').map(|(h, _)| &h[1..]).unwrap_or(host)
@@ -113,7 +74,6 @@ pub async fn list_clients(
     page: u32,
 ) -> Result<ClientPage, AppError> {
     use crate::model::{ClientQuery, SortKey};
-    use crate::store::clients;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let query = ClientQuery {
@@ -126,17 +86,11 @@ pub async fn list_clients(
         descending,
         page: page.max(1),
     };
-    let (mut rows, total) = clients::list(&state.db, &caller.workspace.id, &query).await?;
-    ssr::attach_progress(&state.db, caller.organization_id(), &mut rows).await?;
-    let workspace_total = if query.search.is_empty() {
-        total
-    } else {
-        clients::count(&state.db, &caller.workspace.id).await?
-    };
+    let listed = crate::use_cases::clients::list(&state, &caller.workspace, &query).await?;
     Ok(ClientPage {
-        rows,
-        total,
-        workspace_total,
+        rows: listed.rows,
+        total: listed.total,
+        workspace_total: listed.workspace_total,
         page: query.page,
         per_page: ClientQuery::PER_PAGE,
         view: caller.user.view_mode,
@@ -152,8 +106,9 @@ pub async fn revocation_progress(
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let mut found = ssr::progress(&state.db, caller.organization_id(), &[id.as_str()]).await?;
-    Ok(found.remove(id.as_str()))
+    crate::use_cases::clients::revocation(&state, caller.organization_id(), &id)
+        .await
+        .map_err(Into::into)
 }
 
 /// Whether a Client ID is free (ids are global). Answers only signed-in users.
@@ -161,7 +116,7 @@ pub async fn revocation_progress(
 pub async fn client_id_available(client_id: String) -> Result<Availability, AppError> {
     let _caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let id = ssr::parse_id(&client_id)?;
+    let id = crate::model::ClientId::parse(&client_id)?;
     Ok(if crate::store::clients::exists(&state.db, &id).await? {
         Availability::Taken
     } else {
@@ -177,58 +132,31 @@ pub async fn create_client(
     name: String,
     description: String,
 ) -> Result<RevealedKey, AppError> {
-    use crate::model::{ClientName, Description, FieldError};
-    use crate::store::clients;
+    use crate::model::{ClientId, ClientKey, ClientName, Description};
+    use crate::use_cases::clients::{self, NewClient};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let id = ssr::parse_id(&client_id)?;
-    let key = ssr::parse_key(&key)?;
-    let name = ClientName::parse(&name).map_err(|m| AppError::invalid(FieldError::Name, m))?;
-    let description = Description::parse(&description)
-        .map_err(|m| AppError::invalid(FieldError::Description, m))?;
-    if clients::exists(&state.db, &id).await? {
-        return Err(crate::store::StoreError::ClientIdTaken.into());
-    }
-    let hash = crate::secrets::hash_key(&key).await?;
-    let new = clients::NewClient {
-        client_id: &id,
-        workspace_id: &caller.workspace.id,
-        name: &name,
-        description: &description,
-        key_hash: hash.as_str(),
+    let new = NewClient {
+        client_id: ClientId::parse(&client_id)?,
+        key: ClientKey::parse(key.expose())?,
+        name: ClientName::parse(&name)?,
+        description: Description::parse(&description)?,
     };
-    let row = clients::create(&state.db, &caller.audit(), new).await?;
-    let connection = ssr::connection(&caller, &id, &caller.workspace.namespace)?;
-    Ok(RevealedKey {
-        row,
-        key,
-        connection,
-    })
+    let issued = clients::create(&state, &caller.audit(), &caller.workspace, new).await?;
+    ssr::reveal(&caller, issued)
 }
 
 /// A client with its connection details (never its key).
 #[server(prefix = "/api", endpoint = "clients/get")]
 pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
-    use crate::store::{clients, workspaces};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let record = clients::get(&state.db, caller.organization_id(), &id)
-        .await
-        .map_err(crate::api::missing("client"))?;
-    let workspace =
-        workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
-    let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
-    let owner = crate::model::ClientRef {
-        organization_id: caller.organization_id().to_owned(),
-        client_id: id.clone(),
-    };
-    let sessions = crate::store::device_sessions::list(&state.db, &owner).await?;
-    let row = ssr::with_progress(&state.db, caller.organization_id(), record.row).await?;
+    let details = crate::use_cases::clients::get(&state, caller.organization_id(), &id).await?;
     Ok(ClientDetails {
-        row,
-        connection,
-        sessions,
+        connection: ssr::connection(&caller, &id, &details.namespace)?,
+        row: details.row,
+        sessions: details.sessions,
     })
 }
 
@@ -239,18 +167,15 @@ pub async fn update_client(
     name: String,
     description: String,
 ) -> Result<ClientRow, AppError> {
-    use crate::model::{ClientName, Description, FieldError};
+    use crate::model::{ClientName, Description};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let name = ClientName::parse(&name).map_err(|m| AppError::invalid(FieldError::Name, m))?;
-    let description = Description::parse(&description)
-        .map_err(|m| AppError::invalid(FieldError::Description, m))?;
-    let row = crate::store::clients::update(&state.db, &caller.audit(), &id, &name, &description)
+    let name = ClientName::parse(&name)?;
+    let description = Description::parse(&description)?;
+    crate::use_cases::clients::update(&state, &caller.audit(), &id, &name, &description)
         .await
-        .map_err(crate::api::missing("client"))?;
-    state.verified_keys.forget(id.as_str());
-    Ok(row)
+        .map_err(Into::into)
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions.
@@ -259,45 +184,21 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let row = crate::store::clients::update_active(&state.db, &caller.audit(), &id, active)
+    crate::use_cases::clients::set_active(&state, &caller.audit(), &id, active)
         .await
-        .map_err(crate::api::missing("client"))?;
-    state.verified_keys.forget(id.as_str());
-    if !active {
-        state.revocations.ring();
-    }
-    let row = ssr::with_progress(&state.db, caller.organization_id(), row).await?;
-    Ok(row)
+        .map_err(Into::into)
 }
 
 /// Replaces a client's key (generated or typed) and returns the new one, this once. The old key
 /// stops verifying when this returns.
 #[server(prefix = "/api", endpoint = "clients/regenerate_key")]
 pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<RevealedKey, AppError> {
-    use crate::store::{clients, workspaces};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let key = ssr::parse_key(&key)?;
-    // Ownership first, so another organization's client costs no hashing and reveals nothing.
-    clients::get(&state.db, caller.organization_id(), &id)
-        .await
-        .map_err(crate::api::missing("client"))?;
-    let hash = crate::secrets::hash_key(&key).await?;
-    let record = clients::update_key(&state.db, &caller.audit(), &id, hash.as_str())
-        .await
-        .map_err(crate::api::missing("client"))?;
-    state.verified_keys.forget(id.as_str());
-    state.revocations.ring();
-    let workspace =
-        workspaces::get(&state.db, caller.organization_id(), &record.workspace_id).await?;
-    let connection = ssr::connection(&caller, &id, &workspace.namespace)?;
-    let row = ssr::with_progress(&state.db, caller.organization_id(), record.row).await?;
-    Ok(RevealedKey {
-        row,
-        key,
-        connection,
-    })
+    let key = crate::model::ClientKey::parse(key.expose())?;
+    let issued = crate::use_cases::clients::regenerate(&state, &caller.audit(), &id, key).await?;
+    ssr::reveal(&caller, issued)
 }
 
 /// Deletes a client; its sessions are revoked.
@@ -306,10 +207,7 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::store::clients::delete(&state.db, &caller.audit(), &id)
+    crate::use_cases::clients::delete(&state, &caller.audit(), &id)
         .await
-        .map_err(crate::api::missing("client"))?;
-    state.verified_keys.forget(id.as_str());
-    state.revocations.ring();
-    Ok(())
+        .map_err(Into::into)
 }

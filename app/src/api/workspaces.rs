@@ -7,22 +7,19 @@ use leptos::prelude::*;
 /// Creates a workspace with a namespace (typed, or derived from the name when left empty).
 #[server(prefix = "/api", endpoint = "workspaces/create")]
 pub async fn create_workspace(name: String, namespace: String) -> Result<WorkspaceInfo, AppError> {
-    use crate::model::{FieldError, Namespace, WorkspaceName};
+    use crate::model::{Namespace, WorkspaceName};
     use crate::store::workspaces;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let name =
-        WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
+    let name = WorkspaceName::parse(&name)?;
     let workspace = if namespace.trim().is_empty() {
         let organization =
             crate::store::organizations::get(&state.db, caller.organization_id()).await?;
         let base = Namespace::derive(&format!("{} {}", organization.name, name));
-        workspaces::create_audited_with_free_namespace(&state.db, &caller.audit(), &name, &base)
-            .await?
+        workspaces::create_with_free_namespace(&state.db, &caller.audit(), &name, &base).await?
     } else {
-        let namespace = Namespace::parse(&namespace)
-            .map_err(|e| AppError::invalid(FieldError::Namespace, e.to_string()))?;
-        workspaces::create_audited(&state.db, &caller.audit(), &name, &namespace).await?
+        let namespace = Namespace::parse(&namespace)?;
+        workspaces::create(&state.db, &caller.audit(), &name, &namespace).await?
     };
     Ok(WorkspaceInfo {
         id: workspace.id,
@@ -34,14 +31,13 @@ pub async fn create_workspace(name: String, namespace: String) -> Result<Workspa
 
 #[server(prefix = "/api", endpoint = "workspaces/rename")]
 pub async fn rename_workspace(id: String, name: String) -> Result<(), AppError> {
-    use crate::model::{FieldError, WorkspaceName};
+    use crate::model::WorkspaceName;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
-    let name =
-        WorkspaceName::parse(&name).map_err(|m| AppError::invalid(FieldError::WorkspaceName, m))?;
+    let name = WorkspaceName::parse(&name)?;
     crate::store::workspaces::update_name(&state.db, &caller.audit(), &id, &name)
         .await
-        .map_err(crate::api::missing("workspace"))
+        .map_err(AppError::missing("workspace"))
 }
 
 /// Makes another workspace of the caller's organization the current one.
@@ -51,7 +47,7 @@ pub async fn switch_workspace(id: String) -> Result<(), AppError> {
     let state = crate::auth::state()?;
     let workspace = crate::store::workspaces::get(&state.db, caller.organization_id(), &id)
         .await
-        .map_err(crate::api::missing("workspace"))?;
+        .map_err(AppError::missing("workspace"))?;
     crate::auth::switch_workspace(&caller.session, &workspace.id).await
 }
 

@@ -1,3 +1,4 @@
+use super::{FieldError, ParseError, Problem};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -6,37 +7,26 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ClientIdError {
-    #[error("Enter a Client ID.")]
-    Empty,
-    #[error("A Client ID needs at least {min} characters.", min = ClientId::MIN_LEN)]
-    TooShort,
-    #[error("A Client ID can have at most {max} characters.", max = ClientId::MAX_LEN)]
-    TooLong,
-    #[error("'{0}' is not allowed in a Client ID: use letters, digits, '-', '_' and '.'.")]
-    BadCharacter(char),
-}
-
 impl ClientId {
     pub const MIN_LEN: usize = 3;
     pub const MAX_LEN: usize = 64;
     const GENERATED_ALPHABET: &'static [u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
-    pub fn parse(raw: &str) -> Result<Self, ClientIdError> {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let invalid = |problem| ParseError::new(FieldError::ClientId, problem);
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err(ClientIdError::Empty);
+            return Err(invalid(Problem::Empty));
         }
         if let Some(bad) = raw
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         {
-            return Err(ClientIdError::BadCharacter(bad));
+            return Err(invalid(Problem::Character(bad)));
         }
         match raw.len() {
-            n if n < Self::MIN_LEN => Err(ClientIdError::TooShort),
-            n if n > Self::MAX_LEN => Err(ClientIdError::TooLong),
+            n if n < Self::MIN_LEN => Err(invalid(Problem::TooShort { min: Self::MIN_LEN })),
+            n if n > Self::MAX_LEN => Err(invalid(Problem::TooLong { max: Self::MAX_LEN })),
             _ => Ok(Self(raw.to_owned())),
         }
     }
@@ -67,7 +57,7 @@ impl ClientId {
 }
 
 impl TryFrom<String> for ClientId {
-    type Error = ClientIdError;
+    type Error = ParseError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }
@@ -88,6 +78,7 @@ impl fmt::Display for ClientId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn accepts_the_allowed_alphabet() {
@@ -119,27 +110,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_with_a_reason() {
-        assert_eq!(ClientId::parse(""), Err(ClientIdError::Empty));
-        assert_eq!(ClientId::parse("ab"), Err(ClientIdError::TooShort));
+        let problem = |raw: &str| problem_of(ClientId::parse(raw), FieldError::ClientId);
+        assert_eq!(problem(""), Problem::Empty);
+        assert_eq!(problem("ab"), Problem::TooShort { min: 3 });
+        assert_eq!(problem(&"a".repeat(65)), Problem::TooLong { max: 64 });
+        assert_eq!(problem("a b"), Problem::Character(' '));
+        assert_eq!(problem("a/b#"), Problem::Character('/'));
+        assert_eq!(problem("dev+1"), Problem::Character('+'));
+        assert_eq!(problem("ünï"), Problem::Character('ü'));
         assert_eq!(
-            ClientId::parse(&"a".repeat(65)),
-            Err(ClientIdError::TooLong)
-        );
-        assert_eq!(
-            ClientId::parse("a b"),
-            Err(ClientIdError::BadCharacter(' '))
-        );
-        assert_eq!(
-            ClientId::parse("a/b#"),
-            Err(ClientIdError::BadCharacter('/'))
-        );
-        assert_eq!(
-            ClientId::parse("dev+1"),
-            Err(ClientIdError::BadCharacter('+'))
-        );
-        assert_eq!(
-            ClientId::parse("ünï"),
-            Err(ClientIdError::BadCharacter('ü'))
+            ClientId::parse("ab").unwrap_err().to_string(),
+            "A Client ID needs at least 3 characters."
         );
     }
 

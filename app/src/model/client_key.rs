@@ -1,3 +1,4 @@
+use super::{FieldError, ParseError, Problem};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -13,39 +14,27 @@ const CHECKSUM_BYTES: usize = 4;
 #[derive(Clone)]
 pub struct ClientKey(SecretString);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ClientKeyError {
-    #[error("Enter a key, or generate one.")]
-    Empty,
-    #[error("A key needs at least {min} characters.", min = ClientKey::MIN_LEN)]
-    TooShort,
-    #[error("A key can have at most {max} characters.", max = ClientKey::MAX_LEN)]
-    TooLong,
-    #[error("Use printable ASCII characters without spaces in a key.")]
-    BadCharacter,
-    #[error("This looks like a Keygate key but its checksum is wrong: check for a typo.")]
-    BadChecksum,
-}
-
 impl ClientKey {
     pub const MIN_LEN: usize = 16;
     pub const MAX_LEN: usize = 256;
 
-    pub fn parse(raw: &str) -> Result<Self, ClientKeyError> {
+    /// The error never names a character of `raw`: it is a secret.
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let invalid = |problem| ParseError::new(FieldError::Key, problem);
         if raw.is_empty() {
-            return Err(ClientKeyError::Empty);
+            return Err(invalid(Problem::Empty));
         }
         if !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ClientKeyError::BadCharacter);
+            return Err(invalid(Problem::Shape));
         }
         if raw.len() < Self::MIN_LEN {
-            return Err(ClientKeyError::TooShort);
+            return Err(invalid(Problem::TooShort { min: Self::MIN_LEN }));
         }
         if raw.len() > Self::MAX_LEN {
-            return Err(ClientKeyError::TooLong);
+            return Err(invalid(Problem::TooLong { max: Self::MAX_LEN }));
         }
         if raw.starts_with(KEY_PREFIX) && !Self::checksum_ok(raw) {
-            return Err(ClientKeyError::BadChecksum);
+            return Err(invalid(Problem::Checksum));
         }
         Ok(Self(SecretString::from(raw.to_owned())))
     }
@@ -102,6 +91,7 @@ impl<'de> Deserialize<'de> for ClientKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn generated_keys_carry_prefix_and_valid_checksum() {
@@ -120,30 +110,19 @@ mod tests {
         chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
         let typo: String = chars.into_iter().collect();
         assert_eq!(
-            ClientKey::parse(&typo).unwrap_err(),
-            ClientKeyError::BadChecksum
+            ClientKey::parse(&typo).unwrap_err().problem,
+            Problem::Checksum
         );
     }
 
     #[test]
     fn rejects_bad_chosen_keys_with_a_reason() {
-        assert_eq!(ClientKey::parse("").unwrap_err(), ClientKeyError::Empty);
-        assert_eq!(
-            ClientKey::parse("short-key-15chr").unwrap_err(),
-            ClientKeyError::TooShort
-        );
-        assert_eq!(
-            ClientKey::parse(&"k".repeat(257)).unwrap_err(),
-            ClientKeyError::TooLong
-        );
-        assert_eq!(
-            ClientKey::parse("has a space in it!").unwrap_err(),
-            ClientKeyError::BadCharacter
-        );
-        assert_eq!(
-            ClientKey::parse("ünicode-is-not-ok-here").unwrap_err(),
-            ClientKeyError::BadCharacter
-        );
+        let problem = |raw: &str| problem_of(ClientKey::parse(raw), FieldError::Key);
+        assert_eq!(problem(""), Problem::Empty);
+        assert_eq!(problem("short-key-15chr"), Problem::TooShort { min: 16 });
+        assert_eq!(problem(&"k".repeat(257)), Problem::TooLong { max: 256 });
+        assert_eq!(problem("has a space in it!"), Problem::Shape);
+        assert_eq!(problem("ünicode-is-not-ok-here"), Problem::Shape);
         assert!(ClientKey::parse("my-own-sixteen-c").is_ok());
     }
 

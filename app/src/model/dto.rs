@@ -1,6 +1,6 @@
 //! What crosses the wire between the dashboard and its server functions.
 
-use super::{ClientId, ClientKey, Namespace};
+use super::{AuditAction, BrokerKind, ClientId, ClientKey, Namespace, RevocationReason};
 use serde::{Deserialize, Serialize};
 
 /// One client as the Clients page shows it. Never carries a key or its hash.
@@ -24,8 +24,7 @@ pub struct ClientRow {
 /// How far a revocation (regenerate, deactivate, delete) got on its way to the brokers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevocationProgress {
-    /// `key_regenerated`, `deactivated` or `deleted`.
-    pub reason: String,
+    pub reason: RevocationReason,
     /// Unix milliseconds.
     pub created_at: i64,
     /// Brokers that confirmed they closed the client's sessions.
@@ -53,8 +52,7 @@ pub struct BrokerStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerTarget {
     pub name: String,
-    /// `embedded`, `emqx`, `rmqtt` or `vernemq`.
-    pub kind: String,
+    pub kind: BrokerKind,
     /// Where it is (no credentials).
     pub endpoint: String,
     /// The Keygate process delivering to it now; `None` when no running process serves it.
@@ -280,7 +278,7 @@ impl Me {
 pub struct AuditEntry {
     pub at: i64,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub target: String,
     /// More about the event, e.g. why an MQTT login was refused and how often; often empty.
     pub detail: String,

@@ -1,57 +1,45 @@
 //! The free-text fields of forms. Each parses to a type that is valid by construction.
 
+use super::{FieldError, ParseError, Problem};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// Which form field a validation message belongs to, so the browser can show it at that field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum FieldError {
-    ClientId,
-    Key,
-    Name,
-    Description,
-    Email,
-    Password,
-    OrgName,
-    WorkspaceName,
-    Namespace,
-}
 
 /// Trims, then checks that a text has between `min` and `max` characters and no control
 /// characters (newlines only where `multiline`).
 fn bounded_text(
     raw: &str,
-    what: &str,
+    field: FieldError,
     min: usize,
     max: usize,
     multiline: bool,
-) -> Result<String, String> {
+) -> Result<String, ParseError> {
+    let invalid = |problem| ParseError::new(field, problem);
     let text = raw.trim();
     let len = text.chars().count();
     if len == 0 && min > 0 {
-        return Err(format!("Enter a {what}."));
+        return Err(invalid(Problem::Empty));
     }
     if len < min {
-        return Err(format!("A {what} needs at least {min} characters."));
+        return Err(invalid(Problem::TooShort { min }));
     }
     if len > max {
-        return Err(format!("A {what} can have at most {max} characters."));
+        return Err(invalid(Problem::TooLong { max }));
     }
     if text.chars().any(|c| c == '\n' || c == '\r') && !multiline {
-        return Err(format!("A {what} must fit on one line."));
+        return Err(invalid(Problem::LineBreak));
     }
     if text
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r')
     {
-        return Err(format!("A {what} cannot contain control characters."));
+        return Err(invalid(Problem::ControlCharacter));
     }
     Ok(text.to_owned())
 }
 
 macro_rules! text_field {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $min:literal, $max:literal, $multiline:literal) => {
+    ($(#[$doc:meta])* $name:ident, $field:ident, $min:literal, $max:literal, $multiline:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -60,8 +48,8 @@ macro_rules! text_field {
         impl $name {
             pub const MAX_LEN: usize = $max;
 
-            pub fn parse(raw: &str) -> Result<Self, String> {
-                bounded_text(raw, $what, $min, $max, $multiline).map(Self)
+            pub fn parse(raw: &str) -> Result<Self, ParseError> {
+                bounded_text(raw, FieldError::$field, $min, $max, $multiline).map(Self)
             }
 
             pub fn as_str(&self) -> &str {
@@ -70,7 +58,7 @@ macro_rules! text_field {
         }
 
         impl TryFrom<String> for $name {
-            type Error = String;
+            type Error = ParseError;
             fn try_from(value: String) -> Result<Self, Self::Error> {
                 Self::parse(&value)
             }
@@ -92,19 +80,19 @@ macro_rules! text_field {
 
 text_field!(
     /// A client's display name.
-    ClientName, "name", 1, 80, false
+    ClientName, Name, 1, 80, false
 );
 text_field!(
     /// A client's optional description.
-    Description, "description", 0, 500, true
+    Description, Description, 0, 500, true
 );
 text_field!(
     /// An organization's name.
-    OrgName, "organization name", 1, 80, false
+    OrgName, OrgName, 1, 80, false
 );
 text_field!(
     /// A workspace's name ("Production", "staging", …).
-    WorkspaceName, "workspace name", 1, 40, false
+    WorkspaceName, WorkspaceName, 1, 40, false
 );
 
 /// A sign-in email address, lowercased. Only the shape is checked; nothing is sent to it.
@@ -113,7 +101,10 @@ text_field!(
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let invalid = |problem| ParseError::new(FieldError::Email, problem);
         let email = raw.trim().to_lowercase();
         let shape_ok = match email.split_once('@') {
             Some((local, domain)) => {
@@ -127,11 +118,11 @@ impl Email {
             None => false,
         };
         if email.is_empty() {
-            Err("Enter your email address.".into())
-        } else if email.len() > 254 {
-            Err("An email address can have at most 254 characters.".into())
+            Err(invalid(Problem::Empty))
+        } else if email.len() > Self::MAX_LEN {
+            Err(invalid(Problem::TooLong { max: Self::MAX_LEN }))
         } else if !shape_ok {
-            Err("Enter an email address like name@example.com.".into())
+            Err(invalid(Problem::Shape))
         } else {
             Ok(Self(email))
         }
@@ -143,7 +134,7 @@ impl Email {
 }
 
 impl TryFrom<String> for Email {
-    type Error = String;
+    type Error = ParseError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }
@@ -164,18 +155,13 @@ impl Password {
     pub const MAX_LEN: usize = 256;
 
     /// Checks a new password's length. Sign-in accepts any password and lets the hash decide.
-    pub fn parse_new(raw: &str) -> Result<Self, String> {
+    pub fn parse_new(raw: &str) -> Result<Self, ParseError> {
+        let invalid = |problem| ParseError::new(FieldError::Password, problem);
         let len = raw.chars().count();
         if len < Self::MIN_LEN {
-            Err(format!(
-                "Use at least {} characters for your password.",
-                Self::MIN_LEN
-            ))
+            Err(invalid(Problem::TooShort { min: Self::MIN_LEN }))
         } else if len > Self::MAX_LEN {
-            Err(format!(
-                "A password can have at most {} characters.",
-                Self::MAX_LEN
-            ))
+            Err(invalid(Problem::TooLong { max: Self::MAX_LEN }))
         } else {
             Ok(Self(SecretString::from(raw.to_owned())))
         }
@@ -199,6 +185,7 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn names_are_trimmed_and_bounded() {
@@ -206,19 +193,23 @@ mod tests {
             ClientName::parse("  Boiler 3 ").unwrap().as_str(),
             "Boiler 3"
         );
-        assert_eq!(ClientName::parse("   ").unwrap_err(), "Enter a name.");
-        assert!(
-            ClientName::parse(&"n".repeat(81))
-                .unwrap_err()
-                .contains("at most 80")
+        let problem = |raw: &str| problem_of(ClientName::parse(raw), FieldError::Name);
+        assert_eq!(
+            ClientName::parse("   ").unwrap_err().to_string(),
+            "Enter a name."
         );
-        assert!(
-            ClientName::parse("bell\u{7}")
-                .unwrap_err()
-                .contains("control")
+        assert_eq!(problem(&"n".repeat(81)), Problem::TooLong { max: 80 });
+        assert_eq!(problem("bell\u{7}"), Problem::ControlCharacter);
+        assert_eq!(problem("two\nlines"), Problem::LineBreak);
+        assert_eq!(
+            Description::parse("two\nlines").unwrap().as_str(),
+            "two\nlines"
         );
         assert_eq!(Description::parse("").unwrap().as_str(), "");
-        assert!(Description::parse(&"d".repeat(501)).is_err());
+        assert_eq!(
+            Description::parse(&"d".repeat(501)).unwrap_err(),
+            ParseError::new(FieldError::Description, Problem::TooLong { max: 500 })
+        );
     }
 
     #[test]
@@ -236,13 +227,20 @@ mod tests {
             "a b@example.com",
             "a@b@c.com",
         ] {
-            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+            assert_eq!(
+                Email::parse(bad).unwrap_err().field,
+                FieldError::Email,
+                "{bad} should be refused"
+            );
         }
     }
 
     #[test]
     fn passwords_need_ten_characters_and_never_show_in_debug() {
-        assert!(Password::parse_new("short").is_err());
+        assert_eq!(
+            Password::parse_new("short").unwrap_err(),
+            ParseError::new(FieldError::Password, Problem::TooShort { min: 10 })
+        );
         let p = Password::parse_new("long-enough-password").unwrap();
         assert!(!format!("{p:?}").contains("long-enough"));
     }

@@ -1,19 +1,30 @@
 //! Types both sides share: the browser validates with them as you type, the server with them for real.
 
+mod audit_action;
+mod broker_kind;
 mod client_id;
 mod client_key;
 mod dto;
 mod fields;
 mod namespace;
+mod parse_error;
+mod revocation_reason;
+mod text_enum;
 pub mod time_format;
 
-pub use client_id::{ClientId, ClientIdError};
-pub use client_key::{ClientKey, ClientKeyError, KEY_PREFIX};
+pub use audit_action::AuditAction;
+pub use broker_kind::BrokerKind;
+pub use client_id::ClientId;
+pub use client_key::{ClientKey, KEY_PREFIX};
 pub use dto::*;
-pub use fields::{
-    ClientName, Description, Email, FieldError, OrgName, Password, SecretInput, WorkspaceName,
-};
-pub use namespace::{Namespace, NamespaceError};
+pub use fields::{ClientName, Description, Email, OrgName, Password, SecretInput, WorkspaceName};
+pub use namespace::Namespace;
+pub use parse_error::{FieldError, ParseError, Problem};
+pub use revocation_reason::RevocationReason;
+pub use text_enum::UnknownText;
+#[cfg(test)]
+pub(crate) use text_enum::assert_round_trips;
+pub(crate) use text_enum::text_enum;
 
 /// One client row: its organization and its Client ID. A Client ID alone is a string another
 /// organization may take up once the client is deleted; what a client owns (its sessions, the MQTT

@@ -1,3 +1,4 @@
+use super::{FieldError, ParseError, Problem};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -8,36 +9,25 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct Namespace(String);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum NamespaceError {
-    #[error("Enter a namespace.")]
-    Empty,
-    #[error("A namespace needs at least {min} characters.", min = Namespace::MIN_LEN)]
-    TooShort,
-    #[error("A namespace can have at most {max} characters.", max = Namespace::MAX_LEN)]
-    TooLong,
-    #[error("Use lowercase letters, digits and single '-' inside a namespace.")]
-    BadCharacter,
-}
-
 impl Namespace {
     pub const MIN_LEN: usize = 2;
     pub const MAX_LEN: usize = 48;
 
-    pub fn parse(raw: &str) -> Result<Self, NamespaceError> {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let invalid = |problem| ParseError::new(FieldError::Namespace, problem);
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err(NamespaceError::Empty);
+            return Err(invalid(Problem::Empty));
         }
         let allowed = raw
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !allowed || raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
-            return Err(NamespaceError::BadCharacter);
+            return Err(invalid(Problem::Shape));
         }
         match raw.len() {
-            n if n < Self::MIN_LEN => Err(NamespaceError::TooShort),
-            n if n > Self::MAX_LEN => Err(NamespaceError::TooLong),
+            n if n < Self::MIN_LEN => Err(invalid(Problem::TooShort { min: Self::MIN_LEN })),
+            n if n > Self::MAX_LEN => Err(invalid(Problem::TooLong { max: Self::MAX_LEN })),
             _ => Ok(Self(raw.to_owned())),
         }
     }
@@ -63,7 +53,7 @@ impl Namespace {
 }
 
 impl TryFrom<String> for Namespace {
-    type Error = NamespaceError;
+    type Error = ParseError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }
@@ -84,6 +74,7 @@ impl fmt::Display for Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_error::problem_of;
 
     #[test]
     fn derives_a_slug_from_a_name() {
@@ -98,16 +89,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_namespaces() {
-        assert_eq!(Namespace::parse(""), Err(NamespaceError::Empty));
-        assert_eq!(Namespace::parse("a"), Err(NamespaceError::TooShort));
-        assert_eq!(Namespace::parse("Acme"), Err(NamespaceError::BadCharacter));
-        assert_eq!(Namespace::parse("a/b"), Err(NamespaceError::BadCharacter));
-        assert_eq!(Namespace::parse("-ab"), Err(NamespaceError::BadCharacter));
-        assert_eq!(Namespace::parse("a--b"), Err(NamespaceError::BadCharacter));
-        assert_eq!(
-            Namespace::parse(&"a".repeat(49)),
-            Err(NamespaceError::TooLong)
-        );
+        let problem = |raw: &str| problem_of(Namespace::parse(raw), FieldError::Namespace);
+        assert_eq!(problem(""), Problem::Empty);
+        assert_eq!(problem("a"), Problem::TooShort { min: 2 });
+        assert_eq!(problem("Acme"), Problem::Shape);
+        assert_eq!(problem("a/b"), Problem::Shape);
+        assert_eq!(problem("-ab"), Problem::Shape);
+        assert_eq!(problem("a--b"), Problem::Shape);
+        assert_eq!(problem(&"a".repeat(49)), Problem::TooLong { max: 48 });
         assert!(Namespace::parse("acme-prod-2").is_ok());
     }
 }

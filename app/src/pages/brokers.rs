@@ -81,14 +81,7 @@ fn Brokers(status: BrokerStatus, tick: RwSignal<u32>) -> impl IntoView {
 #[component]
 fn TargetRow(target: BrokerTarget, now: i64, on_retry: RwSignal<u32>) -> impl IntoView {
     let (class, health, detail) = health(&target, now);
-    let kind = match target.kind.as_str() {
-        "embedded" => "Embedded broker",
-        "emqx" => "EMQX 5",
-        "rmqtt" => "rmqtt",
-        "vernemq" => "VerneMQ",
-        other => other,
-    }
-    .to_owned();
+    let kind = target.kind.label();
     let queue = if target.queue_depth == 0 {
         "empty".to_owned()
     } else {

@@ -99,8 +99,8 @@ fn Workspaces(me: Me) -> impl IntoView {
     });
     let on_create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Err(m) = WorkspaceName::parse(&name.get_untracked()) {
-            server_error.set(Some(AppError::invalid(FieldError::WorkspaceName, m)));
+        if let Err(e) = WorkspaceName::parse(&name.get_untracked()) {
+            server_error.set(Some(e.into()));
             return;
         }
         // Read before spawning: the task first runs after this handler returns.
@@ -156,8 +156,8 @@ fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
     let id = StoredValue::new(workspace.id.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Err(m) = WorkspaceName::parse(&name.get_untracked()) {
-            error.set(Some(m));
+        if let Err(e) = WorkspaceName::parse(&name.get_untracked()) {
+            error.set(Some(e.to_string()));
             return;
         }
         let request = rename_workspace(id.get_value(), name.get_untracked());
@@ -230,7 +230,7 @@ fn Activity(entries: ActivityResource) -> impl IntoView {
                                             <td>{time_format::utc_minutes(e.at)}</td>
                                             <td>{e.actor}</td>
                                             <td>
-                                                <code>{e.action}</code>
+                                                <code>{e.action.as_str()}</code>
                                                 {(!e.detail.is_empty()).then(|| view! { <div class="muted detail">{e.detail}</div> })}
                                             </td>
                                             <td>{e.target}</td>

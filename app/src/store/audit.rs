@@ -2,7 +2,7 @@
 //! transaction as the change they describe.
 
 use super::{Db, StoreResult, now_millis};
-use crate::model::AuditEntry;
+use crate::model::{AuditAction, AuditEntry};
 use sqlx::{AnyConnection, Row};
 
 /// Who is acting, for the audit log: taken from the signed-in session and the request.
@@ -15,12 +15,12 @@ pub struct AuditContext {
     pub address: String,
 }
 
-/// Records one event inside the caller's transaction.
-pub async fn create(
+/// Records one event inside the caller's transaction: the change it describes commits with it.
+pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     ctx: &AuditContext,
     workspace_id: Option<&str>,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> StoreResult<()> {
@@ -31,7 +31,7 @@ pub async fn create(
     .bind(&ctx.organization_id)
     .bind(workspace_id)
     .bind(&ctx.actor)
-    .bind(action)
+    .bind(action.as_str())
     .bind(target)
     .bind(detail)
     .bind(&ctx.address)
@@ -56,7 +56,7 @@ pub async fn list(db: &Db, organization_id: &str, limit: i64) -> StoreResult<Vec
             Ok(AuditEntry {
                 at: r.try_get("at")?,
                 actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
+                action: AuditAction::parse(&r.try_get::<String, _>("action")?)?,
                 target: r.try_get("target")?,
                 detail: r.try_get("detail")?,
                 address: r.try_get("address")?,
@@ -66,6 +66,7 @@ pub async fn list(db: &Db, organization_id: &str, limit: i64) -> StoreResult<Vec
 }
 
 /// How many events an organization has (tests check that a refused change wrote none).
+#[cfg(feature = "test-support")]
 pub async fn count(db: &Db, organization_id: &str) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE organization_id = $1")
         .bind(organization_id)
@@ -74,15 +75,16 @@ pub async fn count(db: &Db, organization_id: &str) -> StoreResult<u64> {
     Ok(n as u64)
 }
 
-/// Records one event in a transaction of its own (for events that change nothing else).
-pub async fn create_standalone(
+/// Records one event on its own, for events that change nothing else (a sign-in, a refused MQTT
+/// login).
+pub async fn create(
     db: &Db,
     ctx: &AuditContext,
     workspace_id: Option<&str>,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> StoreResult<()> {
     let mut conn = db.pool().acquire().await?;
-    create(&mut conn, ctx, workspace_id, action, target, detail).await
+    insert_in(&mut conn, ctx, workspace_id, action, target, detail).await
 }

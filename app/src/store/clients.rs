@@ -6,9 +6,12 @@
 
 use super::audit::{self, AuditContext};
 use super::mqtt_usernames::{self, UsernameKind};
-use super::outbox::{self, RevocationReason};
+use super::outbox;
 use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
-use crate::model::{ClientId, ClientName, ClientQuery, ClientRef, ClientRow, Description, SortKey};
+use crate::model::{
+    AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow, Description,
+    RevocationReason, SortKey,
+};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 /// A client's ownership, as the server needs it to authorize and to build connection details.
@@ -40,8 +43,7 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
     let client_id: String = row.try_get("client_id")?;
     Ok(ClientRecord {
         row: ClientRow {
-            client_id: ClientId::parse(&client_id)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            client_id: ClientId::parse(&client_id)?,
             name: row.try_get("name")?,
             description: row.try_get("description")?,
             active: row.try_get::<i64, _>("active")? != 0,
@@ -90,14 +92,14 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreRes
     if inserted == 0 {
         return Err(StoreError::NotFound);
     }
-    if !mqtt_usernames::reserve(&mut tx, new.client_id.as_str(), UsernameKind::Client).await? {
+    if !mqtt_usernames::reserve_in(&mut tx, new.client_id.as_str(), UsernameKind::Client).await? {
         return Err(StoreError::ClientIdTaken);
     }
-    audit::create(
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(new.workspace_id),
-        "client.created",
+        AuditAction::ClientCreated,
         new.client_id.as_str(),
         new.name.as_str(),
     )
@@ -129,7 +131,7 @@ pub async fn get(
 /// Whether a Client ID is in use by anyone, as a Client ID or as a workspace namespace: both are
 /// MQTT usernames, global like MQTT client identifiers.
 pub async fn exists(db: &Db, client_id: &ClientId) -> StoreResult<bool> {
-    mqtt_usernames::taken(db, client_id.as_str()).await
+    mqtt_usernames::exists(db, client_id.as_str()).await
 }
 
 /// One page of a workspace's clients, searched by id or name and sorted, plus the number of
@@ -202,7 +204,7 @@ async fn change<'q>(
     db: &Db,
     ctx: &AuditContext,
     client_id: &ClientId,
-    action: &str,
+    action: AuditAction,
     detail: &str,
     revocation: Option<RevocationReason>,
     statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -212,7 +214,7 @@ async fn change<'q>(
         return Err(StoreError::NotFound);
     }
     let record = get_in(&mut tx, &ctx.organization_id, client_id).await?;
-    audit::create(
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(&record.workspace_id),
@@ -222,7 +224,7 @@ async fn change<'q>(
     )
     .await?;
     if let Some(reason) = revocation {
-        outbox::create(
+        outbox::insert_in(
             &mut tx,
             client_id.as_str(),
             &ctx.organization_id,
@@ -233,6 +235,49 @@ async fn change<'q>(
     }
     tx.commit().await?;
     Ok(record)
+}
+
+/// Moves the client's "last seen" to `at`, in the caller's transaction; never back, whatever order
+/// two brokers' news lands in.
+pub(super) async fn update_last_seen_in(
+    conn: &mut AnyConnection,
+    owner: &ClientRef,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE clients SET last_seen_at = $1
+         WHERE client_id = $2 AND organization_id = $3 AND (last_seen_at IS NULL OR last_seen_at < $1)",
+    )
+    .bind(at)
+    .bind(owner.client_id.as_str())
+    .bind(&owner.organization_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves "last seen" to `at` for the client whose session on `broker` has `mqtt_client_id`, in
+/// the caller's transaction; never back.
+pub(super) async fn update_last_seen_by_session_in(
+    conn: &mut AnyConnection,
+    broker: &str,
+    mqtt_client_id: &str,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE clients SET last_seen_at = $3
+         WHERE (last_seen_at IS NULL OR last_seen_at < $3)
+           AND EXISTS (SELECT 1 FROM device_sessions s
+                       WHERE s.broker = $1 AND s.mqtt_client_id = $2
+                         AND s.client_id = clients.client_id
+                         AND s.organization_id = clients.organization_id)",
+    )
+    .bind(broker)
+    .bind(mqtt_client_id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// [`get`] on a given connection (inside a transaction).
@@ -273,7 +318,7 @@ pub async fn update(
         db,
         ctx,
         client_id,
-        "client.updated",
+        AuditAction::ClientUpdated,
         name.as_str(),
         None,
         statement,
@@ -297,9 +342,12 @@ pub async fn update_active(
     .bind(client_id.as_str())
     .bind(&ctx.organization_id);
     let (action, revocation) = if active {
-        ("client.activated", None)
+        (AuditAction::ClientActivated, None)
     } else {
-        ("client.deactivated", Some(RevocationReason::Deactivated))
+        (
+            AuditAction::ClientDeactivated,
+            Some(RevocationReason::Deactivated),
+        )
     };
     Ok(
         change(db, ctx, client_id, action, "", revocation, statement)
@@ -326,7 +374,7 @@ pub async fn update_key(
         db,
         ctx,
         client_id,
-        "client.key_regenerated",
+        AuditAction::ClientKeyRegenerated,
         "",
         Some(RevocationReason::KeyRegenerated),
         statement,
@@ -350,17 +398,17 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
     .ok_or(StoreError::NotFound)?;
     let workspace_id: String = deleted.try_get("workspace_id")?;
     let name: String = deleted.try_get("name")?;
-    mqtt_usernames::release(&mut tx, client_id.as_str(), UsernameKind::Client).await?;
-    audit::create(
+    mqtt_usernames::release_in(&mut tx, client_id.as_str(), UsernameKind::Client).await?;
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(&workspace_id),
-        "client.deleted",
+        AuditAction::ClientDeleted,
         client_id.as_str(),
         &name,
     )
     .await?;
-    outbox::create(
+    outbox::insert_in(
         &mut tx,
         client_id.as_str(),
         &ctx.organization_id,
@@ -372,8 +420,10 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
     Ok(())
 }
 
-/// The stored key hash (PHC string) of a client, whoever owns it: for key verification only.
-pub async fn key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
+/// The stored key hash (PHC string) of a client, whoever owns it: tests check what the broker
+/// will verify against.
+#[cfg(feature = "test-support")]
+pub async fn get_key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
     sqlx::query("SELECT key_hash FROM clients WHERE client_id = $1")
         .bind(client_id.as_str())
         .fetch_optional(db.pool())
@@ -411,7 +461,7 @@ impl DeviceCredential {
 /// The credential of `client_id`, whoever owns it (the broker has no signed-in user), or `None`.
 /// `client_id` is raw text from a device, taken exactly ([`ClientId::parse_exact`]): anything that
 /// is not a valid Client ID as it stands finds nothing.
-pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCredential>> {
+pub async fn find_credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCredential>> {
     let Some(client_id) = ClientId::parse_exact(client_id) else {
         return Ok(None);
     };
@@ -442,7 +492,7 @@ pub async fn credential(db: &Db, client_id: &str) -> StoreResult<Option<DeviceCr
 /// `client_identifier` names in that namespace. `None` when the username names nothing. One
 /// query, so a CONNECT pays one round trip to the database whatever its shape. Both strings are
 /// compared exactly as a device sent them.
-pub async fn credential_for_username(
+pub async fn find_credential_by_username(
     db: &Db,
     username: &str,
     client_identifier: &str,
@@ -452,16 +502,17 @@ pub async fn credential_for_username(
                 c.key_hash, c.revision
          FROM mqtt_usernames u
          LEFT JOIN clients c
-           ON c.client_id = (CASE WHEN u.kind = 'namespace' THEN $2 ELSE u.name END)
+           ON c.client_id = (CASE WHEN u.kind = $3 THEN $2 ELSE u.name END)
          LEFT JOIN workspaces w ON w.id = c.workspace_id
          WHERE u.name = $1",
     )
     .bind(username)
     .bind(client_identifier)
+    .bind(UsernameKind::Namespace.as_str())
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let kind = mqtt_usernames::kind_of(&r.try_get::<String, _>("kind")?);
+    let kind = UsernameKind::parse(&r.try_get::<String, _>("kind")?)?;
     let Some(client_id) = r.try_get::<Option<String>, _>("client_id")? else {
         return Ok(Some((kind, None)));
     };
@@ -471,7 +522,7 @@ pub async fn credential_for_username(
         return Ok(Some((kind, None)));
     }
     let credential = DeviceCredential {
-        client_id: ClientId::parse(&client_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        client_id: ClientId::parse(&client_id)?,
         organization_id: r.try_get("organization_id")?,
         workspace_id: r.try_get("workspace_id")?,
         namespace,
@@ -482,8 +533,10 @@ pub async fn credential_for_username(
     Ok(Some((kind, Some(credential))))
 }
 
-/// Inserts many clients at once with one shared key hash: for benchmarks and load tests only.
-pub async fn create_many_for_bench(
+/// Inserts many clients at once with one shared key hash, without audit events: for benchmarks
+/// and load tests only.
+#[cfg(feature = "test-support")]
+pub async fn insert_many_for_bench(
     db: &Db,
     workspace_id: &str,
     organization_id: &str,
@@ -506,7 +559,7 @@ pub async fn create_many_for_bench(
         .bind(format!("sensor {i:06}"))
         .execute(&mut *tx)
         .await?;
-        mqtt_usernames::reserve(
+        mqtt_usernames::reserve_in(
             &mut tx,
             &format!("bench-{workspace_id:.8}-{i:06}"),
             UsernameKind::Client,

@@ -7,7 +7,7 @@
 //! A broker holds one session per MQTT client identifier, so `(broker, mqtt_client_id)` is
 //! unique: a row says which client row (organization and Client ID) owns that identifier there.
 
-use super::{Db, StoreResult, now_millis};
+use super::{Db, StoreResult, clients, now_millis};
 use crate::model::{ClientRef, LiveSession};
 use sqlx::{AnyConnection, Row};
 
@@ -77,31 +77,26 @@ pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
                 (&d.owner, d.at)
             }
         };
-        seen(&mut tx, owner, at).await?;
+        clients::update_last_seen_in(&mut tx, owner, at).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-/// Moves the client's "last seen" forward (never back, whatever order two brokers' news lands in).
-async fn seen(conn: &mut AnyConnection, owner: &ClientRef, at: i64) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE clients SET last_seen_at = $1
-         WHERE client_id = $2 AND organization_id = $3 AND (last_seen_at IS NULL OR last_seen_at < $1)",
-    )
-    .bind(at)
-    .bind(owner.client_id.as_str())
-    .bind(&owner.organization_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Deletes every row of `broker` (an embedded broker's sessions ended with its process); how many.
+pub async fn delete_for_broker(db: &Db, broker: &str) -> StoreResult<u64> {
+    let mut conn = db.pool().acquire().await?;
+    delete_for_broker_in(&mut conn, broker).await
 }
 
-/// Deletes every row of `broker` (an embedded broker's sessions ended with its process).
-pub async fn clear_broker(db: &Db, broker: &str) -> StoreResult<u64> {
+/// [`delete_for_broker`] in the caller's transaction (the one that forgets the broker target).
+pub(super) async fn delete_for_broker_in(
+    conn: &mut AnyConnection,
+    broker: &str,
+) -> StoreResult<u64> {
     Ok(sqlx::query("DELETE FROM device_sessions WHERE broker = $1")
         .bind(broker)
-        .execute(db.pool())
+        .execute(conn)
         .await?
         .rows_affected())
 }
@@ -189,7 +184,7 @@ pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResu
             return Ok(Claimed::TooMany);
         }
     }
-    seen(&mut tx, claim.owner, now).await?;
+    clients::update_last_seen_in(&mut tx, claim.owner, now).await?;
     tx.commit().await?;
     Ok(Claimed::Yes)
 }
@@ -239,19 +234,7 @@ pub async fn report(
         .await?
         .rows_affected();
     if event != BrokerEvent::Terminated {
-        sqlx::query(
-            "UPDATE clients SET last_seen_at = $3
-             WHERE (last_seen_at IS NULL OR last_seen_at < $3)
-               AND EXISTS (SELECT 1 FROM device_sessions s
-                           WHERE s.broker = $1 AND s.mqtt_client_id = $2
-                             AND s.client_id = clients.client_id
-                             AND s.organization_id = clients.organization_id)",
-        )
-        .bind(broker)
-        .bind(mqtt_client_id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        clients::update_last_seen_by_session_in(&mut tx, broker, mqtt_client_id, at).await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -259,7 +242,11 @@ pub async fn report(
 
 /// The MQTT client identifiers `owner` holds on `broker`, connected or not, oldest first: what a
 /// revocation must close there.
-pub async fn identifiers(db: &Db, broker: &str, owner: &ClientRef) -> StoreResult<Vec<String>> {
+pub async fn list_identifiers(
+    db: &Db,
+    broker: &str,
+    owner: &ClientRef,
+) -> StoreResult<Vec<String>> {
     let rows = sqlx::query(
         "SELECT mqtt_client_id FROM device_sessions
          WHERE broker = $1 AND client_id = $2 AND organization_id = $3
@@ -275,10 +262,15 @@ pub async fn identifiers(db: &Db, broker: &str, owner: &ClientRef) -> StoreResul
         .collect()
 }
 
-/// Forgets the sessions of `owner` on `broker` that began before `before` (Unix ms): a
+/// Deletes the sessions of `owner` on `broker` that began before `before` (Unix ms): a
 /// revocation made then has closed them. A session the device opened after the change (with its
 /// regenerated key, say) stays.
-pub async fn forget(db: &Db, broker: &str, owner: &ClientRef, before: i64) -> StoreResult<u64> {
+pub async fn delete_closed(
+    db: &Db,
+    broker: &str,
+    owner: &ClientRef,
+    before: i64,
+) -> StoreResult<u64> {
     Ok(sqlx::query(
         "DELETE FROM device_sessions
          WHERE broker = $1 AND client_id = $2 AND organization_id = $3 AND connected_at <= $4",

@@ -1,11 +1,29 @@
 //! The credential store: every SQL statement of Keygate lives in this module's files, one file per
-//! entity, each with the same verbs (`create`, `get`, `list`, `update`, `delete`, `count`).
+//! table, and only that file writes its table.
+//!
+//! Every module uses the same verbs, with the same meaning:
+//!
+//! - `get`: one row by its key, or [`StoreError::NotFound`] (also for another organization's row).
+//! - `find`: one row by what a request names, or `None` when there is none: an ordinary answer,
+//!   not an error (an email at sign-in, a device's username).
+//! - `list`, `count`, `exists`: many rows in a stated order, how many, whether there is one.
+//! - `create`, `update…`, `delete`: a complete change in a transaction of its own, with its audit
+//!   event, and for a revocation its outbox row: all of it commits or none of it does.
+//! - `…_in(conn, …)`: one step of a change inside the caller's transaction (`insert_in`,
+//!   `reserve_in`, `record_success_in`); the caller audits and commits. Only the store calls them.
+//! - What is not one of those is named for what it does (`register`, `lease`, `claim`, `report`,
+//!   `mark_delivered`, `set_aside`) and is a complete change too; a read that computes rather than
+//!   fetches is named for its result (`progress`, `free_namespace`).
+//!
+//! Functions only tests and benchmarks need (seeding many rows, reading a key hash) compile with the
+//! `test-support` feature, outside the production API.
 //!
 //! One set of queries serves SQLite and PostgreSQL through sqlx's `Any` driver: ids are TEXT, times
 //! are Unix milliseconds in BIGINT columns, booleans are 0/1 BIGINTs, and placeholders are `$N`
 //! (which SQLite accepts too).
 
 pub mod audit;
+pub mod broker_targets;
 pub mod clients;
 pub mod deliveries;
 pub mod device_sessions;
@@ -27,7 +45,7 @@ pub enum Backend {
     Postgres,
 }
 
-/// A handle on the database: cheap to clone, shared by the dashboard and (later) the broker.
+/// A handle on the database: cheap to clone, shared by the dashboard, the broker and the workers.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -50,6 +68,11 @@ pub enum StoreError {
     TargetServed { holder: String },
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -59,6 +82,19 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A stored name, id or fixed text that no longer parses: the row was not written by this store.
+impl From<crate::model::ParseError> for StoreError {
+    fn from(e: crate::model::ParseError) -> Self {
+        StoreError::Corrupt(format!("{:?}: {e}", e.field))
+    }
+}
+
+impl From<crate::model::UnknownText> for StoreError {
+    fn from(e: crate::model::UnknownText) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -82,8 +118,9 @@ impl Db {
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
             {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Corrupt(format!("cannot create {}: {e}", dir.display()))
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                    path: dir.to_owned(),
+                    source,
                 })?;
             }
             (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))

@@ -6,27 +6,22 @@
 //! the requests race.
 
 use super::{Db, StoreResult, is_unique_violation};
+use crate::model::text_enum;
 use sqlx::{AnyConnection, Row};
 
-/// What a username names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UsernameKind {
-    Namespace,
-    Client,
-}
-
-impl UsernameKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            UsernameKind::Namespace => "namespace",
-            UsernameKind::Client => "client",
-        }
+text_enum!(
+    /// What a username names, stored in `mqtt_usernames.kind` as its text.
+    UsernameKind, "username kind" {
+        /// A workspace's namespace (connection form 1).
+        Namespace = "namespace",
+        /// A client's Client ID (form 3).
+        Client = "client",
     }
-}
+);
 
 /// Reserves `name` for a new client or workspace, inside its creating transaction. `Ok(false)`
 /// when the name is taken (by either kind); the caller says which "taken" that is.
-pub async fn reserve(
+pub(super) async fn reserve_in(
     conn: &mut AnyConnection,
     name: &str,
     kind: UsernameKind,
@@ -44,7 +39,11 @@ pub async fn reserve(
 }
 
 /// Gives `name` back, inside the transaction that deletes its client.
-pub async fn release(conn: &mut AnyConnection, name: &str, kind: UsernameKind) -> StoreResult<()> {
+pub(super) async fn release_in(
+    conn: &mut AnyConnection,
+    name: &str,
+    kind: UsernameKind,
+) -> StoreResult<()> {
     sqlx::query("DELETE FROM mqtt_usernames WHERE name = $1 AND kind = $2")
         .bind(name)
         .bind(kind.as_str())
@@ -54,25 +53,27 @@ pub async fn release(conn: &mut AnyConnection, name: &str, kind: UsernameKind) -
 }
 
 /// What `name` names, if anything. Exact: a device's username is compared as it arrived.
-pub async fn get(db: &Db, name: &str) -> StoreResult<Option<UsernameKind>> {
+pub async fn find(db: &Db, name: &str) -> StoreResult<Option<UsernameKind>> {
     let row = sqlx::query("SELECT kind FROM mqtt_usernames WHERE name = $1")
         .bind(name)
         .fetch_optional(db.pool())
         .await?;
-    row.map(|r| Ok(kind_of(&r.try_get::<String, _>("kind")?)))
+    row.map(|r| Ok(UsernameKind::parse(&r.try_get::<String, _>("kind")?)?))
         .transpose()
 }
 
-/// A stored `kind`.
-pub(super) fn kind_of(kind: &str) -> UsernameKind {
-    if kind == "namespace" {
-        UsernameKind::Namespace
-    } else {
-        UsernameKind::Client
-    }
+/// Whether anyone holds `name`, as a namespace or as a Client ID.
+pub async fn exists(db: &Db, name: &str) -> StoreResult<bool> {
+    Ok(find(db, name).await?.is_some())
 }
 
-/// Whether anyone holds `name`, as a namespace or as a Client ID.
-pub async fn taken(db: &Db, name: &str) -> StoreResult<bool> {
-    Ok(get(db, name).await?.is_some())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::assert_round_trips;
+
+    #[test]
+    fn username_kinds_round_trip_as_the_stored_texts() {
+        assert_round_trips!(UsernameKind, ["namespace", "client"]);
+    }
 }

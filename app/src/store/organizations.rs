@@ -1,7 +1,7 @@
 //! Organizations: the tenant boundary. Every other object belongs to exactly one.
 
 use super::{Db, StoreError, StoreResult, audit, new_id, now_millis, users, workspaces};
-use crate::model::{Email, Namespace, OrgName};
+use crate::model::{AuditAction, Email, Namespace, OrgName};
 use sqlx::Row;
 
 /// An organization as stored.
@@ -35,7 +35,7 @@ pub async fn create_with_owner(
         // same name can take it first: then look again. The sign-up form has no namespace field
         // to show "taken" at, and the user never chose one.
         let namespace = workspaces::free_namespace(db, &base).await?;
-        match create_with_owner_in(db, name, email, password_hash, address, &namespace).await {
+        match try_create_with_owner(db, name, email, password_hash, address, &namespace).await {
             Err(StoreError::NamespaceTaken) if attempt < workspaces::NAMESPACE_ATTEMPTS => {
                 attempt += 1;
             }
@@ -44,7 +44,8 @@ pub async fn create_with_owner(
     }
 }
 
-async fn create_with_owner_in(
+/// One attempt of [`create_with_owner`], under `namespace`.
+async fn try_create_with_owner(
     db: &Db,
     name: &OrgName,
     email: &Email,
@@ -60,18 +61,19 @@ async fn create_with_owner_in(
         .bind(now_millis())
         .execute(&mut *tx)
         .await?;
-    let user_id = users::create(&mut tx, &organization_id, email, password_hash).await?;
-    let workspace_id = workspaces::create(&mut tx, &organization_id, "Default", namespace).await?;
+    let user_id = users::insert_in(&mut tx, &organization_id, email, password_hash).await?;
+    let workspace_id =
+        workspaces::insert_in(&mut tx, &organization_id, "Default", namespace).await?;
     let ctx = audit::AuditContext {
         organization_id: organization_id.clone(),
         actor: email.as_str().to_owned(),
         address: address.to_owned(),
     };
-    audit::create(
+    audit::insert_in(
         &mut tx,
         &ctx,
         Some(&workspace_id),
-        "organization.created",
+        AuditAction::OrganizationCreated,
         name.as_str(),
         "",
     )
@@ -84,6 +86,7 @@ async fn create_with_owner_in(
     })
 }
 
+/// An organization by id.
 pub async fn get(db: &Db, id: &str) -> StoreResult<Organization> {
     let row = sqlx::query("SELECT id, name FROM organizations WHERE id = $1")
         .bind(id)

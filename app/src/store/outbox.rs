@@ -1,27 +1,11 @@
 //! The revocation outbox: one row per revoked credential, written in the transaction that revokes
-//! it, so a revocation can never be committed without also being queued for the brokers.
+//! it, so a revocation can never be committed without also being queued for the brokers. A row is
+//! done once every broker target it was queued for confirmed it.
 
-use super::{Db, StoreResult, now_millis};
+use super::{Db, StoreResult, deliveries, now_millis};
+use crate::model::RevocationReason;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-
-/// Why a credential was revoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RevocationReason {
-    KeyRegenerated,
-    Deactivated,
-    Deleted,
-}
-
-impl RevocationReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevocationReason::KeyRegenerated => "key_regenerated",
-            RevocationReason::Deactivated => "deactivated",
-            RevocationReason::Deleted => "deleted",
-        }
-    }
-}
 
 /// The revision a deletion records: every session of a deleted client predates it.
 pub const DELETED: i64 = i64::MAX;
@@ -32,7 +16,7 @@ pub struct OutboxRow {
     pub id: i64,
     pub client_id: String,
     pub organization_id: String,
-    pub reason: String,
+    pub reason: RevocationReason,
     pub created_at: i64,
     /// The client's revision the change made ([`DELETED`] for a deletion): sessions authenticated
     /// against an earlier one are what the revocation closes.
@@ -42,7 +26,7 @@ pub struct OutboxRow {
 /// Queues a revocation inside the caller's transaction, with one delivery for every registered
 /// broker target, so the change, the revocation and where it must go commit together. `revision`
 /// is the client's revision the change made.
-pub async fn create(
+pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     client_id: &str,
     organization_id: &str,
@@ -61,16 +45,60 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")?;
-    sqlx::query(
-        "INSERT INTO revocation_deliveries (outbox_id, target) SELECT $1, name FROM broker_targets",
-    )
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    deliveries::insert_for_revocation_in(conn, id).await?;
     Ok(id)
 }
 
+/// Marks revocation `id` done at `at` if every target it was queued for confirmed it.
+pub(super) async fn mark_done_if_delivered(db: &Db, id: i64, at: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE revocation_outbox SET done_at = $2
+         WHERE id = $1 AND done_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM revocation_deliveries d WHERE d.outbox_id = $1 AND d.done_at IS NULL)",
+    )
+    .bind(id)
+    .bind(at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Marks done, in the caller's transaction, the revocations that wait for `target` alone (it is
+/// being forgotten); how many. Only rows `target` held: a revocation made while no target was
+/// registered stays pending for the next one.
+pub(super) async fn mark_done_waiting_only_for_in(
+    conn: &mut AnyConnection,
+    target: &str,
+    at: i64,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE revocation_outbox SET done_at = $2
+         WHERE done_at IS NULL
+           AND id IN (SELECT outbox_id FROM revocation_deliveries WHERE target = $1 AND done_at IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM revocation_deliveries d
+                           WHERE d.outbox_id = revocation_outbox.id AND d.target <> $1 AND d.done_at IS NULL)",
+    )
+    .bind(target)
+    .bind(at)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// An outbox row from a query that selects its columns by their own names.
+pub(super) fn from_row(r: &AnyRow) -> StoreResult<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.try_get("id")?,
+        client_id: r.try_get("client_id")?,
+        organization_id: r.try_get("organization_id")?,
+        reason: RevocationReason::parse(&r.try_get::<String, _>("reason")?)?,
+        created_at: r.try_get("created_at")?,
+        revision: r.try_get("revision")?,
+    })
+}
+
 /// Revocations not yet delivered, oldest first.
+#[cfg(feature = "test-support")]
 pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     let rows = sqlx::query(
         "SELECT id, client_id, organization_id, reason, created_at, revision FROM revocation_outbox
@@ -82,7 +110,8 @@ pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Every revocation of a client, delivered or not, oldest first (tests and diagnostics).
+/// Every revocation of a client, delivered or not, oldest first, with when it was done.
+#[cfg(feature = "test-support")]
 pub async fn list_for_client(
     db: &Db,
     client_id: &str,
@@ -97,16 +126,4 @@ pub async fn list_for_client(
     rows.iter()
         .map(|r| Ok((from_row(r)?, r.try_get("done_at")?)))
         .collect()
-}
-
-/// An outbox row from a query that selects its columns by their own names.
-pub(super) fn from_row(r: &AnyRow) -> StoreResult<OutboxRow> {
-    Ok(OutboxRow {
-        id: r.try_get("id")?,
-        client_id: r.try_get("client_id")?,
-        organization_id: r.try_get("organization_id")?,
-        reason: r.try_get("reason")?,
-        created_at: r.try_get("created_at")?,
-        revision: r.try_get("revision")?,
-    })
 }

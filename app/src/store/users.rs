@@ -24,8 +24,9 @@ fn from_row(row: &AnyRow) -> StoreResult<User> {
     })
 }
 
-/// Creates a user inside the caller's transaction; a taken email is [`StoreError::EmailTaken`].
-pub async fn create(
+/// Inserts a user inside the caller's transaction (sign-up's); a taken email is
+/// [`StoreError::EmailTaken`].
+pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     organization_id: &str,
     email: &Email,
@@ -46,6 +47,7 @@ pub async fn create(
     Ok(id)
 }
 
+/// A user by id; one that no longer exists is [`StoreError::NotFound`].
 pub async fn get(db: &Db, id: &str) -> StoreResult<User> {
     let row = sqlx::query("SELECT * FROM users WHERE id = $1")
         .bind(id)
@@ -55,7 +57,8 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<User> {
     from_row(&row)
 }
 
-pub async fn get_by_email(db: &Db, email: &Email) -> StoreResult<Option<User>> {
+/// The user who signs in with `email`, if any.
+pub async fn find_by_email(db: &Db, email: &Email) -> StoreResult<Option<User>> {
     let row = sqlx::query("SELECT * FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(db.pool())
@@ -63,11 +66,13 @@ pub async fn get_by_email(db: &Db, email: &Email) -> StoreResult<Option<User>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// Whether someone signs in with `email`.
 pub async fn exists_by_email(db: &Db, email: &Email) -> StoreResult<bool> {
-    Ok(get_by_email(db, email).await?.is_some())
+    Ok(find_by_email(db, email).await?.is_some())
 }
 
-/// Remembers the user's choice of list or card view.
+/// Remembers the user's choice of list or card view. Not audited: a preference of the user's own
+/// that changes nothing anyone else sees.
 pub async fn update_view_mode(db: &Db, id: &str, view: ViewMode) -> StoreResult<()> {
     sqlx::query("UPDATE users SET view_mode = $1 WHERE id = $2")
         .bind(view.as_str())

@@ -2,7 +2,7 @@
 
 use super::mqtt_usernames::{self, UsernameKind};
 use super::{Db, StoreError, StoreResult, audit, is_unique_violation, new_id, now_millis};
-use crate::model::{Namespace, WorkspaceInfo, WorkspaceName};
+use crate::model::{AuditAction, Namespace, WorkspaceInfo, WorkspaceName};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 /// A workspace as stored.
@@ -20,13 +20,14 @@ fn from_row(row: &AnyRow) -> StoreResult<Workspace> {
         id: row.try_get("id")?,
         organization_id: row.try_get("organization_id")?,
         name: row.try_get("name")?,
-        namespace: Namespace::parse(&namespace).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        namespace: Namespace::parse(&namespace)?,
     })
 }
 
-/// Inserts a workspace inside the caller's transaction; a namespace taken by another workspace or
-/// by a Client ID (both are MQTT usernames) is [`StoreError::NamespaceTaken`].
-pub async fn create(
+/// Inserts a workspace inside the caller's transaction (sign-up's, or [`create`]'s); a namespace
+/// taken by another workspace or by a Client ID (both are MQTT usernames) is
+/// [`StoreError::NamespaceTaken`].
+pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     organization_id: &str,
     name: &str,
@@ -42,26 +43,26 @@ pub async fn create(
         .execute(&mut *conn)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::NamespaceTaken } else { e.into() })?;
-    if !mqtt_usernames::reserve(conn, namespace.as_str(), UsernameKind::Namespace).await? {
+    if !mqtt_usernames::reserve_in(conn, namespace.as_str(), UsernameKind::Namespace).await? {
         return Err(StoreError::NamespaceTaken);
     }
     Ok(id)
 }
 
-/// Creates a workspace from the dashboard, with its audit event.
-pub async fn create_audited(
+/// Creates a workspace of `ctx.organization_id`, with its audit event.
+pub async fn create(
     db: &Db,
     ctx: &audit::AuditContext,
     name: &WorkspaceName,
     namespace: &Namespace,
 ) -> StoreResult<Workspace> {
     let mut tx = db.pool().begin().await?;
-    let id = create(&mut tx, &ctx.organization_id, name.as_str(), namespace).await?;
-    audit::create(
+    let id = insert_in(&mut tx, &ctx.organization_id, name.as_str(), namespace).await?;
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(&id),
-        "workspace.created",
+        AuditAction::WorkspaceCreated,
         namespace.as_str(),
         name.as_str(),
     )
@@ -81,7 +82,7 @@ pub(crate) const NAMESPACE_ATTEMPTS: u32 = 10;
 
 /// Creates a workspace under the first free namespace derived from `base` (`base`, `base-2`, …),
 /// choosing again when a concurrent request takes it first: for a namespace the user left empty.
-pub async fn create_audited_with_free_namespace(
+pub async fn create_with_free_namespace(
     db: &Db,
     ctx: &audit::AuditContext,
     name: &WorkspaceName,
@@ -90,7 +91,7 @@ pub async fn create_audited_with_free_namespace(
     let mut attempt = 1;
     loop {
         let namespace = free_namespace(db, base).await?;
-        match create_audited(db, ctx, name, &namespace).await {
+        match create(db, ctx, name, &namespace).await {
             Err(StoreError::NamespaceTaken) if attempt < NAMESPACE_ATTEMPTS => attempt += 1,
             result => return result,
         }
@@ -105,16 +106,12 @@ pub async fn free_namespace(db: &Db, base: &Namespace) -> StoreResult<Namespace>
         } else {
             base.with_suffix(n)
         };
-        if !namespace_taken(db, &candidate).await? {
+        // A Client ID takes a namespace as surely as another workspace: both are MQTT usernames.
+        if !mqtt_usernames::exists(db, candidate.as_str()).await? {
             return Ok(candidate);
         }
     }
     Err(StoreError::NamespaceTaken)
-}
-
-/// Whether any organization's workspace has `namespace`, or a client has it as its Client ID.
-pub async fn namespace_taken(db: &Db, namespace: &Namespace) -> StoreResult<bool> {
-    mqtt_usernames::taken(db, namespace.as_str()).await
 }
 
 /// A workspace of `organization_id`; another organization's workspace is [`StoreError::NotFound`].
@@ -144,8 +141,7 @@ pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<WorkspaceIn
             Ok(WorkspaceInfo {
                 id: r.try_get("id")?,
                 name: r.try_get("name")?,
-                namespace: Namespace::parse(&namespace)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                namespace: Namespace::parse(&namespace)?,
                 client_count: r.try_get::<i64, _>("client_count")? as u64,
             })
         })
@@ -171,11 +167,11 @@ pub async fn update_name(
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    audit::create(
+    audit::insert_in(
         &mut tx,
         ctx,
         Some(id),
-        "workspace.renamed",
+        AuditAction::WorkspaceRenamed,
         id,
         name.as_str(),
     )

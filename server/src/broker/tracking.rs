@@ -27,7 +27,7 @@ impl Tracker {
         db: Db,
         broker: String,
     ) -> Result<(Self, JoinHandle<()>), app::store::StoreError> {
-        let stale = device_sessions::clear_broker(&db, &broker).await?;
+        let stale = device_sessions::delete_for_broker(&db, &broker).await?;
         if stale > 0 {
             tracing::info!("cleared {stale} device sessions left by an earlier run of {broker}");
         }

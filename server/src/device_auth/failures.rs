@@ -27,6 +27,7 @@
 //! the log only, also summarised per window.
 
 use super::identity::Subject;
+use app::model::AuditAction;
 use app::model::ClientRef;
 use app::store::Db;
 use app::store::audit::{self, AuditContext};
@@ -84,13 +85,13 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    fn action(self) -> &'static str {
+    fn action(self) -> AuditAction {
         match self {
-            FailureKind::WrongKey => "mqtt.auth_failed",
-            FailureKind::Inactive => "mqtt.refused_inactive",
-            FailureKind::WillOutsideNamespace => "mqtt.refused_will_topic",
-            FailureKind::IdentifierHeld => "mqtt.refused_identifier",
-            FailureKind::TooManySessions => "mqtt.refused_too_many_sessions",
+            FailureKind::WrongKey => AuditAction::MqttAuthFailed,
+            FailureKind::Inactive => AuditAction::MqttRefusedInactive,
+            FailureKind::WillOutsideNamespace => AuditAction::MqttRefusedWillTopic,
+            FailureKind::IdentifierHeld => AuditAction::MqttRefusedIdentifier,
+            FailureKind::TooManySessions => AuditAction::MqttRefusedTooManySessions,
         }
     }
 
@@ -307,7 +308,7 @@ impl Failures {
             actor: "MQTT broker".into(),
             address,
         };
-        if let Err(e) = audit::create_standalone(
+        if let Err(e) = audit::create(
             &self.db,
             &ctx,
             Some(&credential.workspace_id),
@@ -374,7 +375,7 @@ impl Failures {
                     addresses.join(", ")
                 }
             );
-            if let Err(e) = audit::create_standalone(
+            if let Err(e) = audit::create(
                 &self.db,
                 &ctx,
                 Some(&workspace_id),

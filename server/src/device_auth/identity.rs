@@ -34,12 +34,12 @@ pub struct Resolved {
 pub async fn resolve(db: &Db, username: &str, client_identifier: &str) -> StoreResult<Resolved> {
     let (claimed, credential) = if let Some((client_id, organization_id)) = username.split_once('@')
     {
-        let credential = clients::credential(db, client_id)
+        let credential = clients::find_credential(db, client_id)
             .await?
             .filter(|c| c.organization_id == organization_id);
         (client_id, credential)
     } else {
-        match clients::credential_for_username(db, username, client_identifier).await? {
+        match clients::find_credential_by_username(db, username, client_identifier).await? {
             Some((UsernameKind::Namespace, credential)) => (client_identifier, credential),
             Some((UsernameKind::Client, credential)) => (username, credential),
             None => (username, None),
@@ -60,7 +60,7 @@ pub async fn reread(
     db: &Db,
     credential: &DeviceCredential,
 ) -> StoreResult<Option<DeviceCredential>> {
-    Ok(clients::credential(db, credential.client_id.as_str())
+    Ok(clients::find_credential(db, credential.client_id.as_str())
         .await?
         .filter(|now| {
             now.organization_id == credential.organization_id && now.key_hash == credential.key_hash
@@ -73,7 +73,7 @@ pub async fn reserved_for(db: &Db, identifier: &str) -> StoreResult<Option<Clien
     let Some(id) = ClientId::parse_exact(identifier) else {
         return Ok(None);
     };
-    Ok(clients::credential(db, id.as_str())
+    Ok(clients::find_credential(db, id.as_str())
         .await?
         .map(|c| c.client_ref()))
 }

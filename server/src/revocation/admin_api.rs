@@ -6,22 +6,22 @@
 //! - VerneMQ: `GET /api/v1/session/disconnect?client-id={clientid}&--cleanup`, the API key as the
 //!   Basic user name.
 //!
-//! A 2xx answer or 404 ("no such client": nothing to close) confirms. No answer, a 5xx, 408 or 429
-//! is retried; any other 4xx says the request itself is wrong (a bad credential, a path the broker
-//! does not know), which retrying cannot fix: the delivery is set aside for an operator, so that it
-//! does not hold back every revocation behind it.
+//! A 2xx answer or 404 ("no such client": nothing to close) confirms; anything else is a
+//! [`DeliveryError`], which says whether retrying can fix it.
 //!
 //! An identifier is one path segment, percent-encoded (`dev/1 x` → `dev%2F1%20x`). `.` and `..`
 //! cannot be a segment at all (the URL standard removes them, encoded or not), so the identifier
 //! rule keeps devices from using them, and a session known by one is reported, never sent.
 
+use super::error::{DeliveryError, Unreachable};
+use app::model::BrokerKind;
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Which admin API a broker speaks.
+/// Which admin API a broker speaks: the external kinds of [`BrokerKind`], named by its texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -32,10 +32,16 @@ pub enum Kind {
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Emqx => "emqx",
-            Kind::Rmqtt => "rmqtt",
-            Kind::Vernemq => "vernemq",
+        BrokerKind::from(self).as_str()
+    }
+}
+
+impl From<Kind> for BrokerKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Emqx => BrokerKind::Emqx,
+            Kind::Rmqtt => BrokerKind::Rmqtt,
+            Kind::Vernemq => BrokerKind::Vernemq,
         }
     }
 }
@@ -44,11 +50,12 @@ impl FromStr for Kind {
     type Err = TargetConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "emqx" => Ok(Kind::Emqx),
-            "rmqtt" => Ok(Kind::Rmqtt),
-            "vernemq" => Ok(Kind::Vernemq),
-            other => Err(TargetConfigError::UnknownKind(other.to_owned())),
+        let text = s.trim().to_ascii_lowercase();
+        match BrokerKind::parse(&text) {
+            Ok(BrokerKind::Emqx) => Ok(Kind::Emqx),
+            Ok(BrokerKind::Rmqtt) => Ok(Kind::Rmqtt),
+            Ok(BrokerKind::Vernemq) => Ok(Kind::Vernemq),
+            Ok(BrokerKind::Embedded) | Err(_) => Err(TargetConfigError::UnknownKind(text)),
         }
     }
 }
@@ -195,8 +202,8 @@ impl AdminApi {
         for id in mqtt_client_ids {
             match self.close_session(http, id).await {
                 Ok(()) => {}
-                Err(e @ DeliveryError::Transient(_)) => return Err(e),
-                Err(e @ DeliveryError::Permanent(_)) => {
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => {
                     permanent.get_or_insert(e);
                 }
             }
@@ -206,43 +213,24 @@ impl AdminApi {
 
     async fn close_session(&self, http: &reqwest::Client, id: &str) -> Result<(), DeliveryError> {
         if self.kind != Kind::Vernemq && (id == "." || id == "..") {
-            return Err(DeliveryError::Permanent(format!(
-                "the MQTT client identifier {id:?} cannot be sent in {}'s admin API path; close its session on the broker by hand",
-                self.kind.as_str()
-            )));
+            return Err(DeliveryError::UnsendableIdentifier {
+                kind: self.kind,
+                identifier: id.to_owned(),
+            });
         }
-        let response = self
-            .request(http, id)
-            .send()
-            .await
-            .map_err(|e| DeliveryError::Transient(describe(&e)))?;
+        let response = self.request(http, id).send().await.map_err(unreachable)?;
         let status = response.status();
         if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
             return Ok(());
         }
         let body = response.text().await.unwrap_or_default();
         let body: String = body.chars().take(200).collect();
-        let message = format!("{} answered {status}: {}", self.kind.as_str(), body.trim());
-        let retryable = !status.is_client_error()
-            || status == reqwest::StatusCode::REQUEST_TIMEOUT
-            || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
-        Err(if retryable {
-            DeliveryError::Transient(message)
-        } else {
-            DeliveryError::Permanent(message)
+        Err(DeliveryError::Refused {
+            kind: self.kind,
+            status,
+            body: body.trim().to_owned(),
         })
     }
-}
-
-/// Why a delivery to a broker did not go through.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DeliveryError {
-    /// Worth retrying: no answer, a 5xx, 408 or 429.
-    #[error("{0}")]
-    Transient(String),
-    /// Retrying cannot fix it: another 4xx, or an identifier no URL can carry.
-    #[error("{0}")]
-    Permanent(String),
 }
 
 impl FromStr for AdminApi {
@@ -270,22 +258,26 @@ pub fn http_client() -> reqwest::Client {
         .expect("an HTTP client with rustls")
 }
 
-/// A transport error in a line, without the URL's credentials (reqwest URLs carry none here).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_connect() {
-        "cannot connect"
+/// A transport error by its kind and innermost cause, without the URL's credentials (reqwest URLs
+/// carry none here).
+fn unreachable(e: reqwest::Error) -> DeliveryError {
+    let reason = if e.is_connect() {
+        Unreachable::Connect
     } else if e.is_timeout() {
-        "timed out"
+        Unreachable::Timeout
     } else {
-        "request failed"
+        Unreachable::Request
     };
-    let mut cause = std::error::Error::source(e);
+    let mut cause = std::error::Error::source(&e);
     let mut root = e.to_string();
     while let Some(c) = cause {
         root = c.to_string();
         cause = c.source();
     }
-    format!("{kind}: {root}")
+    DeliveryError::Unreachable {
+        reason,
+        cause: root,
+    }
 }
 
 fn percent_decode(s: &str) -> String {

@@ -3,28 +3,29 @@
 //! trying until each target confirms.
 //!
 //! One task per target, so a broker that is down delays only its own queue. A task holds a lease
-//! on its target (see `app::store::deliveries`), delivers the target's pending revocations oldest
+//! on its target (see `app::store::broker_targets`), delivers the target's pending revocations oldest
 //! first, and retries a failed one with exponential back-off and jitter before it moves on: a
 //! broker that comes back gets every revocation, in order. A revocation the broker refuses in a
 //! way retrying cannot fix is set aside for an operator instead, so that one bad request cannot
-//! hold back every other tenant's revocations. Before each delivery the task drops the client's
-//! verified-key cache entry. Rows are marked per target only after the target confirmed, so a
-//! crash at any point leaves them pending, and the next start delivers them.
+//! hold back every other tenant's revocations. Rows are marked per target only after the target
+//! confirmed, so a crash at any point leaves them pending, and the next start delivers them.
 
 pub mod admin_api;
 pub mod backoff;
 mod embedded;
+pub mod error;
 
 use crate::broker::Broker;
 use crate::telemetry::metrics::{DeliveryResult, Metrics};
-use admin_api::{AdminApi, DeliveryError};
-use app::model::{ClientId, ClientRef};
+use admin_api::AdminApi;
+use app::model::{BrokerKind, ClientId, ClientRef};
 use app::state::RevocationSignal;
-use app::store::deliveries::{self, TargetSpec};
+use app::store::broker_targets::{self, TargetSpec};
+use app::store::deliveries;
 use app::store::outbox::OutboxRow;
 use app::store::{Db, device_sessions, now_millis};
-use app::verified_keys::VerifiedKeys;
 use backoff::Backoff;
+use error::DeliveryError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -47,7 +48,6 @@ pub enum Target {
 /// What every target's task shares.
 struct Worker {
     db: Db,
-    verified: Arc<VerifiedKeys>,
     /// Lease holder name: the node.
     node: String,
     http: reqwest::Client,
@@ -60,12 +60,12 @@ impl Target {
         match self {
             Target::Embedded(broker) => TargetSpec {
                 name: embedded_target_name(node),
-                kind: "embedded".into(),
+                kind: BrokerKind::Embedded,
                 endpoint: format!("mqtt://{} (node {node})", broker.tcp_addr),
             },
             Target::AdminApi(api) => TargetSpec {
                 name: api.name.clone(),
-                kind: api.kind.as_str().into(),
+                kind: api.kind.into(),
                 endpoint: api.endpoint(),
             },
         }
@@ -103,7 +103,9 @@ impl Workers {
             let _ = task.await;
         }
         for target in &self.targets {
-            if let Err(e) = deliveries::release(&self.worker.db, target, &self.worker.node).await {
+            if let Err(e) =
+                broker_targets::release(&self.worker.db, target, &self.worker.node).await
+            {
                 tracing::warn!(%target, "could not release the broker target's lease: {e}");
             }
         }
@@ -114,7 +116,6 @@ impl Workers {
 /// `metrics`.
 pub async fn start(
     db: Db,
-    verified: Arc<VerifiedKeys>,
     node: String,
     targets: Vec<Target>,
     signal: &RevocationSignal,
@@ -123,7 +124,6 @@ pub async fn start(
 ) -> Result<Workers, app::store::StoreError> {
     let worker = Arc::new(Worker {
         db,
-        verified,
         node,
         http: admin_api::http_client(),
         backoff,
@@ -133,7 +133,7 @@ pub async fn start(
     let mut names = Vec::with_capacity(targets.len());
     for target in targets {
         let spec = target.spec(&worker.node);
-        let backfilled = deliveries::register(&worker.db, &spec).await?;
+        let backfilled = broker_targets::register(&worker.db, &spec).await?;
         tracing::info!(
             target = %spec.name,
             endpoint = %spec.endpoint,
@@ -198,18 +198,17 @@ enum Drained {
 impl Worker {
     async fn take_lease(&self, target: &str) -> Result<bool, app::store::StoreError> {
         let until = now_millis() + LEASE.as_millis() as i64;
-        deliveries::lease(&self.db, target, &self.node, until).await
+        broker_targets::lease(&self.db, target, &self.node, until).await
     }
 
     /// Delivers the target's pending revocations in order; a failed one is retried (with
     /// back-off) until it succeeds, because the ones after it must not overtake it.
     async fn drain(&self, target: &Target, name: &str) -> Result<Drained, app::store::StoreError> {
-        let batch = deliveries::pending(&self.db, name, BATCH).await?;
+        let batch = deliveries::list_pending(&self.db, name, BATCH).await?;
         let mut leased_at = tokio::time::Instant::now();
         let mut failures = 0u32;
         for row in &batch {
             let revocation = &row.revocation;
-            self.verified.forget(&revocation.client_id);
             loop {
                 if leased_at.elapsed() > LEASE / 3 {
                     if !self.take_lease(name).await? {
@@ -219,7 +218,7 @@ impl Worker {
                 }
                 match self.deliver(target, name, revocation).await {
                     Ok(()) => {
-                        deliveries::delivered(&self.db, name, revocation.id).await?;
+                        deliveries::mark_delivered(&self.db, name, revocation.id).await?;
                         let since_commit = now_millis().saturating_sub(revocation.created_at);
                         self.metrics.revocation_delivery(
                             name,
@@ -232,19 +231,20 @@ impl Worker {
                         failures = 0;
                         break;
                     }
-                    Err(DeliveryError::Permanent(error)) => {
+                    Err(error) if !error.is_transient() => {
                         tracing::error!(
                             target = %name,
                             client_id = %revocation.client_id,
                             "a revocation needs attention, the queue goes on: {error}"
                         );
-                        deliveries::set_aside(&self.db, name, revocation.id, &error).await?;
+                        deliveries::set_aside(&self.db, name, revocation.id, &error.to_string())
+                            .await?;
                         self.metrics
                             .revocation_delivery(name, DeliveryResult::SetAside, None);
                         failures = 0;
                         break;
                     }
-                    Err(DeliveryError::Transient(error)) => {
+                    Err(error) => {
                         failures += 1;
                         let wait = self.backoff.delay(failures);
                         tracing::warn!(
@@ -255,7 +255,14 @@ impl Worker {
                             wait.as_millis()
                         );
                         let next = now_millis() + wait.as_millis() as i64;
-                        deliveries::failed(&self.db, name, revocation.id, &error, next).await?;
+                        deliveries::mark_failed(
+                            &self.db,
+                            name,
+                            revocation.id,
+                            &error.to_string(),
+                            next,
+                        )
+                        .await?;
                         self.metrics
                             .revocation_delivery(name, DeliveryResult::Retry, None);
                         tokio::time::sleep(wait).await;
@@ -296,20 +303,12 @@ impl Worker {
             Target::AdminApi(api) => {
                 // Every identifier the client holds on this broker, connected or not, as its
                 // webhook let them in (devices of forms 2 and 3 choose their own).
-                let store = |e: app::store::StoreError| {
-                    DeliveryError::Transient(format!(
-                        "cannot read or forget the client's MQTT client identifiers: {e}"
-                    ))
-                };
-                let ids = device_sessions::identifiers(&self.db, name, &owner)
-                    .await
-                    .map_err(store)?;
+                let ids = device_sessions::list_identifiers(&self.db, name, &owner).await?;
                 api.close_sessions(&self.http, &ids).await?;
                 // Closed there: what was known of them goes. (The embedded broker's own tracker
                 // removes its rows as its sessions end.)
-                device_sessions::forget(&self.db, name, &owner, revocation.created_at)
-                    .await
-                    .map_err(store)?;
+                device_sessions::delete_closed(&self.db, name, &owner, revocation.created_at)
+                    .await?;
                 Ok(())
             }
         }

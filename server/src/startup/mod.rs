@@ -87,15 +87,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let mut background = background_tasks(&db, &device_auth);
     let broker = embedded_broker(&config, &db, &device_auth, &metrics, &mut background).await?;
     let revocations = Arc::new(RevocationSignal::new());
-    let revocation_workers = revocation_workers(
-        &config,
-        &db,
-        &verified_keys,
-        broker.as_ref(),
-        &revocations,
-        &metrics,
-    )
-    .await?;
+    let revocation_workers =
+        revocation_workers(&config, &db, broker.as_ref(), &revocations, &metrics).await?;
     let webhooks = webhooks(&config, &device_auth, &metrics);
     let state = AppState {
         db: db.clone(),
@@ -271,7 +264,6 @@ fn broker_config(config: &Config) -> BrokerConfig {
 async fn revocation_workers(
     config: &Config,
     db: &Db,
-    verified_keys: &Arc<VerifiedKeys>,
     broker: Option<&Arc<Broker>>,
     signal: &RevocationSignal,
     metrics: &Metrics,
@@ -284,7 +276,6 @@ async fn revocation_workers(
         .map(revocation::Target::AdminApi);
     let workers = revocation::start(
         db.clone(),
-        verified_keys.clone(),
         config.node_name.clone(),
         embedded.into_iter().chain(external).collect(),
         signal,

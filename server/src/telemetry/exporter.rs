@@ -10,7 +10,7 @@
 use super::metrics::Metrics;
 use crate::broker::Broker;
 use crate::device_auth::DeviceAuth;
-use app::store::{Db, deliveries};
+use app::store::{Db, broker_targets};
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
@@ -84,7 +84,7 @@ impl Exporter {
             let counts = broker.session_counts();
             self.metrics.mqtt_sessions(counts.online, counts.offline);
         }
-        match deliveries::targets(db).await {
+        match broker_targets::list(db).await {
             Ok(known) => {
                 for target in known.iter().filter(|t| targets.contains(&t.name)) {
                     self.metrics.revocation_queue(

@@ -8,7 +8,7 @@ use crate::components::status_switch::StatusSwitch;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::model::{
-    ClientDetails, ClientId, ClientKey, ClientName, ClientRow, Description, FieldError,
+    ClientDetails, ClientId, ClientKey, ClientName, ClientRow, Description, FieldError, ParseError,
     SecretInput, time_format,
 };
 use leptos::prelude::*;
@@ -62,19 +62,19 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
     let description = RwSignal::new(row.description.clone());
     let server_error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
-    let name_error = Signal::derive(move || {
-        ClientName::parse(&name.get()).err().or_else(|| {
-            server_error
-                .get()
-                .and_then(|e| e.for_field(FieldError::Name))
-        })
-    });
+    // What the field says: its own parser's verdict as you type, else the server's.
+    let field_error = move |parsed: Option<ParseError>, field| {
+        parsed
+            .map(|e| e.to_string())
+            .or_else(|| server_error.get().and_then(|e| e.for_field(field)))
+    };
+    let name_error =
+        Signal::derive(move || field_error(ClientName::parse(&name.get()).err(), FieldError::Name));
     let description_error = Signal::derive(move || {
-        Description::parse(&description.get()).err().or_else(|| {
-            server_error
-                .get()
-                .and_then(|e| e.for_field(FieldError::Description))
-        })
+        field_error(
+            Description::parse(&description.get()).err(),
+            FieldError::Description,
+        )
     });
     let general_error = Signal::derive(move || match server_error.get() {
         Some(AppError::Invalid { .. }) | None => None,

@@ -90,11 +90,13 @@ pub fn NewClientModal() -> impl IntoView {
         }
         ClientName::parse(&text)
             .err()
+            .map(|e| e.to_string())
             .or_else(|| server_msg(FieldError::Name))
     });
     let description_error = Signal::derive(move || {
         Description::parse(&description.get())
             .err()
+            .map(|e| e.to_string())
             .or_else(|| server_msg(FieldError::Description))
     });
     let general_error = Signal::derive(move || match server_error.get() {

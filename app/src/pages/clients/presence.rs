@@ -115,12 +115,7 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
                     format!("Disconnecting… {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
                 )
             };
-            let what = match p.reason.as_str() {
-                "key_regenerated" => "Key regenerated",
-                "deactivated" => "Deactivated",
-                "deleted" => "Deleted",
-                _ => "Revoked",
-            };
+            let what = p.reason.label();
             let title = if let Some(problem) = &p.needs_attention {
                 format!("{what} at {}. A broker refused to close its sessions, in a way retrying cannot fix ({problem}); Settings → Brokers can retry it once the broker is fixed.", time_format::utc_minutes(p.created_at))
             } else if p.brokers == 0 {

@@ -48,7 +48,7 @@ async fn sign_up_creates_an_organization_with_a_default_workspace_and_signs_in(e
     assert_eq!(after.audit_events, before.audit_events + 1);
     let activity: Vec<app::model::AuditEntry> =
         visitor.call("workspaces/activity", &[]).await.unwrap();
-    assert_eq!(activity[0].action, "organization.created");
+    assert_eq!(activity[0].action.as_str(), "organization.created");
     assert_eq!(activity[0].address, "127.0.0.1");
     app.stop().await;
 }
@@ -141,7 +141,7 @@ async fn sign_in_with_the_right_password_signs_in_whatever_the_email_case(engine
     assert_eq!(app.counts().await.audit_events, before.audit_events + 1);
     let activity: Vec<app::model::AuditEntry> =
         laptop.call("workspaces/activity", &[]).await.unwrap();
-    assert_eq!(activity[0].action, "user.signed_in");
+    assert_eq!(activity[0].action.as_str(), "user.signed_in");
     app.stop().await;
 }
 
@@ -168,7 +168,7 @@ async fn sign_in_with_a_wrong_password_is_a_password_error_and_stays_signed_out(
         before
     );
     let activity: Vec<app::model::AuditEntry> = ann.call("workspaces/activity", &[]).await.unwrap();
-    assert_eq!(activity[0].action, "user.sign_in_failed");
+    assert_eq!(activity[0].action.as_str(), "user.sign_in_failed");
     assert!(!activity[0].target.contains("not the password"));
     expect_field_error(laptop.sign_in("", "whatever").await, FieldError::Email);
     app.stop().await;

@@ -181,7 +181,7 @@ async fn regenerate_makes_the_old_key_fail_and_the_new_one_verify(engine: Engine
     let queued = app::store::outbox::list_for_client(&app.db, id)
         .await
         .unwrap();
-    assert_eq!(queued.last().unwrap().0.reason, "key_regenerated");
+    assert_eq!(queued.last().unwrap().0.reason.as_str(), "key_regenerated");
     app.stop().await;
 }
 
@@ -377,6 +377,7 @@ async fn create_bad_input_is_a_field_error_at_that_field_and_changes_nothing(eng
         ("blank name", "  "),
         ("too long name", long_name.as_str()),
         ("name with a control character", "bell\u{7}"),
+        ("name on two lines", "two\nlines"),
     ] {
         case(what, good.0, good.1, name, good.3, FieldError::Name);
     }
@@ -412,6 +413,57 @@ async fn create_bad_input_is_a_field_error_at_that_field_and_changes_nothing(eng
     ann.create_client(good.0, good.1, good.2, good.3)
         .await
         .unwrap();
+    app.stop().await;
+}
+
+/// The sentence under the field is the model parser's, word for word: the browser shows the same
+/// one as you type, so the server's verdict never reads differently.
+#[engines]
+async fn a_field_error_says_what_is_wrong_in_the_parsers_words(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ann = app.sign_up("Acme").await;
+    let key = ClientKey::generate();
+    let long_description = "d".repeat(501);
+    let counts = app.counts().await;
+    for (id, key, name, description, field, sentence) in [
+        (
+            "a/b",
+            key.expose(),
+            "Boiler",
+            "",
+            FieldError::ClientId,
+            "'/' is not allowed in a Client ID: use letters, digits, '-', '_' and '.'.",
+        ),
+        (
+            "boiler-01",
+            "has a space in it!",
+            "Boiler",
+            "",
+            FieldError::Key,
+            "Use printable ASCII characters without spaces in a key.",
+        ),
+        (
+            "boiler-01",
+            key.expose(),
+            "two\nlines",
+            "",
+            FieldError::Name,
+            "A name must fit on one line.",
+        ),
+        (
+            "boiler-01",
+            key.expose(),
+            "Boiler",
+            long_description.as_str(),
+            FieldError::Description,
+            "A description can have at most 500 characters.",
+        ),
+    ] {
+        let message =
+            expect_field_error(ann.create_client(id, key, name, description).await, field);
+        assert_eq!(message, sentence);
+    }
+    assert_eq!(app.counts().await, counts);
     app.stop().await;
 }
 
@@ -462,6 +514,7 @@ async fn update_bad_input_is_a_field_error_at_that_field_and_changes_nothing(eng
         ("   ", "fine", FieldError::Name),
         (long_name.as_str(), "", FieldError::Name),
         ("bell\u{7}", "", FieldError::Name),
+        ("two\nlines", "", FieldError::Name),
         ("Fine", long_description.as_str(), FieldError::Description),
     ] {
         let result = ann

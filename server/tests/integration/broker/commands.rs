@@ -29,7 +29,7 @@ async fn outbox_done(database: &TestDatabase, client_id: &str) -> Vec<bool> {
 
 async fn target_names(database: &TestDatabase) -> Vec<String> {
     let db = database.connect().await;
-    let names = app::store::deliveries::targets(&db)
+    let names = app::store::broker_targets::list(&db)
         .await
         .unwrap()
         .into_iter()
@@ -42,7 +42,7 @@ async fn target_names(database: &TestDatabase) -> Vec<String> {
 async fn embedded_confirmed(database: &TestDatabase) -> bool {
     let db = database.connect().await;
     let confirmed = support::eventually(Duration::from_secs(10), || async {
-        app::store::deliveries::targets(&db)
+        app::store::broker_targets::list(&db)
             .await
             .unwrap()
             .iter()
@@ -65,12 +65,14 @@ async fn a_broker_target_that_is_gone_for_good_can_be_forgotten(engine: Engine) 
     let tenant = sign_up_at(&format!("http://{listen}"), "Acme Devices").await;
     // A node that was renamed long ago left its embedded target behind.
     let db = database.connect().await;
-    let stale = app::store::deliveries::TargetSpec {
+    let stale = app::store::broker_targets::TargetSpec {
         name: "embedded:old-node".into(),
-        kind: "embedded".into(),
+        kind: app::model::BrokerKind::Embedded,
         endpoint: "in-process".into(),
     };
-    app::store::deliveries::register(&db, &stale).await.unwrap();
+    app::store::broker_targets::register(&db, &stale)
+        .await
+        .unwrap();
     db.close().await;
     let (status, html) = tenant.page("/settings/brokers").await;
     assert!(status.is_success(), "{status}");

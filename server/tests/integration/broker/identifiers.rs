@@ -176,7 +176,11 @@ async fn a_revocation_a_broker_refuses_for_good_needs_attention_and_the_queue_go
     );
     assert!(!done(&setup, &setup.client).await, "ours is not done");
     let s = status(&setup.tenant).await;
-    let target = s.targets.iter().find(|t| t.kind == "rmqtt").unwrap();
+    let target = s
+        .targets
+        .iter()
+        .find(|t| t.kind.as_str() == "rmqtt")
+        .unwrap();
     assert_eq!(
         (target.needs_attention, target.queue_depth, target.failures),
         (1, 0, 0),
@@ -218,7 +222,11 @@ async fn a_revocation_a_broker_refuses_for_good_needs_attention_and_the_queue_go
         "delivered once the broker takes it"
     );
     let s = status(&setup.tenant).await;
-    let target = s.targets.iter().find(|t| t.kind == "rmqtt").unwrap();
+    let target = s
+        .targets
+        .iter()
+        .find(|t| t.kind.as_str() == "rmqtt")
+        .unwrap();
     assert_eq!(target.needs_attention, 0, "{target:?}");
     setup.app.stop().await;
 }

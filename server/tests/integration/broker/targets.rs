@@ -25,7 +25,7 @@ fn target<'a>(status: &'a BrokerStatus, kind: &str) -> &'a BrokerTarget {
     status
         .targets
         .iter()
-        .find(|t| t.kind == kind)
+        .find(|t| t.kind.as_str() == kind)
         .unwrap_or_else(|| panic!("no {kind} target in {status:?}"))
 }
 
@@ -215,7 +215,7 @@ async fn a_broker_that_is_down_gets_every_revocation_in_order_once_it_is_back(en
         (a_progress.confirmed, a_progress.brokers, a_progress.done),
         (2, 2, true)
     );
-    assert_eq!(a_progress.reason, "deactivated");
+    assert_eq!(a_progress.reason.as_str(), "deactivated");
 
     // Nothing is sent twice.
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -342,7 +342,8 @@ async fn each_admin_api_is_called_in_its_own_shape(engine: Engine) {
     let s = status(&setup.tenant).await;
     assert_eq!(s.targets.len(), 4, "{s:?}");
     assert_eq!(
-        s.targets[0].kind, "embedded",
+        s.targets[0].kind.as_str(),
+        "embedded",
         "the embedded broker is listed first"
     );
     assert!(s.webhooks);
@@ -355,7 +356,7 @@ async fn each_admin_api_is_called_in_its_own_shape(engine: Engine) {
     }
     let database = setup.app.stop_keeping_database().await;
     let db = database.connect().await;
-    let after = app::store::deliveries::targets(&db).await.unwrap();
+    let after = app::store::broker_targets::list(&db).await.unwrap();
     assert!(
         after.iter().all(|t| t.served_by.is_none()),
         "a clean stop gives the leases back: {after:?}"

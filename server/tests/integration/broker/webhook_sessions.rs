@@ -63,7 +63,7 @@ async fn a_webhook_login_checked_against_a_revoked_key_is_refused(engine: Engine
         "a login checked against the revoked key is refused: {body}"
     );
     assert!(
-        app::store::device_sessions::identifiers(
+        app::store::device_sessions::list_identifiers(
             &setup.app.db,
             &format!("rmqtt:{}", api.addr),
             &owner(&setup.client)
@@ -181,7 +181,7 @@ async fn webhook_authenticated_devices_show_as_connected_and_follow_broker_event
     // Offline, its session may persist: a revocation would still close it. Once it ends, it is
     // forgotten.
     let client = owner(&setup.client);
-    let held = || app::store::device_sessions::identifiers(&setup.app.db, &broker, &client);
+    let held = || app::store::device_sessions::list_identifiers(&setup.app.db, &broker, &client);
     assert_eq!(held().await.unwrap(), ["gw-7"]);
     let (status, _) = event(
         &setup,

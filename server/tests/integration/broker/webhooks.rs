@@ -94,7 +94,7 @@ async fn emqx_authentication(engine: Engine) {
     }
     // The identifiers are held by the client on that broker (no target is configured: the
     // unnamed one), for revocations and the Clients page.
-    let mut remembered = app::store::device_sessions::identifiers(
+    let mut remembered = app::store::device_sessions::list_identifiers(
         &setup.app.db,
         server::webhooks::UNNAMED_BROKER,
         &owner(&setup.client),

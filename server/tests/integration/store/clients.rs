@@ -70,7 +70,7 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
     assert_eq!(got.organization_id, acme.ctx.organization_id);
     assert_eq!(got.row.description, "In the basement");
     assert_eq!(
-        clients::key_hash(&db, &id("boiler-01")).await.unwrap(),
+        clients::get_key_hash(&db, &id("boiler-01")).await.unwrap(),
         "$argon2id$boiler"
     );
     assert!(matches!(
@@ -371,7 +371,7 @@ async fn list_and_count_see_only_their_workspace(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     let globex = org(&db, "Globex").await;
-    let staging = workspaces::create_audited(
+    let staging = workspaces::create(
         &db,
         &acme.ctx,
         &WorkspaceName::parse("Staging").unwrap(),
@@ -415,7 +415,7 @@ async fn update_changes_name_and_description_with_an_audit_event_and_no_outbox_r
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     let created = add_client(&db, &acme, "boiler-01", "Boiler").await;
-    let hash_before = clients::key_hash(&db, &id("boiler-01")).await.unwrap();
+    let hash_before = clients::get_key_hash(&db, &id("boiler-01")).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
 
     let updated = clients::update(
@@ -437,7 +437,7 @@ async fn update_changes_name_and_description_with_an_audit_event_and_no_outbox_r
         .unwrap();
     assert_eq!(got.row, updated);
     assert_eq!(
-        clients::key_hash(&db, &id("boiler-01")).await.unwrap(),
+        clients::get_key_hash(&db, &id("boiler-01")).await.unwrap(),
         hash_before
     );
     assert_eq!(
@@ -493,7 +493,7 @@ async fn deactivate_writes_exactly_one_outbox_row_and_one_audit_event(engine: En
     );
     let rows = outbox_rows(&db, "boiler-01").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].reason, "deactivated");
+    assert_eq!(rows[0].reason.as_str(), "deactivated");
     assert_eq!(rows[0].organization_id, acme.ctx.organization_id);
 }
 
@@ -535,7 +535,7 @@ async fn update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_ev
     assert_eq!(record.workspace_id, acme.workspace_id);
     assert!(record.row.active, "a new key does not deactivate");
     assert_eq!(
-        clients::key_hash(&db, &id("boiler-01")).await.unwrap(),
+        clients::get_key_hash(&db, &id("boiler-01")).await.unwrap(),
         "$argon2id$new-hash"
     );
     assert_eq!(audit_count(&db, &acme).await, audit_before + 1);
@@ -545,7 +545,7 @@ async fn update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_ev
     );
     let rows = outbox_rows(&db, "boiler-01").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].reason, "key_regenerated");
+    assert_eq!(rows[0].reason.as_str(), "key_regenerated");
 }
 
 #[engines]
@@ -562,7 +562,7 @@ async fn delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event
     assert!(stored_client(&db, "boiler-01").await.is_none());
     assert!(stored_client(&db, "boiler-02").await.is_some());
     assert!(matches!(
-        clients::key_hash(&db, &id("boiler-01")).await,
+        clients::get_key_hash(&db, &id("boiler-01")).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(clients::count(&db, &acme.workspace_id).await.unwrap(), 1);
@@ -573,7 +573,7 @@ async fn delete_removes_the_client_and_writes_one_outbox_row_and_one_audit_event
     );
     let rows = outbox_rows(&db, "boiler-01").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].reason, "deleted");
+    assert_eq!(rows[0].reason.as_str(), "deleted");
 
     // Deleting again finds nothing and queues nothing more.
     assert!(matches!(

@@ -1,23 +1,16 @@
 //! Revocation deliveries on both engines: one per broker target, the target's lease, failed
 //! attempts, progress per organization, and forgetting a target that is gone.
 
-use super::fixtures::{add_client, claim, client_ref, fresh_db, id, org, outbox_rows};
+use super::fixtures::{add_client, claim, client_ref, fresh_db, id, org, outbox_rows, spec};
 use crate::support::{Engine, engines, outbox_done};
+use app::store::broker_targets;
 use app::store::clients;
-use app::store::deliveries::{self, TargetSpec};
+use app::store::deliveries;
 use app::store::device_sessions as sessions_store;
 use app::store::{Db, StoreError};
 
-fn spec(name: &str) -> TargetSpec {
-    TargetSpec {
-        name: name.into(),
-        kind: "rmqtt".into(),
-        endpoint: format!("http://{name}.internal:6060"),
-    }
-}
-
 async fn pending_ids(db: &Db, target: &str) -> Vec<i64> {
-    deliveries::pending(db, target, 100)
+    deliveries::list_pending(db, target, 100)
         .await
         .unwrap()
         .into_iter()
@@ -29,7 +22,7 @@ async fn pending_ids(db: &Db, target: &str) -> Vec<i64> {
 async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["a", "b"] {
-        assert_eq!(deliveries::register(&db, &spec(name)).await.unwrap(), 0);
+        assert_eq!(broker_targets::register(&db, &spec(name)).await.unwrap(), 0);
     }
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "boiler-01", "Boiler").await;
@@ -40,7 +33,7 @@ async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(
     assert_eq!(pending_ids(&db, "a").await, vec![row.id]);
     assert_eq!(pending_ids(&db, "b").await, vec![row.id]);
 
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
     assert_eq!(pending_ids(&db, "a").await, Vec::<i64>::new());
     assert_eq!(
         outbox_done(&db, "boiler-01").await,
@@ -48,10 +41,10 @@ async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(
         "b has not confirmed"
     );
     // Confirming twice changes nothing.
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
-    deliveries::delivered(&db, "b", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "b", row.id).await.unwrap();
     assert_eq!(outbox_done(&db, "boiler-01").await, vec![true]);
-    let targets = deliveries::targets(&db).await.unwrap();
+    let targets = broker_targets::list(&db).await.unwrap();
     assert!(
         targets
             .iter()
@@ -62,7 +55,7 @@ async fn a_revocation_gets_one_delivery_per_target_and_is_done_when_all_confirm(
 #[engines]
 async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "one", "One").await;
     add_client(&db, &acme, "two", "Two").await;
@@ -74,13 +67,19 @@ async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Eng
         .unwrap();
     let one = outbox_rows(&db, "one").await.remove(0);
     let two = outbox_rows(&db, "two").await.remove(0);
-    deliveries::delivered(&db, "a", one.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", one.id).await.unwrap();
 
     // "one" is done everywhere it had to go; "two" still waits, so the newcomer gets it.
-    assert_eq!(deliveries::register(&db, &spec("late")).await.unwrap(), 1);
+    assert_eq!(
+        broker_targets::register(&db, &spec("late")).await.unwrap(),
+        1
+    );
     assert_eq!(pending_ids(&db, "late").await, vec![two.id]);
     // Registering again (a restart) adds nothing and keeps the queue.
-    assert_eq!(deliveries::register(&db, &spec("late")).await.unwrap(), 0);
+    assert_eq!(
+        broker_targets::register(&db, &spec("late")).await.unwrap(),
+        0
+    );
     assert_eq!(pending_ids(&db, "late").await, vec![two.id]);
 
     // With no target at all, a revocation waits for the first one.
@@ -92,7 +91,9 @@ async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Eng
         .unwrap();
     assert_eq!(outbox_done(&empty, "three").await, vec![false]);
     assert_eq!(
-        deliveries::register(&empty, &spec("first")).await.unwrap(),
+        broker_targets::register(&empty, &spec("first"))
+            .await
+            .unwrap(),
         1
     );
 }
@@ -100,37 +101,57 @@ async fn a_target_registered_later_gets_the_pending_revocations_only(engine: Eng
 #[engines]
 async fn only_one_holder_has_a_targets_lease_until_it_expires_or_is_released(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let later = app::store::now_millis() + 60_000;
-    assert!(deliveries::lease(&db, "a", "node-1", later).await.unwrap());
-    assert!(!deliveries::lease(&db, "a", "node-2", later).await.unwrap());
     assert!(
-        deliveries::lease(&db, "a", "node-1", later + 1)
+        broker_targets::lease(&db, "a", "node-1", later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !broker_targets::lease(&db, "a", "node-2", later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        broker_targets::lease(&db, "a", "node-1", later + 1)
             .await
             .unwrap(),
         "renewed"
     );
     assert!(
-        !deliveries::lease(&db, "missing", "node-1", later)
+        !broker_targets::lease(&db, "missing", "node-1", later)
             .await
             .unwrap()
     );
     // Another node's release does nothing; the holder's frees it at once.
-    deliveries::release(&db, "a", "node-2").await.unwrap();
-    assert!(!deliveries::lease(&db, "a", "node-2", later).await.unwrap());
-    deliveries::release(&db, "a", "node-1").await.unwrap();
-    assert!(deliveries::lease(&db, "a", "node-2", later).await.unwrap());
+    broker_targets::release(&db, "a", "node-2").await.unwrap();
+    assert!(
+        !broker_targets::lease(&db, "a", "node-2", later)
+            .await
+            .unwrap()
+    );
+    broker_targets::release(&db, "a", "node-1").await.unwrap();
+    assert!(
+        broker_targets::lease(&db, "a", "node-2", later)
+            .await
+            .unwrap()
+    );
     // A lease that ran out (its holder died) can be taken.
-    assert!(deliveries::lease(&db, "a", "node-2", 1).await.unwrap());
-    assert!(deliveries::lease(&db, "a", "node-3", later).await.unwrap());
-    let t = deliveries::targets(&db).await.unwrap().remove(0);
+    assert!(broker_targets::lease(&db, "a", "node-2", 1).await.unwrap());
+    assert!(
+        broker_targets::lease(&db, "a", "node-3", later)
+            .await
+            .unwrap()
+    );
+    let t = broker_targets::list(&db).await.unwrap().remove(0);
     assert_eq!(t.served_by.as_deref(), Some("node-3"));
 }
 
 #[engines]
 async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "boiler-01", "Boiler").await;
     clients::delete(&db, &acme.ctx, &id("boiler-01"))
@@ -138,23 +159,23 @@ async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
         .unwrap();
     let row = outbox_rows(&db, "boiler-01").await.remove(0);
     let retry_at = app::store::now_millis() + 5_000;
-    deliveries::failed(&db, "a", row.id, "rmqtt answered 503", retry_at)
+    deliveries::mark_failed(&db, "a", row.id, "rmqtt answered 503", retry_at)
         .await
         .unwrap();
-    deliveries::failed(&db, "a", row.id, "cannot connect: refused", retry_at)
+    deliveries::mark_failed(&db, "a", row.id, "cannot connect: refused", retry_at)
         .await
         .unwrap();
-    let pending = deliveries::pending(&db, "a", 10).await.unwrap();
+    let pending = deliveries::list_pending(&db, "a", 10).await.unwrap();
     assert_eq!(pending[0].attempts, 2);
-    assert_eq!(pending[0].revocation.reason, "deleted");
-    let t = deliveries::targets(&db).await.unwrap().remove(0);
+    assert_eq!(pending[0].revocation.reason.as_str(), "deleted");
+    let t = broker_targets::list(&db).await.unwrap().remove(0);
     assert_eq!((t.failures, t.queue_depth), (2, 1));
     assert_eq!(t.last_error.as_deref(), Some("cannot connect: refused"));
     assert_eq!(t.next_attempt_at, Some(retry_at));
     assert!(t.oldest_pending_at.is_some() && t.last_success_at.is_none());
 
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
-    let t = deliveries::targets(&db).await.unwrap().remove(0);
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
+    let t = broker_targets::list(&db).await.unwrap().remove(0);
     assert_eq!((t.failures, t.queue_depth, t.next_attempt_at), (0, 0, None));
     assert_eq!(
         t.last_error.as_deref(),
@@ -166,7 +187,7 @@ async fn failed_attempts_are_recorded_per_delivery_and_target(engine: Engine) {
 #[engines]
 async fn progress_is_scoped_to_the_organization(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
-    deliveries::register(&db, &spec("a")).await.unwrap();
+    broker_targets::register(&db, &spec("a")).await.unwrap();
     let acme = org(&db, "Acme").await;
     let globex = org(&db, "Globex").await;
     add_client(&db, &acme, "acme-1", "A").await;
@@ -199,7 +220,7 @@ async fn progress_is_scoped_to_the_organization(engine: Engine) {
     );
     // A done revocation older than `since` is no longer shown.
     let row = outbox_rows(&db, "acme-1").await.remove(0);
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
     let later = app::store::now_millis() + 1_000;
     assert!(
         deliveries::progress(&db, &acme.ctx.organization_id, &["acme-1"], later)
@@ -219,7 +240,7 @@ async fn progress_is_scoped_to_the_organization(engine: Engine) {
 async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["live", "gone", "other-gone"] {
-        deliveries::register(&db, &spec(name)).await.unwrap();
+        broker_targets::register(&db, &spec(name)).await.unwrap();
     }
     let acme = org(&db, "Acme").await;
     for client in ["one", "two", "three"] {
@@ -243,16 +264,18 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     ];
     // "live" confirms one and three; "other-gone" confirmed one only.
     for row in [&one, &three] {
-        deliveries::delivered(&db, "live", row.id).await.unwrap();
+        deliveries::mark_delivered(&db, "live", row.id)
+            .await
+            .unwrap();
     }
-    deliveries::delivered(&db, "other-gone", one.id)
+    deliveries::mark_delivered(&db, "other-gone", one.id)
         .await
         .unwrap();
 
-    let forgotten = deliveries::forget_target(&db, "gone").await.unwrap();
+    let forgotten = broker_targets::forget(&db, "gone").await.unwrap();
     assert_eq!(
         forgotten,
-        deliveries::Forgotten {
+        broker_targets::Forgotten {
             dropped: 3,
             completed: 1
         },
@@ -269,7 +292,7 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
         vec![false],
         "still waits for other-gone"
     );
-    let names: Vec<String> = deliveries::targets(&db)
+    let names: Vec<String> = broker_targets::list(&db)
         .await
         .unwrap()
         .into_iter()
@@ -279,14 +302,14 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     assert_eq!(pending_ids(&db, "gone").await, Vec::<i64>::new());
     assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
     assert!(
-        sessions_store::identifiers(&db, "gone", &three_ref)
+        sessions_store::list_identifiers(&db, "gone", &three_ref)
             .await
             .unwrap()
             .is_empty(),
         "what was known on the forgotten broker goes with it"
     );
     assert_eq!(
-        sessions_store::identifiers(&db, "other-gone", &three_ref)
+        sessions_store::list_identifiers(&db, "other-gone", &three_ref)
             .await
             .unwrap(),
         ["sensor-3"],
@@ -294,17 +317,17 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     );
 
     // The last target holding the deletion goes: what was known on it goes with it.
-    let forgotten = deliveries::forget_target(&db, "other-gone").await.unwrap();
+    let forgotten = broker_targets::forget(&db, "other-gone").await.unwrap();
     assert_eq!(
         forgotten,
-        deliveries::Forgotten {
+        broker_targets::Forgotten {
             dropped: 2,
             completed: 1
         }
     );
     assert_eq!(outbox_done(&db, "three").await, vec![true]);
     assert!(
-        sessions_store::identifiers(&db, "other-gone", &three_ref)
+        sessions_store::list_identifiers(&db, "other-gone", &three_ref)
             .await
             .unwrap()
             .is_empty()
@@ -313,7 +336,10 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     assert_eq!(outbox_done(&db, "two").await, vec![false]);
     assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
     // Nothing waits for a forgotten target that registers again (a node brought back).
-    assert_eq!(deliveries::register(&db, &spec("gone")).await.unwrap(), 1);
+    assert_eq!(
+        broker_targets::register(&db, &spec("gone")).await.unwrap(),
+        1
+    );
     assert_eq!(pending_ids(&db, "gone").await, vec![two.id]);
 }
 
@@ -321,7 +347,7 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
 async fn a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     for name in ["a", "b"] {
-        deliveries::register(&db, &spec(name)).await.unwrap();
+        broker_targets::register(&db, &spec(name)).await.unwrap();
     }
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "one", "One").await;
@@ -329,24 +355,28 @@ async fn a_served_or_unknown_target_cannot_be_forgotten_and_nothing_changes(engi
         .await
         .unwrap();
     let row = outbox_rows(&db, "one").await.remove(0);
-    deliveries::delivered(&db, "a", row.id).await.unwrap();
+    deliveries::mark_delivered(&db, "a", row.id).await.unwrap();
     let far = app::store::now_millis() + 60_000;
-    assert!(deliveries::lease(&db, "b", "node-b", far).await.unwrap());
+    assert!(
+        broker_targets::lease(&db, "b", "node-b", far)
+            .await
+            .unwrap()
+    );
 
-    match deliveries::forget_target(&db, "b").await {
+    match broker_targets::forget(&db, "b").await {
         Err(StoreError::TargetServed { holder }) => assert_eq!(holder, "node-b"),
         other => panic!("a served target was forgotten: {other:?}"),
     }
     assert!(matches!(
-        deliveries::forget_target(&db, "nope").await,
+        broker_targets::forget(&db, "nope").await,
         Err(StoreError::NotFound)
     ));
-    assert_eq!(deliveries::targets(&db).await.unwrap().len(), 2);
+    assert_eq!(broker_targets::list(&db).await.unwrap().len(), 2);
     assert_eq!(pending_ids(&db, "b").await, vec![row.id]);
     assert_eq!(outbox_done(&db, "one").await, vec![false]);
 
     // Once its process lets go, it can be.
-    deliveries::release(&db, "b", "node-b").await.unwrap();
-    deliveries::forget_target(&db, "b").await.unwrap();
+    broker_targets::release(&db, "b", "node-b").await.unwrap();
+    broker_targets::forget(&db, "b").await.unwrap();
     assert_eq!(outbox_done(&db, "one").await, vec![true]);
 }

@@ -137,7 +137,7 @@ async fn connection_events_for_deleted_clients_and_replays_change_nothing(engine
 }
 
 #[engines]
-async fn clear_broker_deletes_only_that_brokers_sessions(engine: Engine) {
+async fn deleting_a_brokers_sessions_leaves_the_other_brokers_alone(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     add_client(&db, &acme, "boiler-01", "Boiler").await;
@@ -153,13 +153,13 @@ async fn clear_broker_deletes_only_that_brokers_sessions(engine: Engine) {
     .await
     .unwrap();
     assert_eq!(
-        device_sessions::clear_broker(&db, "embedded:n1")
+        device_sessions::delete_for_broker(&db, "embedded:n1")
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        device_sessions::clear_broker(&db, "embedded:n1")
+        device_sessions::delete_for_broker(&db, "embedded:n1")
             .await
             .unwrap(),
         0
@@ -287,7 +287,7 @@ async fn an_identifier_belongs_to_the_client_row_that_claimed_it(engine: Engine)
         Claimed::Yes
     );
     assert_eq!(
-        device_sessions::identifiers(&db, "emqx", &boiler)
+        device_sessions::list_identifiers(&db, "emqx", &boiler)
             .await
             .unwrap(),
         ["gateway-7"]
@@ -364,7 +364,7 @@ async fn a_client_holds_at_most_its_limit_of_identifiers_per_broker(engine: Engi
         .await
         .unwrap();
     assert_eq!(limited("three").await, Claimed::Yes);
-    let mut held = device_sessions::identifiers(&db, "emqx", &boiler)
+    let mut held = device_sessions::list_identifiers(&db, "emqx", &boiler)
         .await
         .unwrap();
     held.sort();
@@ -390,7 +390,7 @@ async fn broker_events_mark_sessions_offline_and_end_them_in_order(engine: Engin
     assert_eq!(report(BrokerEvent::Disconnected, now).await.unwrap(), 1);
     assert_eq!(row(&db, &acme, "boiler-01").await.live_sessions, 0);
     assert_eq!(
-        device_sessions::identifiers(&db, "rmqtt", &boiler)
+        device_sessions::list_identifiers(&db, "rmqtt", &boiler)
             .await
             .unwrap(),
         ["s-1"],
@@ -422,20 +422,20 @@ async fn a_revocation_forgets_only_the_sessions_that_began_before_it(engine: Eng
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert_eq!(claim(&db, "emqx", &boiler, "new").await, Claimed::Yes);
     assert_eq!(
-        device_sessions::forget(&db, "emqx", &boiler, revoked_at)
+        device_sessions::delete_closed(&db, "emqx", &boiler, revoked_at)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        device_sessions::identifiers(&db, "emqx", &boiler)
+        device_sessions::list_identifiers(&db, "emqx", &boiler)
             .await
             .unwrap(),
         ["new"],
         "the session opened after the change (a regenerated key) stays"
     );
     assert_eq!(
-        device_sessions::identifiers(&db, "vernemq", &boiler)
+        device_sessions::list_identifiers(&db, "vernemq", &boiler)
             .await
             .unwrap(),
         ["old"],

@@ -93,7 +93,7 @@ pub async fn actions_for(db: &Db, org: &Org, client_id: &str) -> Vec<String> {
         .unwrap()
         .into_iter()
         .filter(|e| e.target == client_id)
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_owned())
         .collect()
 }
 
@@ -124,4 +124,13 @@ pub async fn claim(
     )
     .await
     .unwrap()
+}
+
+/// A broker target named `name` (an rmqtt admin API on a made-up host).
+pub fn spec(name: &str) -> app::store::broker_targets::TargetSpec {
+    app::store::broker_targets::TargetSpec {
+        name: name.into(),
+        kind: app::model::BrokerKind::Rmqtt,
+        endpoint: format!("http://{name}.internal:6060"),
+    }
 }

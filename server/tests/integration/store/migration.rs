@@ -73,16 +73,16 @@ async fn migration_5_keeps_what_was_there(engine: Engine) {
     // Opening it with the store runs migration 5.
     let db: Db = database.connect().await;
     assert_eq!(
-        mqtt_usernames::get(&db, "shared-name").await.unwrap(),
+        mqtt_usernames::find(&db, "shared-name").await.unwrap(),
         Some(UsernameKind::Namespace),
         "the older owner of a colliding name keeps it"
     );
     assert_eq!(
-        mqtt_usernames::get(&db, "rival").await.unwrap(),
+        mqtt_usernames::find(&db, "rival").await.unwrap(),
         Some(UsernameKind::Namespace)
     );
     assert_eq!(
-        mqtt_usernames::get(&db, "dev-1").await.unwrap(),
+        mqtt_usernames::find(&db, "dev-1").await.unwrap(),
         Some(UsernameKind::Client)
     );
     let rows = sqlx::query(

@@ -12,5 +12,6 @@ mod mqtt_usernames;
 mod organizations;
 mod outbox;
 mod sessions;
+mod use_cases;
 mod users;
 mod workspaces;

@@ -19,7 +19,7 @@ async fn a_namespace_cannot_take_a_client_id_and_a_client_id_cannot_take_a_names
         count_rows(&db, "workspaces").await,
         count_rows(&db, "audit_events").await,
     );
-    let taken = workspaces::create_audited(
+    let taken = workspaces::create(
         &db,
         &rival.ctx,
         &WorkspaceName::parse("Hijack").unwrap(),
@@ -31,9 +31,8 @@ async fn a_namespace_cannot_take_a_client_id_and_a_client_id_cannot_take_a_names
         "{taken:?}"
     );
     assert!(
-        workspaces::namespace_taken(&db, &Namespace::parse("c-7k2m9x4q").unwrap())
-            .await
-            .unwrap()
+        mqtt_usernames::exists(&db, "c-7k2m9x4q").await.unwrap(),
+        "the Client ID holds the name"
     );
     // And the other way round: the rival's default namespace is no Client ID for anyone.
     let rival_namespace = workspaces::list(&db, &rival.ctx.organization_id)
@@ -64,17 +63,17 @@ async fn a_namespace_cannot_take_a_client_id_and_a_client_id_cannot_take_a_names
         "nothing was written"
     );
     assert_eq!(
-        mqtt_usernames::get(&db, "c-7k2m9x4q").await.unwrap(),
+        mqtt_usernames::find(&db, "c-7k2m9x4q").await.unwrap(),
         Some(UsernameKind::Client)
     );
     assert_eq!(
-        mqtt_usernames::get(&db, rival_namespace.as_str())
+        mqtt_usernames::find(&db, rival_namespace.as_str())
             .await
             .unwrap(),
         Some(UsernameKind::Namespace)
     );
     assert_eq!(
-        mqtt_usernames::get(&db, " c-7k2m9x4q").await.unwrap(),
+        mqtt_usernames::find(&db, " c-7k2m9x4q").await.unwrap(),
         None,
         "exact"
     );
@@ -89,10 +88,10 @@ async fn a_deleted_client_gives_its_name_back(engine: Engine) {
     clients::delete(&db, &acme.ctx, &id("reused-01"))
         .await
         .unwrap();
-    assert_eq!(mqtt_usernames::get(&db, "reused-01").await.unwrap(), None);
+    assert_eq!(mqtt_usernames::find(&db, "reused-01").await.unwrap(), None);
     add_client(&db, &rival, "reused-01", "Theirs now").await;
     assert_eq!(
-        mqtt_usernames::get(&db, "reused-01").await.unwrap(),
+        mqtt_usernames::find(&db, "reused-01").await.unwrap(),
         Some(UsernameKind::Client)
     );
 }
@@ -115,7 +114,7 @@ async fn racing_client_and_workspace_for_one_name_have_one_winner(engine: Engine
         let workspace = {
             let (db, name) = (db.clone(), name.clone());
             tokio::spawn(async move {
-                workspaces::create_audited(
+                workspaces::create(
                     &db,
                     &rival.ctx,
                     &WorkspaceName::parse("Contested").unwrap(),

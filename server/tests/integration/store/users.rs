@@ -13,7 +13,7 @@ async fn email_is_unique_and_case_insensitive(engine: Engine) {
     let account = organizations::create_with_owner(&db, &name, &email, "$argon2id$x", "::1")
         .await
         .unwrap();
-    let user = users::get_by_email(&db, &Email::parse("ann@EXAMPLE.test").unwrap())
+    let user = users::find_by_email(&db, &Email::parse("ann@EXAMPLE.test").unwrap())
         .await
         .unwrap()
         .expect("found whatever the case");

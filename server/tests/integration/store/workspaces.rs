@@ -15,13 +15,17 @@ async fn namespace_is_globally_unique(engine: Engine) {
     let globex = org(&db, "Globex").await;
     let namespace = Namespace::parse("factory-floor").unwrap();
     let name = WorkspaceName::parse("Factory").unwrap();
-    workspaces::create_audited(&db, &acme.ctx, &name, &namespace)
+    workspaces::create(&db, &acme.ctx, &name, &namespace)
         .await
         .unwrap();
-    assert!(workspaces::namespace_taken(&db, &namespace).await.unwrap());
+    assert!(
+        app::store::mqtt_usernames::exists(&db, namespace.as_str())
+            .await
+            .unwrap()
+    );
     let before = support::counts(&db).await;
     for who in [&globex, &acme] {
-        let result = workspaces::create_audited(&db, &who.ctx, &name, &namespace).await;
+        let result = workspaces::create(&db, &who.ctx, &name, &namespace).await;
         assert!(
             matches!(result, Err(StoreError::NamespaceTaken)),
             "{result:?}"
@@ -40,7 +44,7 @@ async fn free_namespace_adds_a_numeric_suffix_while_taken(engine: Engine) {
     for expected in ["plant", "plant-2", "plant-3"] {
         let free = workspaces::free_namespace(&db, &base).await.unwrap();
         assert_eq!(free.as_str(), expected);
-        workspaces::create_audited(&db, &acme.ctx, &name, &free)
+        workspaces::create(&db, &acme.ctx, &name, &free)
             .await
             .unwrap();
     }
@@ -61,7 +65,7 @@ async fn concurrent_workspaces_with_a_derived_namespace_all_succeed(engine: Engi
         .map(|_| {
             let (db, acme) = (db.clone(), acme.clone());
             tokio::spawn(async move {
-                workspaces::create_audited_with_free_namespace(
+                workspaces::create_with_free_namespace(
                     &db,
                     &acme.ctx,
                     &WorkspaceName::parse("Staging").unwrap(),
@@ -91,7 +95,7 @@ async fn workspaces_list_counts_clients_and_get_is_scoped(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let acme = org(&db, "Acme").await;
     let globex = org(&db, "Globex").await;
-    let staging = workspaces::create_audited(
+    let staging = workspaces::create(
         &db,
         &acme.ctx,
         &WorkspaceName::parse("Staging").unwrap(),

@@ -606,7 +606,7 @@ pub fn expect_not_found<T: std::fmt::Debug>(result: Result<T, AppError>) {
 /// Whether `key` verifies against the hash stored for `client_id` (what the broker will check).
 pub async fn key_verifies(db: &Db, client_id: &str, key: &str) -> bool {
     let id = app::model::ClientId::parse(client_id).expect("a valid Client ID");
-    let stored = app::store::clients::key_hash(db, &id)
+    let stored = app::store::clients::get_key_hash(db, &id)
         .await
         .expect("a stored key hash");
     let key = app::model::ClientKey::parse(key).expect("a valid key");

@@ -1,0 +1,62 @@
+//! What an audit event records: one variant per kind of change or refusal the activity log shows.
+
+use super::text_enum;
+
+text_enum!(
+    /// The action of an audit event, stored in `audit_events.action` as its text.
+    AuditAction, "audit action" {
+        OrganizationCreated = "organization.created",
+        UserSignedIn = "user.signed_in",
+        /// A wrong password for an existing user (unknown emails belong to no organization).
+        UserSignInFailed = "user.sign_in_failed",
+        WorkspaceCreated = "workspace.created",
+        WorkspaceRenamed = "workspace.renamed",
+        ClientCreated = "client.created",
+        ClientUpdated = "client.updated",
+        ClientActivated = "client.activated",
+        ClientDeactivated = "client.deactivated",
+        ClientKeyRegenerated = "client.key_regenerated",
+        ClientDeleted = "client.deleted",
+        /// A wrong key for an existing client.
+        MqttAuthFailed = "mqtt.auth_failed",
+        /// The right key of an inactive client.
+        MqttRefusedInactive = "mqtt.refused_inactive",
+        /// A Last Will outside the client's namespace.
+        MqttRefusedWillTopic = "mqtt.refused_will_topic",
+        /// An MQTT client identifier another client holds.
+        MqttRefusedIdentifier = "mqtt.refused_identifier",
+        /// More sessions than a client may hold on one broker.
+        MqttRefusedTooManySessions = "mqtt.refused_too_many_sessions",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::assert_round_trips;
+
+    #[test]
+    fn audit_actions_round_trip_as_the_stored_texts() {
+        assert_round_trips!(
+            AuditAction,
+            [
+                "organization.created",
+                "user.signed_in",
+                "user.sign_in_failed",
+                "workspace.created",
+                "workspace.renamed",
+                "client.created",
+                "client.updated",
+                "client.activated",
+                "client.deactivated",
+                "client.key_regenerated",
+                "client.deleted",
+                "mqtt.auth_failed",
+                "mqtt.refused_inactive",
+                "mqtt.refused_will_topic",
+                "mqtt.refused_identifier",
+                "mqtt.refused_too_many_sessions",
+            ]
+        );
+    }
+}

@@ -1,0 +1,263 @@
+//! Clients: list and read them, create one, change its name, activate or deactivate it,
+//! regenerate its key, delete it. Every function is scoped to the acting organization: another
+//! organization's client is [`StoreError::NotFound`], exactly like a missing one.
+
+use crate::model::{
+    ClientId, ClientKey, ClientName, ClientQuery, ClientRef, ClientRow, Description, LiveSession,
+    Namespace, RevocationProgress,
+};
+use crate::secrets::{self, SecretError};
+use crate::state::AppState;
+use crate::store::audit::AuditContext;
+use crate::store::workspaces::Workspace;
+use crate::store::{self, Db, StoreError, StoreResult, clients, deliveries, device_sessions};
+use std::collections::HashMap;
+
+/// Why a use case on clients failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// What the store said: [`StoreError::NotFound`] for a client that is missing or another
+    /// organization's, [`StoreError::ClientIdTaken`] for a Client ID in use, or a failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hashing(#[from] SecretError),
+}
+
+/// A new client, its fields parsed.
+#[derive(Debug)]
+pub struct NewClient {
+    pub client_id: ClientId,
+    pub key: ClientKey,
+    pub name: ClientName,
+    pub description: Description,
+}
+
+/// A key just set (a new client's, or a regenerated one), with what the reveal shows beside it.
+/// The only value that carries a plain key out of this layer, once.
+#[derive(Debug)]
+pub struct Issued {
+    pub row: ClientRow,
+    pub key: ClientKey,
+    /// The namespace of the client's workspace, where its devices' topics live.
+    pub namespace: Namespace,
+}
+
+/// A client as the Edit modal shows it: its row with its latest revocation, where it lives, and
+/// its connected sessions on every broker.
+#[derive(Debug)]
+pub struct Details {
+    pub row: ClientRow,
+    pub namespace: Namespace,
+    pub sessions: Vec<LiveSession>,
+}
+
+/// One page of a workspace's clients.
+#[derive(Debug)]
+pub struct Listed {
+    /// With their latest revocations.
+    pub rows: Vec<ClientRow>,
+    /// Clients matching the search.
+    pub total: u64,
+    /// Clients in the workspace, whatever the search.
+    pub workspace_total: u64,
+}
+
+/// How long a finished revocation stays on its client's row ("done on 2 of 2 brokers").
+const SHOW_DONE_FOR_MS: i64 = 5 * 60 * 1000;
+
+/// One page of `workspace`'s clients (a workspace of the caller's organization).
+pub async fn list(
+    state: &AppState,
+    workspace: &Workspace,
+    query: &ClientQuery,
+) -> Result<Listed, ClientError> {
+    let (mut rows, total) = clients::list(&state.db, &workspace.id, query).await?;
+    attach_progress(&state.db, &workspace.organization_id, &mut rows).await?;
+    let workspace_total = if query.search.is_empty() {
+        total
+    } else {
+        clients::count(&state.db, &workspace.id).await?
+    };
+    Ok(Listed {
+        rows,
+        total,
+        workspace_total,
+    })
+}
+
+/// A client of `organization_id` with its namespace and live sessions.
+pub async fn get(
+    state: &AppState,
+    organization_id: &str,
+    id: &ClientId,
+) -> Result<Details, ClientError> {
+    let record = clients::get(&state.db, organization_id, id).await?;
+    let workspace =
+        store::workspaces::get(&state.db, organization_id, &record.workspace_id).await?;
+    let owner = ClientRef {
+        organization_id: organization_id.to_owned(),
+        client_id: id.clone(),
+    };
+    let sessions = device_sessions::list(&state.db, &owner).await?;
+    Ok(Details {
+        row: with_progress(&state.db, organization_id, record.row).await?,
+        namespace: workspace.namespace,
+        sessions,
+    })
+}
+
+/// How far the latest revocation of a client of `organization_id` got; `None` when it has none
+/// pending or recent.
+pub async fn revocation(
+    state: &AppState,
+    organization_id: &str,
+    id: &ClientId,
+) -> Result<Option<RevocationProgress>, ClientError> {
+    Ok(progress(&state.db, organization_id, &[id.as_str()])
+        .await?
+        .remove(id.as_str()))
+}
+
+/// Creates a client in `workspace` (of `by.organization_id`) with its key hashed. A Client ID in
+/// use as a Client ID or a namespace is [`StoreError::ClientIdTaken`], found before the hashing
+/// when it is taken already; the store's unique keys decide a race.
+pub async fn create(
+    state: &AppState,
+    by: &AuditContext,
+    workspace: &Workspace,
+    new: NewClient,
+) -> Result<Issued, ClientError> {
+    if clients::exists(&state.db, &new.client_id).await? {
+        return Err(StoreError::ClientIdTaken.into());
+    }
+    let hash = secrets::hash_key(&new.key).await?;
+    let row = clients::create(
+        &state.db,
+        by,
+        clients::NewClient {
+            client_id: &new.client_id,
+            workspace_id: &workspace.id,
+            name: &new.name,
+            description: &new.description,
+            key_hash: hash.as_str(),
+        },
+    )
+    .await?;
+    Ok(Issued {
+        row,
+        key: new.key,
+        namespace: workspace.namespace.clone(),
+    })
+}
+
+/// Changes a client's name and description.
+pub async fn update(
+    state: &AppState,
+    by: &AuditContext,
+    id: &ClientId,
+    name: &ClientName,
+    description: &Description,
+) -> Result<ClientRow, ClientError> {
+    let row = clients::update(&state.db, by, id, name, description).await?;
+    changed(state, id, Revokes::No);
+    Ok(with_progress(&state.db, &by.organization_id, row).await?)
+}
+
+/// Activates or deactivates a client; deactivating revokes its sessions on every broker.
+pub async fn set_active(
+    state: &AppState,
+    by: &AuditContext,
+    id: &ClientId,
+    active: bool,
+) -> Result<ClientRow, ClientError> {
+    let row = clients::update_active(&state.db, by, id, active).await?;
+    changed(state, id, if active { Revokes::No } else { Revokes::Yes });
+    Ok(with_progress(&state.db, &by.organization_id, row).await?)
+}
+
+/// Replaces a client's key and revokes the old one: it stops verifying when this returns.
+pub async fn regenerate(
+    state: &AppState,
+    by: &AuditContext,
+    id: &ClientId,
+    key: ClientKey,
+) -> Result<Issued, ClientError> {
+    // Ownership first, so another organization's client costs no hashing and reveals nothing.
+    clients::get(&state.db, &by.organization_id, id).await?;
+    let hash = secrets::hash_key(&key).await?;
+    let record = clients::update_key(&state.db, by, id, hash.as_str()).await?;
+    changed(state, id, Revokes::Yes);
+    let workspace =
+        store::workspaces::get(&state.db, &by.organization_id, &record.workspace_id).await?;
+    Ok(Issued {
+        row: with_progress(&state.db, &by.organization_id, record.row).await?,
+        key,
+        namespace: workspace.namespace,
+    })
+}
+
+/// Deletes a client; its sessions are revoked on every broker.
+pub async fn delete(state: &AppState, by: &AuditContext, id: &ClientId) -> Result<(), ClientError> {
+    clients::delete(&state.db, by, id).await?;
+    changed(state, id, Revokes::Yes);
+    Ok(())
+}
+
+/// Whether a change revoked the client's credential (and queued an outbox row for it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Revokes {
+    Yes,
+    No,
+}
+
+/// What follows every committed change of client `id`, in this process.
+///
+/// The verified-key cache forgets the client. This is not what keeps a changed credential out:
+/// an entry is a MAC over the client's stored hash, so a regenerated key never matches an old
+/// entry, and every CONNECT reads the client's row, so deactivation and deletion apply whatever
+/// the cache holds (other processes, which keep their entries, are as safe for the same reasons).
+/// Forgetting drops entries that can no longer match instead of keeping them until the cache
+/// starts over, and it keeps the rule whole: after any change, the next CONNECT proves its key
+/// against the row as it is now.
+///
+/// A revoking change also wakes the revocation workers, so its outbox row is delivered now
+/// rather than at their next poll.
+fn changed(state: &AppState, id: &ClientId, revokes: Revokes) {
+    state.verified_keys.forget(id.as_str());
+    if revokes == Revokes::Yes {
+        state.revocations.ring();
+    }
+}
+
+/// `row` with its latest revocation.
+async fn with_progress(db: &Db, organization_id: &str, row: ClientRow) -> StoreResult<ClientRow> {
+    let mut rows = [row];
+    attach_progress(db, organization_id, &mut rows).await?;
+    let [row] = rows;
+    Ok(row)
+}
+
+/// Fills in each row's latest revocation, in one query for all of them.
+async fn attach_progress(
+    db: &Db,
+    organization_id: &str,
+    rows: &mut [ClientRow],
+) -> StoreResult<()> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.client_id.as_str()).collect();
+    let mut progress = progress(db, organization_id, &ids).await?;
+    for row in rows {
+        row.revocation = progress.remove(row.client_id.as_str());
+    }
+    Ok(())
+}
+
+/// The latest revocation of each of `ids` that is pending or finished a short while ago.
+async fn progress(
+    db: &Db,
+    organization_id: &str,
+    ids: &[&str],
+) -> StoreResult<HashMap<String, RevocationProgress>> {
+    let since = store::now_millis() - SHOW_DONE_FOR_MS;
+    deliveries::progress(db, organization_id, ids, since).await
+}

@@ -1,0 +1,7 @@
+//! What can be done with Keygate's objects, each as one function that does the whole of it: the
+//! hashing, the store's transaction, waking the revocation workers, and reading back what the
+//! caller shows. A use case takes who acts and the process's state as arguments and knows nothing
+//! of HTTP or Leptos, so the dashboard's server functions and any other front door call the same
+//! code: each parses its request, calls a use case and maps the result.
+
+pub mod clients;
