@@ -41,6 +41,20 @@ pub(super) async fn insert_in(
     Ok(())
 }
 
+/// Records one event on its own, for events that change nothing else (a sign-in, a refused MQTT
+/// login).
+pub async fn create(
+    db: &Db,
+    ctx: &AuditContext,
+    workspace_id: Option<&str>,
+    action: AuditAction,
+    target: &str,
+    detail: &str,
+) -> StoreResult<()> {
+    let mut conn = db.pool().acquire().await?;
+    insert_in(&mut conn, ctx, workspace_id, action, target, detail).await
+}
+
 /// The newest events of an organization, newest first.
 pub async fn list(db: &Db, organization_id: &str, limit: i64) -> StoreResult<Vec<AuditEntry>> {
     let rows = sqlx::query(
@@ -73,18 +87,4 @@ pub async fn count(db: &Db, organization_id: &str) -> StoreResult<u64> {
         .fetch_one(db.pool())
         .await?;
     Ok(n as u64)
-}
-
-/// Records one event on its own, for events that change nothing else (a sign-in, a refused MQTT
-/// login).
-pub async fn create(
-    db: &Db,
-    ctx: &AuditContext,
-    workspace_id: Option<&str>,
-    action: AuditAction,
-    target: &str,
-    detail: &str,
-) -> StoreResult<()> {
-    let mut conn = db.pool().acquire().await?;
-    insert_in(&mut conn, ctx, workspace_id, action, target, detail).await
 }
