@@ -122,12 +122,14 @@ fn verify_with(memory: &mut VerifierMemory, presented: &[u8], phc: &str) -> bool
 }
 
 /// Hashes a client key with a fresh salt.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash_key(key: &ClientKey) -> Result<SecretHash, SecretError> {
     let key = key.clone();
     tokio::task::spawn_blocking(move || hash_blocking(key.expose().as_bytes())).await?
 }
 
 /// Whether `key` matches the stored hash.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify_key(key: &ClientKey, hash: &SecretHash) -> Result<bool, SecretError> {
     let (key, hash) = (key.clone(), hash.0.clone());
     Ok(
@@ -137,12 +139,14 @@ pub async fn verify_key(key: &ClientKey, hash: &SecretHash) -> Result<bool, Secr
 }
 
 /// Hashes a user's password with a fresh salt.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash_password(password: &Password) -> Result<SecretHash, SecretError> {
     let password = password.clone();
     tokio::task::spawn_blocking(move || hash_blocking(password.expose().as_bytes())).await?
 }
 
 /// Whether `password` matches `hash`; with no hash, verifies against a decoy and says no.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify_password(password: &Password, hash: Option<&str>) -> Result<bool, SecretError> {
     let password = password.clone();
     let hash = hash.map(str::to_owned);

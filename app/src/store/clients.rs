@@ -69,6 +69,7 @@ fn fold(name: &str) -> String {
 /// Creates a client in a workspace of `ctx.organization_id`. A Client ID that exists anywhere, as
 /// a Client ID or as a workspace namespace, is [`StoreError::ClientIdTaken`]; a workspace of
 /// another organization is [`StoreError::NotFound`].
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %new.client_id))]
 pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreResult<ClientRow> {
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
@@ -298,6 +299,7 @@ async fn get_in(
 }
 
 /// Changes a client's name and description.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn update(
     db: &Db,
     ctx: &AuditContext,
@@ -328,6 +330,7 @@ pub async fn update(
 }
 
 /// Activates or deactivates a client. Deactivating queues a revocation.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn update_active(
     db: &Db,
     ctx: &AuditContext,
@@ -357,6 +360,7 @@ pub async fn update_active(
 }
 
 /// Replaces a client's key hash and queues a revocation of the old key.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn update_key(
     db: &Db,
     ctx: &AuditContext,
@@ -383,6 +387,7 @@ pub async fn update_key(
 }
 
 /// Deletes a client and queues a revocation.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
     // The write comes first, returning what the audit event needs: a SQLite transaction that

@@ -67,6 +67,7 @@ pub struct Listed {
 const SHOW_DONE_FOR_MS: i64 = 5 * 60 * 1000;
 
 /// One page of `workspace`'s clients (a workspace of the caller's organization).
+#[tracing::instrument(level = "debug", skip_all, fields(workspace = %workspace.id))]
 pub async fn list(
     state: &AppState,
     workspace: &Workspace,
@@ -87,6 +88,7 @@ pub async fn list(
 }
 
 /// A client of `organization_id` with its namespace and live sessions.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %id))]
 pub async fn get(
     state: &AppState,
     organization_id: &str,
@@ -109,6 +111,7 @@ pub async fn get(
 
 /// How far the latest revocation of a client of `organization_id` got; `None` when it has none
 /// pending or recent.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %id))]
 pub async fn revocation(
     state: &AppState,
     organization_id: &str,
@@ -122,6 +125,7 @@ pub async fn revocation(
 /// Creates a client in `workspace` (of `by.organization_id`) with its key hashed. A Client ID in
 /// use as a Client ID or a namespace is [`StoreError::ClientIdTaken`], found before the hashing
 /// when it is taken already; the store's unique keys decide a race.
+#[tracing::instrument(skip_all, fields(client_id = %new.client_id, workspace = %workspace.id))]
 pub async fn create(
     state: &AppState,
     by: &AuditContext,
@@ -152,6 +156,7 @@ pub async fn create(
 }
 
 /// Changes a client's name and description.
+#[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn update(
     state: &AppState,
     by: &AuditContext,
@@ -165,6 +170,7 @@ pub async fn update(
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions on every broker.
+#[tracing::instrument(skip_all, fields(client_id = %id, active))]
 pub async fn set_active(
     state: &AppState,
     by: &AuditContext,
@@ -177,6 +183,7 @@ pub async fn set_active(
 }
 
 /// Replaces a client's key and revokes the old one: it stops verifying when this returns.
+#[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn regenerate(
     state: &AppState,
     by: &AuditContext,
@@ -198,6 +205,7 @@ pub async fn regenerate(
 }
 
 /// Deletes a client; its sessions are revoked on every broker.
+#[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn delete(state: &AppState, by: &AuditContext, id: &ClientId) -> Result<(), ClientError> {
     clients::delete(&state.db, by, id).await?;
     changed(state, id, Revokes::Yes);
