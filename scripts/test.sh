@@ -105,6 +105,9 @@ as_postgres() {
   fi
 }
 
+# Why the tests start PostgreSQL themselves: every store and server test runs on both engines, and
+# CI has nothing but Debian's packages; this creates and starts Debian's cluster when it is down and
+# exports KEYGATE_TEST_POSTGRES_URL for a superuser the tests may create databases with.
 start_postgres() {
   if [ -n "${KEYGATE_TEST_POSTGRES_URL:-}" ]; then
     echo "using KEYGATE_TEST_POSTGRES_URL from the environment"

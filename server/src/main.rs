@@ -1,3 +1,5 @@
+//! The `keygate` binary: parses the flags, runs an operator command or starts the server.
+
 use clap::Parser;
 use server::config::Config;
 use tracing_subscriber::EnvFilter;

@@ -1,3 +1,5 @@
+//! Copy buttons: alone, and beside a read-only value the user pastes elsewhere (keys, ids).
+
 use super::browser::copy_to_clipboard;
 use leptos::prelude::*;
 use std::time::Duration;

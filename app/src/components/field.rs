@@ -1,3 +1,5 @@
+//! Form fields that show their parser's verdict under the input, as the user types.
+
 use leptos::prelude::*;
 
 /// A labelled text input bound to `value`, with its validation message underneath.

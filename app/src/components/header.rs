@@ -1,3 +1,5 @@
+//! The top bar of every signed-in page: navigation, the workspace switcher and sign-out.
+
 use crate::api::account::SignOut;
 use crate::api::workspaces::switch_workspace;
 use crate::components::protected::use_me_version;

@@ -1,3 +1,5 @@
+//! The dialog every modal of the dashboard is drawn in: focus, Esc, backdrop.
+
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 

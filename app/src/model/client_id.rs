@@ -1,3 +1,5 @@
+//! `ClientId`: the identifier a device connects with, and the one parser that makes it.
+
 use super::{FieldError, ParseError, Problem};
 use serde::{Deserialize, Serialize};
 use std::fmt;

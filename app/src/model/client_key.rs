@@ -1,3 +1,5 @@
+//! `ClientKey`: a client's secret key, generated in the browser or typed, never logged.
+
 use super::{FieldError, ParseError, Problem};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

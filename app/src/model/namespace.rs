@@ -1,3 +1,5 @@
+//! `Namespace`: a workspace's topic root and MQTT username, derived from names or typed.
+
 use super::{FieldError, ParseError, Problem};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,3 +1,5 @@
+//! The dashboard's pages, one module per route.
+
 mod auth_form;
 pub mod brokers;
 pub mod clients;

@@ -1,3 +1,5 @@
+//! The page for a path the dashboard does not have.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,3 +1,5 @@
+//! `/signin`: email and password, throttled on the server.
+
 use super::auth_form::{AuthInput, field_error, form_error};
 use crate::api::account::{SignIn, signup_open};
 use crate::model::FieldError;

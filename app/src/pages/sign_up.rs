@@ -1,3 +1,5 @@
+//! `/signup`: an organization, its first user and its Default workspace, in one form.
+
 use super::auth_form::{AuthInput, field_error, form_error};
 use crate::api::account::{SignUp, signup_open};
 use crate::model::FieldError;

@@ -1,3 +1,5 @@
+//! The Clients page as cards: one card per client, with its switch, badges and actions.
+
 use super::presence::{ConnectedBadge, RevocationBadge, last_seen};
 use super::{ClientsCtx, Dialog};
 use crate::components::status_switch::StatusSwitch;

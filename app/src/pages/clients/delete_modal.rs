@@ -1,3 +1,5 @@
+//! The Delete modal: a client is deleted, and its sessions revoked, only after confirming.
+
 use super::{ClientsCtx, Dialog};
 use crate::api::clients::delete_client;
 use crate::components::modal::Modal;

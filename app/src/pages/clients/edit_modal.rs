@@ -1,3 +1,5 @@
+//! The Edit modal: a client's details, status and live sessions, and the Regenerate Key step.
+
 use super::presence::LiveSessions;
 use super::{ClientsCtx, Dialog};
 use crate::api::clients::{get_client, regenerate_key, update_client};

@@ -1,3 +1,5 @@
+//! The Clients page as a sortable table: one row per client, with its switch, badges and actions.
+
 use super::presence::{ConnectedBadge, RevocationBadge, last_seen};
 use super::{ClientsCtx, Dialog, PageQuery};
 use crate::components::status_switch::StatusSwitch;

@@ -1,3 +1,5 @@
+//! The New client modal: a generated or typed Client ID and key, checked as the user types.
+
 use super::{ClientsCtx, Dialog};
 use crate::api::clients::{client_id_available, create_client};
 use crate::components::field::TextField;

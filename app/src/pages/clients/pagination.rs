@@ -1,3 +1,5 @@
+//! Page links under the clients, plain links that also work before hydration.
+
 use super::PageQuery;
 use crate::model::ClientPage;
 use leptos::prelude::*;

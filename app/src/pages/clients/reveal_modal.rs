@@ -1,3 +1,5 @@
+//! The one place a key is shown: connection details, snippets and a download, until confirmed.
+
 use super::snippets::{Snippet, credentials_file, credentials_filename};
 use super::{ClientsCtx, Dialog};
 use crate::components::browser::download_text;
