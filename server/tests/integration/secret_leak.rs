@@ -15,12 +15,11 @@
 //! `keygate-verify-N` threads. The assertions on lines that must be there (the start-up line,
 //! sqlx's statements, a warning of Keygate's, rmqtt's own lines) prove that the capture works.
 
+use crate::support::keygate_process::KeygateProcess;
 use crate::support::{Engine, TestDatabase, anonymous_at, engines, sign_up_at, unique_suffix};
 use app::model::{ClientKey, RevealedKey};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::Duration;
 
 /// The log filter: everything at TRACE. `keygate` keeps rmqtt's own lines to warnings unless the
 /// filter names rmqtt (src/main.rs); a later directive for the same target replaces an earlier one.
@@ -33,81 +32,44 @@ fn unused_address() -> SocketAddr {
         .expect("a free port")
 }
 
-/// The `keygate` binary on `database`, with its standard output and error in one file; killed
-/// when dropped, so a failing test leaves no process behind.
+/// The `keygate` binary on `database`, logging at TRACE into `dir/keygate.log`, with the addresses
+/// the test talks to.
 struct Keygate {
-    child: Child,
+    process: KeygateProcess,
     base: String,
     mqtt: SocketAddr,
-    log: PathBuf,
 }
 
 impl Keygate {
     async fn start(database: &TestDatabase, dir: &Path, args: &[String]) -> Self {
         let (listen, mqtt) = (unused_address(), unused_address());
-        let log = dir.join("keygate.log");
-        let output = std::fs::File::create(&log).expect("a log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_keygate"))
-            .args(["--listen", &listen.to_string()])
-            .args(["--mqtt-listen", &mqtt.to_string()])
-            .args(["--database-url", &database.url])
-            .args(["--site-root", &dir.to_string_lossy()])
-            .args(["--log", LOG_FILTER])
-            .arg("--open-signup")
-            .args(args)
-            // Plain text: the lines asserted below are searched as they are written.
-            .env("NO_COLOR", "1")
-            .stdout(output.try_clone().expect("the log file"))
-            .stderr(output)
-            .spawn()
-            .expect("keygate starts");
-        let keygate = Self {
-            child,
+        let mut all: Vec<String> = [
+            "--mqtt-listen",
+            &mqtt.to_string(),
+            "--database-url",
+            &database.url,
+            "--site-root",
+            &dir.to_string_lossy(),
+            "--log",
+            LOG_FILTER,
+        ]
+        .map(String::from)
+        .into();
+        all.extend_from_slice(args);
+        Self {
+            process: KeygateProcess::start(listen, dir.join("keygate.log"), &all).await,
             base: format!("http://{listen}"),
             mqtt,
-            log,
-        };
-        // reqwest is built with rustls and no provider of its own (the server in a process of its
-        // own installs one there, not here); already installed is fine.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        // The dashboard answers once the whole server, its broker included, has started.
-        let url = format!("{}/signin", keygate.base);
-        for _ in 0..300 {
-            if reqwest::get(&url)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return keygate;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("keygate did not come up; its log:\n{}", keygate.log_text());
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    fn log_text(&self) -> String {
-        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
-    }
-
-    /// SIGTERM, as a service manager stops it: the shutdown code runs (SQLite checkpoints its
-    /// WAL). Returns everything it logged.
-    fn stop(mut self) -> Vec<u8> {
-        // SAFETY: kill(2) on our own child's pid; it has not been reaped, so the pid is still its.
-        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        assert_eq!(sent, 0, "SIGTERM sent");
-        let status = self.child.wait().expect("reaped");
-        assert!(status.success(), "keygate stopped cleanly: {status}");
-        std::fs::read(&self.log).expect("the log file")
-    }
-}
-
-impl Drop for Keygate {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Stops it as a service manager would and returns everything it logged.
+    fn stop(self) -> Vec<u8> {
+        self.process.stop()
     }
 }
 

@@ -1,7 +1,7 @@
 //! `keygate forget-broker-target`, run as an operator runs it: the binary against the database of
 //! a real `keygate` process whose external broker is gone.
 
-use crate::broker::crash::{Process, free_port};
+use crate::broker::crash::{free_port, start_with_target};
 use crate::broker::fake_admin_api::closed_port;
 use crate::support::{self, Engine, TestDatabase, engines, sign_up_at};
 use app::model::ClientRow;
@@ -61,7 +61,7 @@ async fn a_broker_target_that_is_gone_for_good_can_be_forgotten(engine: Engine) 
     let target = format!("rmqtt:{broker}");
 
     // An rmqtt that never answers holds the deactivation up; the embedded broker confirms it.
-    let process = Process::start(&database, listen, broker, dir.path(), 1).await;
+    let process = start_with_target(&database, listen, broker, dir.path(), 1).await;
     let tenant = sign_up_at(&format!("http://{listen}"), "Acme Devices").await;
     // A node that was renamed long ago left its embedded target behind.
     let db = database.connect().await;

@@ -3,86 +3,41 @@
 //! delivers it.
 
 use crate::broker::fake_admin_api::{FakeAdminApi, closed_port};
+use crate::support::keygate_process::KeygateProcess;
 use crate::support::{Engine, TestDatabase, engines, eventually, outbox_done, sign_up_at};
 use app::model::ClientRow;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-/// A `keygate` process, killed when dropped (a failing test leaves none behind).
-pub(crate) struct Process {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Process {
-    pub(crate) async fn start(
-        database: &TestDatabase,
-        listen: SocketAddr,
-        target: SocketAddr,
-        dir: &std::path::Path,
-        run: u32,
-    ) -> Self {
-        let log = dir.join(format!("keygate-{run}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_keygate"))
-            .args(["--listen", &listen.to_string()])
-            .args(["--mqtt-listen", "127.0.0.1:0"])
-            .args(["--database-url", &database.url])
-            .args(["--site-root", &dir.to_string_lossy()])
-            .args(["--broker-target", &format!("rmqtt=http://{target}")])
-            .args(["--webhook-secret", crate::broker::webhooks::SECRET])
-            .args([
-                "--revocation-retry-min-ms",
-                "20",
-                "--revocation-retry-max-secs",
-                "1",
-            ])
-            .arg("--open-signup")
-            .env("KEYGATE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("keygate starts");
-        let process = Self { child, log };
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let url = format!("http://{listen}/signin");
-        for _ in 0..300 {
-            if reqwest::get(&url)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return process;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("keygate did not come up; its log:\n{}", process.log_text());
-    }
-
-    pub(crate) fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, as a service manager stops it: the shutdown code runs and gives the leases back.
-    pub(crate) fn stop(mut self) {
-        // SAFETY: kill(2) on our own child's pid; it has not been reaped, so the pid is still its.
-        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        assert_eq!(sent, 0, "SIGTERM sent");
-        let status = self.child.wait().expect("reaped");
-        assert!(status.success(), "keygate stopped cleanly: {status}");
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The `keygate` binary on `database` with one external broker target, `rmqtt` at `target`,
+/// retrying fast; its log is `keygate-RUN.log` in `dir`.
+pub(crate) async fn start_with_target(
+    database: &TestDatabase,
+    listen: SocketAddr,
+    target: SocketAddr,
+    dir: &std::path::Path,
+    run: u32,
+) -> KeygateProcess {
+    let args: Vec<String> = [
+        "--mqtt-listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &database.url,
+        "--site-root",
+        &dir.to_string_lossy(),
+        "--broker-target",
+        &format!("rmqtt=http://{target}"),
+        "--webhook-secret",
+        crate::broker::webhooks::SECRET,
+        "--revocation-retry-min-ms",
+        "20",
+        "--revocation-retry-max-secs",
+        "1",
+    ]
+    .map(String::from)
+    .into();
+    KeygateProcess::start(listen, dir.join(format!("keygate-{run}.log")), &args).await
 }
 
 /// Lets a device of `client` in through the webhook of the Keygate at `base`, as the external
@@ -118,7 +73,7 @@ async fn a_revocation_committed_before_a_kill_is_delivered_after_the_restart(eng
 
     // First run: the external broker is down, so the revocation cannot be pushed; the process
     // is killed right after the dashboard's change returned.
-    let first = Process::start(&database, listen, broker, dir.path(), 1).await;
+    let first = start_with_target(&database, listen, broker, dir.path(), 1).await;
     let tenant = sign_up_at(&format!("http://{listen}"), "Acme Devices").await;
     let client = tenant.new_client("Boiler").await;
     let id = client.connection.client_id.to_string();
@@ -144,7 +99,7 @@ async fn a_revocation_committed_before_a_kill_is_delivered_after_the_restart(eng
 
     // Second run: the broker is back; the revocation left behind is delivered.
     let api = FakeAdminApi::start_on(broker, 204).await;
-    let second = Process::start(&database, listen, broker, dir.path(), 2).await;
+    let second = start_with_target(&database, listen, broker, dir.path(), 2).await;
     let path = format!("/api/v1/clients/{id}");
     assert!(
         api.wait_for(Duration::from_secs(10), |calls| calls
