@@ -119,6 +119,7 @@ mod from_server_errors {
             match e {
                 ClientError::Store(e) => AppError::missing("client")(e),
                 ClientError::Hashing(e) => e.into(),
+                ClientError::Rule(e) => AppError::invalid(FieldError::TopicRule, e.to_string()),
             }
         }
     }

@@ -141,6 +141,7 @@ pub async fn create_client(
         key: ClientKey::parse(key.expose())?,
         name: ClientName::parse(&name)?,
         description: Description::parse(&description)?,
+        scope: None,
     };
     let issued = clients::create(&state, &caller.audit(), &caller.workspace, new).await?;
     ssr::reveal(&caller, issued)

@@ -17,6 +17,12 @@ text_enum!(
         ClientDeactivated = "client.deactivated",
         ClientKeyRegenerated = "client.key_regenerated",
         ClientDeleted = "client.deleted",
+        /// A client's scope changed: restricted, unrestricted, or other devices and tags.
+        ClientScopeChanged = "client.scope_changed",
+        ClientRulesChanged = "client.rules_changed",
+        DeviceCreated = "device.created",
+        DeviceUpdated = "device.updated",
+        DeviceDeleted = "device.deleted",
         /// A wrong key for an existing client.
         MqttAuthFailed = "mqtt.auth_failed",
         /// The right key of an inactive client.
@@ -27,6 +33,8 @@ text_enum!(
         MqttRefusedIdentifier = "mqtt.refused_identifier",
         /// More sessions than a client may hold on one broker.
         MqttRefusedTooManySessions = "mqtt.refused_too_many_sessions",
+        /// A restricted client's key from a device outside its scope, or not in connection form 3.
+        MqttRefusedScope = "mqtt.refused_scope",
     }
 );
 
@@ -51,11 +59,17 @@ mod tests {
                 "client.deactivated",
                 "client.key_regenerated",
                 "client.deleted",
+                "client.scope_changed",
+                "client.rules_changed",
+                "device.created",
+                "device.updated",
+                "device.deleted",
                 "mqtt.auth_failed",
                 "mqtt.refused_inactive",
                 "mqtt.refused_will_topic",
                 "mqtt.refused_identifier",
                 "mqtt.refused_too_many_sessions",
+                "mqtt.refused_scope",
             ]
         );
     }

@@ -1,6 +1,8 @@
 //! What crosses the wire between the dashboard and its server functions.
 
-use super::{AuditAction, BrokerKind, ClientId, ClientKey, Namespace, RevocationReason};
+use super::{
+    AuditAction, BrokerKind, ClientId, ClientKey, Namespace, RevocationReason, Scope, TopicRules,
+};
 use serde::{Deserialize, Serialize};
 
 /// One client as the Clients page shows it. Never carries a key or its hash.
@@ -19,6 +21,10 @@ pub struct ClientRow {
     pub live_sessions: u32,
     /// Its latest revocation, while brokers are still being told and for a while after.
     pub revocation: Option<RevocationProgress>,
+    /// The devices a restricted client serves; `None`: any device in the workspace.
+    pub scope: Option<Scope>,
+    /// Its topic rules, in order; empty: everything inside the namespace.
+    pub topic_rules: TopicRules,
 }
 
 /// How far a revocation (regenerate, deactivate, delete) got on its way to the brokers.

@@ -1,30 +1,38 @@
 //! Types both sides share: the browser validates with them as you type, the server with them for real.
 
+pub mod access;
 mod audit_action;
 mod broker_kind;
 mod client_id;
 mod client_key;
+mod device_id;
 mod dto;
 mod fields;
 mod namespace;
 mod parse_error;
 mod revocation_reason;
+mod scope;
 mod text_enum;
 pub mod time_format;
+pub mod topic_filter;
+mod topic_rules;
 
 pub use audit_action::AuditAction;
 pub use broker_kind::BrokerKind;
 pub use client_id::ClientId;
 pub use client_key::{ClientKey, KEY_PREFIX};
+pub use device_id::{DeviceId, MAX_TAGS, Tag, parse_tags, tags_text};
 pub use dto::*;
 pub use fields::{ClientName, Description, Email, OrgName, Password, SecretInput, WorkspaceName};
 pub use namespace::Namespace;
 pub use parse_error::{FieldError, ParseError, Problem};
 pub use revocation_reason::RevocationReason;
+pub use scope::{Scope, ScopeEntry, ScopeError, narrows};
 pub use text_enum::UnknownText;
 #[cfg(test)]
 pub(crate) use text_enum::assert_round_trips;
 pub(crate) use text_enum::text_enum;
+pub use topic_rules::{Permission, RuleAction, RuleError, TopicRule, TopicRules};
 
 /// One client row: its organization and its Client ID. A Client ID alone is a string another
 /// organization may take up once the client is deleted; what a client owns (its sessions, the MQTT

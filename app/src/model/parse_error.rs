@@ -17,6 +17,10 @@ pub enum FieldError {
     OrgName,
     WorkspaceName,
     Namespace,
+    DeviceId,
+    Tag,
+    Scope,
+    TopicRule,
 }
 
 impl FieldError {
@@ -32,6 +36,10 @@ impl FieldError {
             FieldError::OrgName => ("an", "organization name"),
             FieldError::WorkspaceName => ("a", "workspace name"),
             FieldError::Namespace => ("a", "namespace"),
+            FieldError::DeviceId => ("a", "device id"),
+            FieldError::Tag => ("a", "tag"),
+            FieldError::Scope => ("a", "scope entry"),
+            FieldError::TopicRule => ("a", "topic filter"),
         }
     }
 }
@@ -55,6 +63,14 @@ pub enum Problem {
     Shape,
     /// A text shaped like a generated key whose checksum does not match: a typo.
     Checksum,
+    /// A list with more entries than it may hold.
+    TooMany {
+        max: usize,
+    },
+    /// A topic filter that reaches outside the workspace's namespace.
+    OutsideNamespace,
+    /// A `{…}` that is not a known placeholder as a whole topic level.
+    Placeholder,
 }
 
 /// A field's text that did not parse: which field, and what is wrong with it.
@@ -77,6 +93,28 @@ impl fmt::Display for ParseError {
         let (a, noun) = self.field.noun();
         let capital = if a == "an" { "An" } else { "A" };
         match (self.field, self.problem) {
+            (F::DeviceId | F::Scope, Problem::Character(c)) => write!(
+                f,
+                "'{c}' is not allowed in a device id or tag: use letters, digits, '-', '_', '.', ':' and '@'."
+            ),
+            (F::Tag, Problem::Character(c)) => write!(
+                f,
+                "'{c}' is not allowed in a tag: write key=value with letters, digits, '-', '_', '.', ':' and '@'."
+            ),
+            (F::DeviceId, Problem::Shape) => write!(f, "'.' and '..' cannot be device ids."),
+            (F::Tag | F::Scope, Problem::Shape) => {
+                write!(f, "Write a tag as key=value, both sides filled in.")
+            }
+            (F::Scope, Problem::Empty) => {
+                write!(f, "List at least one device id or key=value tag.")
+            }
+            (F::TopicRule, Problem::Shape) => write!(
+                f,
+                "This is not a valid MQTT topic filter: '+' and '#' must fill a whole level, '#' only the last."
+            ),
+            (F::TopicRule, Problem::Character(c)) => {
+                write!(f, "{c:?} is not allowed in a topic filter.")
+            }
             (F::Key, Problem::Empty) => write!(f, "Enter a key, or generate one."),
             (F::Email, Problem::Empty) => write!(f, "Enter your email address."),
             (_, Problem::Empty) => write!(f, "Enter {a} {noun}."),
@@ -109,6 +147,15 @@ impl fmt::Display for ParseError {
                 write!(f, "Enter an email address like name@example.com.")
             }
             (_, Problem::Shape) => write!(f, "This is not {a} {noun}."),
+            (_, Problem::TooMany { max }) => write!(f, "At most {max} {noun}s are allowed."),
+            (_, Problem::OutsideNamespace) => write!(
+                f,
+                "A topic filter must start with the workspace's namespace: rules cannot reach outside it."
+            ),
+            (_, Problem::Placeholder) => write!(
+                f,
+                "Use {{client_id}} or {{device_id}} as a whole level; no other placeholders exist."
+            ),
             (_, Problem::Checksum) => write!(
                 f,
                 "This looks like a Keygate key but its checksum is wrong: check for a typo."

@@ -8,6 +8,12 @@ text_enum!(
         KeyRegenerated = "key_regenerated",
         Deactivated = "deactivated",
         Deleted = "deleted",
+        /// A restricted client's scope lost a device id or tag, or a device left it (untagged,
+        /// deleted): only the sessions now out of scope are closed.
+        ScopeNarrowed = "scope_narrowed",
+        /// A client's topic rules changed: each session keeps only the subscriptions still
+        /// allowed.
+        RulesChanged = "rules_changed",
     }
 );
 
@@ -18,7 +24,21 @@ impl RevocationReason {
             RevocationReason::KeyRegenerated => "Key regenerated",
             RevocationReason::Deactivated => "Deactivated",
             RevocationReason::Deleted => "Deleted",
+            RevocationReason::ScopeNarrowed => "Scope narrowed",
+            RevocationReason::RulesChanged => "Topic rules changed",
         }
+    }
+
+    /// Whether the revocation ends every session the client had (a key, its activity or the
+    /// client itself is gone); otherwise each session is decided again, and only what is no
+    /// longer allowed goes.
+    pub fn ends_every_session(self) -> bool {
+        matches!(
+            self,
+            RevocationReason::KeyRegenerated
+                | RevocationReason::Deactivated
+                | RevocationReason::Deleted
+        )
     }
 }
 
@@ -31,7 +51,13 @@ mod tests {
     fn revocation_reasons_round_trip_as_the_stored_texts() {
         assert_round_trips!(
             RevocationReason,
-            ["key_regenerated", "deactivated", "deleted"]
+            [
+                "key_regenerated",
+                "deactivated",
+                "deleted",
+                "scope_narrowed",
+                "rules_changed"
+            ]
         );
     }
 }

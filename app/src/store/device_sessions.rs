@@ -7,8 +7,8 @@
 //! A broker holds one session per MQTT client identifier, so `(broker, mqtt_client_id)` is
 //! unique: a row says which client row (organization and Client ID) owns that identifier there.
 
-use super::{Db, StoreResult, clients, now_millis};
-use crate::model::{ClientRef, LiveSession};
+use super::{Db, StoreResult, clients, devices, now_millis};
+use crate::model::{ClientRef, DeviceId, LiveSession};
 use sqlx::{AnyConnection, Row};
 
 /// A device connected to the embedded broker.
@@ -24,6 +24,16 @@ pub struct Connected {
     /// `ip:port` of the device.
     pub source: String,
     pub at: i64,
+    /// The device it is, in connection form 3 (username = Client ID, client identifier = a device
+    /// id), and its client's workspace: the device is recorded as seen (and created when new).
+    pub device: Option<SeenDevice>,
+}
+
+/// A device a connection identified, in the workspace of the client it connected with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeenDevice {
+    pub workspace_id: String,
+    pub device_id: DeviceId,
 }
 
 /// A device disconnected (or was disconnected) from the embedded broker.
@@ -67,6 +77,16 @@ pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
                 .bind(c.at)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(device) = &c.device {
+                    devices::record_seen_in(
+                        &mut tx,
+                        &device.workspace_id,
+                        &c.owner,
+                        &device.device_id,
+                        c.at,
+                    )
+                    .await?;
+                }
                 (&c.owner, c.at)
             }
             ConnectionEvent::Disconnected(d) => {
@@ -109,6 +129,8 @@ pub struct Claim<'a> {
     pub owner: &'a ClientRef,
     /// The device's address as the broker reported it (empty when it did not).
     pub source: &'a str,
+    /// The device it is, in connection form 3: recorded as seen (and created when new).
+    pub device: Option<&'a SeenDevice>,
 }
 
 /// What [`claim`] decided.
@@ -185,6 +207,16 @@ pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResu
         }
     }
     clients::update_last_seen_in(&mut tx, claim.owner, now).await?;
+    if let Some(device) = claim.device {
+        devices::record_seen_in(
+            &mut tx,
+            &device.workspace_id,
+            claim.owner,
+            &device.device_id,
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Claimed::Yes)
 }
@@ -306,4 +338,33 @@ pub async fn list(db: &Db, owner: &ClientRef) -> StoreResult<Vec<LiveSession>> {
             })
         })
         .collect()
+}
+
+/// Deletes the sessions of `owner` on `broker` with these identifiers, begun before `before` (Unix
+/// ms): a revocation that closed only some of the client's sessions (those out of its scope) has
+/// closed them.
+pub async fn delete_identifiers(
+    db: &Db,
+    broker: &str,
+    owner: &ClientRef,
+    identifiers: &[String],
+    before: i64,
+) -> StoreResult<u64> {
+    let mut deleted = 0;
+    for identifier in identifiers {
+        deleted += sqlx::query(
+            "DELETE FROM device_sessions
+             WHERE broker = $1 AND client_id = $2 AND organization_id = $3 AND mqtt_client_id = $4
+               AND connected_at <= $5",
+        )
+        .bind(broker)
+        .bind(owner.client_id.as_str())
+        .bind(&owner.organization_id)
+        .bind(identifier)
+        .bind(before)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    }
+    Ok(deleted)
 }

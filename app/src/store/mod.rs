@@ -27,6 +27,7 @@ pub mod broker_targets;
 pub mod clients;
 pub mod deliveries;
 pub mod device_sessions;
+pub mod devices;
 pub mod mqtt_usernames;
 pub mod organizations;
 pub mod outbox;

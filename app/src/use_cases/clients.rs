@@ -4,7 +4,7 @@
 
 use crate::model::{
     ClientId, ClientKey, ClientName, ClientQuery, ClientRef, ClientRow, Description, LiveSession,
-    Namespace, RevocationProgress,
+    Namespace, RevocationProgress, Scope, TopicRule, TopicRules,
 };
 use crate::secrets::{self, SecretError};
 use crate::state::AppState;
@@ -22,6 +22,9 @@ pub enum ClientError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Hashing(#[from] SecretError),
+    /// A topic rule that is not valid for the client's workspace.
+    #[error(transparent)]
+    Rule(#[from] crate::model::RuleError),
 }
 
 /// A new client, its fields parsed.
@@ -31,6 +34,8 @@ pub struct NewClient {
     pub key: ClientKey,
     pub name: ClientName,
     pub description: Description,
+    /// `None`: any device in the workspace.
+    pub scope: Option<Scope>,
 }
 
 /// A key just set (a new client's, or a regenerated one), with what the reveal shows beside it.
@@ -145,6 +150,7 @@ pub async fn create(
             name: &new.name,
             description: &new.description,
             key_hash: hash.as_str(),
+            scope: new.scope.as_ref(),
         },
     )
     .await?;
@@ -167,6 +173,26 @@ pub async fn update(
     let row = clients::update(&state.db, by, id, name, description).await?;
     changed(state, id, Revokes::No);
     Ok(with_progress(&state.db, &by.organization_id, row).await?)
+}
+
+/// Changes which devices a client serves (`None`: any in the workspace) and its topic rules,
+/// checked against its workspace's namespace ([`TopicRules::parse`]). A change that narrows
+/// access re-decides its sessions on every broker (see `store::clients::update_access`).
+#[tracing::instrument(skip_all, fields(client_id = %id))]
+pub async fn update_access(
+    state: &AppState,
+    by: &AuditContext,
+    id: &ClientId,
+    scope: Option<Scope>,
+    rules: Vec<TopicRule>,
+) -> Result<ClientRow, ClientError> {
+    let record = clients::get(&state.db, &by.organization_id, id).await?;
+    let workspace =
+        store::workspaces::get(&state.db, &by.organization_id, &record.workspace_id).await?;
+    let rules = TopicRules::parse(workspace.namespace.as_str(), rules)?;
+    let record = clients::update_access(&state.db, by, id, scope.as_ref(), &rules).await?;
+    changed(state, id, Revokes::Yes);
+    Ok(with_progress(&state.db, &by.organization_id, record.row).await?)
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions on every broker.

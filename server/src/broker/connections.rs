@@ -7,18 +7,63 @@
 use super::pending::PendingGrants;
 use super::sessions::{EmbeddedSessions, SessionCounts, ToClose};
 use super::tracking::Tracker;
+use crate::device_auth::Access;
 use crate::device_auth::{Attempt, DeviceAuth, Grant, Outcome, Refusal};
 use crate::telemetry::metrics::{ConnectPath, Metrics};
 use app::model::ClientRef;
+use rmqtt::session::Session;
 use rmqtt::types::Id;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+/// Where a connection's [`Connection`] lives in its rmqtt session.
+const CONNECTION: &str = "keygate.grant";
 
 /// An established connection: what it may do, and the id its device-session row has.
 #[derive(Debug)]
 pub struct Connection {
-    pub grant: Grant,
+    /// Replaced when a revocation narrows what the client may do ([`Connections::refresh_sessions`]).
+    grant: RwLock<Arc<Grant>>,
     pub connection_id: String,
+}
+
+impl Connection {
+    /// What the connection may do now.
+    pub fn grant(&self) -> Arc<Grant> {
+        self.grant.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn replace(&self, grant: Grant) {
+        *self.grant.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(grant);
+    }
+
+    /// Keeps the connection with its rmqtt session.
+    pub async fn attach(self, session: &Session) {
+        session
+            .extra_attrs
+            .write()
+            .await
+            .insert(CONNECTION.into(), Arc::new(self));
+    }
+
+    /// The connection kept with an rmqtt session, if it has one.
+    pub async fn of(session: &Session) -> Option<Arc<Connection>> {
+        session
+            .extra_attrs
+            .read()
+            .await
+            .get::<Arc<Connection>>(CONNECTION)
+            .cloned()
+    }
+}
+
+/// What re-deciding a client's sessions did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Sessions that may no longer exist (their device left the scope), closed.
+    pub closed: usize,
+    /// Subscriptions no longer allowed, removed from the sessions that stay.
+    pub unsubscribed: usize,
 }
 
 pub struct Connections {
@@ -109,17 +154,18 @@ impl Connections {
             );
             tokio::spawn(async move { end_once_connected(&sessions, &close).await });
         }
-        let connection = Connection {
-            connection_id: app::store::new_id(),
-            grant,
-        };
+        let connection_id = app::store::new_id();
         self.tracker.connected(
-            &connection.connection_id,
-            &connection.grant.client,
+            &connection_id,
+            &grant.client,
             identifier,
             session.remote_addr,
+            grant.seen_device(),
         );
-        Some(connection)
+        Some(Connection {
+            connection_id,
+            grant: RwLock::new(Arc::new(grant)),
+        })
     }
 
     /// The device of `session` went offline; a persistent session stays held.
@@ -127,7 +173,7 @@ impl Connections {
         self.sessions.disconnected(&session.client_id, session);
         if let Some(connection) = connection {
             self.tracker
-                .disconnected(&connection.connection_id, &connection.grant.client);
+                .disconnected(&connection.connection_id, &connection.grant().client);
         }
     }
 
@@ -158,6 +204,67 @@ impl Connections {
             }
         }
         found.len()
+    }
+}
+
+impl Connections {
+    /// Decides every session of `client` again after a revocation that narrowed what it may do
+    /// (known committed by `committed_by`, making `revision`): a session whose device left the
+    /// client's scope (or whose client is gone) is closed, the others get the client's grant as it
+    /// is now and lose each subscription it no longer allows, at once, without a reconnect.
+    /// CONNECTs still being made are refused or closed as they arrive, like any revocation's.
+    pub async fn refresh_sessions(
+        &self,
+        client: &ClientRef,
+        committed_by: Instant,
+        revision: i64,
+    ) -> Result<Refreshed, app::store::StoreError> {
+        let mut refreshed = Refreshed::default();
+        for found in self.sessions.revoke(client, committed_by, revision) {
+            let Some(session) = self.sessions.session(&found.session).await else {
+                continue;
+            };
+            let next = match Connection::of(&session).await {
+                Some(connection) => match self.auth.regrant(&connection.grant()).await? {
+                    Some(grant) => Some((connection, grant)),
+                    None => None,
+                },
+                None => None,
+            };
+            let Some((connection, grant)) = next else {
+                match self.sessions.end(&found.session).await {
+                    Ok(()) => {
+                        self.sessions.closed(&found);
+                        refreshed.closed += 1;
+                    }
+                    Err(e) => tracing::warn!(%client, "could not close an MQTT session: {e}"),
+                }
+                continue;
+            };
+            let refused: Vec<String> = self
+                .sessions
+                .subscriptions(&found.session)
+                .await
+                .into_iter()
+                .filter(|filter| !grant.allows(Access::Subscribe, filter))
+                .collect();
+            connection.replace(grant);
+            for filter in refused {
+                match self.sessions.unsubscribe(&found.session, &filter).await {
+                    Ok(()) => refreshed.unsubscribed += 1,
+                    Err(e) => {
+                        // A subscription that cannot be taken away leaves only one safe answer.
+                        tracing::warn!(%client, ?filter, "could not remove a subscription, closing the session: {e}");
+                        if self.sessions.end(&found.session).await.is_ok() {
+                            self.sessions.closed(&found);
+                            refreshed.closed += 1;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(refreshed)
     }
 }
 

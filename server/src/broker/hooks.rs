@@ -1,6 +1,6 @@
 //! rmqtt's hooks, dispatched: rmqtt calls them on CONNECT, after a connection is established, on
 //! disconnect, when a session ends, and before every SUBSCRIBE and PUBLISH. Each translates
-//! rmqtt's types to a step of [`Connections`] or to the topic rule, and the answer back; the
+//! rmqtt's types to a step of [`Connections`] or to the access rule, and the answer back; the
 //! decisions are `device_auth`'s.
 
 use super::connack::auth_result;
@@ -23,9 +23,6 @@ pub const TYPES: [Type; 6] = [
     Type::MessagePublishCheckAcl,
 ];
 
-/// Where a connection's [`Connection`] lives in its rmqtt session.
-const CONNECTION: &str = "keygate.grant";
-
 /// The handler rmqtt holds: a thin, cloneable front for the shared connections.
 #[derive(Clone)]
 pub struct HookHandler(pub Arc<Connections>);
@@ -40,16 +37,12 @@ impl Handler for HookHandler {
             }
             Parameter::ClientConnected(session) => {
                 if let Some(connection) = self.0.connected(&session.id) {
-                    session
-                        .extra_attrs
-                        .write()
-                        .await
-                        .insert(CONNECTION.into(), Arc::new(connection));
+                    connection.attach(session).await;
                 }
                 (true, acc)
             }
             Parameter::ClientDisconnected(session, _reason) => {
-                let connection = connection(session).await;
+                let connection = Connection::of(session).await;
                 self.0.disconnected(&session.id, connection.as_deref());
                 (true, acc)
             }
@@ -97,20 +90,11 @@ impl HookHandler {
     }
 }
 
-async fn connection(session: &Session) -> Option<Arc<Connection>> {
-    session
-        .extra_attrs
-        .read()
-        .await
-        .get::<Arc<Connection>>(CONNECTION)
-        .cloned()
-}
-
 /// The topic rule for the session's client; a session without a grant may do nothing.
 async fn allows(session: &Session, access: Access, topic: &str) -> bool {
-    let allowed = connection(session)
+    let allowed = Connection::of(session)
         .await
-        .is_some_and(|c| c.grant.allows(access, topic));
+        .is_some_and(|c| c.grant().allows(access, topic));
     if !allowed {
         tracing::debug!(identifier = %session.id.client_id, ?topic, ?access, "refused by the topic rule");
     }

@@ -95,6 +95,19 @@ impl Broker {
             .close_sessions(client, committed_by, revision)
             .await
     }
+
+    /// Decides the sessions of `client` again after a revocation that narrowed its access (see
+    /// [`Connections::refresh_sessions`]).
+    pub async fn refresh_sessions(
+        &self,
+        client: &app::model::ClientRef,
+        committed_by: Instant,
+        revision: i64,
+    ) -> Result<connections::Refreshed, app::store::StoreError> {
+        self.connections
+            .refresh_sessions(client, committed_by, revision)
+            .await
+    }
 }
 
 /// Listener ids inside rmqtt (they key its per-listener settings).

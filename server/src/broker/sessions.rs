@@ -286,6 +286,52 @@ impl EmbeddedSessions {
         self.terminated(&closed.identifier, &closed.session);
     }
 
+    /// The rmqtt session `session` names, if it still holds its identifier.
+    pub async fn session(&self, session: &Id) -> Option<rmqtt::session::Session> {
+        let entry = self.scx.extends.shared().await.entry(session.clone());
+        if entry.id_same() != Some(true) {
+            return None;
+        }
+        entry.session()
+    }
+
+    /// The topic filters `session` is subscribed with (a shared subscription with its
+    /// `$share/GROUP/` prefix), online or offline.
+    pub async fn subscriptions(&self, session: &Id) -> Vec<String> {
+        let entry = self.scx.extends.shared().await.entry(session.clone());
+        entry
+            .subscriptions()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.topic.to_string())
+            .collect()
+    }
+
+    /// Removes `session`'s subscription with `filter`, as an UNSUBSCRIBE would: the broker stops
+    /// routing to it at once.
+    pub async fn unsubscribe(&self, session: &Id, filter: &str) -> Result<(), String> {
+        let entry = self.scx.extends.shared().await.entry(session.clone());
+        let (shared, limit) = match entry.session() {
+            Some(s) => (
+                self.scx.extends.shared_subscription().await.is_supported(),
+                s.listen_cfg().limit_subscription,
+            ),
+            None => return Ok(()),
+        };
+        let unsubscribe = rmqtt::types::Unsubscribe::from(
+            &rmqtt::types::TopicFilter::from(filter),
+            shared,
+            limit,
+        )
+        .map_err(|e| e.to_string())?;
+        entry
+            .unsubscribe(&unsubscribe)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Ends a session, online or offline, with its subscriptions and queued messages, if it still
     /// holds its identifier (a newer session of the same identifier is left alone).
     pub async fn end(&self, session: &Id) -> Result<(), String> {

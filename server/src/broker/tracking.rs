@@ -4,7 +4,7 @@
 
 use app::model::ClientRef;
 use app::store::Db;
-use app::store::device_sessions::{self, Connected, ConnectionEvent, Disconnected};
+use app::store::device_sessions::{self, Connected, ConnectionEvent, Disconnected, SeenDevice};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -41,6 +41,7 @@ impl Tracker {
         owner: &ClientRef,
         mqtt_client_id: &str,
         source: Option<SocketAddr>,
+        device: Option<SeenDevice>,
     ) {
         self.send(ConnectionEvent::Connected(Connected {
             id: connection_id.to_owned(),
@@ -49,6 +50,7 @@ impl Tracker {
             mqtt_client_id: mqtt_client_id.to_owned(),
             source: source.map(|a| a.to_string()).unwrap_or_default(),
             at: app::store::now_millis(),
+            device,
         }));
     }
 

@@ -82,6 +82,8 @@ pub enum FailureKind {
     IdentifierHeld,
     /// More sessions at once than a client may hold on one broker.
     TooManySessions,
+    /// A restricted client's key from a device outside its scope, or not in connection form 3.
+    OutsideScope,
 }
 
 impl FailureKind {
@@ -92,6 +94,7 @@ impl FailureKind {
             FailureKind::WillOutsideNamespace => AuditAction::MqttRefusedWillTopic,
             FailureKind::IdentifierHeld => AuditAction::MqttRefusedIdentifier,
             FailureKind::TooManySessions => AuditAction::MqttRefusedTooManySessions,
+            FailureKind::OutsideScope => AuditAction::MqttRefusedScope,
         }
     }
 
@@ -102,6 +105,7 @@ impl FailureKind {
             FailureKind::WillOutsideNamespace => "Last Will topic outside the namespace",
             FailureKind::IdentifierHeld => "MQTT client identifier held by another client",
             FailureKind::TooManySessions => "too many sessions on one broker",
+            FailureKind::OutsideScope => "device outside the restricted client's scope",
         }
     }
 }

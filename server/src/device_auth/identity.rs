@@ -23,34 +23,52 @@ pub enum Subject {
     Unknown(String),
 }
 
+/// Which of the three shapes a CONNECT took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// 1: username = namespace, client identifier = Client ID.
+    Namespace,
+    /// 2: username = `CLIENT_ID@ORGANIZATION_ID`.
+    WithOrganization,
+    /// 3: username = Client ID, client identifier = a device id.
+    ClientId,
+}
+
 /// The client a CONNECT names, if any.
 #[derive(Debug)]
 pub struct Resolved {
     pub subject: Subject,
     pub credential: Option<DeviceCredential>,
+    /// The shape, when the username named something.
+    pub form: Option<Form>,
 }
 
 /// Finds the client a CONNECT names, by the three shapes above.
 pub async fn resolve(db: &Db, username: &str, client_identifier: &str) -> StoreResult<Resolved> {
-    let (claimed, credential) = if let Some((client_id, organization_id)) = username.split_once('@')
-    {
-        let credential = clients::find_credential(db, client_id)
-            .await?
-            .filter(|c| c.organization_id == organization_id);
-        (client_id, credential)
-    } else {
-        match clients::find_credential_by_username(db, username, client_identifier).await? {
-            Some((UsernameKind::Namespace, credential)) => (client_identifier, credential),
-            Some((UsernameKind::Client, credential)) => (username, credential),
-            None => (username, None),
-        }
-    };
+    let (claimed, credential, form) =
+        if let Some((client_id, organization_id)) = username.split_once('@') {
+            let credential = clients::find_credential(db, client_id)
+                .await?
+                .filter(|c| c.organization_id == organization_id);
+            (client_id, credential, Some(Form::WithOrganization))
+        } else {
+            match clients::find_credential_by_username(db, username, client_identifier).await? {
+                Some((UsernameKind::Namespace, credential)) => {
+                    (client_identifier, credential, Some(Form::Namespace))
+                }
+                Some((UsernameKind::Client, credential)) => {
+                    (username, credential, Some(Form::ClientId))
+                }
+                None => (username, None, None),
+            }
+        };
     Ok(Resolved {
         subject: match &credential {
             Some(c) => Subject::Client(c.client_ref()),
             None => Subject::Unknown(normalise(claimed)),
         },
         credential,
+        form,
     })
 }
 

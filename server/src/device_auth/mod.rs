@@ -12,7 +12,8 @@
 //!    key costs;
 //! 4. a key checked by argon2id is checked against the client as it was read before the wait: the
 //!    client is read again, and a changed key (a revocation committed meanwhile) refuses it;
-//! 5. the client must be active, and its Last Will inside its namespace;
+//! 5. the client must be active; a restricted client's device must connect in form 3 with a
+//!    device id in its scope ([`app::model::Scope`]); its Last Will must pass the access rule;
 //! 6. the MQTT client identifier must be the client's to use: another client's Client ID is
 //!    reserved for that client, and an identifier another client row holds on the broker is
 //!    theirs ([`sessions`]); the claim is made here, atomically, so racing CONNECTs cannot both
@@ -24,26 +25,29 @@ pub mod identifier;
 pub mod identity;
 pub mod outcome;
 pub mod sessions;
-pub mod topics;
 pub mod verifier;
 
+pub use app::model::access::Access;
 pub use attempt::{Attempt, Protocol, Report, Source};
 pub use outcome::Outcome;
-pub use topics::Access;
 
-use app::model::ClientRef;
+use app::model::access::{self, Subject as AccessSubject, Verdict};
+use app::model::{ClientRef, DeviceId, TopicRules};
 use app::store::clients::DeviceCredential;
-use app::store::{Db, StoreError};
+use app::store::device_sessions::SeenDevice;
+use app::store::{Db, StoreError, devices};
 use app::verified_keys::VerifiedKeys;
 use failures::{FailureKind, Failures, Limits};
 use identifier::IdentifierError;
+use identity::Form;
 use identity::{Subject, resolve};
 use secrecy::ExposeSecret;
 use sessions::{SessionClaim, SessionRegistry};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use verifier::{KeyVerifier, VerifyError};
 
-/// What an authenticated client may do.
+/// What an authenticated session may do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grant {
     pub client: ClientRef,
@@ -52,21 +56,49 @@ pub struct Grant {
     /// The client's revision the decision was made against: a revocation of a later revision
     /// revoked what this session was let in with.
     pub revision: i64,
+    /// The session's MQTT client identifier (`{device_id}` in a topic rule).
+    pub identifier: String,
+    /// The device the session is, when it connected in form 3 with a valid device id.
+    pub device: Option<DeviceId>,
+    /// A restricted client's devices in scope as the grant was made; `None`: any device.
+    pub scope: Option<Arc<BTreeSet<String>>>,
+    pub rules: Arc<TopicRules>,
 }
 
 impl Grant {
-    fn of(credential: &DeviceCredential) -> Self {
-        Self {
-            client: credential.client_ref(),
-            workspace_id: credential.workspace_id.clone(),
-            namespace: credential.namespace.clone(),
-            revision: credential.revision,
-        }
+    /// The access rule (`app::model::access`) for this session: whether it may do `access` on
+    /// `topic`. The one call every broker path makes.
+    pub fn allows(&self, access: Access, topic: &str) -> bool {
+        self.decide(access, topic).allowed
     }
 
-    /// The topic rule for this client.
-    pub fn allows(&self, access: Access, topic: &str) -> bool {
-        topics::allows(&self.namespace, access, topic)
+    /// [`Grant::allows`] with its reason.
+    pub fn decide(&self, access: Access, topic: &str) -> Verdict {
+        access::decide(
+            &AccessSubject {
+                namespace: &self.namespace,
+                client_id: self.client.client_id.as_str(),
+                identifier: &self.identifier,
+                scope: self.scope.as_deref(),
+                rules: &self.rules,
+            },
+            access,
+            topic,
+        )
+    }
+
+    /// Whether the namespace alone decides (no scope, no rules): an external broker may then
+    /// enforce it itself, from the ACL its authentication answer carries.
+    pub fn is_namespace_only(&self) -> bool {
+        self.scope.is_none() && self.rules.is_empty()
+    }
+
+    /// The device to record as seen, in its client's workspace.
+    pub fn seen_device(&self) -> Option<SeenDevice> {
+        self.device.as_ref().map(|device| SeenDevice {
+            workspace_id: self.workspace_id.clone(),
+            device_id: device.clone(),
+        })
     }
 }
 
@@ -86,6 +118,8 @@ pub enum Refusal {
     Inactive,
     #[error("the Last Will topic is outside the client's namespace")]
     WillOutsideNamespace,
+    #[error("the client is restricted to devices this one is not (or not in connection form 3)")]
+    OutsideScope,
     #[error("too many failed attempts; retry in {0} s")]
     Throttled(u64),
     #[error("the MQTT client identifier is another client's Client ID")]
@@ -239,7 +273,16 @@ impl DeviceAuth {
         if !credential.active {
             return refuse(FailureKind::Inactive, Refusal::Inactive).await;
         }
-        let grant = Grant::of(&credential);
+        let grant = match self
+            .grant_for(&credential, resolved.form, &attempt.client_identifier)
+            .await
+        {
+            Ok(grant) => grant,
+            Err(Refusal::OutsideScope) => {
+                return refuse(FailureKind::OutsideScope, Refusal::OutsideScope).await;
+            }
+            Err(refusal) => return Err(refusal),
+        };
         if let Some(topic) = &attempt.will_topic
             && !grant.allows(Access::Publish, topic)
         {
@@ -256,12 +299,14 @@ impl DeviceAuth {
         {
             return refuse(FailureKind::IdentifierHeld, Refusal::IdentifierReserved).await;
         }
+        let device = grant.seen_device();
         let claim = SessionClaim {
             identifier: &attempt.client_identifier,
             owner: &grant.client,
             source: attempt.source,
             began: attempt.began,
             max_per_client: self.max_sessions_per_client,
+            device: device.as_ref(),
         };
         match sessions.claim(&claim).await {
             Ok(()) => Ok(grant),
@@ -277,16 +322,80 @@ impl DeviceAuth {
 
     /// What an active client may do, for an authorization request (which carries no password:
     /// the broker authenticated the session before), resolved like a CONNECT; `None` for a client
-    /// that is gone or inactive, so a revoked session loses its rights at its next message.
+    /// that is gone or inactive, or a device now outside its client's scope, so a revoked session
+    /// loses its rights at its next message.
     pub async fn grant(
         &self,
         username: Option<&str>,
         client_identifier: &str,
     ) -> Result<Option<Grant>, StoreError> {
         let resolved = resolve(&self.db, username.unwrap_or_default(), client_identifier).await?;
-        Ok(resolved
-            .credential
-            .filter(|c| c.active)
-            .map(|c| Grant::of(&c)))
+        let Some(credential) = resolved.credential.filter(|c| c.active) else {
+            return Ok(None);
+        };
+        match self
+            .grant_for(&credential, resolved.form, client_identifier)
+            .await
+        {
+            Ok(grant) => Ok(Some(grant)),
+            Err(Refusal::Store(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// What a session of `client` let in as `grant` was may do now: the client read again, its
+    /// scope and rules as they are. `None` when the client is gone, inactive, has another key, or
+    /// no longer serves the session's device: the session must end.
+    pub async fn regrant(&self, grant: &Grant) -> Result<Option<Grant>, StoreError> {
+        let Some(credential) =
+            app::store::clients::find_credential(&self.db, grant.client.client_id.as_str())
+                .await?
+                .filter(|c| c.organization_id == grant.client.organization_id && c.active)
+        else {
+            return Ok(None);
+        };
+        let form = grant.device.as_ref().map(|_| Form::ClientId);
+        match self.grant_for(&credential, form, &grant.identifier).await {
+            Ok(next) => Ok(Some(next)),
+            Err(Refusal::Store(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The grant of an active client's session with `identifier`, connected in `form`: a
+    /// restricted client's device must connect in form 3 with a device id in its scope (listed,
+    /// or carrying a listed tag now).
+    async fn grant_for(
+        &self,
+        credential: &DeviceCredential,
+        form: Option<Form>,
+        identifier: &str,
+    ) -> Result<Grant, Refusal> {
+        let device = (form == Some(Form::ClientId))
+            .then(|| DeviceId::parse_exact(identifier))
+            .flatten();
+        let scope = match &credential.scope {
+            None => None,
+            Some(scope) => {
+                let device = device.as_ref().ok_or(Refusal::OutsideScope)?;
+                let mut ids =
+                    devices::list_ids_in_scope(&self.db, &credential.workspace_id, scope).await?;
+                ids.extend(scope.devices().map(|d| d.as_str().to_owned()));
+                if !ids.contains(device.as_str()) {
+                    return Err(Refusal::OutsideScope);
+                }
+                Some(Arc::new(ids))
+            }
+        };
+        Ok(Grant {
+            client: credential.client_ref(),
+            workspace_id: credential.workspace_id.clone(),
+            namespace: credential.namespace.clone(),
+            revision: credential.revision,
+            identifier: identifier.to_owned(),
+            device,
+            scope,
+            rules: Arc::new(credential.topic_rules.clone()),
+        })
     }
 }

@@ -35,6 +35,7 @@ impl Refusal {
             Refusal::Identifier(_) => Outcome::IdentifierRejected,
             Refusal::Inactive
             | Refusal::WillOutsideNamespace
+            | Refusal::OutsideScope
             | Refusal::Throttled(_)
             | Refusal::IdentifierReserved
             | Refusal::IdentifierInUse
@@ -53,6 +54,7 @@ impl Refusal {
             Refusal::Identifier(_) => "identifier_rule",
             Refusal::Inactive => "inactive",
             Refusal::WillOutsideNamespace => "will_outside_namespace",
+            Refusal::OutsideScope => "outside_scope",
             Refusal::Throttled(_) => "throttled",
             Refusal::IdentifierReserved => "identifier_reserved",
             Refusal::IdentifierInUse => "identifier_in_use",

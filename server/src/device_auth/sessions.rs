@@ -11,7 +11,7 @@
 use super::Refusal;
 use app::model::ClientRef;
 use app::store::Db;
-use app::store::device_sessions::{self, Claimed};
+use app::store::device_sessions::{self, Claimed, SeenDevice};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::time::Instant;
@@ -26,6 +26,8 @@ pub struct SessionClaim<'a> {
     pub began: Instant,
     /// How many identifiers one client may hold on one broker.
     pub max_per_client: u32,
+    /// The device the session is (connection form 3), to record as seen.
+    pub device: Option<&'a SeenDevice>,
 }
 
 /// A broker path's record of sessions.
@@ -55,6 +57,7 @@ impl SessionRegistry for StoreSessions {
                 mqtt_client_id: claim.identifier,
                 owner: claim.owner,
                 source: &source,
+                device: claim.device,
             },
             claim.max_per_client,
         )

@@ -1,9 +1,11 @@
 //! The embedded broker as a revocation target: closing a client's sessions is in-process and
 //! reaches every session of the client, online and offline, whatever MQTT client identifiers they
-//! used.
+//! used. A revocation that only narrows access (a scope, topic rules) re-decides each session
+//! instead: those out of scope close, the others lose the subscriptions no longer allowed.
 
+use super::error::DeliveryError;
 use crate::broker::Broker;
-use app::model::ClientRef;
+use app::model::{ClientRef, RevocationReason};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
@@ -14,7 +16,33 @@ use tracing::Instrument;
 /// mid-handshake).
 const SECOND_PASS: Duration = Duration::from_millis(500);
 
-pub async fn close_sessions(broker: &Arc<Broker>, client: ClientRef, revision: i64) {
+/// Delivers a revocation of `reason` that made `revision` of `client`.
+pub async fn deliver(
+    broker: &Arc<Broker>,
+    client: ClientRef,
+    revision: i64,
+    reason: RevocationReason,
+) -> Result<(), DeliveryError> {
+    if reason.ends_every_session() {
+        close_sessions(broker, client, revision).await;
+        return Ok(());
+    }
+    let committed_by = Instant::now();
+    let refreshed = broker
+        .refresh_sessions(&client, committed_by, revision)
+        .await?;
+    if refreshed != Default::default() {
+        tracing::info!(
+            %client,
+            "closed {} MQTT session(s) now out of scope, removed {} subscription(s) no longer allowed",
+            refreshed.closed,
+            refreshed.unsubscribed
+        );
+    }
+    Ok(())
+}
+
+async fn close_sessions(broker: &Arc<Broker>, client: ClientRef, revision: i64) {
     // The change is committed by now. A CONNECT that begins later, or that read the client after
     // the change (a regenerated key, an activation: a later revision), is left alone by both
     // passes; one that began earlier and read it before may hold the old key, and is closed

@@ -18,12 +18,12 @@ pub mod error;
 use crate::broker::Broker;
 use crate::telemetry::metrics::{DeliveryResult, Metrics};
 use admin_api::AdminApi;
-use app::model::{BrokerKind, ClientId, ClientRef};
+use app::model::{BrokerKind, ClientId, ClientRef, RevocationReason};
 use app::state::RevocationSignal;
 use app::store::broker_targets::{self, TargetSpec};
 use app::store::deliveries;
 use app::store::outbox::OutboxRow;
-use app::store::{Db, device_sessions, now_millis};
+use app::store::{Db, clients, device_sessions, devices, now_millis};
 use backoff::Backoff;
 use error::DeliveryError;
 use std::sync::Arc;
@@ -297,21 +297,61 @@ impl Worker {
         };
         match target {
             Target::Embedded(broker) => {
-                embedded::close_sessions(broker, owner, revocation.revision).await;
-                Ok(())
+                embedded::deliver(broker, owner, revocation.revision, revocation.reason).await
             }
             Target::AdminApi(api) => {
                 // Every identifier the client holds on this broker, connected or not, as its
                 // webhook let them in (devices of forms 2 and 3 choose their own).
                 let ids = device_sessions::list_identifiers(&self.db, name, &owner).await?;
+                let ids = self.out_of_scope(&owner, revocation, ids).await?;
                 api.close_sessions(&self.http, &ids).await?;
                 // Closed there: what was known of them goes. (The embedded broker's own tracker
                 // removes its rows as its sessions end.)
-                device_sessions::delete_closed(&self.db, name, &owner, revocation.created_at)
-                    .await?;
+                device_sessions::delete_identifiers(
+                    &self.db,
+                    name,
+                    &owner,
+                    &ids,
+                    revocation.created_at,
+                )
+                .await?;
                 Ok(())
             }
         }
+    }
+}
+
+impl Worker {
+    /// Of the identifiers `owner` holds on an external broker, those `revocation` must close
+    /// there. An external broker cannot have a subscription taken away through its admin API,
+    /// nor a session's rights changed (EMQX keeps the ACL of its authentication answer), so a
+    /// change of rules closes every session, and the next CONNECT gets the new rules; a narrowed
+    /// scope closes only the sessions of devices now outside it.
+    async fn out_of_scope(
+        &self,
+        owner: &ClientRef,
+        revocation: &OutboxRow,
+        ids: Vec<String>,
+    ) -> Result<Vec<String>, DeliveryError> {
+        if revocation.reason != RevocationReason::ScopeNarrowed {
+            return Ok(ids);
+        }
+        let Some(credential) = clients::find_credential(&self.db, owner.client_id.as_str())
+            .await?
+            .filter(|c| c.organization_id == owner.organization_id && c.active)
+        else {
+            return Ok(ids);
+        };
+        let Some(scope) = &credential.scope else {
+            // Unrestricted since: nothing is out of scope.
+            return Ok(Vec::new());
+        };
+        let in_scope =
+            devices::list_ids_in_scope(&self.db, &credential.workspace_id, scope).await?;
+        Ok(ids
+            .into_iter()
+            .filter(|id| !in_scope.contains(id))
+            .collect())
     }
 }
 

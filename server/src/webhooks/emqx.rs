@@ -2,8 +2,9 @@
 //!
 //! Authentication (`/webhooks/emqx/authn`) takes `clientid`, `username`, `password` and
 //! `peerhost` (rmqtt: `ipaddr`) and answers `{"result": "allow" | "deny" | "ignore",
-//! "is_superuser": false, "acl": [...], "expire_at": ...}`. The `acl` lets the broker enforce the
-//! namespace itself, without asking again per message.
+//! "is_superuser": false, "acl": [...], "expire_at": ...}`. For a client with neither a scope nor
+//! topic rules, the `acl` lets the broker enforce the namespace itself, without asking again per
+//! message; any other client's messages are authorized here, one by one.
 //!
 //! Authorization (`/webhooks/emqx/authz`) takes `clientid`, `username`, `topic` and `action`
 //! (`publish` / `subscribe`; rmqtt: `access` 2 / 1) and answers `{"result": "allow" | "deny"}`
@@ -76,7 +77,11 @@ pub fn authn_answer(outcome: Outcome, grant: Option<&Grant>, expire_at: Option<u
     if let Some(grant) = grant.filter(|_| outcome == Outcome::Allowed) {
         // rmqtt's name for the same flag.
         body["superuser"] = json!(false);
-        body["acl"] = acl(&grant.namespace);
+        // The namespace alone is a rule the broker can hold; a scope or topic rules are decided
+        // here, per message, through authorization, so they stay one rule and follow changes.
+        if grant.is_namespace_only() {
+            body["acl"] = acl(&grant.namespace);
+        }
         if let Some(at) = expire_at {
             body["expire_at"] = json!(at);
         }

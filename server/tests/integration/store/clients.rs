@@ -54,6 +54,7 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
             name: &ClientName::parse("Boiler 1").unwrap(),
             description: &Description::parse("In the basement").unwrap(),
             key_hash: "$argon2id$boiler",
+            scope: None,
         },
     )
     .await

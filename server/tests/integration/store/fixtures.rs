@@ -61,6 +61,7 @@ pub async fn add_client_in(
             name: &ClientName::parse(name).unwrap(),
             description: &Description::parse("").unwrap(),
             key_hash: &format!("$argon2id$hash-of-{client_id}"),
+            scope: None,
         },
     )
     .await

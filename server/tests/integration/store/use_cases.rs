@@ -53,6 +53,7 @@ fn new_client(client_id: &str, key: &ClientKey) -> NewClient {
         key: key.clone(),
         name: ClientName::parse("Boiler").unwrap(),
         description: Description::parse("In the basement").unwrap(),
+        scope: None,
     }
 }
 
