@@ -3,7 +3,7 @@
 //! causes are logged on the server and never sent; validation failures name the field they belong
 //! to.
 
-use crate::model::{FieldError, ParseError};
+use crate::model::{FieldError, ParseError, ScopeError};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::{Bytes, Encodes};
@@ -71,6 +71,18 @@ impl AppError {
 impl From<ParseError> for AppError {
     fn from(e: ParseError) -> Self {
         AppError::invalid(e.field, e.to_string())
+    }
+}
+
+/// A scope list that did not parse is shown at the scope field, naming the entry at fault.
+impl From<ScopeError> for AppError {
+    fn from(e: ScopeError) -> Self {
+        let message = if e.text.is_empty() {
+            e.error.to_string()
+        } else {
+            e.to_string()
+        };
+        AppError::invalid(FieldError::Scope, message)
     }
 }
 

@@ -3,7 +3,11 @@
 //! organization answers "not found", whatever the request says.
 
 use crate::error::AppError;
-use crate::model::{Availability, ClientDetails, ClientPage, ClientRow, RevealedKey, SecretInput};
+use crate::model::access::Access;
+use crate::model::{
+    AccessPreview, Availability, ClientDetails, ClientPage, ClientRow, RevealedKey, ScopeMode,
+    SecretInput, TopicRule,
+};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -65,15 +69,17 @@ mod ssr {
     }
 }
 
-/// One page of the current workspace's clients.
+/// One page of the current workspace's clients; `access` is `restricted`, `unrestricted` or
+/// anything else for all of them.
 #[server(prefix = "/api", endpoint = "clients/list")]
 pub async fn list_clients(
     search: String,
+    #[server(default)] access: String,
     sort: String,
     descending: bool,
     page: u32,
 ) -> Result<ClientPage, AppError> {
-    use crate::model::{ClientQuery, SortKey};
+    use crate::model::{AccessFilter, ClientQuery, SortKey};
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let query = ClientQuery {
@@ -82,6 +88,7 @@ pub async fn list_clients(
             .chars()
             .take(ClientQuery::MAX_SEARCH)
             .collect(),
+        access: AccessFilter::parse(&access),
         sort: SortKey::parse(&sort),
         descending,
         page: page.max(1),
@@ -124,13 +131,17 @@ pub async fn client_id_available(client_id: String) -> Result<Availability, AppE
     })
 }
 
-/// Creates a client in the current workspace and returns its key, this once.
+/// Creates a client in the current workspace and returns its key, this once. `scope_mode` "only"
+/// restricts it to the devices `scope` lists (at least one); "any" (the default) lets any device
+/// of the workspace use it.
 #[server(prefix = "/api", endpoint = "clients/create")]
 pub async fn create_client(
     client_id: String,
     key: SecretInput,
     name: String,
     description: String,
+    #[server(default)] scope_mode: ScopeMode,
+    #[server(default)] scope: String,
 ) -> Result<RevealedKey, AppError> {
     use crate::model::{ClientId, ClientKey, ClientName, Description};
     use crate::use_cases::clients::{self, NewClient};
@@ -141,7 +152,7 @@ pub async fn create_client(
         key: ClientKey::parse(key.expose())?,
         name: ClientName::parse(&name)?,
         description: Description::parse(&description)?,
-        scope: None,
+        scope: scope_mode.scope(&scope)?,
     };
     let issued = clients::create(&state, &caller.audit(), &caller.workspace, new).await?;
     ssr::reveal(&caller, issued)
@@ -211,4 +222,70 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
     crate::use_cases::clients::delete(&state, &caller.audit(), &id)
         .await
         .map_err(Into::into)
+}
+
+/// Changes which devices may use a client (`scope_mode` "any", or "only" those `scope` lists) and
+/// its topic rules, in order. A change that narrows access is a revocation: the sessions it
+/// concerns are re-decided on every broker.
+#[server(prefix = "/api", endpoint = "clients/update_access")]
+pub async fn update_client_access(
+    client_id: String,
+    scope_mode: ScopeMode,
+    #[server(default)] scope: String,
+    #[server(default)] rules: Vec<TopicRule>,
+) -> Result<ClientRow, AppError> {
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let id = ssr::existing_id(&client_id)?;
+    let scope = scope_mode.scope(&scope)?;
+    crate::use_cases::clients::update_access(&state, &caller.audit(), &id, scope, rules)
+        .await
+        .map_err(Into::into)
+}
+
+/// How many devices of the current workspace a scope list selects now (the scope editor's live
+/// count): listed device ids that exist, and devices carrying a listed tag.
+#[server(prefix = "/api", endpoint = "clients/count_in_scope")]
+pub async fn count_devices_in_scope(scope: String) -> Result<u64, AppError> {
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let scope = crate::model::Scope::parse(&scope)?;
+    crate::store::devices::count_in_scope(&state.db, &caller.workspace.id, &scope)
+        .await
+        .map_err(Into::into)
+}
+
+/// The Edit modal's preview box: may `device` do `action` on `topic`, if the client's access were
+/// the draft sent (`scope_mode`, `scope`, `rules`)? Decided by the one access rule the brokers
+/// apply.
+#[server(prefix = "/api", endpoint = "clients/preview_access")]
+pub async fn preview_access(
+    client_id: String,
+    scope_mode: ScopeMode,
+    #[server(default)] scope: String,
+    #[server(default)] rules: Vec<TopicRule>,
+    device: String,
+    topic: String,
+    action: Access,
+) -> Result<AccessPreview, AppError> {
+    use crate::use_cases::clients::AccessDraft;
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let id = ssr::existing_id(&client_id)?;
+    let draft = AccessDraft {
+        scope: scope_mode.scope(&scope)?,
+        rules,
+    };
+    let device = crate::model::DeviceId::parse(&device)?;
+    crate::use_cases::clients::preview_access(
+        &state,
+        caller.organization_id(),
+        &id,
+        draft,
+        &device,
+        action,
+        &topic,
+    )
+    .await
+    .map_err(Into::into)
 }

@@ -162,10 +162,54 @@ impl SortKey {
     }
 }
 
-/// What the Clients page asks for: a search, a sort and a page. Comes from the URL query.
+/// Which clients the Clients page shows by their access: all, only restricted ones (a scope of
+/// devices) or only unrestricted ones (any device in the workspace).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AccessFilter {
+    #[default]
+    All,
+    Restricted,
+    Unrestricted,
+}
+
+impl AccessFilter {
+    pub const ALL: [AccessFilter; 3] = [
+        AccessFilter::All,
+        AccessFilter::Restricted,
+        AccessFilter::Unrestricted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessFilter::All => "all",
+            AccessFilter::Restricted => "restricted",
+            AccessFilter::Unrestricted => "unrestricted",
+        }
+    }
+
+    /// The filter a URL names; anything else is all clients.
+    pub fn parse(raw: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == raw)
+            .unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessFilter::All => "All",
+            AccessFilter::Restricted => "Restricted",
+            AccessFilter::Unrestricted => "Unrestricted",
+        }
+    }
+}
+
+/// What the Clients page asks for: a search, an access filter, a sort and a page. Comes from the
+/// URL query.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientQuery {
     pub search: String,
+    pub access: AccessFilter,
     pub sort: SortKey,
     pub descending: bool,
     /// 1-based.
@@ -181,9 +225,10 @@ impl ClientQuery {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientPage {
     pub rows: Vec<ClientRow>,
-    /// Clients matching the search.
+    /// Clients matching the search and the access filter.
     pub total: u64,
-    /// Clients in the workspace, whatever the search: tells "empty workspace" from "no match".
+    /// Clients in the workspace, whatever the search and filter: tells "empty workspace" from
+    /// "no match".
     pub workspace_total: u64,
     pub page: u32,
     pub per_page: u32,

@@ -1,6 +1,7 @@
 //! Types both sides share: the browser validates with them as you type, the server with them for real.
 
 pub mod access;
+mod access_preview;
 mod audit_action;
 mod broker_kind;
 mod client_id;
@@ -17,6 +18,7 @@ pub mod time_format;
 pub mod topic_filter;
 mod topic_rules;
 
+pub use access_preview::{AccessPreview, PreviewReason};
 pub use audit_action::AuditAction;
 pub use broker_kind::BrokerKind;
 pub use client_id::ClientId;
@@ -27,7 +29,7 @@ pub use fields::{ClientName, Description, Email, OrgName, Password, SecretInput,
 pub use namespace::Namespace;
 pub use parse_error::{FieldError, ParseError, Problem};
 pub use revocation_reason::RevocationReason;
-pub use scope::{Scope, ScopeEntry, ScopeError, narrows};
+pub use scope::{Scope, ScopeEntry, ScopeError, ScopeMode, narrows};
 pub use text_enum::UnknownText;
 #[cfg(test)]
 pub(crate) use text_enum::assert_round_trips;

@@ -174,6 +174,34 @@ pub fn narrows(before: Option<&Scope>, after: Option<&Scope>) -> bool {
     }
 }
 
+/// The New and Edit modals' choice "Who may use this key": any device in the workspace, or only
+/// the devices a scope list names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeMode {
+    #[default]
+    Any,
+    Only,
+}
+
+impl ScopeMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeMode::Any => "any",
+            ScopeMode::Only => "only",
+        }
+    }
+
+    /// The scope this choice and list mean: `None` for any device (the list is ignored), else
+    /// the parsed list, which must name at least one device id or tag.
+    pub fn scope(self, list: &str) -> Result<Option<Scope>, ScopeError> {
+        match self {
+            ScopeMode::Any => Ok(None),
+            ScopeMode::Only => Scope::parse(list).map(Some),
+        }
+    }
+}
+
 impl TryFrom<String> for Scope {
     type Error = ScopeError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -223,6 +251,19 @@ mod tests {
         let checked = Scope::check_entries("d-1, bad/id, env=prod");
         assert_eq!(checked.len(), 3);
         assert!(checked[0].1.is_ok() && checked[1].1.is_err() && checked[2].1.is_ok());
+    }
+
+    #[test]
+    fn only_these_devices_needs_a_list_and_any_device_ignores_it() {
+        assert_eq!(ScopeMode::Any.scope("a/b").unwrap(), None);
+        assert_eq!(
+            ScopeMode::Only.scope(" , ").unwrap_err().error.problem,
+            Problem::Empty
+        );
+        assert_eq!(
+            ScopeMode::Only.scope("d-1").unwrap(),
+            Some(Scope::parse("d-1").unwrap())
+        );
     }
 
     #[test]

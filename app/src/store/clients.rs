@@ -9,8 +9,8 @@ use super::mqtt_usernames::{self, UsernameKind};
 use super::outbox;
 use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
 use crate::model::{
-    AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow, Description, DeviceId,
-    RevocationReason, Scope, SortKey, Tag, TopicRules,
+    AccessFilter, AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow,
+    Description, DeviceId, RevocationReason, Scope, SortKey, Tag, TopicRules,
 };
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
@@ -155,21 +155,26 @@ pub async fn exists(db: &Db, client_id: &ClientId) -> StoreResult<bool> {
     mqtt_usernames::exists(db, client_id.as_str()).await
 }
 
-/// One page of a workspace's clients, searched by id or name and sorted, plus the number of
-/// matches. The workspace must already be known to belong to the caller's organization.
+/// One page of a workspace's clients, searched by id or name, filtered by access (restricted or
+/// not) and sorted, plus the number of matches. The workspace must already be known to belong to the caller's organization.
 pub async fn list(
     db: &Db,
     workspace_id: &str,
     query: &ClientQuery,
 ) -> StoreResult<(Vec<ClientRow>, u64)> {
     let search = query.search.trim();
-    let filter = if search.is_empty() {
-        "workspace_id = $1"
+    let mut filter = if search.is_empty() {
+        "workspace_id = $1".to_owned()
     } else {
         // Client IDs are ASCII, which LOWER() folds alike on both engines; names are folded
         // by `fold` when written.
-        "workspace_id = $1 AND (LOWER(client_id) LIKE $2 ESCAPE '\\' OR name_folded LIKE $2 ESCAPE '\\')"
+        "workspace_id = $1 AND (LOWER(client_id) LIKE $2 ESCAPE '\\' OR name_folded LIKE $2 ESCAPE '\\')".to_owned()
     };
+    match query.access {
+        AccessFilter::All => {}
+        AccessFilter::Restricted => filter.push_str(" AND scope IS NOT NULL"),
+        AccessFilter::Unrestricted => filter.push_str(" AND scope IS NULL"),
+    }
     let direction = if query.descending { "DESC" } else { "ASC" };
     // The Client ID breaks ties so pages never overlap or skip rows.
     let order = match query.sort {

@@ -2,15 +2,19 @@
 //! regenerate its key, delete it. Every function is scoped to the acting organization: another
 //! organization's client is [`StoreError::NotFound`], exactly like a missing one.
 
+use crate::model::access::{Access, Subject, decide};
 use crate::model::{
-    ClientId, ClientKey, ClientName, ClientQuery, ClientRef, ClientRow, Description, LiveSession,
-    Namespace, RevocationProgress, Scope, TopicRule, TopicRules,
+    AccessFilter, AccessPreview, ClientId, ClientKey, ClientName, ClientQuery, ClientRef,
+    ClientRow, Description, DeviceId, LiveSession, Namespace, RevocationProgress, Scope, TopicRule,
+    TopicRules,
 };
 use crate::secrets::{self, SecretError};
 use crate::state::AppState;
 use crate::store::audit::AuditContext;
 use crate::store::workspaces::Workspace;
-use crate::store::{self, Db, StoreError, StoreResult, clients, deliveries, device_sessions};
+use crate::store::{
+    self, Db, StoreError, StoreResult, clients, deliveries, device_sessions, devices,
+};
 use std::collections::HashMap;
 
 /// Why a use case on clients failed.
@@ -80,7 +84,7 @@ pub async fn list(
 ) -> Result<Listed, ClientError> {
     let (mut rows, total) = clients::list(&state.db, &workspace.id, query).await?;
     attach_progress(&state.db, &workspace.organization_id, &mut rows).await?;
-    let workspace_total = if query.search.is_empty() {
+    let workspace_total = if query.search.is_empty() && query.access == AccessFilter::All {
         total
     } else {
         clients::count(&state.db, &workspace.id).await?
@@ -193,6 +197,57 @@ pub async fn update_access(
     let record = clients::update_access(&state.db, by, id, scope.as_ref(), &rules).await?;
     changed(state, id, Revokes::Yes);
     Ok(with_progress(&state.db, &by.organization_id, record.row).await?)
+}
+
+/// A client's access as the Edit modal holds it before it is saved.
+#[derive(Debug)]
+pub struct AccessDraft {
+    /// `None`: any device in the workspace.
+    pub scope: Option<Scope>,
+    pub rules: Vec<TopicRule>,
+}
+
+/// What a client of `organization_id` with `draft` for its access would let `device` do on `topic`: the preview box's answer. The one access rule
+/// decides ([`decide`]), with the devices in the draft scope now; a restricted client's device
+/// outside its scope cannot even connect.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %id))]
+pub async fn preview_access(
+    state: &AppState,
+    organization_id: &str,
+    id: &ClientId,
+    draft: AccessDraft,
+    device: &DeviceId,
+    access: Access,
+    topic: &str,
+) -> Result<AccessPreview, ClientError> {
+    let record = clients::get(&state.db, organization_id, id).await?;
+    let workspace =
+        store::workspaces::get(&state.db, organization_id, &record.workspace_id).await?;
+    let rules = TopicRules::parse(workspace.namespace.as_str(), draft.rules)?;
+    let in_scope = match &draft.scope {
+        Some(scope) => Some(devices::list_ids_in_scope(&state.db, &workspace.id, scope).await?),
+        None => None,
+    };
+    if in_scope
+        .as_ref()
+        .is_some_and(|ids| !ids.contains(device.as_str()))
+    {
+        return Ok(AccessPreview::not_in_scope(device.as_str()));
+    }
+    let subject = Subject {
+        namespace: workspace.namespace.as_str(),
+        client_id: id.as_str(),
+        identifier: device.as_str(),
+        scope: in_scope.as_ref(),
+        rules: &rules,
+    };
+    let verdict = decide(&subject, access, topic);
+    Ok(AccessPreview::decided(
+        device.as_str(),
+        access,
+        topic,
+        verdict,
+    ))
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions on every broker.

@@ -1,8 +1,12 @@
-//! The Edit modal: a client's details, status and live sessions, and the Regenerate Key step.
+//! The Edit modal: a client's details, status, access (scope and topic rules, with a preview) and
+//! live sessions, and the Regenerate Key step.
 
 use super::presence::LiveSessions;
+use super::preview_box::PreviewBox;
+use super::scope_editor::{ScopeEditor, scope_error};
+use super::topic_rules_editor::{RulesDraft, TopicRulesEditor};
 use super::{ClientsCtx, Dialog};
-use crate::api::clients::{get_client, regenerate_key, update_client};
+use crate::api::clients::{get_client, regenerate_key, update_client, update_client_access};
 use crate::components::copy_button::CopyField;
 use crate::components::field::TextField;
 use crate::components::modal::Modal;
@@ -11,7 +15,7 @@ use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::model::{
     ClientDetails, ClientId, ClientKey, ClientName, ClientRow, Description, FieldError, ParseError,
-    SecretInput, time_format,
+    ScopeMode, SecretInput, TopicRules, time_format,
 };
 use leptos::prelude::*;
 
@@ -34,7 +38,7 @@ pub fn EditClientModal(client_id: ClientId) -> impl IntoView {
     });
     let close = move || ctx.dialog.set(Dialog::Closed);
     view! {
-        <Modal title=title on_close=move |_| close() testid="edit-client-modal">
+        <Modal title=title on_close=move |_| close() testid="edit-client-modal" wide=true>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match details.await {
@@ -62,8 +66,39 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
     let c = details.connection.clone();
     let name = RwSignal::new(row.name.clone());
     let description = RwSignal::new(row.description.clone());
+    let scope_mode = RwSignal::new(if row.scope.is_some() {
+        ScopeMode::Only
+    } else {
+        ScopeMode::Any
+    });
+    let scope_list = RwSignal::new(row.scope.as_ref().map(|s| s.to_text()).unwrap_or_default());
+    let rules = RulesDraft::new(&row.topic_rules);
+    let namespace = c.namespace.to_string();
     let server_error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
+    let submitted = RwSignal::new(false);
+    // A server verdict is about what was sent: editing the access clears it.
+    Effect::new(move |previous: Option<()>| {
+        scope_mode.track();
+        scope_list.track();
+        rules.rules();
+        if previous.is_some() {
+            server_error.set(None);
+        }
+    });
+    let scope_invalid = Signal::derive(move || {
+        scope_mode.get() == ScopeMode::Only
+            && scope_error(ScopeMode::Only, &scope_list.get(), true).is_some()
+    });
+    let ns = StoredValue::new(namespace.clone());
+    let rules_invalid = Signal::derive(move || ns.with_value(|ns| rules.error(ns)).is_some());
+    let rules_server_error = Signal::derive(move || {
+        server_error
+            .get()
+            .and_then(|e| e.for_field(FieldError::TopicRule))
+    });
+    // What is saved now, to tell whether Save must change the access.
+    let saved_access = StoredValue::new((row.scope.clone(), row.topic_rules.clone()));
     // What the field says: its own parser's verdict as you type, else the server's.
     let field_error = move |parsed: Option<ParseError>, field| {
         parsed
@@ -85,17 +120,47 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
     let id = row.client_id.to_string();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if name_error.get_untracked().is_some() || description_error.get_untracked().is_some() {
+        submitted.set(true);
+        if name_error.get_untracked().is_some()
+            || description_error.get_untracked().is_some()
+            || scope_invalid.get_untracked()
+            || rules_invalid.get_untracked()
+        {
             return;
         }
         busy.set(true);
         // Read before spawning: the task first runs after this handler returns.
+        let mode = scope_mode.get_untracked();
+        let list = scope_list.get_untracked();
+        let typed_rules = rules.rules();
+        let access_changed = saved_access.with_value(|(scope, saved_rules)| {
+            mode.scope(&list).ok().as_ref() != Some(scope)
+                || ns
+                    .with_value(|ns| TopicRules::parse(ns, typed_rules.clone()).ok())
+                    .as_ref()
+                    != Some(saved_rules)
+        });
+        let access_request =
+            access_changed.then(|| update_client_access(id.clone(), mode, list, typed_rules));
         let request = update_client(
             id.clone(),
             name.get_untracked(),
             description.get_untracked(),
         );
         leptos::task::spawn_local(async move {
+            // The access first: it is what the server may still refuse (a rule it finds invalid).
+            if let Some(access_request) = access_request {
+                match access_request.await {
+                    Ok(row) => {
+                        saved_access.set_value((row.scope, row.topic_rules));
+                    }
+                    Err(e) => {
+                        busy.set(false);
+                        server_error.set(Some(e));
+                        return;
+                    }
+                }
+            }
             let result = request.await;
             busy.set(false);
             match result {
@@ -118,6 +183,10 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
                 <StatusSwitch row=row.clone() on_changed=move |_r: ClientRow| ctx.refresh()/>
                 <p class="hint">"An inactive client cannot connect; deactivating disconnects its live sessions."</p>
             </div>
+            <ScopeEditor mode=scope_mode list=scope_list server_error=server_error submitted=submitted/>
+            <TopicRulesEditor rules namespace=namespace.clone() server_error=rules_server_error/>
+            <PreviewBox client_id=row.client_id.clone() namespace=namespace.clone() mode=scope_mode list=scope_list rules
+                draft_invalid=Signal::derive(move || scope_invalid.get() || rules_invalid.get())/>
             <h3>"Live sessions"</h3>
             <LiveSessions sessions=details.sessions.clone()/>
             <h3>"Connection details"</h3>

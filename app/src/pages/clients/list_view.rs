@@ -1,5 +1,6 @@
 //! The Clients page as a sortable table: one row per client, with its switch, badges and actions.
 
+use super::access_badges::AccessBadges;
 use super::presence::{ConnectedBadge, RevocationBadge, last_seen};
 use super::{ClientsCtx, Dialog, PageQuery};
 use crate::components::status_switch::StatusSwitch;
@@ -59,7 +60,7 @@ fn Row(row: ClientRow) -> impl IntoView {
     let delete_row = row.clone();
     view! {
         <tr data-client-id=row.client_id.to_string() class:inactive=move || !active.get()>
-            <td><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/></td>
+            <td><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/><AccessBadges row=row.clone()/></td>
             <td class="name">{row.name.clone()}</td>
             <td class="description" title=row.description.clone()>{row.description.clone()}</td>
             <td class="status">

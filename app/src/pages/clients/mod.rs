@@ -1,5 +1,6 @@
 //! `/clients`: the current workspace's clients in a list or as cards, with every client modal.
 
+mod access_badges;
 mod card_view;
 mod delete_modal;
 mod edit_modal;
@@ -7,13 +8,18 @@ mod list_view;
 mod new_modal;
 mod pagination;
 mod presence;
+mod preview_box;
 mod reveal_modal;
+mod scope_editor;
 pub mod snippets;
+mod topic_rules_editor;
 
 use crate::api::account::set_view;
 use crate::api::clients::list_clients;
 use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
-use crate::model::{ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode};
+use crate::model::{
+    AccessFilter, ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -62,6 +68,7 @@ pub fn ClientsPage() -> impl IntoView {
         };
         PageQuery {
             search: q.get("q").unwrap_or_default(),
+            access: AccessFilter::parse(&q.get("access").unwrap_or_default()),
             sort,
             descending,
             page: q
@@ -82,7 +89,13 @@ pub fn ClientsPage() -> impl IntoView {
         move || (query.get(), ctx.version.get(), me_version.get()),
         move |(q, _, _)| {
             when_signed_in(me, move || {
-                list_clients(q.search, q.sort.as_str().to_owned(), q.descending, q.page)
+                list_clients(
+                    q.search,
+                    q.access.as_str().to_owned(),
+                    q.sort.as_str().to_owned(),
+                    q.descending,
+                    q.page,
+                )
             })
         },
     );
@@ -92,10 +105,11 @@ pub fn ClientsPage() -> impl IntoView {
     }
 }
 
-/// The URL query of the page: `?q=&sort=&dir=&page=`.
+/// The URL query of the page: `?q=&access=&sort=&dir=&page=`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageQuery {
     pub search: String,
+    pub access: AccessFilter,
     pub sort: SortKey,
     pub descending: bool,
     pub page: u32,
@@ -106,6 +120,9 @@ impl PageQuery {
         let mut parts = Vec::new();
         if !self.search.is_empty() {
             parts.push(format!("q={}", urlencode(&self.search)));
+        }
+        if self.access != AccessFilter::All {
+            parts.push(format!("access={}", self.access.as_str()));
         }
         if self.sort != SortKey::default() {
             parts.push(format!("sort={}", self.sort.as_str()));
@@ -226,7 +243,12 @@ fn Toolbar(query: Memo<PageQuery>, view_mode: RwSignal<ViewMode>) -> impl IntoVi
             <form method="get" action="/clients" class="search" role="search" on:submit=|ev| ev.prevent_default()>
                 <input type="search" name="q" placeholder="Search by Client ID or name" aria-label="Search clients"
                     data-testid="search" maxlength="64" prop:value=move || search.get() value=query.get_untracked().search on:input=on_input/>
+                {move || {
+                    let access = query.get().access;
+                    (access != AccessFilter::All).then(|| view! { <input type="hidden" name="access" value=access.as_str()/> })
+                }}
             </form>
+            <AccessFilterLinks query/>
             <div class="view-toggle" role="group" aria-label="Layout">
                 <button type="button" data-testid="view-list" aria-pressed=move || (view_mode.get() == ViewMode::List).to_string()
                     class:active=move || view_mode.get() == ViewMode::List on:click=move |_| choose(ViewMode::List)>"☰ List"</button>
@@ -234,6 +256,32 @@ fn Toolbar(query: Memo<PageQuery>, view_mode: RwSignal<ViewMode>) -> impl IntoVi
                     class:active=move || view_mode.get() == ViewMode::Cards on:click=move |_| choose(ViewMode::Cards)>"▦ Cards"</button>
             </div>
         </div>
+    }
+}
+
+/// All / Restricted / Unrestricted: plain links, so the filter works before the page is
+/// interactive.
+#[component]
+fn AccessFilterLinks(query: Memo<PageQuery>) -> impl IntoView {
+    let link = move |filter: AccessFilter| {
+        let href = move || {
+            PageQuery {
+                access: filter,
+                page: 1,
+                ..query.get()
+            }
+            .href()
+        };
+        let current = move || query.get().access == filter;
+        view! {
+            <a href=href class="button" class:active=current aria-current=move || current().then_some("page")
+                data-testid=format!("access-{}", filter.as_str())>{filter.label()}</a>
+        }
+    };
+    view! {
+        <nav class="view-toggle access-filter" aria-label="Filter by access">
+            {AccessFilter::ALL.into_iter().map(link).collect_view()}
+        </nav>
     }
 }
 
@@ -257,10 +305,21 @@ fn Results(
         .into_any();
     }
     if page.total == 0 {
+        let q = query.get_untracked();
+        let kind = match q.access {
+            AccessFilter::All => "",
+            AccessFilter::Restricted => "restricted ",
+            AccessFilter::Unrestricted => "unrestricted ",
+        };
+        let message = if q.search.is_empty() {
+            view! { <p>"No " {kind} "clients in this workspace."</p> }.into_any()
+        } else {
+            view! { <p>"No " {kind} "client matches " <strong>"“"{q.search.clone()}"”"</strong> "."</p> }.into_any()
+        };
         return view! {
             <div class="empty small" data-testid="no-match">
-                <p>"No client matches " <strong>"“"{query.get_untracked().search}"”"</strong> "."</p>
-                <a href="/clients">"Clear the search"</a>
+                {message}
+                <a href="/clients">"Show all clients"</a>
             </div>
         }
         .into_any();

@@ -1,5 +1,7 @@
-//! The New client modal: a generated or typed Client ID and key, checked as the user types.
+//! The New client modal: a generated or typed Client ID and key, checked as the user types, and
+//! which devices may use the key.
 
+use super::scope_editor::{ScopeEditor, scope_error};
 use super::{ClientsCtx, Dialog};
 use crate::api::clients::{client_id_available, create_client};
 use crate::components::field::TextField;
@@ -7,7 +9,7 @@ use crate::components::modal::Modal;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::model::{
-    Availability, ClientId, ClientKey, ClientName, Description, FieldError, SecretInput,
+    Availability, ClientId, ClientKey, ClientName, Description, FieldError, ScopeMode, SecretInput,
 };
 use leptos::prelude::*;
 use std::time::Duration;
@@ -22,6 +24,8 @@ pub fn NewClientModal() -> impl IntoView {
     let key = RwSignal::new(ClientKey::generate().expose().to_owned());
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
+    let scope_mode = RwSignal::new(ScopeMode::Any);
+    let scope_list = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
@@ -63,6 +67,8 @@ pub fn NewClientModal() -> impl IntoView {
         key.track();
         name.track();
         description.track();
+        scope_mode.track();
+        scope_list.track();
         if previous.is_some() {
             server_error.set(None);
         }
@@ -113,6 +119,8 @@ pub fn NewClientModal() -> impl IntoView {
             || id_error.get_untracked().is_some()
             || key_error.get_untracked().is_some()
             || description_error.get_untracked().is_some()
+            || (scope_mode.get_untracked() == ScopeMode::Only
+                && scope_error(ScopeMode::Only, &scope_list.get_untracked(), true).is_some())
         {
             return;
         }
@@ -123,6 +131,8 @@ pub fn NewClientModal() -> impl IntoView {
             SecretInput::new(key.get_untracked()),
             name.get_untracked(),
             description.get_untracked(),
+            scope_mode.get_untracked(),
+            scope_list.get_untracked(),
         );
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -156,6 +166,7 @@ pub fn NewClientModal() -> impl IntoView {
                     hint="Generated from 32 random bytes, or type your own of at least 16 characters. It is shown once after you create the client.">
                     <button type="button" class="small" data-testid="generate-key" on:click=move |_| key.set(ClientKey::generate().expose().to_owned())>"Generate"</button>
                 </TextField>
+                <ScopeEditor mode=scope_mode list=scope_list server_error=server_error submitted=submitted/>
                 {move || general_error.get().map(|e| view! { <div class="banner error" role="alert" data-testid="modal-error">{e}</div> })}
                 <footer class="modal-footer">
                     <button type="button" on:click=move |_| close()>"Cancel"</button>

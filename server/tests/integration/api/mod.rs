@@ -3,6 +3,7 @@
 //! Every test runs on a fresh SQLite file and on a fresh PostgreSQL database.
 
 mod account;
+mod client_access;
 mod clients;
 mod isolation;
 mod request_ids;

@@ -18,6 +18,7 @@ fn query(search: &str, sort: SortKey, descending: bool, page: u32) -> ClientQuer
         sort,
         descending,
         page,
+        ..ClientQuery::default()
     }
 }
 

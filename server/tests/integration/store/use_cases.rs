@@ -361,6 +361,7 @@ async fn list_and_get_read_the_rows_with_their_latest_revocation(engine: Engine)
         sort: SortKey::ClientId,
         descending: false,
         page: 1,
+        ..ClientQuery::default()
     };
     let listed = clients::list(&state, &workspace(&db, &acme).await, &query)
         .await
