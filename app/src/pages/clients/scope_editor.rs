@@ -114,12 +114,11 @@ pub fn ScopeEditor(
                 let reason = parsed.err().map(|e| e.to_string());
                 let invalid = reason.is_some();
                 let label = format!("Remove {text}");
-                let title = reason.clone().unwrap_or_default();
+                let title = reason.unwrap_or_default();
                 view! {
                     <li class="chip" class:invalid=invalid data-testid="scope-chip" data-invalid=invalid.to_string()
                         title=title>
                         <span class="chip-text">{text}</span>
-                        {reason.map(|r| view! { <span class="sr-only">{format!(": {r}")}</span> })}
                         <button type="button" class="chip-remove" aria-label=label
                             on:click=move |_| list.update(|l| *l = without_entry(l, index))>"×"</button>
                     </li>
