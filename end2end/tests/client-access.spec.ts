@@ -123,6 +123,9 @@ test('Edit: the scope is shown, changed and saved, and "Any device" lifts it', a
   await expect(toast(page, 'open-1 saved')).toBeVisible();
   await expect(modal).toBeHidden();
   await expect(row(page, 'open-1').getByTestId('restricted-badge')).toHaveText('Restricted: d-1, zone=eu');
+  // Restricting the client (before this test opened the page) narrowed its access: the brokers
+  // check its sessions again, which the badge says is applied, not that it was disconnected.
+  await expect(row(page, 'open-1').getByTestId('revocation')).toHaveText(/^(Applying… \d of 1 broker|Applied · done on 1 of 1 broker)$/);
 
   modal = await openEdit(page, 'open-1');
   await expect(modal.getByLabel('Device ids and tags')).toHaveValue('d-1, zone=eu');

@@ -48,7 +48,8 @@ pub fn AccessBadges(row: ClientRow) -> impl IntoView {
             .join("\n");
         view! { <span class="badge rules" data-testid="rules-badge" title=title>{text}</span> }
     });
-    view! { {restricted}{rules} }
+    (restricted.is_some() || rules.is_some())
+        .then(|| view! { <div class="access-badges">{restricted}{rules}</div> })
 }
 
 #[cfg(test)]

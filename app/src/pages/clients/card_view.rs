@@ -30,7 +30,7 @@ fn Card(row: ClientRow) -> impl IntoView {
                 on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
             <h3 class="name">{row.name.clone()}</h3>
             <div class="card-id"><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/></div>
-            <div class="card-access"><AccessBadges row=row.clone()/></div>
+            <AccessBadges row=row.clone()/>
             <RevocationBadge client_id=row.client_id.clone() progress=row.revocation.clone()/>
             <p class="description">{if row.description.is_empty() { "No description".to_owned() } else { row.description.clone() }}</p>
             <dl class="meta">

@@ -64,7 +64,8 @@ pub fn LiveSessions(sessions: Vec<LiveSession>) -> impl IntoView {
 }
 
 /// A revocation on its way to the brokers: "Disconnecting… 1 of 2 brokers", then "Disconnected ·
-/// done on 2 of 2 brokers". While it is pending the badge asks the server again every
+/// done on 2 of 2 brokers" ("Applying…" and "Applied" for a narrowed scope or changed rules, which
+/// close only what is no longer allowed). While it is pending the badge asks the server again every
 /// [`PROGRESS_POLL`] (in the browser; the server renders the state it has).
 #[component]
 pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>) -> impl IntoView {
@@ -97,6 +98,12 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
     move || {
         state.get().map(|p| {
             let brokers = |n: u32| if n == 1 { "broker" } else { "brokers" };
+            // A narrowed scope or changed rules closes only what is no longer allowed.
+            let (doing, done) = if p.reason.ends_every_session() {
+                ("Disconnecting…", "Disconnected")
+            } else {
+                ("Applying…", "Applied")
+            };
             let (class, label) = if p.needs_attention.is_some() {
                 (
                     "revocation attention",
@@ -107,12 +114,12 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
             } else if p.done {
                 (
                     "revocation done",
-                    format!("Disconnected · done on {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
+                    format!("{done} · done on {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
                 )
             } else {
                 (
                     "revocation pending",
-                    format!("Disconnecting… {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
+                    format!("{doing} {} of {} {}", p.confirmed, p.brokers, brokers(p.brokers)),
                 )
             };
             let what = p.reason.label();
@@ -120,8 +127,10 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
                 format!("{what} at {}. A broker refused to close its sessions, in a way retrying cannot fix ({problem}); Settings → Brokers can retry it once the broker is fixed.", time_format::utc_minutes(p.created_at))
             } else if p.brokers == 0 {
                 format!("{what} at {}. No broker is configured yet; its sessions are closed as soon as one is.", time_format::utc_minutes(p.created_at))
-            } else {
+            } else if p.reason.ends_every_session() {
                 format!("{what} at {}: every broker closes the sessions that used the old credential.", time_format::utc_minutes(p.created_at))
+            } else {
+                format!("{what} at {}: every broker checks the client's sessions again and closes or trims what is no longer allowed.", time_format::utc_minutes(p.created_at))
             };
             view! {
                 <span class=class data-testid="revocation" data-done=p.done.to_string() role="status" title=title>{label}</span>
