@@ -211,3 +211,40 @@ async fn another_organization_cannot_delete_a_client(engine: Engine) {
         .await;
     f.assert_untouched().await;
 }
+
+#[engines]
+async fn another_organization_cannot_change_a_clients_access(engine: Engine) {
+    let f = Fixture::new(engine).await;
+    f.assert_not_found_like_a_missing_client::<ClientRow>(
+        "clients/update_access",
+        &[("scope_mode", "only"), ("scope", "d-1")],
+    )
+    .await;
+    f.assert_not_found_like_a_missing_client::<ClientRow>(
+        "clients/update_access",
+        &[
+            ("scope_mode", "any"),
+            ("rules[0][permission]", "deny"),
+            ("rules[0][action]", "both"),
+            ("rules[0][filter]", "globex/#"),
+        ],
+    )
+    .await;
+    f.assert_untouched().await;
+}
+
+#[engines]
+async fn another_organization_cannot_preview_a_clients_access(engine: Engine) {
+    let f = Fixture::new(engine).await;
+    f.assert_not_found_like_a_missing_client::<app::model::AccessPreview>(
+        "clients/preview_access",
+        &[
+            ("scope_mode", "any"),
+            ("device", "d-1"),
+            ("topic", "globex/devices/d-1/x"),
+            ("action", "Publish"),
+        ],
+    )
+    .await;
+    f.assert_untouched().await;
+}
