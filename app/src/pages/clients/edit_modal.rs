@@ -132,7 +132,7 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
         // Read before spawning: the task first runs after this handler returns.
         let mode = scope_mode.get_untracked();
         let list = scope_list.get_untracked();
-        let typed_rules = rules.rules();
+        let typed_rules = untrack(|| rules.rules());
         let access_changed = saved_access.with_value(|(scope, saved_rules)| {
             mode.scope(&list).ok().as_ref() != Some(scope)
                 || ns
