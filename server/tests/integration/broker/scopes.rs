@@ -2,7 +2,7 @@
 //! only devices of its scope, in connection form 3, and each reaches only the topics of the
 //! devices in that scope; narrowing the scope closes exactly the sessions it leaves out, at once.
 
-use crate::broker::device::{Device, VERSIONS, Version};
+use crate::broker::device::{Device, Refused, VERSIONS, Version};
 use crate::broker::{Form, Setup, login};
 use crate::support::{Engine, engines, eventually, unique_suffix};
 use std::time::Duration;
@@ -169,10 +169,11 @@ async fn removing_a_device_id_from_the_scope_closes_exactly_its_session(engine: 
         refused_suback(d1.subscribe(&setup.device_topic("d-2", "#")).await),
         "the lost device's topics are out of reach"
     );
-    assert!(
-        Device::connect(Version::V5, &setup.tcp(), &setup.device_login("d-2"))
+    assert_eq!(
+        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("d-2"))
             .await
-            .is_err(),
+            .err(),
+        Some(Refused(0x87)),
         "and it cannot come back"
     );
     setup.app.stop().await;
@@ -221,10 +222,11 @@ async fn restricting_a_client_closes_its_sessions_outside_the_new_scope(engine: 
     assert!(!kept.closed_within(Duration::from_secs(1)).await);
     // Its subscription to the whole namespace went with the change: a message of its own topics
     // now arrives only through a subscription the scope allows.
-    assert!(
-        Device::connect(Version::V5, &setup.tcp(), &setup.device_login("d-7"))
+    assert_eq!(
+        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("d-7"))
             .await
-            .is_err(),
+            .err(),
+        Some(Refused(0x87)),
         "a device outside the new scope cannot come back"
     );
     let own = setup.device_topic("d-1", "x");
