@@ -225,10 +225,11 @@ impl Connections {
                 continue;
             };
             let next = match Connection::of(&session).await {
-                Some(connection) => match self.auth.regrant(&connection.grant()).await? {
-                    Some(grant) => Some((connection, grant)),
-                    None => None,
-                },
+                Some(connection) => self
+                    .auth
+                    .regrant(&connection.grant())
+                    .await?
+                    .map(|grant| (connection, grant)),
                 None => None,
             };
             let Some((connection, grant)) = next else {

@@ -66,6 +66,10 @@ mod tests {
             workspace_id: "ws".into(),
             namespace: "acme".into(),
             revision: 3,
+            identifier: "c-1".into(),
+            device: None,
+            scope: None,
+            rules: Default::default(),
         }
     }
 

@@ -451,6 +451,7 @@ mod tests {
             source: None,
             began,
             max_per_client: 2,
+            device: None,
         }
     }
 

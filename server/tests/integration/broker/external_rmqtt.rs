@@ -550,3 +550,103 @@ async fn a_client_id_is_reserved_there_too(engine: Engine) {
     device.disconnect().await;
     external.stop().await;
 }
+
+/// The CONNECT of device `device` of the client in connection form 3.
+fn device_login(external: &External, device: &str) -> Login {
+    external.setup.device_login(device)
+}
+
+#[engines]
+async fn a_restricted_client_keeps_to_its_scope_there(engine: Engine) {
+    let external = External::start(engine).await;
+    let setup = &external.setup;
+    setup.set_access(Some("d-1, d-2"), &[]).await;
+    for version in VERSIONS {
+        assert!(
+            external
+                .refused(version, &device_login(&external, "d-9"))
+                .await
+                .is_some(),
+            "a device outside the scope is refused, {version:?}"
+        );
+        assert!(
+            external
+                .refused(version, &login(Form::Namespace, &setup.client, setup.key()))
+                .await
+                .is_some(),
+            "the key in connection form 1 is refused, {version:?}"
+        );
+    }
+    let mut d1 = external
+        .connect(Version::V5, &device_login(&external, "d-1"))
+        .await;
+    let ns = setup.client.connection.namespace.to_string();
+    assert_eq!(d1.subscribe(&setup.device_topic("d-3", "#")).await, 0x87);
+    assert_eq!(d1.subscribe(&format!("{ns}/#")).await, 0x87);
+    assert_eq!(d1.subscribe(&setup.device_topic("d-2", "#")).await, 1);
+    let own = setup.device_topic("d-1", "t");
+    assert_eq!(d1.subscribe(&own).await, 1);
+    assert_eq!(d1.publish(&own, b"hi").await, 0);
+    assert_eq!(
+        d1.message(Duration::from_secs(5)).await,
+        Some((own, b"hi".to_vec()))
+    );
+    external.stop().await;
+}
+
+#[engines]
+async fn narrowing_the_scope_closes_exactly_the_sessions_it_leaves_out_there(engine: Engine) {
+    let external = External::start(engine).await;
+    let setup = &external.setup;
+    setup.set_access(Some("d-1, d-2"), &[]).await;
+    let mut d1 = external
+        .connect(Version::V5, &device_login(&external, "d-1"))
+        .await;
+    let mut d2 = external
+        .connect(Version::V311, &device_login(&external, "d-2"))
+        .await;
+    setup.set_access(Some("d-1"), &[]).await;
+    assert!(
+        d2.closed_within(Duration::from_secs(5)).await,
+        "the device the scope lost was not closed; the broker's log:\n{}",
+        external.broker.stderr()
+    );
+    assert!(
+        !d1.closed_within(Duration::from_secs(1)).await,
+        "the device still in scope stays connected"
+    );
+    assert!(external.revocations_done().await);
+    assert!(
+        external
+            .refused(Version::V5, &device_login(&external, "d-2"))
+            .await
+            .is_some()
+    );
+    external.stop().await;
+}
+
+#[engines]
+async fn a_changed_topic_rule_closes_the_clients_sessions_there_and_applies_on_reconnect(
+    engine: Engine,
+) {
+    let external = External::start(engine).await;
+    let setup = &external.setup;
+    let ns = setup.client.connection.namespace.to_string();
+    let mut device = external
+        .connect(Version::V5, &device_login(&external, "d-1"))
+        .await;
+    assert_eq!(device.subscribe(&format!("{ns}/#")).await, 1);
+    setup
+        .set_access(None, &[("deny", "subscribe", &format!("{ns}/secret/#"))])
+        .await;
+    assert!(
+        device.closed_within(Duration::from_secs(5)).await,
+        "rmqtt cannot have a subscription taken away through its API: the session is closed"
+    );
+    let mut again = external
+        .connect(Version::V5, &device_login(&external, "d-1"))
+        .await;
+    assert_eq!(again.subscribe(&format!("{ns}/#")).await, 0x87);
+    assert_eq!(again.subscribe(&format!("{ns}/open/#")).await, 1);
+    external.stop().await;
+}

@@ -2,6 +2,7 @@
 //! with a fresh database (SQLite and PostgreSQL), creates clients through the dashboard's server
 //! functions, and connects, subscribes and publishes as a device would.
 
+mod access_paths;
 mod commands;
 mod connect;
 mod crash;
@@ -18,8 +19,10 @@ mod outcomes;
 mod ownership;
 mod raw;
 mod revocation;
+mod scopes;
 mod targets;
 mod throttle;
+mod topic_rules;
 mod tracking;
 mod transports;
 mod webhook_sessions;
@@ -72,6 +75,42 @@ pub fn topic(client: &RevealedKey, leaf: &str) -> String {
     )
 }
 
+/// Sets which devices `client` serves (`None`: any in the workspace) and its topic rules (each
+/// `(permission, action, filter)`), as the Edit modal's save does: one change, committed with its
+/// revocation when it narrows access.
+pub async fn set_access(
+    app: &TestApp,
+    client: &RevealedKey,
+    scope: Option<&str>,
+    rules: &[(&str, &str, &str)],
+) {
+    use app::model::{Permission, RuleAction, Scope, TopicRule, TopicRules};
+    let scope = scope.map(|text| Scope::parse(text).expect("a valid scope"));
+    let rules = rules
+        .iter()
+        .map(|(permission, action, filter)| TopicRule {
+            permission: Permission::parse(permission).expect("allow or deny"),
+            action: RuleAction::parse(action).expect("publish, subscribe or both"),
+            filter: (*filter).to_owned(),
+        })
+        .collect();
+    let c = &client.connection;
+    let rules = TopicRules::parse(c.namespace.as_str(), rules).expect("valid rules");
+    app::store::clients::update_access(
+        &app.db,
+        &app::store::audit::AuditContext {
+            organization_id: c.organization_id.clone(),
+            actor: "test".into(),
+            address: "127.0.0.1".into(),
+        },
+        &c.client_id,
+        scope.as_ref(),
+        &rules,
+    )
+    .await
+    .expect("update_access");
+}
+
 /// A running Keygate, a signed-up tenant and one client of theirs.
 pub struct Setup {
     pub app: TestApp,
@@ -118,6 +157,60 @@ impl Setup {
             .await
             .expect("regenerate");
         (key, revealed)
+    }
+
+    /// Sets which devices the client serves (`None`: any in the workspace) and its topic rules
+    /// (see [`set_access`]).
+    pub async fn set_access(&self, scope: Option<&str>, rules: &[(&str, &str, &str)]) {
+        set_access(&self.app, &self.client, scope, rules).await;
+    }
+
+    /// Gives the device `device` of the tenant's workspace these tags (`key=value`), as the
+    /// Devices page does.
+    pub async fn tag_device(&self, device: &str, tags: &[&str]) {
+        let me = self.tenant.me().await;
+        let row = app::store::new_id();
+        let db = self.app.db.pool();
+        sqlx::query(
+            "INSERT INTO devices (id, workspace_id, organization_id, device_id, tags, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 0, 0)",
+        )
+        .bind(&row)
+        .bind(&me.current_workspace_id)
+        .bind(&me.organization_id)
+        .bind(device)
+        .bind(tags.join(", "))
+        .execute(db)
+        .await
+        .unwrap();
+        for t in tags {
+            sqlx::query(
+                "INSERT INTO device_tags (device_row, workspace_id, tag) VALUES ($1, $2, $3)",
+            )
+            .bind(&row)
+            .bind(&me.current_workspace_id)
+            .bind(*t)
+            .execute(db)
+            .await
+            .unwrap();
+        }
+    }
+
+    /// A topic of device `device` in the client's namespace.
+    pub fn device_topic(&self, device: &str, leaf: &str) -> String {
+        format!(
+            "{}/devices/{device}/{leaf}",
+            self.client.connection.namespace
+        )
+    }
+
+    /// The CONNECT of device `device` in connection form 3 (username = Client ID).
+    pub fn device_login(&self, device: &str) -> Login {
+        Login::new(
+            device,
+            self.client.connection.username_client_id(),
+            self.key(),
+        )
     }
 
     /// Activates or deactivates the client through the dashboard's server function.

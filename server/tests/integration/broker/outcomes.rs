@@ -10,7 +10,7 @@
 use crate::broker::device::{Device, Login, Version};
 use crate::broker::revocation::slow_down;
 use crate::broker::webhooks::SECRET;
-use crate::broker::{Form, Setup, login};
+use crate::broker::{Form, Setup, login, set_access};
 use crate::support::{Engine, engines, unique_suffix};
 use app::model::{ClientKey, ClientRow, RevealedKey};
 use serde_json::{Value, json};
@@ -424,6 +424,49 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
         &mismatches,
         "too-many-sessions",
         &per_path(&crowded, crowded.key.expose()),
+        Expect::NotAuthorized,
+    )
+    .await;
+
+    // A restricted client: its devices in scope, in connection form 3, and nothing else.
+    let restricted = tenant.new_client("Restricted").await;
+    let in_scope: Vec<String> = PATHS
+        .iter()
+        .map(|path| format!("restricted-in-scope-{path:?}").to_lowercase())
+        .collect();
+    set_access(&setup.app, &restricted, Some(&in_scope.join(", ")), &[]).await;
+    let restricted_key = restricted.key.expose();
+    check(
+        &setup,
+        &mismatches,
+        "restricted-in-scope",
+        &per_path(&restricted, restricted_key),
+        Expect::Allowed,
+    )
+    .await;
+    check(
+        &setup,
+        &mismatches,
+        "restricted-out-of-scope",
+        &per_path(&restricted, restricted_key),
+        Expect::NotAuthorized,
+    )
+    .await;
+    check(
+        &setup,
+        &mismatches,
+        "restricted-in-form-1",
+        &Connect::of(login(Form::Namespace, &restricted, restricted_key)),
+        Expect::NotAuthorized,
+    )
+    .await;
+    let mut form_2 = Connect::of(login(Form::WithOrganization, &restricted, restricted_key));
+    form_2.identifier = "<per-path>".into();
+    check(
+        &setup,
+        &mismatches,
+        "restricted-in-form-2",
+        &form_2,
         Expect::NotAuthorized,
     )
     .await;

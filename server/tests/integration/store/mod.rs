@@ -2,6 +2,7 @@
 //! same verbs, and the fixtures they share in `fixtures.rs`: every verb, tenant scoping, and the
 //! revocation guarantee (a change and its outbox row commit together).
 
+mod access;
 mod audit;
 mod clients;
 mod deliveries;
