@@ -249,6 +249,13 @@ test('the access filter shows restricted or unrestricted clients, also as a plai
   await page.getByTestId('access-restricted').click();
   await expect(page).toHaveURL(/\/clients\?access=restricted$/);
   await expect.poll(() => shownIds(tableRows(page))).toEqual(['fleet-1']);
+  // A search keeps the filter.
+  await page.getByTestId('search').fill('1');
+  await expect(page).toHaveURL(/\/clients\?q=1&access=restricted$/);
+  await expect.poll(() => shownIds(tableRows(page))).toEqual(['fleet-1']);
+  await page.getByTestId('search').fill('open');
+  await expect(page.getByTestId('no-match')).toContainText('No restricted client matches “open”.');
+  await page.getByTestId('search').fill('');
   await page.getByTestId('access-unrestricted').click();
   await expect.poll(() => shownIds(tableRows(page))).toEqual(['open-1']);
   await page.getByTestId('access-all').click();
