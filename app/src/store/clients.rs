@@ -156,7 +156,8 @@ pub async fn exists(db: &Db, client_id: &ClientId) -> StoreResult<bool> {
 }
 
 /// One page of a workspace's clients, searched by id or name, filtered by access (restricted or
-/// not) and sorted, plus the number of matches. The workspace must already be known to belong to the caller's organization.
+/// not) and sorted, plus the number of matches. The workspace must already be known to belong to
+/// the caller's organization.
 pub async fn list(
     db: &Db,
     workspace_id: &str,

@@ -1,6 +1,7 @@
-//! Clients: list and read them, create one, change its name, activate or deactivate it,
-//! regenerate its key, delete it. Every function is scoped to the acting organization: another
-//! organization's client is [`StoreError::NotFound`], exactly like a missing one.
+//! Clients: list and read them, create one, change its name or its access (and preview an access
+//! before it is saved), activate or deactivate it, regenerate its key, delete it. Every function
+//! is scoped to the acting organization: another organization's client is
+//! [`StoreError::NotFound`], exactly like a missing one.
 
 use crate::model::access::{Access, Subject, decide};
 use crate::model::{
@@ -207,9 +208,9 @@ pub struct AccessDraft {
     pub rules: Vec<TopicRule>,
 }
 
-/// What a client of `organization_id` with `draft` for its access would let `device` do on `topic`: the preview box's answer. The one access rule
-/// decides ([`decide`]), with the devices in the draft scope now; a restricted client's device
-/// outside its scope cannot even connect.
+/// What a client of `organization_id` with `draft` for its access would let `device` do on
+/// `topic`: the preview box's answer. The one access rule decides ([`decide`]), with the devices
+/// in the draft scope now; a restricted client's device outside its scope cannot even connect.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %id))]
 pub async fn preview_access(
     state: &AppState,
