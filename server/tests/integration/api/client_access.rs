@@ -473,3 +473,62 @@ async fn the_preview_answers_with_the_access_rule_the_brokers_apply(engine: Engi
     assert_eq!((row.scope, row.topic_rules.len()), (None, 0));
     app.stop().await;
 }
+
+#[engines]
+async fn refusals_carry_their_http_status(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ann = app.sign_up("Acme").await;
+    let bob = app.sign_up("Globex").await;
+    let own = ann.new_client("Boiler").await;
+    let theirs = bob.new_client("Globex pump").await;
+    let status = |form: Vec<(String, String)>, endpoint: &'static str| {
+        let ann = &ann;
+        async move {
+            let form: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            ann.post(endpoint, &form).await.status.as_u16()
+        }
+    };
+    let theirs = theirs.row.client_id.as_str();
+    let own = own.row.client_id.as_str();
+    assert_eq!(
+        status(
+            access_form(theirs, "only", "d-1", &[]),
+            "clients/update_access"
+        )
+        .await,
+        404
+    );
+    let mut question = access_form(theirs, "any", "", &[]);
+    question.extend([
+        ("device".into(), "d-1".into()),
+        ("topic".into(), "x".into()),
+        ("action".into(), "Publish".into()),
+    ]);
+    assert_eq!(status(question, "clients/preview_access").await, 404);
+    assert_eq!(
+        status(
+            access_form(own, "only", "a/b", &[]),
+            "clients/update_access"
+        )
+        .await,
+        422
+    );
+    assert_eq!(
+        status(
+            access_form(own, "any", "", &[("deny", "both", "other/#")]),
+            "clients/update_access"
+        )
+        .await,
+        422
+    );
+    assert_eq!(
+        status(
+            vec![("scope".into(), "env=".into())],
+            "clients/count_in_scope"
+        )
+        .await,
+        422
+    );
+    app.stop().await;
+}
