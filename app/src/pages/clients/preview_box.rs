@@ -107,7 +107,7 @@ pub fn PreviewBox(
     view! {
         <section class="preview-box" data-testid="preview-box">
             <h3>"Try it"</h3>
-            <p class="hint">"What the broker would decide with the scope and rules above, before you save them."</p>
+            <p class="hint">"What the brokers would decide with the scope and rules above, before you save them. The device id is the MQTT client identifier the device connects with."</p>
             <div class="preview-inputs">
                 <label>"Device id"
                     <input class="mono" data-testid="preview-device" autocomplete="off" spellcheck="false" placeholder="d-1"
