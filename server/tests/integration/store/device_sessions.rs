@@ -19,6 +19,7 @@ fn connected(conn: &str, owner: &ClientRef, broker: &str, at: i64) -> Connection
         owner: owner.clone(),
         mqtt_client_id: format!("device-of-{conn}"),
         source: "192.0.2.7:50123".into(),
+        device: None,
         at,
     })
 }
@@ -223,6 +224,7 @@ async fn a_connect_takes_over_an_identifier_on_its_broker_only(engine: Engine) {
             owner: boiler.clone(),
             mqtt_client_id: "sensor-1".into(),
             source: String::new(),
+            device: None,
             at,
         })
     };
@@ -348,6 +350,7 @@ async fn a_client_holds_at_most_its_limit_of_identifiers_per_broker(engine: Engi
                     mqtt_client_id: identifier,
                     owner: &boiler,
                     source: "",
+                    device: None,
                 },
                 2,
             )

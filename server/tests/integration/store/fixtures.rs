@@ -120,6 +120,7 @@ pub async fn claim(
             mqtt_client_id: identifier,
             owner,
             source: "192.0.2.9",
+            device: None,
         },
         100,
     )
