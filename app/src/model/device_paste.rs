@@ -38,7 +38,22 @@ impl DevicePaste {
 
     /// Nothing to complain about and something to create.
     pub fn is_ready(&self) -> bool {
-        self.invalid.is_empty() && !self.ids.is_empty() && !self.too_many()
+        self.problem().is_none()
+    }
+
+    /// Why the paste cannot be created as it stands, as the field shows it: its first bad piece
+    /// (with its line), nothing to create, or too much at once.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(bad) = self.invalid.first() {
+            return Some(format!("Line {}: {}", bad.line, bad.reason));
+        }
+        if self.ids.is_empty() {
+            return Some("Paste at least one device id.".to_owned());
+        }
+        if self.too_many() {
+            return Some(format!("Paste at most {MAX_PASTE} device ids at once."));
+        }
+        None
     }
 }
 
@@ -99,14 +114,24 @@ mod tests {
             paste.invalid[1].reason,
             DeviceId::parse("a/b").unwrap_err().to_string()
         );
-        assert!(!paste.is_ready());
+        assert_eq!(
+            paste.problem().unwrap(),
+            format!("Line 2: {}", DeviceId::parse("bad id").unwrap_err())
+        );
     }
 
     #[test]
     fn an_empty_or_oversized_paste_is_not_ready() {
-        assert!(!parse_paste(" \n , ").is_ready());
+        assert_eq!(
+            parse_paste(" \n , ").problem().as_deref(),
+            Some("Paste at least one device id.")
+        );
         let many: Vec<String> = (0..=MAX_PASTE).map(|i| format!("d-{i}")).collect();
         let paste = parse_paste(&many.join("\n"));
-        assert!(paste.too_many() && !paste.is_ready());
+        assert!(paste.too_many());
+        assert_eq!(
+            paste.problem().as_deref(),
+            Some("Paste at most 1000 device ids at once.")
+        );
     }
 }

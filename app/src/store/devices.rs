@@ -300,6 +300,30 @@ pub async fn list(
     Ok((rows, total as u64))
 }
 
+/// Which of `ids` the workspace has already (a bulk paste's "will be skipped"), in `ids`' order.
+pub async fn existing(db: &Db, workspace_id: &str, ids: &[DeviceId]) -> StoreResult<Vec<DeviceId>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (2..ids.len() + 2)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT device_id FROM devices WHERE workspace_id = $1 AND device_id IN ({placeholders})"
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql).bind(workspace_id);
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    let found: BTreeSet<String> = query.fetch_all(db.pool()).await?.into_iter().collect();
+    Ok(ids
+        .iter()
+        .filter(|id| found.contains(id.as_str()))
+        .cloned()
+        .collect())
+}
+
 /// How many devices a workspace has.
 pub async fn count(db: &Db, workspace_id: &str) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE workspace_id = $1")
