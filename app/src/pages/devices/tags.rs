@@ -11,7 +11,7 @@ pub fn TagChips(tags: Vec<Tag>) -> impl IntoView {
         return view! { <span class="muted no-tags">"No tags"</span> }.into_any();
     }
     view! {
-        <ul class="chips" aria-label="Tags">
+        <ul class="chips" aria-label="Tag list">
             {tags.into_iter().map(|tag| view! { <li class="chip" data-testid="tag">{tag.to_string()}</li> }).collect_view()}
         </ul>
     }
