@@ -208,13 +208,15 @@ async fn another_organizations_device_is_not_found_like_a_missing_one_and_stays_
     app.stop().await;
 }
 
-/// Bad inputs: the endpoint, its form, the field to blame and the sentence shown there.
-fn bad_inputs() -> Vec<(
-    &'static str,
-    Vec<(&'static str, String)>,
-    FieldError,
-    String,
-)> {
+/// A bad input: the endpoint, its form, the field to blame and the sentence shown there.
+struct BadInput {
+    endpoint: &'static str,
+    form: Vec<(&'static str, String)>,
+    field: FieldError,
+    sentence: String,
+}
+
+fn bad_inputs() -> Vec<BadInput> {
     let many_tags: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
     let form = |id: &str, name: &str, tags: &str| {
         vec![
@@ -271,6 +273,14 @@ fn bad_inputs() -> Vec<(
         "Paste at least one device id.".to_owned(),
     ));
     cases
+        .into_iter()
+        .map(|(endpoint, form, field, sentence)| BadInput {
+            endpoint,
+            form,
+            field,
+            sentence,
+        })
+        .collect()
 }
 
 #[engines]
@@ -281,7 +291,13 @@ async fn each_bad_input_is_a_422_at_its_field_in_the_parsers_words_and_changes_n
     let ann = app.sign_up("Acme").await;
     create(&ann, "taken-1", "Taken", "env=prod").await.unwrap();
     let before = counts(&app.db).await;
-    for (endpoint, form, field, sentence) in bad_inputs() {
+    for BadInput {
+        endpoint,
+        form,
+        field,
+        sentence,
+    } in bad_inputs()
+    {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let answer = ann.post(endpoint, &form).await;
         assert_eq!(
