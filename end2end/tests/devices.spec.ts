@@ -264,6 +264,25 @@ test('30 devices show 25 on the first page and 5 on the second', async ({ page, 
   expect(consoleErrors).toEqual([]);
 });
 
+test('page 400 of a 10,000-device workspace shows its 25 devices and links back', async ({ page, consoleErrors }) => {
+  test.setTimeout(120_000);
+  await signUpViaApi(page);
+  const pad5 = (n: number) => String(n).padStart(5, '0');
+  for (let start = 0; start < 10_000; start += 1000) {
+    await createDevicesViaApi(page.request, Array.from({ length: 1000 }, (_, i) => `dev-${pad5(start + i)}`));
+  }
+  await gotoApp(page, '/devices?sort=device_id&page=400', consoleErrors);
+  await expect(page.getByTestId('summary')).toHaveText('9976–10000 of 10000 devices');
+  await expect(rows(page)).toHaveCount(25);
+  await expect(rows(page).first()).toHaveAttribute('data-device-id', 'dev-09975');
+  await expect(rows(page).last()).toHaveAttribute('data-device-id', 'dev-09999');
+  await expect(page.getByTestId('next-page')).toHaveCount(0);
+  await expect(page.getByTestId('pagination').locator('.page')).toHaveText(['‹ Previous', '1', '398', '399', '400']);
+  await page.getByTestId('prev-page').click();
+  await expect(page.getByTestId('summary')).toHaveText('9951–9975 of 10000 devices');
+  expect(consoleErrors).toEqual([]);
+});
+
 test('sorting by device id flips with a second click', async ({ page, consoleErrors }) => {
   await devicesPage(page, consoleErrors, [{ device_id: 'bravo' }, { device_id: 'alpha' }, { device_id: 'charlie' }]);
   await page.getByTestId('sort-device_id').click();
@@ -308,4 +327,21 @@ test('the card view shows each device as a card with its tags', async ({ page, c
   await card.getByTestId('edit').click();
   await expect(page.getByTestId('edit-device-modal')).toBeVisible();
   expect(consoleErrors).toEqual([]);
+});
+
+test('search, sort and page are in the server-rendered page, before any WASM runs', async ({ page }) => {
+  await signUpViaApi(page);
+  for (const device of [
+    { device_id: 'sensor-01', tags: 'env=prod' },
+    { device_id: 'sensor-02', tags: 'env=staging' },
+  ]) {
+    await createDeviceViaApi(page.request, device);
+  }
+  // What the plain GET form submits: the answer is the finished page, matches only.
+  const response = await page.request.get('/devices?q=env%3Dprod&sort=device_id');
+  expect(response.status()).toBe(200);
+  const html = await response.text();
+  expect(html).toContain('data-device-id="sensor-01"');
+  expect(html).not.toContain('data-device-id="sensor-02"');
+  expect(html).toContain('1–1 of 1 devices');
 });
