@@ -4,6 +4,7 @@
 
 mod account;
 mod clients;
+mod devices;
 mod isolation;
 mod request_ids;
 mod servers;
