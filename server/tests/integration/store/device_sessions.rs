@@ -21,7 +21,6 @@ fn connected(conn: &str, owner: &ClientRef, broker: &str, at: i64) -> Connection
         source: "192.0.2.7:50123".into(),
         device: None,
         at,
-        device: None,
     })
 }
 
@@ -227,7 +226,6 @@ async fn a_connect_takes_over_an_identifier_on_its_broker_only(engine: Engine) {
             source: String::new(),
             device: None,
             at,
-            device: None,
         })
     };
     device_sessions::apply(
