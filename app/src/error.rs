@@ -101,6 +101,10 @@ mod from_server_errors {
                     FieldError::ClientId,
                     "This Client ID is taken. Choose another one.",
                 ),
+                StoreError::DeviceIdTaken => AppError::invalid(
+                    FieldError::DeviceId,
+                    "This device id is already in this workspace.",
+                ),
                 StoreError::EmailTaken => AppError::invalid(
                     FieldError::Email,
                     "An account with this email exists. Sign in instead.",

@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view=pages::sign_up::SignUpPage ssr=SsrMode::Async/>
                 <Route path=path!("/clients") view=pages::clients::ClientsPage ssr=SsrMode::Async/>
+                <Route path=path!("/devices") view=pages::devices::DevicesPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings/brokers") view=pages::brokers::BrokersPage ssr=SsrMode::Async/>
             </Routes>

@@ -5,4 +5,5 @@
 pub mod account;
 pub mod brokers;
 pub mod clients;
+pub mod devices;
 pub mod workspaces;

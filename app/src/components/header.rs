@@ -35,6 +35,7 @@ pub fn Header(me: Me) -> impl IntoView {
             <a class="brand" href="/clients"><span class="logo">"⬢"</span>" Keygate"</a>
             <nav>
                 <A href="/clients" attr:class=move || if is("/clients")() { "active" } else { "" }>"Clients"</A>
+                <A href="/devices" attr:class=move || if is("/devices")() { "active" } else { "" }>"Devices"</A>
                 <A href="/settings" attr:class=move || if is("/settings")() { "active" } else { "" }>"Settings"</A>
             </nav>
             <label class="workspace-switcher">

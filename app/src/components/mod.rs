@@ -5,6 +5,8 @@ pub mod copy_button;
 pub mod field;
 pub mod header;
 pub mod modal;
+pub mod pagination;
 pub mod protected;
 pub mod status_switch;
 pub mod toast;
+pub mod view_toggle;

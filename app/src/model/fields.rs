@@ -87,6 +87,10 @@ text_field!(
     Description, Description, 0, 500, true
 );
 text_field!(
+    /// A device's optional display name (a device that appeared by connecting has none).
+    DeviceName, Name, 0, 80, false
+);
+text_field!(
     /// An organization's name.
     OrgName, OrgName, 1, 80, false
 );

@@ -6,7 +6,9 @@ mod audit_action;
 mod broker_kind;
 mod client_id;
 mod client_key;
+mod device_dto;
 mod device_id;
+mod device_paste;
 mod dto;
 mod fields;
 mod namespace;
@@ -23,9 +25,13 @@ pub use audit_action::AuditAction;
 pub use broker_kind::BrokerKind;
 pub use client_id::ClientId;
 pub use client_key::{ClientKey, KEY_PREFIX};
+pub use device_dto::{BulkCreated, DevicePage, DeviceQuery, DeviceRow, DeviceSortKey};
 pub use device_id::{DeviceId, MAX_TAGS, Tag, parse_tags, tags_text};
+pub use device_paste::{DevicePaste, MAX_PASTE, PasteLine, parse_paste};
 pub use dto::*;
-pub use fields::{ClientName, Description, Email, OrgName, Password, SecretInput, WorkspaceName};
+pub use fields::{
+    ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, WorkspaceName,
+};
 pub use namespace::Namespace;
 pub use parse_error::{FieldError, ParseError, Problem};
 pub use revocation_reason::RevocationReason;

@@ -3,6 +3,7 @@
 mod auth_form;
 pub mod brokers;
 pub mod clients;
+pub mod devices;
 pub mod not_found;
 pub mod settings;
 pub mod sign_in;

@@ -504,7 +504,6 @@ pub async fn update_access(
 /// (`None`: the device is deleted): each gets a [`RevocationReason::ScopeNarrowed`] revocation,
 /// which closes exactly that device's sessions and takes its topics from the others. How many
 /// clients lost it.
-#[allow(dead_code)] // called by the devices store (next commit)
 pub(super) async fn revoke_device_left_scopes_in(
     conn: &mut AnyConnection,
     workspace_id: &str,

@@ -59,6 +59,8 @@ pub struct Db {
 pub enum StoreError {
     #[error("this Client ID is taken")]
     ClientIdTaken,
+    #[error("this device id is already in this workspace")]
+    DeviceIdTaken,
     #[error("an account with this email exists")]
     EmailTaken,
     #[error("this namespace is taken")]

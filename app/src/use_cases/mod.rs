@@ -5,3 +5,4 @@
 //! code: each parses its request, calls a use case and maps the result.
 
 pub mod clients;
+pub mod devices;

@@ -5,6 +5,7 @@
 mod account;
 mod client_access;
 mod clients;
+mod devices;
 mod isolation;
 mod request_ids;
 mod servers;

@@ -165,35 +165,46 @@ impl Setup {
         set_access(&self.app, &self.client, scope, rules).await;
     }
 
-    /// Gives the device `device` of the tenant's workspace these tags (`key=value`), as the
-    /// Devices page does.
+    /// Adds the device `device` with these tags (`key=value`) through the Devices page's server
+    /// function.
     pub async fn tag_device(&self, device: &str, tags: &[&str]) {
-        let me = self.tenant.me().await;
-        let row = app::store::new_id();
-        let db = self.app.db.pool();
-        sqlx::query(
-            "INSERT INTO devices (id, workspace_id, organization_id, device_id, tags, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 0, 0)",
-        )
-        .bind(&row)
-        .bind(&me.current_workspace_id)
-        .bind(&me.organization_id)
-        .bind(device)
-        .bind(tags.join(", "))
-        .execute(db)
-        .await
-        .unwrap();
-        for t in tags {
-            sqlx::query(
-                "INSERT INTO device_tags (device_row, workspace_id, tag) VALUES ($1, $2, $3)",
+        let _: app::model::DeviceRow = self
+            .tenant
+            .call(
+                "devices/create",
+                &[
+                    ("device_id", device),
+                    ("name", ""),
+                    ("tags", &tags.join(", ")),
+                ],
             )
-            .bind(&row)
-            .bind(&me.current_workspace_id)
-            .bind(*t)
-            .execute(db)
             .await
-            .unwrap();
-        }
+            .expect("the device is added");
+    }
+
+    /// Changes the tags of `device` through the Devices page's server function.
+    pub async fn retag_device(&self, device: &str, tags: &[&str]) {
+        let _: serde_json::Value = self
+            .tenant
+            .call(
+                "devices/update",
+                &[
+                    ("device_id", device),
+                    ("name", ""),
+                    ("tags", &tags.join(", ")),
+                ],
+            )
+            .await
+            .expect("the device is updated");
+    }
+
+    /// Deletes `device` through the Devices page's server function.
+    pub async fn delete_device(&self, device: &str) {
+        let _: serde_json::Value = self
+            .tenant
+            .call("devices/delete", &[("device_id", device)])
+            .await
+            .expect("the device is deleted");
     }
 
     /// A topic of device `device` in the client's namespace.

@@ -271,3 +271,58 @@ async fn an_unrestricted_client_in_form_3_fills_the_devices_page(engine: Engine)
     );
     setup.app.stop().await;
 }
+
+#[engines]
+async fn untagging_a_device_closes_exactly_its_session(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    setup.tag_device("eu-1", &["zone=eu"]).await;
+    setup.tag_device("eu-2", &["zone=eu"]).await;
+    setup.set_access(Some("zone=eu"), &[]).await;
+    let mut eu1 = Device::connect(Version::V5, &setup.tcp(), &setup.device_login("eu-1"))
+        .await
+        .unwrap();
+    let mut eu2 = Device::connect(Version::V311, &setup.tcp(), &setup.device_login("eu-2"))
+        .await
+        .unwrap();
+    assert!(!refused_suback(
+        eu1.subscribe(&setup.device_topic("eu-2", "#")).await
+    ));
+
+    setup.retag_device("eu-2", &["zone=us"]).await;
+    assert!(
+        eu2.closed_within(Duration::from_secs(5)).await,
+        "the untagged device left the scope"
+    );
+    assert!(!eu1.closed_within(Duration::from_secs(1)).await);
+    assert!(
+        refused_suback(eu1.subscribe(&setup.device_topic("eu-2", "#")).await),
+        "its topics left the others' reach"
+    );
+    setup.retag_device("eu-2", &["zone=us", "zone=eu"]).await;
+    assert!(
+        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("eu-2"))
+            .await
+            .is_ok(),
+        "tagging it again puts it in scope at its next connect"
+    );
+    setup.app.stop().await;
+}
+
+#[engines]
+async fn deleting_a_device_closes_its_session(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    setup.tag_device("eu-1", &["zone=eu"]).await;
+    setup.set_access(Some("zone=eu"), &[]).await;
+    let mut device = Device::connect(Version::V5, &setup.tcp(), &setup.device_login("eu-1"))
+        .await
+        .unwrap();
+    setup.delete_device("eu-1").await;
+    assert!(device.closed_within(Duration::from_secs(5)).await);
+    assert_eq!(
+        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("eu-1"))
+            .await
+            .err(),
+        Some(Refused(0x87))
+    );
+    setup.app.stop().await;
+}

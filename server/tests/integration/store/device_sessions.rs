@@ -19,8 +19,8 @@ fn connected(conn: &str, owner: &ClientRef, broker: &str, at: i64) -> Connection
         owner: owner.clone(),
         mqtt_client_id: format!("device-of-{conn}"),
         source: "192.0.2.7:50123".into(),
-        at,
         device: None,
+        at,
     })
 }
 
@@ -224,8 +224,8 @@ async fn a_connect_takes_over_an_identifier_on_its_broker_only(engine: Engine) {
             owner: boiler.clone(),
             mqtt_client_id: "sensor-1".into(),
             source: String::new(),
-            at,
             device: None,
+            at,
         })
     };
     device_sessions::apply(

@@ -7,6 +7,7 @@ mod audit;
 mod clients;
 mod deliveries;
 mod device_sessions;
+mod devices;
 mod fixtures;
 mod migration;
 mod mqtt_usernames;

@@ -1,0 +1,301 @@
+//! `/devices`: the current workspace's devices in a list or as cards, with the New, bulk paste,
+//! Edit and Delete modals. Search, sort and page live in the URL, so they work before the page is
+//! interactive, like the Clients page.
+
+mod bulk_modal;
+mod card_view;
+mod delete_modal;
+mod edit_modal;
+mod list_view;
+mod new_modal;
+mod tags;
+
+use crate::api::devices::list_devices;
+use crate::components::pagination::PageLinks;
+use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
+use crate::components::view_toggle::ViewToggle;
+use crate::model::{DevicePage, DeviceRow, DeviceSortKey, Me, ViewMode, time_format};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+/// Which modal is open.
+#[derive(Clone, Debug)]
+pub enum Dialog {
+    Closed,
+    New,
+    Bulk,
+    Edit(DeviceRow),
+    Delete(DeviceRow),
+}
+
+/// What the list and card views can ask of the page.
+#[derive(Clone, Copy)]
+pub struct DevicesCtx {
+    pub dialog: RwSignal<Dialog>,
+    /// Bumped after every change: the list refetches without a page reload.
+    pub version: RwSignal<u32>,
+}
+
+impl DevicesCtx {
+    pub fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+/// The page's state and data live here, outside [`Protected`] (see the Clients page: a resource
+/// created in a discarded server-render run would be missing at hydration).
+#[component]
+pub fn DevicesPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let q = query_map.get();
+        let sort = DeviceSortKey::parse(&q.get("sort").unwrap_or_default());
+        let descending = match q.get("dir").as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => sort.descending_by_default(),
+        };
+        PageQuery {
+            search: q.get("q").unwrap_or_default(),
+            sort,
+            descending,
+            page: q
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1)
+                .max(1),
+        }
+    });
+    let ctx = DevicesCtx {
+        dialog: RwSignal::new(Dialog::Closed),
+        version: RwSignal::new(0),
+    };
+    provide_context(ctx);
+    let me = me_resource();
+    let me_version = use_me_version();
+    let data = Resource::new(
+        move || (query.get(), ctx.version.get(), me_version.get()),
+        move |(q, _, _)| {
+            when_signed_in(me, move || {
+                list_devices(q.search, q.sort.as_str().to_owned(), q.descending, q.page)
+            })
+        },
+    );
+    view! {
+        <Title text="Devices · Keygate"/>
+        <Protected me children=Box::new(move |me| view! { <Devices me query data/> }.into_any())/>
+    }
+}
+
+/// The URL query of the page: `?q=&sort=&dir=&page=`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageQuery {
+    pub search: String,
+    pub sort: DeviceSortKey,
+    pub descending: bool,
+    pub page: u32,
+}
+
+impl PageQuery {
+    pub fn href(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.search.is_empty() {
+            parts.push(format!("q={}", urlencode(&self.search)));
+        }
+        if self.sort != DeviceSortKey::default() {
+            parts.push(format!("sort={}", self.sort.as_str()));
+        }
+        if self.descending != self.sort.descending_by_default() {
+            parts.push(format!(
+                "dir={}",
+                if self.descending { "desc" } else { "asc" }
+            ));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        if parts.is_empty() {
+            "/devices".to_owned()
+        } else {
+            format!("/devices?{}", parts.join("&"))
+        }
+    }
+
+    /// The same query sorted by `key`: the first click sorts the natural way, the next flips it.
+    pub fn sorted_by(&self, key: DeviceSortKey) -> Self {
+        let descending = if self.sort == key {
+            !self.descending
+        } else {
+            key.descending_by_default()
+        };
+        Self {
+            sort: key,
+            descending,
+            page: 1,
+            ..self.clone()
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// "never", or when the device last connected.
+pub fn last_seen(row: &DeviceRow) -> String {
+    row.last_seen_at
+        .map(time_format::utc_minutes)
+        .unwrap_or_else(|| "never".into())
+}
+
+#[component]
+fn Devices(
+    me: Me,
+    query: Memo<PageQuery>,
+    data: Resource<Result<Option<DevicePage>, crate::error::AppError>>,
+) -> impl IntoView {
+    let ctx = expect_context::<DevicesCtx>();
+    let view_mode = RwSignal::new(me.view);
+    let workspace = me.current_workspace().cloned();
+    let namespace = workspace
+        .as_ref()
+        .map(|w| w.namespace.to_string())
+        .unwrap_or_default();
+    let workspace_name = workspace.map(|w| w.name).unwrap_or_default();
+
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Devices"</h1>
+                <p class="muted">"Workspace " <strong>{workspace_name}</strong> " · namespace " <code data-testid="namespace">{namespace}</code></p>
+            </div>
+            <div class="head-actions">
+                <button type="button" data-testid="bulk-devices" on:click=move |_| ctx.dialog.set(Dialog::Bulk)>"Paste many"</button>
+                <button type="button" class="primary" data-testid="new-device" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
+            </div>
+        </div>
+        <Toolbar query view_mode/>
+        <Transition fallback=|| view! { <div class="loading">"Loading devices…"</div> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(page)) => view! { <Results page query view_mode/> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(e) => view! { <div class="banner error" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Dialogs/>
+    }
+}
+
+#[component]
+fn Toolbar(query: Memo<PageQuery>, view_mode: RwSignal<ViewMode>) -> impl IntoView {
+    let navigate = use_navigate();
+    let search = RwSignal::new(query.get_untracked().search);
+    // Typing searches as you go; the form still works as a plain GET before the page is interactive.
+    let on_input = move |ev| {
+        let text = event_target_value(&ev);
+        search.set(text.clone());
+        let href = PageQuery {
+            search: text,
+            page: 1,
+            ..query.get_untracked()
+        }
+        .href();
+        navigate(
+            &href,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    view! {
+        <div class="toolbar">
+            <form method="get" action="/devices" class="search" role="search" on:submit=|ev| ev.prevent_default()>
+                <input type="search" name="q" placeholder="Search by device ID, name or tag" aria-label="Search devices"
+                    data-testid="search" maxlength="64" prop:value=move || search.get() value=query.get_untracked().search on:input=on_input/>
+            </form>
+            <ViewToggle view_mode/>
+        </div>
+    }
+}
+
+#[component]
+fn Results(
+    page: DevicePage,
+    query: Memo<PageQuery>,
+    view_mode: RwSignal<ViewMode>,
+) -> impl IntoView {
+    let ctx = expect_context::<DevicesCtx>();
+    if page.workspace_total == 0 {
+        return view! {
+            <div class="empty" data-testid="empty-state">
+                <div class="empty-icon">"📟"</div>
+                <h2>"No devices yet — they appear when a device connects with form 3, or add them here"</h2>
+                <p>"A device connecting with a Client ID as its username and its device id as the MQTT client identifier is added by itself. A restricted client selects devices by id or by key=value tag."</p>
+                <p>
+                    <button type="button" class="primary" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New device"</button>
+                    " "
+                    <button type="button" on:click=move |_| ctx.dialog.set(Dialog::Bulk)>"Paste many"</button>
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    if page.total == 0 {
+        return view! {
+            <div class="empty small" data-testid="no-match">
+                <p>"No device matches " <strong>"“"{query.get_untracked().search}"”"</strong> "."</p>
+                <a href="/devices">"Clear the search"</a>
+            </div>
+        }
+        .into_any();
+    }
+    let rows = page.rows.clone();
+    let summary = if page.rows.is_empty() {
+        format!("No devices on this page; {} in all", page.total)
+    } else {
+        let first = (page.page - 1) * page.per_page + 1;
+        let last = first + page.rows.len() as u32 - 1;
+        format!("{first}–{last} of {} devices", page.total)
+    };
+    let href = move |n: u32| {
+        PageQuery {
+            page: n,
+            ..query.get_untracked()
+        }
+        .href()
+    };
+    view! {
+        <p class="muted summary" data-testid="summary">{summary}</p>
+        {move || match view_mode.get() {
+            ViewMode::List => view! { <list_view::ListView rows=rows.clone() query/> }.into_any(),
+            ViewMode::Cards => view! { <card_view::CardView rows=rows.clone()/> }.into_any(),
+        }}
+        <PageLinks current=page.page count=page.page_count() href/>
+    }
+    .into_any()
+}
+
+#[component]
+fn Dialogs() -> impl IntoView {
+    let ctx = expect_context::<DevicesCtx>();
+    move || match ctx.dialog.get() {
+        Dialog::Closed => ().into_any(),
+        Dialog::New => view! { <new_modal::NewDeviceModal/> }.into_any(),
+        Dialog::Bulk => view! { <bulk_modal::BulkDevicesModal/> }.into_any(),
+        Dialog::Edit(row) => view! { <edit_modal::EditDeviceModal row/> }.into_any(),
+        Dialog::Delete(row) => view! { <delete_modal::DeleteDeviceModal row/> }.into_any(),
+    }
+}
