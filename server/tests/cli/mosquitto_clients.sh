@@ -2,7 +2,8 @@
 # The embedded broker with Debian's mosquitto_pub and mosquitto_sub (mosquitto-clients 2.0), as
 # a user would test it from a shell: a keygate on random ports with a fresh SQLite database,
 # clients made through the dashboard's server functions, then every connection form on MQTT 3.1.1
-# and 5, every refusal, the topic rule across two tenants, and the back-off.
+# and 5, every refusal, the topic rule across two tenants, the back-off, and a restricted client
+# with a topic rule (a device outside its scope refused, a dropped device closed while connected).
 #
 #   server/tests/cli/mosquitto_clients.sh [path/to/keygate]
 #
@@ -197,6 +198,48 @@ for i in $(seq 1 10); do
 done
 expect "mqttv5: locked again, a guess is refused" 135 "$v5_not_authorized" -- mosquitto_pub "${mqtt[@]}" -V mqttv5 -i lock-01 -u "$ns" -P wrong-key-11-0123456789 -t "$ns/x" -m x
 expect "mqttv5: a key proven right before is no guess and gets in" 0 '' -- mosquitto_pub "${mqtt[@]}" -V mqttv5 -i lock-01 -u "$ns" -P "$lock_key" -t "$ns/x" -m x
+
+echo "== restricted clients (only these devices) and topic rules"
+scoped_key=kgk-cli-scoped-key-0123456789
+api "$acme" clients/create client_id=scoped-01 "key=$scoped_key" "name=Scoped" description= \
+  scope_mode=only "scope=d-1, d-2" >/dev/null
+for version in mqttv311 mqttv5; do
+  if [ "$version" = mqttv5 ]; then refused_code=135; refused_text=$v5_not_authorized; else refused_code=5; refused_text=$v311_refused; fi
+  expect "$version: a device in scope publishes in its own topics" 0 '' -- \
+    mosquitto_pub "${mqtt[@]}" -V "$version" -i d-1 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/t" -m x
+  expect "$version: a device outside the scope is refused" "$refused_code" "$refused_text" -- \
+    mosquitto_pub "${mqtt[@]}" -V "$version" -i d-9 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-9/t" -m x
+  expect "$version: the restricted key in connection form 1 is refused" "$refused_code" "$refused_text" -- \
+    mosquitto_pub "${mqtt[@]}" -V "$version" -i scoped-01 -u "$ns" -P "$scoped_key" -t "$ns/devices/d-1/t" -m x
+  for filter in "$ns/devices/d-9/#" "$ns/#" "$ns/devices/+/t"; do
+    expect "$version: a device in scope cannot subscribe to $filter" 0 'All subscription requests were denied' -- \
+      mosquitto_sub "${mqtt[@]}" -V "$version" -i d-1 -u scoped-01 -P "$scoped_key" -t "$filter" -C 1 -W 3
+  done
+done
+# d-2 listens to d-1's topics (a device sees the other devices of its scope) while d-1 publishes.
+mosquitto_sub "${mqtt[@]}" -V mqttv5 -i d-2 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/#" -C 1 -W 5 \
+  >"$work/scoped" 2>&1 &
+sub=$!
+sleep 0.5
+mosquitto_pub "${mqtt[@]}" -V mqttv5 -i d-1 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/state" -m on -q 1 >/dev/null 2>&1 || true
+wait "$sub" || true
+expect "mqttv5: a device in scope receives another of its scope" 0 '^on$' -- cat "$work/scoped"
+# d-2 stays subscribed; dropping it from the scope closes its session, and its reconnect is refused.
+mosquitto_sub "${mqtt[@]}" -V mqttv5 -i d-2 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-2/#" -W 10 \
+  >"$work/dropped" 2>&1 &
+sub=$!
+sleep 0.5
+api "$acme" clients/update_access client_id=scoped-01 scope_mode=only "scope=d-1" >/dev/null
+wait "$sub" || true
+expect "mqttv5: dropping d-2 from the scope ends its live session" 0 '[Nn]ot authori[sz]ed' -- cat "$work/dropped"
+expect "mqttv5: d-1 stays in scope" 0 '' -- \
+  mosquitto_pub "${mqtt[@]}" -V mqttv5 -i d-1 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/t" -m x
+api "$acme" clients/update_access client_id=scoped-01 scope_mode=only "scope=d-1" \
+  "rules[0][permission]=deny" "rules[0][action]=publish" "rules[0][filter]=$ns/devices/{device_id}/cmd" >/dev/null
+expect "mqttv5: a deny rule refuses the publish with PUBACK 0x87" 0 'PUBACK \(Mid: 1, RC:135\)' -- \
+  mosquitto_pub "${mqtt[@]}" -V mqttv5 -i d-1 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/cmd" -m x -q 1 -d
+expect "mqttv5: what the rule does not name stays allowed" 0 'PUBACK \(Mid: 1, RC:0\)' -- \
+  mosquitto_pub "${mqtt[@]}" -V mqttv5 -i d-1 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/state" -m x -q 1 -d
 
 echo "== delete"
 api "$acme" clients/delete client_id=boiler-01 >/dev/null
