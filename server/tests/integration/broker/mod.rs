@@ -75,40 +75,33 @@ pub fn topic(client: &RevealedKey, leaf: &str) -> String {
     )
 }
 
-/// Sets which devices `client` serves (`None`: any in the workspace) and its topic rules (each
-/// `(permission, action, filter)`), as the Edit modal's save does: one change, committed with its
-/// revocation when it narrows access.
+/// Sets which devices `client` of `tenant` serves (`None`: any in the workspace) and its topic
+/// rules (each `(permission, action, filter)`) through the Edit modal's server function: one
+/// change, committed with its revocation when it narrows access.
 pub async fn set_access(
-    app: &TestApp,
+    tenant: &Tenant,
     client: &RevealedKey,
     scope: Option<&str>,
     rules: &[(&str, &str, &str)],
 ) {
-    use app::model::{Permission, RuleAction, Scope, TopicRule, TopicRules};
-    let scope = scope.map(|text| Scope::parse(text).expect("a valid scope"));
-    let rules = rules
-        .iter()
-        .map(|(permission, action, filter)| TopicRule {
-            permission: Permission::parse(permission).expect("allow or deny"),
-            action: RuleAction::parse(action).expect("publish, subscribe or both"),
-            filter: (*filter).to_owned(),
-        })
-        .collect();
-    let c = &client.connection;
-    let rules = TopicRules::parse(c.namespace.as_str(), rules).expect("valid rules");
-    app::store::clients::update_access(
-        &app.db,
-        &app::store::audit::AuditContext {
-            organization_id: c.organization_id.clone(),
-            actor: "test".into(),
-            address: "127.0.0.1".into(),
-        },
-        &c.client_id,
-        scope.as_ref(),
-        &rules,
-    )
-    .await
-    .expect("update_access");
+    let mut form: Vec<(String, String)> = vec![
+        ("client_id".into(), client.connection.client_id.to_string()),
+        (
+            "scope_mode".into(),
+            if scope.is_some() { "only" } else { "any" }.into(),
+        ),
+        ("scope".into(), scope.unwrap_or_default().into()),
+    ];
+    for (i, (permission, action, filter)) in rules.iter().enumerate() {
+        form.push((format!("rules[{i}][permission]"), (*permission).into()));
+        form.push((format!("rules[{i}][action]"), (*action).into()));
+        form.push((format!("rules[{i}][filter]"), (*filter).into()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let _: app::model::ClientRow = tenant
+        .call("clients/update_access", &form)
+        .await
+        .expect("update_access");
 }
 
 /// A running Keygate, a signed-up tenant and one client of theirs.
@@ -162,7 +155,7 @@ impl Setup {
     /// Sets which devices the client serves (`None`: any in the workspace) and its topic rules
     /// (see [`set_access`]).
     pub async fn set_access(&self, scope: Option<&str>, rules: &[(&str, &str, &str)]) {
-        set_access(&self.app, &self.client, scope, rules).await;
+        set_access(&self.tenant, &self.client, scope, rules).await;
     }
 
     /// Adds the device `device` with these tags (`key=value`) through the Devices page's server

@@ -434,7 +434,7 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
         .iter()
         .map(|path| format!("restricted-in-scope-{path:?}").to_lowercase())
         .collect();
-    set_access(&setup.app, &restricted, Some(&in_scope.join(", ")), &[]).await;
+    set_access(tenant, &restricted, Some(&in_scope.join(", ")), &[]).await;
     let restricted_key = restricted.key.expose();
     check(
         &setup,
