@@ -322,6 +322,7 @@ fn settings(config: &Config, broker: Option<&Broker>, webhooks: bool) -> Setting
             .unwrap_or(1883),
         open_signup: config.open_signup,
         webhooks,
+        http_publish: broker.is_some(),
     }
 }
 
