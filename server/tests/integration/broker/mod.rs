@@ -5,7 +5,7 @@
 mod commands;
 mod connect;
 mod crash;
-mod device;
+pub mod device;
 mod external_rmqtt;
 mod fake_admin_api;
 mod identifiers;
