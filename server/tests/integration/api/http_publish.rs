@@ -548,7 +548,21 @@ async fn the_device_must_be_an_identifier_the_client_may_use(engine: Engine) {
     let telemetry = topic(client, "telemetry");
     let creds = Some(client_id_and_key(client));
 
+    // Another client's device holds an identifier on the broker: it is theirs.
+    let held = format!("sensor-{}", crate::support::unique_suffix());
+    let mut holder = Device::connect(
+        Version::V5,
+        &setup.tcp(),
+        &crate::broker::device::Login::new(
+            &held,
+            other.connection.client_id.as_str(),
+            other.key.expose(),
+        ),
+    )
+    .await
+    .expect("the other client's device connects");
     for device in [
+        held.clone(),
         // Another client's Client ID is reserved for it.
         other.connection.client_id.to_string(),
         // The identifier rule: no spaces, not `..`.
@@ -559,6 +573,22 @@ async fn the_device_must_be_an_identifier_the_client_may_use(engine: Engine) {
         assert_refused(&answer, StatusCode::FORBIDDEN, &device);
     }
     assert_nothing_delivered(&mut sub, "refused identifiers").await;
+
+    // Once that device's session is gone, the identifier is free to publish as (and stays free:
+    // an HTTP publish holds no session).
+    holder.disconnect().await;
+    let free = crate::support::eventually(Duration::from_secs(5), || async {
+        post(client, &format!("{telemetry}?device={held}"), creds, "free")
+            .await
+            .status
+            == StatusCode::OK
+    })
+    .await;
+    assert!(free, "a released identifier can be published as");
+    assert_eq!(
+        sub.message(Duration::from_secs(5)).await.unwrap().1,
+        b"free"
+    );
     sub.disconnect().await;
     setup.app.stop().await;
 }
