@@ -74,9 +74,9 @@ impl HttpPublish {
 pub fn router(publish: Arc<HttpPublish>) -> Router {
     use axum::routing::post;
     Router::new()
-        .route("/v1/publish", post(no_topic))
-        .route("/v1/publish/", post(no_topic))
-        .route("/v1/publish/{*topic}", post(handle))
+        .route("/v1/publish", post(no_topic).fallback(not_post))
+        .route("/v1/publish/", post(no_topic).fallback(not_post))
+        .route("/v1/publish/{*topic}", post(handle).fallback(not_post))
         .layer(DefaultBodyLimit::max(publish.body_limit()))
         .layer(axum::middleware::from_fn(origin_check::check_origin))
         .with_state(publish)
@@ -104,6 +104,17 @@ async fn no_topic() -> Response {
         StatusCode::BAD_REQUEST,
         "the topic is missing: POST /v1/publish/TOPIC",
     )
+}
+
+async fn not_post() -> Response {
+    let mut response = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "publish with POST /v1/publish/TOPIC, the payload as the body",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 async fn handle(

@@ -424,6 +424,11 @@ async fn topics_outside_the_namespace_are_403_and_malformed_topics_400(engine: E
     )
     .await;
     assert_refused(&answer, StatusCode::BAD_REQUEST, "no topic at all");
+    let get = reqwest::get(format!("{}/{}", publish_url(client), topic(client, "x")))
+        .await
+        .unwrap();
+    assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(get.headers()["allow"], "POST");
     assert_nothing_delivered(&mut sub, "refused topics").await;
     assert_nothing_delivered(&mut their_sub, "another tenant's topic").await;
 
