@@ -133,7 +133,7 @@ async fn handle(
     };
     let asked = match asked(topic, &uri) {
         Ok(asked) => asked,
-        Err(response) => return response,
+        Err(problem) => return error(StatusCode::BAD_REQUEST, &problem),
     };
     let payload = match body {
         Ok(payload) => payload,
@@ -258,28 +258,27 @@ fn refused(refusal: &Refusal) -> Response {
     }
 }
 
-/// The topic from the path and the parameters from the query, checked; a 400 saying what is wrong
-/// otherwise.
-fn asked(topic: Result<Path<String>, PathRejection>, uri: &Uri) -> Result<Asked, Response> {
-    let bad = |message: &str| error(StatusCode::BAD_REQUEST, message);
-    let Path(topic) =
-        topic.map_err(|e| bad(&format!("the topic is not valid: {}", e.body_text())))?;
-    check_topic(&topic).map_err(bad)?;
-    let Query(params) = Query::<Params>::try_from_uri(uri).map_err(|e| bad(&e.body_text()))?;
+/// The topic from the path and the parameters from the query, checked; what is wrong otherwise
+/// (a 400).
+fn asked(topic: Result<Path<String>, PathRejection>, uri: &Uri) -> Result<Asked, String> {
+    let Path(topic) = topic.map_err(|e| format!("the topic is not valid: {}", e.body_text()))?;
+    check_topic(&topic).map_err(str::to_owned)?;
+    let Query(params) = Query::<Params>::try_from_uri(uri).map_err(|e| e.body_text())?;
     let qos = match params.qos.as_deref() {
         None | Some("0") => QoS::AtMostOnce,
         Some("1") => QoS::AtLeastOnce,
         Some("2") => QoS::ExactlyOnce,
-        Some(_) => return Err(bad("qos must be 0, 1 or 2")),
+        Some(_) => return Err("qos must be 0, 1 or 2".into()),
     };
     match params.retain.as_deref() {
         None | Some("false") => {}
         Some("true") => {
-            return Err(bad(
-                "retain is not supported: Keygate's embedded broker keeps no retained messages",
-            ));
+            return Err(
+                "retain is not supported: Keygate's embedded broker keeps no retained messages"
+                    .into(),
+            );
         }
-        Some(_) => return Err(bad("retain must be true or false")),
+        Some(_) => return Err("retain must be true or false".into()),
     }
     Ok(Asked {
         topic,

@@ -555,7 +555,7 @@ async fn the_device_must_be_an_identifier_the_client_may_use(engine: Engine) {
 
     // Another client's device holds an identifier on the broker: it is theirs.
     let held = format!("sensor-{}", crate::support::unique_suffix());
-    let mut holder = Device::connect(
+    let holder = Device::connect(
         Version::V5,
         &setup.tcp(),
         &crate::broker::device::Login::new(
