@@ -18,6 +18,8 @@ pub struct Settings {
     pub open_signup: bool,
     /// Whether the broker webhooks are on (a webhook secret is configured).
     pub webhooks: bool,
+    /// Whether devices can publish over HTTP (`/v1/publish`): only into the embedded broker.
+    pub http_publish: bool,
 }
 
 /// Shared state: handed to axum as router state and to server functions as context.

@@ -134,6 +134,11 @@ test('the reveal’s snippets carry the key, in each language', async ({ page, c
   await reveal.getByTestId('tab-javascript').click();
   await expect(reveal.getByTestId('snippet')).toContainText('mqtt.connect');
   await expect(reveal.getByTestId('snippet')).toContainText(`password: "${key}"`);
+  // The same key over HTTP: curl to this dashboard's /v1/publish, as the browser reached it.
+  await reveal.getByTestId('tab-curl').click();
+  await expect(reveal.getByTestId('tab-curl')).toHaveAttribute('aria-selected', 'true');
+  await expect(reveal.getByTestId('snippet')).toContainText(`:${key}'`);
+  await expect(reveal.getByTestId('snippet')).toContainText(`${new URL(page.url()).origin}/v1/publish/`);
 
   expect(consoleErrors).toEqual([]);
 });

@@ -1,12 +1,14 @@
 //! The `keygate` server: configuration, the axum router around the Leptos app, the embedded
-//! broker, device authentication, revocation delivery and the broker webhooks, started and
-//! stopped by [`startup`]. Integration tests start it through [`start`] on random ports.
+//! broker, device authentication, revocation delivery, the broker webhooks and HTTP publish,
+//! started and stopped by [`startup`]. Integration tests start it through [`start`] on random
+//! ports.
 
 mod api_responses;
 pub mod broker;
 pub mod commands;
 pub mod config;
 pub mod device_auth;
+pub mod http_publish;
 mod origin_check;
 pub mod revocation;
 mod router;

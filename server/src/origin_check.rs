@@ -1,6 +1,8 @@
 //! Refuses cross-site state-changing requests: a POST whose `Origin` names another host than the
 //! one it was sent to. Session cookies are SameSite=Lax already; this closes the gaps Lax leaves
-//! (same-site subdomains, older browsers).
+//! (same-site subdomains, older browsers). It guards the HTTP publish endpoint too, whose Basic
+//! credentials a browser may have remembered. A request without `Origin` (curl, a device, a
+//! same-origin GET) is not a browser's cross-site request and passes.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -24,7 +26,11 @@ pub async fn check_origin(request: Request<Body>, next: Next) -> Response {
                 .unwrap_or(origin);
             if origin == "null" || !origin_host.eq_ignore_ascii_case(host) {
                 tracing::warn!(%origin, %host, "refused a cross-origin request");
-                return (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response();
+                return (
+                    StatusCode::FORBIDDEN,
+                    axum::Json(serde_json::json!({ "error": "Cross-origin request refused." })),
+                )
+                    .into_response();
             }
         }
     }

@@ -1,9 +1,10 @@
 //! The whole HTTP application: the dashboard (the Leptos app with its server functions, behind the
-//! session layer and the Origin check) and, when configured, the broker webhooks, each request
-//! with its id and span (`telemetry::requests`).
+//! session layer and the Origin check), HTTP publish (`/v1/publish`, behind the Origin check
+//! without sessions) and, when configured, the broker webhooks, each request with its id and span
+//! (`telemetry::requests`).
 
 use crate::telemetry::{self, Metrics};
-use crate::{api_responses, origin_check, webhooks};
+use crate::{api_responses, http_publish, origin_check, webhooks};
 use app::state::AppState;
 use app::store::sessions::DbSessionStore;
 use axum::Router;
@@ -22,11 +23,12 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
-/// The whole HTTP application for `state`, with the broker webhooks when they are configured, its
-/// requests timed in `metrics`.
+/// The whole HTTP application for `state`, with HTTP publish and with the broker webhooks when
+/// they are configured, its requests timed in `metrics`.
 pub fn router(
     state: AppState,
     secure_cookies: bool,
+    publish: Arc<http_publish::HttpPublish>,
     webhooks: Option<Arc<webhooks::Webhooks>>,
     metrics: &Metrics,
 ) -> Router {
@@ -49,10 +51,12 @@ pub fn router(
         .layer(axum::middleware::from_fn(api_responses::no_store))
         .layer(axum::middleware::from_fn(origin_check::check_origin))
         .with_state(state);
-    // Brokers are not browsers: the webhooks take no session and no cookie, only their secret.
+    // Devices and brokers are not browsers: HTTP publish and the webhooks take no session and
+    // no cookie, only a key or their secret.
+    let app = http_publish::router(publish).merge(dashboard);
     let app = match webhooks {
-        Some(hooks) => webhooks::router(hooks).merge(dashboard),
-        None => dashboard,
+        Some(hooks) => webhooks::router(hooks).merge(app),
+        None => app,
     };
     telemetry::requests::observe(app, metrics)
 }

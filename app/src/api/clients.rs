@@ -32,24 +32,32 @@ mod ssr {
         })
     }
 
-    /// Where devices connect: the configured broker host, else the host this request came to.
+    /// Where devices connect: the configured broker host, else the host this request came to;
+    /// and, with the embedded broker, where they publish over HTTP: the dashboard as this request
+    /// reached it.
     pub fn connection(
         caller: &Caller,
         client_id: &ClientId,
         namespace: &Namespace,
     ) -> Result<ConnectionInfo, AppError> {
         let state = crate::auth::state()?;
+        let request = leptos::prelude::use_context::<http::request::Parts>();
+        let header = |name| {
+            request
+                .as_ref()
+                .and_then(|parts| parts.headers.get(name))
+                .and_then(|h| h.to_str().ok())
+        };
         let host = state.settings.broker_host.clone().unwrap_or_else(|| {
-            leptos::prelude::use_context::<http::request::Parts>()
-                .and_then(|parts| {
-                    parts
-                        .headers
-                        .get(http::header::HOST)
-                        .and_then(|h| h.to_str().ok())
-                        .map(str::to_owned)
-                })
-                .map(|host| strip_port(&host).to_owned())
+            header(http::header::HOST)
+                .map(|host| strip_port(host).to_owned())
                 .unwrap_or_else(|| "localhost".to_owned())
+        });
+        let publish_url = state.settings.http_publish.then(|| {
+            format!(
+                "{}/v1/publish",
+                dashboard_url(header(http::header::ORIGIN), header(http::header::HOST))
+            )
         });
         Ok(ConnectionInfo {
             client_id: client_id.clone(),
@@ -57,7 +65,19 @@ mod ssr {
             organization_id: caller.organization_id().to_owned(),
             broker_host: host,
             broker_port: state.settings.broker_port,
+            publish_url,
         })
+    }
+
+    /// The dashboard's address as the browser sees it: the request's `Origin` (a reveal comes from
+    /// a POST, whose Origin the Origin check has matched to its `Host`, scheme included, so it is
+    /// right behind a TLS proxy too), else `http://` and the `Host` it was sent to.
+    fn dashboard_url(origin: Option<&str>, host: Option<&str>) -> String {
+        match (origin, host) {
+            (Some(origin), _) if origin.contains("://") => origin.trim_end_matches('/').to_owned(),
+            (_, Some(host)) => format!("http://{host}"),
+            _ => "http://localhost".to_owned(),
+        }
     }
 
     fn strip_port(host: &str) -> &str {

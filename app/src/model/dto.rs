@@ -249,6 +249,10 @@ pub struct ConnectionInfo {
     pub organization_id: String,
     pub broker_host: String,
     pub broker_port: u16,
+    /// Where a device publishes over HTTP with the same key (`POST {publish_url}/TOPIC`): the
+    /// dashboard's own address, as the browser reached it. `None` when Keygate runs without its
+    /// embedded broker, which is what HTTP publishes go into.
+    pub publish_url: Option<String>,
 }
 
 impl ConnectionInfo {

@@ -5,13 +5,15 @@
 //! ([`pending`]), every SUBSCRIBE and PUBLISH is checked by the topic rule, which client holds each
 //! MQTT client identifier is kept by [`sessions`], and connects and disconnects are recorded in
 //! the store by [`tracking`]. Every listener applies the same [`Limits`] to what a connection and
-//! its session may hold.
+//! its session may hold. Keygate also publishes into it on a device's behalf ([`publish`]: the
+//! HTTP publish endpoint).
 
 mod connack;
 mod connections;
 mod hooks;
 mod limits;
 mod pending;
+pub mod publish;
 pub mod sessions;
 mod shared;
 pub mod tracking;
@@ -31,6 +33,7 @@ use tokio::task::JoinHandle;
 use tracking::Tracker;
 
 pub use limits::Limits;
+pub use publish::Message;
 pub use sessions::SessionCounts;
 
 /// Where the broker listens, and what each connection may hold.
@@ -61,12 +64,15 @@ pub enum BrokerError {
     },
 }
 
-/// The running broker: the addresses it listens on, and a way to close a client's connections.
+/// The running broker: the addresses it listens on, a way to close a client's connections, and
+/// one to publish on a device's behalf.
 pub struct Broker {
     pub tcp_addr: SocketAddr,
     pub ws_addr: Option<SocketAddr>,
     pub tls_addr: Option<SocketAddr>,
     connections: Arc<Connections>,
+    sessions: Arc<sessions::EmbeddedSessions>,
+    scx: ServerContext,
     task: JoinHandle<()>,
 }
 
@@ -107,6 +113,24 @@ impl Broker {
         self.connections
             .refresh_sessions(client, committed_by, revision)
             .await
+    }
+
+    /// Routes `message` to its subscribers as if its device had published it over MQTT; the
+    /// caller decided that it may. `Err` with rmqtt's reason when it could not be routed.
+    pub async fn publish(&self, message: Message<'_>) -> Result<(), String> {
+        publish::publish(&self.scx, message).await
+    }
+
+    /// Who holds which MQTT client identifier, for a decision that holds no session (an HTTP
+    /// publish): `device_auth` claims nothing from it, but another client's identifier is theirs.
+    pub fn sessionless(&self) -> sessions::Sessionless<'_> {
+        sessions::Sessionless(&self.sessions)
+    }
+
+    /// Whether a revocation of `client` this broker heard of came after a decision that began at
+    /// `began` and let the client in with `revision` (see `broker::sessions`).
+    pub fn revoked(&self, client: &app::model::ClientRef, began: Instant, revision: i64) -> bool {
+        self.sessions.revoked(client, began, revision)
     }
 }
 
@@ -192,7 +216,7 @@ pub async fn start(
     }
 
     let sessions = Arc::new(sessions::EmbeddedSessions::new(scx.clone()));
-    let connections = Arc::new(Connections::new(auth, tracker, sessions, metrics));
+    let connections = Arc::new(Connections::new(auth, tracker, sessions.clone(), metrics));
     let handler = HookHandler(connections.clone());
     let register = scx.extends.hook_mgr().register();
     for typ in hooks::TYPES {
@@ -218,6 +242,8 @@ pub async fn start(
         ws_addr,
         tls_addr,
         connections,
+        sessions,
+        scx,
         task,
     })
 }

@@ -361,7 +361,35 @@ impl SessionRegistry for EmbeddedSessions {
     }
 }
 
+/// The record as a publish that holds no session sees it (`POST /v1/publish`): it claims nothing,
+/// so it counts against no client's sessions and keeps no identifier from anyone, but an
+/// identifier another client row holds here stays theirs: a device cannot publish as another
+/// tenant's device.
+pub struct Sessionless<'a>(pub &'a EmbeddedSessions);
+
+#[async_trait]
+impl SessionRegistry for Sessionless<'_> {
+    async fn claim(&self, claim: &SessionClaim<'_>) -> Result<(), Refusal> {
+        if self
+            .0
+            .state()
+            .held_by_another(claim.identifier, claim.owner)
+        {
+            return Err(Refusal::IdentifierInUse);
+        }
+        Ok(())
+    }
+}
+
 impl State {
+    /// Whether a client row other than `owner` holds `identifier` (a claim whose handshake
+    /// failed long ago holds nothing).
+    fn held_by_another(&self, identifier: &str, owner: &ClientRef) -> bool {
+        self.identifiers
+            .get(identifier)
+            .is_some_and(|h| &h.owner != owner && !h.abandoned())
+    }
+
     /// Makes `claim.identifier` the owner's, pending until its session is established; the
     /// owner's offline session to end to make room, if one had to go.
     fn claim(&mut self, claim: &SessionClaim<'_>) -> Result<Option<Id>, Refusal> {
@@ -420,6 +448,33 @@ mod tests {
             organization_id: org.into(),
             client_id: app::model::ClientId::parse(id).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_sessionless_publish_claims_nothing_and_respects_other_holders() {
+        let mut state = State::default();
+        let a = owner("org-a", "c-1");
+        let b = owner("org-b", "c-2");
+        state.insert(
+            "sensor-1",
+            Holder {
+                owner: a.clone(),
+                session: None,
+                began: Instant::now(),
+                revision: 0,
+                online: true,
+            },
+        );
+        assert!(!state.held_by_another("sensor-1", &a), "its own identifier");
+        assert!(
+            state.held_by_another("sensor-1", &b),
+            "another's identifier"
+        );
+        assert!(
+            !state.held_by_another("sensor-2", &b),
+            "nobody's identifier"
+        );
+        assert_eq!(state.identifiers.len(), 1, "asking claims nothing");
     }
 
     #[test]

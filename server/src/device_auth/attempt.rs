@@ -1,5 +1,6 @@
 //! A CONNECT as Keygate decides it, built one way from whatever a broker reports: the embedded
-//! broker's hook and each webhook hand over the raw strings they received, and this module turns
+//! broker's hook, each webhook and the HTTP publish endpoint (whose Basic credentials are a
+//! CONNECT's username and password) hand over the raw strings they received, and this module turns
 //! them into an [`Attempt`]. Nothing is trimmed or repaired: a username with a space or an
 //! invisible character is a different username.
 
@@ -13,7 +14,8 @@ pub enum Protocol {
     /// MQTT 3.1 or 3.1.1.
     V3,
     V5,
-    /// The broker did not say (VerneMQ's plain hooks, a webhook without `protocol`).
+    /// The broker did not say (VerneMQ's plain hooks, a webhook without `protocol`), or it was no
+    /// MQTT at all (an HTTP publish).
     Unknown,
 }
 
@@ -31,7 +33,7 @@ impl Protocol {
 /// Where the device connected from, as a broker reports it.
 #[derive(Clone, Copy, Debug)]
 pub enum Source<'a> {
-    /// The embedded broker knows the socket.
+    /// The embedded broker and the HTTP publish endpoint know the socket.
     Socket(Option<SocketAddr>),
     /// A webhook's `peerhost` / `ipaddr` / `peer_addr`: `1.2.3.4`, `1.2.3.4:5678`, `[::1]:80`.
     Reported(Option<&'a str>),
@@ -65,6 +67,24 @@ impl<'a> Report<'a> {
             password: password.map(str::as_bytes),
             source: Source::Reported(peer),
             protocol,
+            will_topic: None,
+        }
+    }
+
+    /// What an HTTP publish reports: HTTP Basic's user and password as sent, the identifier the
+    /// device publishes as, and the request's socket. There is no Last Will, and no MQTT version.
+    pub fn from_http(
+        username: Option<&'a str>,
+        client_identifier: &'a str,
+        password: Option<&'a [u8]>,
+        peer: SocketAddr,
+    ) -> Self {
+        Self {
+            username,
+            client_identifier,
+            password,
+            source: Source::Socket(Some(peer)),
+            protocol: Protocol::Unknown,
             will_topic: None,
         }
     }

@@ -7,7 +7,7 @@
 //! 4. the background sweeps (expired web sessions, summaries of refused MQTT logins);
 //! 5. the embedded broker and its connection tracker, unless `--no-broker`;
 //! 6. the revocation workers, one per broker target;
-//! 7. the broker webhooks, when a webhook secret is configured;
+//! 7. the broker webhooks, when a webhook secret is configured, and HTTP publish;
 //! 8. the dashboard's HTTP server, with all of the above in its state;
 //! 9. the metrics endpoint, when `--metrics-listen` is set. Its recorder is made first, since
 //!    every subsystem above counts into it, and its listener is bound with the dashboard's.
@@ -22,7 +22,7 @@ use crate::device_auth::failures::Limits;
 use crate::device_auth::{self, DeviceAuth};
 use crate::telemetry::exporter::{self, Sources};
 use crate::telemetry::metrics::Metrics;
-use crate::{revocation, router, webhooks};
+use crate::{http_publish, revocation, router, webhooks};
 use app::state::{AppState, RevocationSignal, Settings};
 use app::store::Db;
 use app::store::sessions::DbSessionStore;
@@ -90,6 +90,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let revocation_workers =
         revocation_workers(&config, &db, broker.as_ref(), &revocations, &metrics).await?;
     let webhooks = webhooks(&config, &device_auth, &metrics);
+    let publish = Arc::new(http_publish::HttpPublish {
+        auth: device_auth.clone(),
+        broker: broker.clone(),
+        max_packet_size: config.mqtt_max_packet_size.max(1),
+        metrics: metrics.clone(),
+    });
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings(&config, broker.as_deref(), webhooks.is_some())),
@@ -101,7 +107,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let mut servers = Servers::new();
     servers.serve(
         listener,
-        router::router(state, config.secure_cookies, webhooks, &metrics),
+        router::router(state, config.secure_cookies, publish, webhooks, &metrics),
     );
     tracing::info!("Keygate dashboard on http://{addr}");
     let sources = Sources {
@@ -322,6 +328,7 @@ fn settings(config: &Config, broker: Option<&Broker>, webhooks: bool) -> Setting
             .unwrap_or(1883),
         open_signup: config.open_signup,
         webhooks,
+        http_publish: broker.is_some(),
     }
 }
 

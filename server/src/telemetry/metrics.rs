@@ -53,9 +53,9 @@ const DEFINITIONS: &[Definition] = &[
     Definition {
         name: DEVICE_CONNECTS,
         kind: Kind::Counter,
-        help: "MQTT CONNECTs decided, by broker path (embedded, webhook), outcome (allowed, \
-               bad_credentials, unknown_client, not_authorized, identifier_rejected, busy, \
-               unavailable) and, for a refusal, its reason.",
+        help: "MQTT CONNECTs and HTTP publishes' logins decided, by path (embedded, webhook, \
+               http), outcome (allowed, bad_credentials, unknown_client, not_authorized, \
+               identifier_rejected, busy, unavailable) and, for a refusal, its reason.",
     },
     Definition {
         name: KEY_VERIFICATION_QUEUE_DEPTH,
@@ -117,11 +117,15 @@ const DEFINITIONS: &[Definition] = &[
     },
 ];
 
-/// Which broker path decided a CONNECT.
+/// Which path a device's login was decided on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectPath {
+    /// A CONNECT to the embedded broker.
     Embedded,
+    /// A CONNECT an external broker asked about.
     Webhook,
+    /// An HTTP publish (`POST /v1/publish/...`), which logs in per request.
+    Http,
 }
 
 impl ConnectPath {
@@ -129,6 +133,7 @@ impl ConnectPath {
         match self {
             ConnectPath::Embedded => "embedded",
             ConnectPath::Webhook => "webhook",
+            ConnectPath::Http => "http",
         }
     }
 }
@@ -382,14 +387,18 @@ mod tests {
         let on = Metrics::on();
         on.device_connect::<()>(ConnectPath::Embedded, &Err(Refusal::Inactive));
         on.device_connect(ConnectPath::Webhook, &Ok(()));
+        on.device_connect::<()>(ConnectPath::Http, &Err(Refusal::Throttled(4)));
         let text = on.handle().unwrap().render();
-        assert!(text.contains("# HELP keygate_device_connects_total MQTT CONNECTs decided"));
+        assert!(text.contains("# HELP keygate_device_connects_total MQTT CONNECTs and HTTP"));
         assert!(text.contains(
             r#"keygate_device_connects_total{path="embedded",outcome="not_authorized",reason="inactive"} 1"#
         ));
         assert!(
             text.contains(r#"keygate_device_connects_total{path="webhook",outcome="allowed"} 1"#)
         );
+        assert!(text.contains(
+            r#"keygate_device_connects_total{path="http",outcome="not_authorized",reason="throttled"} 1"#
+        ));
         // Another Keygate in the same process counts apart.
         let other = Metrics::on();
         assert!(

@@ -2,8 +2,9 @@
 # The embedded broker with Debian's mosquitto_pub and mosquitto_sub (mosquitto-clients 2.0), as
 # a user would test it from a shell: a keygate on random ports with a fresh SQLite database,
 # clients made through the dashboard's server functions, then every connection form on MQTT 3.1.1
-# and 5, every refusal, the topic rule across two tenants, the back-off, and a restricted client
-# with a topic rule (a device outside its scope refused, a dropped device closed while connected).
+# and 5, every refusal, the topic rule across two tenants, the back-off, a restricted client with
+# a topic rule (a device outside its scope refused, a dropped device closed while connected), and a
+# curl HTTP publish that mosquitto_sub receives.
 #
 #   server/tests/cli/mosquitto_clients.sh [path/to/keygate]
 #
@@ -240,6 +241,23 @@ expect "mqttv5: a deny rule refuses the publish with PUBACK 0x87" 0 'PUBACK \(Mi
   mosquitto_pub "${mqtt[@]}" -V mqttv5 -i d-1 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/cmd" -m x -q 1 -d
 expect "mqttv5: what the rule does not name stays allowed" 0 'PUBACK \(Mid: 1, RC:0\)' -- \
   mosquitto_pub "${mqtt[@]}" -V mqttv5 -i d-1 -u scoped-01 -P "$scoped_key" -t "$ns/devices/d-1/state" -m x -q 1 -d
+
+echo "== the same key over HTTP: the reveal's curl snippet publishes, mosquitto_sub receives"
+publish_url=$(json "d['connection']['publish_url']" <<<"$boiler")
+topic="$ns/devices/boiler-01/http"
+mosquitto_sub "${mqtt[@]}" -V mqttv5 -i "device-$RANDOM" -u "boiler-01@$org" -P "$key" -t "$topic" -C 1 -W 5 \
+  >"$work/received" 2>&1 &
+sub=$!
+sleep 0.3
+expect "curl: publish with the Client ID and key" 0 '"result":"published"' -- \
+  curl -sS -u "boiler-01:$key" --data-binary '{"temperature": 21.5}' "$publish_url/$topic?qos=1"
+wait "$sub" || true
+expect "curl: the MQTT subscriber received it" 0 '^\{"temperature": 21.5\}$' -- cat "$work/received"
+status=(curl -s -o /dev/null -w '%{http_code}')
+expect "curl: a wrong key is 401" 0 '^401$' -- "${status[@]}" -u boiler-01:wrong-key-0123456789 --data-binary x "$publish_url/$topic"
+expect "curl: another tenant's namespace is 403" 0 '^403$' -- "${status[@]}" -u "boiler-01:$key" --data-binary x "$publish_url/$rival_ns/devices/x"
+expect "curl: a wildcard is 400" 0 '^400$' -- "${status[@]}" -u "boiler-01:$key" --data-binary x "$publish_url/$ns/%23"
+expect "curl: retain is 400 (no retained messages)" 0 '^400$' -- "${status[@]}" -u "boiler-01:$key" --data-binary x "$publish_url/$topic?retain=true"
 
 echo "== delete"
 api "$acme" clients/delete client_id=boiler-01 >/dev/null

@@ -308,6 +308,22 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
         .unwrap();
     assert_eq!(answer.status(), 200);
 
+    // HTTP publish with the current key, then with the old one: the key arrives base64-encoded in
+    // HTTP Basic, is decoded, and reaches no log line either way.
+    for (key, status) in [
+        (secret("regenerated key"), 200),
+        (secret("generated key"), 401),
+    ] {
+        let answer = http
+            .post(app.url(&format!("/v1/publish/{}", c.example_topic())))
+            .basic_auth(c.client_id.as_str(), Some(&key))
+            .body("21.5")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status);
+    }
+
     // The pages, signed in, showing the clients.
     let mut pages = Vec::new();
     for path in [

@@ -9,16 +9,24 @@ pub enum Snippet {
     MosquittoPub,
     PythonPaho,
     MqttJs,
+    /// The same key over HTTP: `POST /v1/publish/TOPIC` with HTTP Basic.
+    Curl,
 }
 
 impl Snippet {
-    pub const ALL: [Snippet; 3] = [Snippet::MosquittoPub, Snippet::PythonPaho, Snippet::MqttJs];
+    pub const ALL: [Snippet; 4] = [
+        Snippet::MosquittoPub,
+        Snippet::PythonPaho,
+        Snippet::MqttJs,
+        Snippet::Curl,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Snippet::MosquittoPub => "mosquitto_pub",
             Snippet::PythonPaho => "Python (paho-mqtt)",
             Snippet::MqttJs => "JavaScript (mqtt.js)",
+            Snippet::Curl => "curl (HTTP)",
         }
     }
 
@@ -27,10 +35,13 @@ impl Snippet {
             Snippet::MosquittoPub => "mosquitto",
             Snippet::PythonPaho => "python",
             Snippet::MqttJs => "javascript",
+            Snippet::Curl => "curl",
         }
     }
 
-    /// The snippet for connection form 1 (client identifier = Client ID, username = namespace).
+    /// The snippet for connection form 1 (client identifier = Client ID, username = namespace);
+    /// curl's user is the Client ID, which publishes as the Client ID (form 3's username, whose
+    /// default device is the Client ID itself).
     pub fn render(self, c: &ConnectionInfo, key: &str) -> String {
         let (host, port, id, user, topic) = (
             &c.broker_host,
@@ -49,6 +60,12 @@ impl Snippet {
             Snippet::MqttJs => format!(
                 "// npm install mqtt\nconst mqtt = require(\"mqtt\");\n\nconst client = mqtt.connect(\"mqtt://{host}:{port}\", {{\n  clientId: \"{id}\",\n  username: \"{user}\",\n  password: \"{key}\",\n}});\nclient.on(\"connect\", () => {{\n  client.publish(\"{topic}\", JSON.stringify({{ temperature: 21.5 }}), {{ qos: 1 }}, () => client.end());\n}});\nclient.on(\"error\", (err) => console.error(err.message));"
             ),
+            Snippet::Curl => match &c.publish_url {
+                Some(url) => format!(
+                    "curl -u '{id}:{key}' \\\n  --data-binary '{{\"temperature\": 21.5}}' \\\n  '{url}/{topic}?qos=1'"
+                ),
+                None => "# Publishing over HTTP needs Keygate's embedded broker,\n# and this Keygate runs without it (--no-broker).".to_owned(),
+            },
         }
     }
 }
@@ -94,12 +111,13 @@ mod tests {
             organization_id: "0b5f".into(),
             broker_host: "mqtt.example.test".into(),
             broker_port: 1883,
+            publish_url: Some("https://keygate.example.test/v1/publish".into()),
         }
     }
 
     #[test]
-    fn every_snippet_carries_host_port_id_username_and_key() {
-        for s in Snippet::ALL {
+    fn every_mqtt_snippet_carries_host_port_id_username_and_key() {
+        for s in Snippet::ALL.into_iter().filter(|s| *s != Snippet::Curl) {
             let text = s.render(&info(), "kgk_SECRET");
             for part in [
                 "mqtt.example.test",
@@ -117,6 +135,25 @@ mod tests {
                 assert!(text.contains(&part), "{} lacks {part}:\n{text}", s.label());
             }
         }
+    }
+
+    #[test]
+    fn the_curl_snippet_publishes_over_http_with_the_client_id_and_key() {
+        assert_eq!(
+            Snippet::Curl.render(&info(), "kgk_SECRET"),
+            "curl -u 'c-abc12345:kgk_SECRET' \\\n  --data-binary '{\"temperature\": 21.5}' \\\n  \
+             'https://keygate.example.test/v1/publish/acme/devices/c-abc12345/telemetry?qos=1'"
+        );
+        let without_broker = ConnectionInfo {
+            publish_url: None,
+            ..info()
+        };
+        let text = Snippet::Curl.render(&without_broker, "kgk_SECRET");
+        assert!(
+            text.starts_with('#') && text.contains("--no-broker"),
+            "{text}"
+        );
+        assert!(!text.contains("kgk_SECRET"));
     }
 
     #[test]

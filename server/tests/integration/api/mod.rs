@@ -1,11 +1,13 @@
 //! The server functions over real HTTP, as the browser calls them: form-encoded POSTs to
-//! `/api/...` with the session cookie, JSON answers, and errors as server_fn 0.8 sends them.
-//! Every test runs on a fresh SQLite file and on a fresh PostgreSQL database.
+//! `/api/...` with the session cookie, JSON answers, and errors as server_fn 0.8 sends them; and
+//! the HTTP publish endpoint as curl calls it (`http_publish`). Every test runs on a fresh SQLite
+//! file and on a fresh PostgreSQL database.
 
 mod account;
 mod client_access;
 mod clients;
 mod devices;
+mod http_publish;
 mod isolation;
 mod request_ids;
 mod servers;

@@ -13,8 +13,9 @@ const ANSWER: Duration = Duration::from_secs(10);
 /// as "no CONNACK in time", not as a refusal that looks like a wrong key.
 const CLIENT_GIVES_UP: Duration = Duration::from_secs(20);
 /// The largest packet a device sends or accepts (rumqttc's own default is 10 KiB each way): far
-/// above anything a test sends, so a test meets the broker's limit, never the client's.
-const DEVICE_MAX_PACKET: u32 = 1024 * 1024;
+/// above anything a test sends (a 1 MiB HTTP publish included), so a test meets the broker's
+/// limit, never the client's.
+const DEVICE_MAX_PACKET: u32 = 2 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
@@ -95,6 +96,8 @@ enum Seen {
 struct Delivered {
     topic: String,
     payload: Vec<u8>,
+    /// The QoS it was delivered with.
+    qos: u8,
     /// Its PUBACK, when the device holds it back (boxed: a rumqttc packet is large).
     unacked: Option<Box<Unacked>>,
 }
@@ -258,6 +261,7 @@ impl Device {
                             Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(Delivered {
                                 topic: p.topic.clone(),
                                 payload: p.payload.to_vec(),
+                                qos: p.qos as u8,
                                 unacked: manual_acks.then(|| Box::new(Unacked::V4(p))),
                             }),
                             Ok(_) => continue,
@@ -338,6 +342,7 @@ impl Device {
                             Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(Delivered {
                                 topic: String::from_utf8_lossy(&p.topic).into_owned(),
                                 payload: p.payload.to_vec(),
+                                qos: p.qos as u8,
                                 unacked: manual_acks.then(|| Box::new(Unacked::V5(p))),
                             }),
                             Ok(_) => continue,
@@ -483,6 +488,13 @@ impl Device {
 
     /// The next message delivered within `wait`, if any.
     pub async fn message(&mut self, wait: Duration) -> Option<(String, Vec<u8>)> {
+        self.message_with_qos(wait)
+            .await
+            .map(|(topic, payload, _)| (topic, payload))
+    }
+
+    /// [`Device::message`] with the QoS the broker delivered it with.
+    pub async fn message_with_qos(&mut self, wait: Duration) -> Option<(String, Vec<u8>, u8)> {
         if let Some(delivered) = self.held.pop_front() {
             return Some(self.take(delivered));
         }
@@ -550,10 +562,10 @@ impl Device {
         );
     }
 
-    fn take(&mut self, delivered: Delivered) -> (String, Vec<u8>) {
+    fn take(&mut self, delivered: Delivered) -> (String, Vec<u8>, u8) {
         self.unacked
             .extend(delivered.unacked.map(|unacked| *unacked));
-        (delivered.topic, delivered.payload)
+        (delivered.topic, delivered.payload, delivered.qos)
     }
 
     /// The next answer to a request; messages that arrive meanwhile are kept for

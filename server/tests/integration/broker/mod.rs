@@ -6,7 +6,7 @@ mod access_paths;
 mod commands;
 mod connect;
 mod crash;
-mod device;
+pub mod device;
 mod external_rmqtt;
 mod fake_admin_api;
 mod identifiers;

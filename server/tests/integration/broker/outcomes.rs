@@ -1,8 +1,8 @@
 //! The same refusal gets the same outcome on every broker path: one table of cases (every way a
 //! CONNECT is refused, and one that is let in), each sent through the embedded broker over MQTT
-//! 3.1.1 and 5, EMQX's authentication webhook, rmqtt's auth-http form and VerneMQ's
-//! `auth_on_register`. What each path must answer for each outcome is written out here, by hand,
-//! not taken from the server's own mapping.
+//! 3.1.1 and 5, EMQX's authentication webhook, rmqtt's auth-http form, VerneMQ's
+//! `auth_on_register`, and an HTTP publish's Basic login. What each path must answer for each
+//! outcome is written out here, by hand, not taken from the server's own mapping.
 //!
 //! Not in the table: a key revoked while it was being checked (it needs a slow hash and a change
 //! at the right moment; `revocation.rs` and `webhook_sessions.rs` try it on both kinds of path).
@@ -27,6 +27,11 @@ enum Expect {
     IdentifierRejected,
     Busy,
     Unavailable,
+    /// Not authorized, because the back-off locked the client out: HTTP says when to retry.
+    LockedOut,
+    /// Not authorized, because the client holds as many sessions as it may: an HTTP publish
+    /// holds none, so it is let in.
+    SessionsFull,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,14 +41,16 @@ enum Path {
     Emqx,
     RmqttForm,
     VerneMq,
+    HttpPublish,
 }
 
-const PATHS: [Path; 5] = [
+const PATHS: [Path; 6] = [
     Path::MqttV311,
     Path::MqttV5,
     Path::Emqx,
     Path::RmqttForm,
     Path::VerneMq,
+    Path::HttpPublish,
 ];
 
 /// A path's answer, in its own terms.
@@ -63,6 +70,12 @@ fn http(status: u16, result: &str) -> Answer {
 fn expected(path: Path, outcome: Expect) -> Answer {
     use Expect::*;
     match (path, outcome) {
+        (Path::HttpPublish, Allowed | SessionsFull) => Answer::Http(200, None),
+        (Path::HttpPublish, BadCredentials | UnknownClient) => Answer::Http(401, None),
+        (Path::HttpPublish, NotAuthorized | IdentifierRejected) => Answer::Http(403, None),
+        (Path::HttpPublish, LockedOut | Busy) => Answer::Http(429, None),
+        (Path::HttpPublish, Unavailable) => Answer::Http(503, None),
+        (_, LockedOut | SessionsFull) => expected(path, NotAuthorized),
         (Path::MqttV311 | Path::MqttV5, Allowed) => Answer::Connack(0),
         // MQTT 3.1.1 has one code for every refusal.
         (Path::MqttV311, _) => Answer::Connack(5),
@@ -180,6 +193,19 @@ async fn send(setup: &Setup, path: Path, c: &Connect) -> Answer {
             };
             Answer::Http(status, if status == 200 { term } else { None })
         }
+        Path::HttpPublish => {
+            // curl -u USERNAME:PASSWORD --data-binary x '.../v1/publish/TOPIC?device=IDENTIFIER'
+            let topic = format!("{}/outcomes", setup.client.connection.namespace);
+            let mut request = http
+                .post(setup.app.url(&format!("/v1/publish/{topic}")))
+                .query(&[("device", &c.identifier)])
+                .body("x");
+            if c.username.is_some() || c.password.is_some() {
+                request =
+                    request.basic_auth(c.username.clone().unwrap_or_default(), c.password.clone());
+            }
+            Answer::Http(request.send().await.unwrap().status().as_u16(), None)
+        }
     }
 }
 
@@ -227,7 +253,8 @@ async fn check(
 ) {
     for path in PATHS {
         if connect.will_topic.is_some() && !matches!(path, Path::MqttV311 | Path::MqttV5) {
-            // Only an MQTT CONNECT carries a Last Will; brokers do not pass it to webhooks.
+            // Only an MQTT CONNECT carries a Last Will; brokers do not pass it to webhooks, and an
+            // HTTP publish has none.
             continue;
         }
         let answer = send(setup, path, &connect.on(path, case)).await;
@@ -250,7 +277,8 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
     let setup = Arc::new(
         Setup::with(engine, |c| {
             c.webhook_secret = Some(SECRET.parse().unwrap());
-            c.mqtt_lockout_after = 10;
+            // The victim's wrong keys (two cases through six paths) stay below the lock-out.
+            c.mqtt_lockout_after = 12;
             c.mqtt_address_lockout_after = 1000;
             c.mqtt_lockout_ms = 600_000;
             // The three webhook paths share one broker (no target is configured): three each.
@@ -344,7 +372,7 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
     .await;
 
     let locked = tenant.new_client("Locked").await;
-    for _ in 0..11 {
+    for _ in 0..13 {
         let guess = per_path(&locked, ClientKey::generate().expose());
         send(&setup, Path::Emqx, &guess.on(Path::Emqx, "guess")).await;
     }
@@ -353,7 +381,7 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
         &mismatches,
         "locked-out",
         &per_path(&locked, locked.key.expose()),
-        Expect::NotAuthorized,
+        Expect::LockedOut,
     )
     .await;
 
@@ -424,7 +452,7 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
         &mismatches,
         "too-many-sessions",
         &per_path(&crowded, crowded.key.expose()),
-        Expect::NotAuthorized,
+        Expect::SessionsFull,
     )
     .await;
 

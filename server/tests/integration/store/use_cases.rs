@@ -27,6 +27,7 @@ fn state(db: &Db) -> AppState {
             broker_port: 1883,
             open_signup: true,
             webhooks: false,
+            http_publish: false,
         }),
         sign_in_throttle: Arc::new(Throttle::new(
             5,
