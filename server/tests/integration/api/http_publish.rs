@@ -745,3 +745,56 @@ async fn without_the_embedded_broker_there_is_nothing_to_publish_to(engine: Engi
     assert_refused(&answer, StatusCode::NOT_FOUND, "no broker");
     app.stop().await;
 }
+
+#[engines]
+async fn a_restricted_key_publishes_only_as_a_device_in_its_scope_and_only_to_the_scope(
+    engine: Engine,
+) {
+    let setup = Setup::new(engine).await;
+    setup.set_access(Some("d-1, d-2"), &[]).await;
+    let client = &setup.client;
+    // A device of the scope listens to both devices' topics.
+    let mut sub = Device::connect(Version::V5, &setup.tcp(), &setup.device_login("d-2"))
+        .await
+        .expect("a device in scope connects");
+    for own in ["d-1", "d-2"] {
+        assert_eq!(sub.subscribe(&setup.device_topic(own, "#")).await, 1);
+    }
+    let creds = Some(client_id_and_key(client));
+    let d1 = setup.device_topic("d-1", "http");
+
+    let answer = post(client, &format!("{d1}?device=d-1"), creds, "in scope").await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert_eq!(
+        sub.message(Duration::from_secs(5)).await,
+        Some((d1.clone(), b"in scope".to_vec()))
+    );
+    let d2 = setup.device_topic("d-2", "http");
+    let answer = post(
+        client,
+        &format!("{d2}?device=d-1"),
+        creds,
+        "to another of the scope",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert!(sub.message(Duration::from_secs(5)).await.is_some());
+
+    let outside = setup.device_topic("d-9", "http");
+    let answer = post(client, &format!("{outside}?device=d-1"), creds, "leak").await;
+    assert_refused(&answer, StatusCode::FORBIDDEN, "a topic outside the scope");
+    let answer = post(client, &format!("{d1}?device=d-9"), creds, "leak").await;
+    assert_refused(&answer, StatusCode::FORBIDDEN, "a device outside the scope");
+    let answer = post(client, &d1, creds, "leak").await;
+    assert_refused(
+        &answer,
+        StatusCode::FORBIDDEN,
+        "no device: the Client ID is no device in scope",
+    );
+    let ns = client.connection.namespace.to_string();
+    let answer = post(client, &format!("{ns}/x?device=d-1"), creds, "leak").await;
+    assert_refused(&answer, StatusCode::FORBIDDEN, "the workspace root");
+    assert_nothing_delivered(&mut sub, "refused publishes").await;
+    sub.disconnect().await;
+    setup.app.stop().await;
+}

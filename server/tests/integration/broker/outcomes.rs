@@ -195,7 +195,11 @@ async fn send(setup: &Setup, path: Path, c: &Connect) -> Answer {
         }
         Path::HttpPublish => {
             // curl -u USERNAME:PASSWORD --data-binary x '.../v1/publish/TOPIC?device=IDENTIFIER'
-            let topic = format!("{}/outcomes", setup.client.connection.namespace);
+            // The device's own topics: inside a restricted client's scope too.
+            let topic = format!(
+                "{}/devices/{}/outcomes",
+                setup.client.connection.namespace, c.identifier
+            );
             let mut request = http
                 .post(setup.app.url(&format!("/v1/publish/{topic}")))
                 .query(&[("device", &c.identifier)])
