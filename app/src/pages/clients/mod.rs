@@ -14,16 +14,16 @@ mod scope_editor;
 pub mod snippets;
 mod topic_rules_editor;
 
-use crate::api::account::set_view;
 use crate::api::clients::list_clients;
 use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
+use crate::components::search_box::SearchBox;
+use crate::components::view_toggle::ViewToggle;
 use crate::model::{
     AccessFilter, ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 /// Which modal is open. Holding a revealed key here means it lives only as long as its modal.
 #[derive(Clone, Debug)]
@@ -211,50 +211,25 @@ fn Clients(
 
 #[component]
 fn Toolbar(query: Memo<PageQuery>, view_mode: RwSignal<ViewMode>) -> impl IntoView {
-    let navigate = use_navigate();
-    let search = RwSignal::new(query.get_untracked().search);
-    // Typing searches as you go; the form still works as a plain GET before the page is interactive.
-    let on_input = move |ev| {
-        let text = event_target_value(&ev);
-        search.set(text.clone());
-        let href = PageQuery {
-            search: text,
+    let href_for = move |search: String| {
+        PageQuery {
+            search,
             page: 1,
             ..query.get_untracked()
         }
-        .href();
-        navigate(
-            &href,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    };
-    let choose = move |mode: ViewMode| {
-        view_mode.set(mode);
-        leptos::task::spawn_local(async move {
-            let _ = set_view(mode).await;
-        });
+        .href()
     };
     view! {
         <div class="toolbar">
-            <form method="get" action="/clients" class="search" role="search" on:submit=|ev| ev.prevent_default()>
-                <input type="search" name="q" placeholder="Search by Client ID or name" aria-label="Search clients"
-                    data-testid="search" maxlength="64" prop:value=move || search.get() value=query.get_untracked().search on:input=on_input/>
+            <SearchBox action="/clients" placeholder="Search by Client ID or name" label="Search clients"
+                initial=query.get_untracked().search max_len=crate::model::ClientQuery::MAX_SEARCH href_for>
                 {move || {
                     let access = query.get().access;
                     (access != AccessFilter::All).then(|| view! { <input type="hidden" name="access" value=access.as_str()/> })
                 }}
-            </form>
+            </SearchBox>
             <AccessFilterLinks query/>
-            <div class="view-toggle" role="group" aria-label="Layout">
-                <button type="button" data-testid="view-list" aria-pressed=move || (view_mode.get() == ViewMode::List).to_string()
-                    class:active=move || view_mode.get() == ViewMode::List on:click=move |_| choose(ViewMode::List)>"☰ List"</button>
-                <button type="button" data-testid="view-cards" aria-pressed=move || (view_mode.get() == ViewMode::Cards).to_string()
-                    class:active=move || view_mode.get() == ViewMode::Cards on:click=move |_| choose(ViewMode::Cards)>"▦ Cards"</button>
-            </div>
+            <ViewToggle view_mode/>
         </div>
     }
 }

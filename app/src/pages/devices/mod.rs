@@ -13,12 +13,12 @@ mod tags;
 use crate::api::devices::list_devices;
 use crate::components::pagination::PageLinks;
 use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
+use crate::components::search_box::SearchBox;
 use crate::components::view_toggle::ViewToggle;
 use crate::model::{DevicePage, DeviceRow, DeviceSortKey, Me, ViewMode, time_format};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 /// Which modal is open.
 #[derive(Clone, Debug)]
@@ -199,33 +199,18 @@ fn Devices(
 
 #[component]
 fn Toolbar(query: Memo<PageQuery>, view_mode: RwSignal<ViewMode>) -> impl IntoView {
-    let navigate = use_navigate();
-    let search = RwSignal::new(query.get_untracked().search);
-    // Typing searches as you go; the form still works as a plain GET before the page is interactive.
-    let on_input = move |ev| {
-        let text = event_target_value(&ev);
-        search.set(text.clone());
-        let href = PageQuery {
-            search: text,
+    let href_for = move |search: String| {
+        PageQuery {
+            search,
             page: 1,
             ..query.get_untracked()
         }
-        .href();
-        navigate(
-            &href,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        .href()
     };
     view! {
         <div class="toolbar">
-            <form method="get" action="/devices" class="search" role="search" on:submit=|ev| ev.prevent_default()>
-                <input type="search" name="q" placeholder="Search by device ID, name or tag" aria-label="Search devices"
-                    data-testid="search" maxlength="64" prop:value=move || search.get() value=query.get_untracked().search on:input=on_input/>
-            </form>
+            <SearchBox action="/devices" placeholder="Search by device ID, name or tag" label="Search devices"
+                initial=query.get_untracked().search max_len=crate::model::DeviceQuery::MAX_SEARCH href_for/>
             <ViewToggle view_mode/>
         </div>
     }
