@@ -1,7 +1,19 @@
-//! Hashing and verifying secrets (client keys and user passwords) with argon2id.
+//! Hashing and verifying secrets: client keys and user passwords.
 //!
-//! Hashing costs tens of milliseconds of CPU on purpose, so it runs on tokio's blocking pool and
-//! never stalls the async runtime that serves pages.
+//! Two forms, chosen by what the secret is:
+//!
+//! - **A generated key** (`kgk_`, 32 bytes from the OS's random source, see
+//!   [`ClientKey::is_generated`]) is stored as its SHA-256 ([`FAST_PREFIX`]). Nobody can guess
+//!   256 random bits, slowly or fast, so a slow hash would only slow down every cold CONNECT (as
+//!   services that issue random API tokens store a SHA-256 of them). A stolen database still
+//!   gives no key: SHA-256 has no known preimage attack.
+//! - **Everything a person chose** (a typed key, a password) stays argon2id, which makes guessing
+//!   it from a stolen hash expensive. Hashing it costs tens of milliseconds of CPU on purpose, so
+//!   it runs on tokio's blocking pool (the broker's on its own pool) and never stalls the async
+//!   runtime that serves pages.
+//!
+//! Keys generated before the fast form existed are argon2id hashes; they keep verifying, and the
+//! broker replaces each with the fast form after its next successful verification.
 
 use crate::model::{ClientKey, Password};
 use argon2::Argon2;
@@ -10,8 +22,8 @@ use argon2::password_hash::{
 };
 use std::sync::OnceLock;
 
-/// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`): safe to store, useless to a thief
-/// without a brute-force attack on a 256-bit key.
+/// What is stored for a secret: an argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), or
+/// for a generated key its SHA-256 (`$keygate-sha256$` and 64 hex digits). Safe to store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretHash(String);
 
@@ -121,16 +133,57 @@ fn verify_with(memory: &mut VerifierMemory, presented: &[u8], phc: &str) -> bool
         && Output::new(out).is_ok_and(|computed| computed == expected)
 }
 
-/// Hashes a client key with a fresh salt.
+/// The stored form of a generated key's hash starts with this.
+pub const FAST_PREFIX: &str = "$keygate-sha256$";
+
+/// The fast form of a generated key (no salt: the key itself is 256 random bits).
+pub fn fast_hash(key: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key);
+    let mut out = String::with_capacity(FAST_PREFIX.len() + 64);
+    out.push_str(FAST_PREFIX);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Whether a stored hash is the fast form.
+pub fn is_fast_hash(hash: &str) -> bool {
+    hash.starts_with(FAST_PREFIX)
+}
+
+/// Whether `presented` is the key whose fast hash is `hash`, compared in constant time; with no
+/// hash (an unknown client), compares against a decoy so it costs the same, and says no.
+pub fn verify_fast_or_decoy(presented: &[u8], hash: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    const DECOY: &str =
+        "$keygate-sha256$0000000000000000000000000000000000000000000000000000000000000000";
+    let computed = fast_hash(presented);
+    let matched: bool = computed
+        .as_bytes()
+        .ct_eq(hash.unwrap_or(DECOY).as_bytes())
+        .into();
+    matched && hash.is_some()
+}
+
+/// Hashes a client key: a generated key to its fast form, any other with argon2id and a fresh
+/// salt.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash_key(key: &ClientKey) -> Result<SecretHash, SecretError> {
+    if key.is_generated() {
+        return Ok(SecretHash(fast_hash(key.expose().as_bytes())));
+    }
     let key = key.clone();
     tokio::task::spawn_blocking(move || hash_blocking(key.expose().as_bytes())).await?
 }
 
-/// Whether `key` matches the stored hash.
+/// Whether `key` matches the stored hash, in either form.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify_key(key: &ClientKey, hash: &SecretHash) -> Result<bool, SecretError> {
+    if is_fast_hash(&hash.0) {
+        return Ok(verify_fast_or_decoy(key.expose().as_bytes(), Some(&hash.0)));
+    }
     let (key, hash) = (key.clone(), hash.0.clone());
     Ok(
         tokio::task::spawn_blocking(move || verify_blocking(key.expose().as_bytes(), &hash))
@@ -165,13 +218,30 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_key_verifies_against_its_own_hash_only() {
+    async fn a_generated_key_is_stored_in_the_fast_form_and_verifies() {
         let key = ClientKey::generate();
+        let hash = hash_key(&key).await.unwrap();
+        assert!(hash.as_str().starts_with(FAST_PREFIX), "{}", hash.as_str());
+        assert_eq!(hash.as_str().len(), FAST_PREFIX.len() + 64);
+        assert!(!hash.as_str().contains(key.expose()));
+        assert!(verify_key(&key, &hash).await.unwrap());
+        assert!(!verify_key(&ClientKey::generate(), &hash).await.unwrap());
+        assert!(verify_fast_or_decoy(
+            key.expose().as_bytes(),
+            Some(hash.as_str())
+        ));
+        assert!(!verify_fast_or_decoy(key.expose().as_bytes(), None));
+    }
+
+    #[tokio::test]
+    async fn a_typed_key_verifies_against_its_own_argon2id_hash_only() {
+        let key = ClientKey::parse("my-own-typed-key-0123").unwrap();
         let hash = hash_key(&key).await.unwrap();
         assert!(hash.as_str().starts_with("$argon2id$"));
         assert!(!hash.as_str().contains(key.expose()));
         assert!(verify_key(&key, &hash).await.unwrap());
-        assert!(!verify_key(&ClientKey::generate(), &hash).await.unwrap());
+        let other = ClientKey::parse("my-own-typed-key-0124").unwrap();
+        assert!(!verify_key(&other, &hash).await.unwrap());
         assert_ne!(
             hash_key(&key).await.unwrap(),
             hash,
@@ -182,9 +252,9 @@ mod tests {
     #[tokio::test]
     async fn verifying_into_reused_memory_agrees_with_the_library() {
         let mut memory = VerifierMemory::default();
-        let key = ClientKey::generate();
+        let key = ClientKey::parse("my-own-typed-key-0123").unwrap();
         let hash = hash_key(&key).await.unwrap();
-        let other = ClientKey::generate();
+        let other = ClientKey::parse("my-own-typed-key-0124").unwrap();
         for _ in 0..2 {
             assert!(verify_or_decoy_with(
                 &mut memory,

@@ -35,10 +35,43 @@ impl ClientKey {
         if raw.len() > Self::MAX_LEN {
             return Err(invalid(Problem::TooLong { max: Self::MAX_LEN }));
         }
-        if raw.starts_with(KEY_PREFIX) && !Self::checksum_ok(raw) {
-            return Err(invalid(Problem::Checksum));
+        if raw.starts_with(KEY_PREFIX) {
+            match Self::generated_bytes(raw) {
+                None => return Err(invalid(Problem::Checksum)),
+                Some(random) if !looks_random(&random) => {
+                    return Err(invalid(Problem::NotRandom));
+                }
+                Some(_) => {}
+            }
         }
         Ok(Self(SecretString::from(raw.to_owned())))
+    }
+
+    /// Whether this key is in Keygate's generated format: `kgk_`, 32 bytes, a valid checksum, and
+    /// bytes that look random. Only such a key is 256 bits nobody can guess, so only such a key is
+    /// stored as a fast hash (see `crate::secrets`).
+    pub fn is_generated(&self) -> bool {
+        Self::is_generated_text(self.expose())
+    }
+
+    /// [`ClientKey::is_generated`] for text a device presented (the MQTT password).
+    pub fn is_generated_text(raw: &str) -> bool {
+        Self::generated_bytes(raw).is_some_and(|random| looks_random(&random))
+    }
+
+    /// The 32 random bytes of a `kgk_` key whose checksum is right.
+    fn generated_bytes(raw: &str) -> Option<[u8; RANDOM_BYTES]> {
+        let body = raw.strip_prefix(KEY_PREFIX)?;
+        let bytes = bs58::decode(body).into_vec().ok()?;
+        if bytes.len() != RANDOM_BYTES + CHECKSUM_BYTES {
+            return None;
+        }
+        let (random, checksum) = bytes.split_at(RANDOM_BYTES);
+        (crc32fast::hash(random).to_be_bytes() == checksum).then(|| {
+            let mut out = [0u8; RANDOM_BYTES];
+            out.copy_from_slice(random);
+            out
+        })
     }
 
     /// 32 random bytes from the OS RNG, base58, with a prefix and a CRC32 checksum: `kgk_…`.
@@ -53,22 +86,26 @@ impl ClientKey {
 
     /// Whether `raw` carries a valid Keygate checksum (what a secret scanner would check).
     pub fn checksum_ok(raw: &str) -> bool {
-        let Some(body) = raw.strip_prefix(KEY_PREFIX) else {
-            return false;
-        };
-        match bs58::decode(body).into_vec() {
-            Ok(bytes) if bytes.len() == RANDOM_BYTES + CHECKSUM_BYTES => {
-                let (random, checksum) = bytes.split_at(RANDOM_BYTES);
-                crc32fast::hash(random).to_be_bytes() == checksum
-            }
-            _ => false,
-        }
+        Self::generated_bytes(raw).is_some()
     }
 
     /// The plain key. Call sites are few on purpose: hashing, verifying, and the one reveal.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
+}
+
+/// Fewer distinct values than this among 32 bytes is not the OS's random source: 32 random bytes
+/// have about 30 distinct values, and fewer than 16 happens with a probability below 10^-20. A key
+/// made by hand to look generated (all zeros, a counter) would be guessable, so it is refused.
+const MIN_DISTINCT_BYTES: usize = 16;
+
+fn looks_random(bytes: &[u8; RANDOM_BYTES]) -> bool {
+    let mut seen = [false; 256];
+    for b in bytes {
+        seen[*b as usize] = true;
+    }
+    seen.iter().filter(|s| **s).count() >= MIN_DISTINCT_BYTES
 }
 
 impl fmt::Debug for ClientKey {
@@ -126,6 +163,43 @@ mod tests {
         assert_eq!(problem("has a space in it!"), Problem::Shape);
         assert_eq!(problem("ünicode-is-not-ok-here"), Problem::Shape);
         assert!(ClientKey::parse("my-own-sixteen-c").is_ok());
+    }
+
+    /// A `kgk_` key with a valid checksum whose 32 bytes are `bytes`.
+    fn kgk_of(random: [u8; RANDOM_BYTES]) -> String {
+        let mut bytes = random.to_vec();
+        bytes.extend_from_slice(&crc32fast::hash(&random).to_be_bytes());
+        format!("{KEY_PREFIX}{}", bs58::encode(bytes).into_string())
+    }
+
+    #[test]
+    fn a_generated_key_is_told_from_a_typed_one() {
+        assert!(ClientKey::generate().is_generated());
+        assert!(!ClientKey::parse("my-own-sixteen-c").unwrap().is_generated());
+        let mut counter = [0u8; RANDOM_BYTES];
+        for (i, b) in counter.iter_mut().enumerate() {
+            *b = (i * 7 % 251) as u8;
+        }
+        assert!(ClientKey::parse(&kgk_of(counter)).unwrap().is_generated());
+    }
+
+    #[test]
+    fn a_kgk_key_whose_bytes_are_not_random_is_refused() {
+        for random in [[0u8; RANDOM_BYTES], [0xAB; RANDOM_BYTES], {
+            let mut few = [0u8; RANDOM_BYTES];
+            for (i, b) in few.iter_mut().enumerate() {
+                *b = (i % 15) as u8;
+            }
+            few
+        }] {
+            let raw = kgk_of(random);
+            assert!(ClientKey::checksum_ok(&raw), "the checksum is right");
+            assert_eq!(
+                problem_of(ClientKey::parse(&raw), FieldError::Key),
+                Problem::NotRandom
+            );
+            assert!(!ClientKey::is_generated_text(&raw));
+        }
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub enum Problem {
     Shape,
     /// A text shaped like a generated key whose checksum does not match: a typo.
     Checksum,
+    /// A key in the generated format whose bytes are visibly not random: guessable.
+    NotRandom,
     /// A list with more entries than it may hold.
     TooMany {
         max: usize,
@@ -155,6 +157,10 @@ impl fmt::Display for ParseError {
             (_, Problem::Placeholder) => write!(
                 f,
                 "Use {{client_id}} or {{device_id}} as a whole level; no other placeholders exist."
+            ),
+            (_, Problem::NotRandom) => write!(
+                f,
+                "This looks like a generated Keygate key but its bytes are not random: generate a key instead."
             ),
             (_, Problem::Checksum) => write!(
                 f,

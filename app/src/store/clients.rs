@@ -549,6 +549,29 @@ pub(super) async fn revoke_device_left_scopes_in(
     Ok(revoked)
 }
 
+/// Replaces the stored hash of a client's key with another form of the same key's hash (a
+/// generated key's argon2id hash with its fast form, once the key verified), if the stored hash
+/// is still `from`: not a change of the key, so no revision, revocation or audit event. Whether
+/// it replaced it.
+pub async fn upgrade_key_hash(
+    db: &Db,
+    owner: &ClientRef,
+    from: &str,
+    to: &str,
+) -> StoreResult<bool> {
+    Ok(sqlx::query(
+        "UPDATE clients SET key_hash = $1 WHERE client_id = $2 AND organization_id = $3 AND key_hash = $4",
+    )
+    .bind(to)
+    .bind(owner.client_id.as_str())
+    .bind(&owner.organization_id)
+    .bind(from)
+    .execute(db.pool())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 /// Deletes a client and queues a revocation.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreResult<()> {

@@ -32,7 +32,9 @@ pub use attempt::{Attempt, Protocol, Report, Source};
 pub use outcome::Outcome;
 
 use app::model::access::{self, Subject as AccessSubject, Verdict};
-use app::model::{ClientRef, DeviceId, TopicRules};
+use app::model::{ClientKey, ClientRef, DeviceId, TopicRules};
+use app::secrets;
+use app::store::clients;
 use app::store::clients::DeviceCredential;
 use app::store::device_sessions::SeenDevice;
 use app::store::{Db, StoreError, devices};
@@ -237,9 +239,10 @@ impl DeviceAuth {
                     Some(credential) if matched => {
                         // The wait for argon2id can be long: the key was right for the client
                         // as it was read before it.
-                        let current = identity::reread(&self.db, &credential)
+                        let current = identity::reread(&self.db, &credential, presented)
                             .await?
                             .ok_or(Refusal::RevokedWhileChecking)?;
+                        let current = self.upgrade(current, presented).await;
                         self.failures.succeeded(
                             Some(admission),
                             &current.client_ref(),
@@ -318,6 +321,39 @@ impl DeviceAuth {
             }
             Err(refusal) => Err(refusal),
         }
+    }
+
+    /// A generated key still stored as argon2id (it was made before the fast form existed) gets
+    /// its fast form now that it verified, so its next cold connect costs a SHA-256. Failing to
+    /// store it costs nothing but speed: the next connect tries again.
+    async fn upgrade(
+        &self,
+        mut credential: DeviceCredential,
+        presented: &[u8],
+    ) -> DeviceCredential {
+        let generated = std::str::from_utf8(presented).is_ok_and(ClientKey::is_generated_text);
+        if !generated || secrets::is_fast_hash(&credential.key_hash) {
+            return credential;
+        }
+        let fast = secrets::fast_hash(presented);
+        match clients::upgrade_key_hash(
+            &self.db,
+            &credential.client_ref(),
+            &credential.key_hash,
+            &fast,
+        )
+        .await
+        {
+            Ok(true) => {
+                tracing::info!(client = %credential.client_ref(), "a generated key's hash was upgraded to its fast form");
+                credential.key_hash = fast;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(client = %credential.client_ref(), "could not upgrade a key's hash: {e}")
+            }
+        }
+        credential
     }
 
     /// What an active client may do, for an authorization request (which carries no password:

@@ -1,10 +1,20 @@
-//! Key verification on a bounded pool of its own threads: argon2id costs tens of milliseconds of
-//! CPU and 19 MiB of memory by design, so a burst of connects queues for a few workers instead of
-//! taking every core from the dashboard. Each worker keeps its argon2 memory between
-//! verifications: no allocation, no page faults, and a resident size that does not grow with load.
+//! Key verification. A generated key stored in the fast form (`app::secrets`) is checked at once,
+//! on the caller's task: a SHA-256, microseconds. Every other key is argon2id, on a bounded pool
+//! of its own threads: argon2id costs tens of milliseconds of CPU and 19 MiB of memory by design,
+//! so a burst of connects queues for a few workers instead of taking every core from the
+//! dashboard. Each worker keeps its argon2 memory between verifications: no allocation, no page
+//! faults, and a resident size that does not grow with load.
+//!
+//! What a verification costs depends on the key presented, never on whether the client exists:
+//! a generated-format key costs a SHA-256 (against a decoy for an unknown client), any other key
+//! costs argon2id (against a decoy for an unknown client, or for a client whose hash is the fast
+//! form, which no typed key can match). Only a client whose generated key still has its old
+//! argon2id hash answers a generated-format key slowly, until that key's next successful connect
+//! upgrades it.
 
 use crate::telemetry::metrics::VerifierMetrics;
-use app::secrets::{VerifierMemory, verify_or_decoy_with};
+use app::model::ClientKey;
+use app::secrets::{VerifierMemory, is_fast_hash, verify_fast_or_decoy, verify_or_decoy_with};
 use secrecy::{ExposeSecret, SecretSlice};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,10 +40,20 @@ struct Job {
     queued: Instant,
 }
 
-#[derive(Debug)]
 pub struct KeyVerifier {
     jobs: mpsc::Sender<Job>,
     verifications: AtomicU64,
+    argon2_verifications: AtomicU64,
+    metrics: VerifierMetrics,
+}
+
+impl std::fmt::Debug for KeyVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyVerifier")
+            .field("verifications", &self.verifications)
+            .field("waiting", &self.waiting())
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -60,6 +80,8 @@ impl KeyVerifier {
         Self {
             jobs,
             verifications: AtomicU64::new(0),
+            argon2_verifications: AtomicU64::new(0),
+            metrics,
         }
     }
 
@@ -69,10 +91,21 @@ impl KeyVerifier {
         presented: &SecretSlice<u8>,
         hash: Option<&str>,
     ) -> Result<bool, VerifyError> {
+        let generated =
+            std::str::from_utf8(presented.expose_secret()).is_ok_and(ClientKey::is_generated_text);
+        let fast = hash.is_some_and(is_fast_hash);
+        let argon2_hash = match (generated, hash) {
+            (true, None) => return Ok(self.verify_fast(presented, None)),
+            (true, Some(hash)) if fast => return Ok(self.verify_fast(presented, Some(hash))),
+            // No typed key matches a fast hash: argon2id against the decoy, as for an unknown
+            // client, so that a typed guess costs the same whoever it names.
+            (false, Some(_)) if fast => None,
+            (_, hash) => hash,
+        };
         let (answer, answered) = oneshot::channel();
         let job = Job {
             presented: SecretSlice::from(presented.expose_secret().to_vec()),
-            hash: hash.map(str::to_owned),
+            hash: argon2_hash.map(str::to_owned),
             answer,
             queued: Instant::now(),
         };
@@ -81,12 +114,31 @@ impl KeyVerifier {
             mpsc::error::TrySendError::Closed(_) => VerifyError::Stopped,
         })?;
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        answered.await.map_err(|_| VerifyError::Stopped)
+        self.argon2_verifications.fetch_add(1, Ordering::Relaxed);
+        let matched = answered.await.map_err(|_| VerifyError::Stopped)?;
+        Ok(matched && !fast)
     }
 
-    /// How many argon2id verifications ran (the tests check that an unknown client pays for one).
+    /// A generated key against a fast hash (or the decoy), here and now: timed like a pool job
+    /// that waited for nothing.
+    fn verify_fast(&self, presented: &SecretSlice<u8>, hash: Option<&str>) -> bool {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let matched = verify_fast_or_decoy(presented.expose_secret(), hash);
+        self.metrics.waited.record(std::time::Duration::ZERO);
+        self.metrics.verified.record(started.elapsed());
+        matched
+    }
+
+    /// How many keys were verified, in either form (the tests check that an unknown client pays
+    /// for one).
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// How many of them were argon2id.
+    pub fn argon2_verifications(&self) -> u64 {
+        self.argon2_verifications.load(Ordering::Relaxed)
     }
 
     /// How many verifications wait for a worker now.

@@ -161,7 +161,7 @@ impl DeliveryResult {
 pub struct VerifierMetrics {
     /// Time in the queue, until a worker took the verification.
     pub waited: Histogram,
-    /// Time argon2id took.
+    /// Time the verification took (argon2id, or a generated key's SHA-256).
     pub verified: Histogram,
 }
 

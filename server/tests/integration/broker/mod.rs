@@ -11,6 +11,7 @@ mod external_rmqtt;
 mod fake_admin_api;
 mod identifiers;
 mod isolation;
+mod key_forms;
 mod limits;
 mod load;
 mod metrics;
