@@ -2,16 +2,19 @@
 # Keygate's embedded broker beside Mosquitto 2.0 from Debian (password file), on this machine, in
 # one run, with the same client tool (bench/mqtt-load) and the same counts:
 #
-#   - authenticated connects per second and latency: cold (Keygate: argon2id) and warm (Keygate:
-#     its cache of verified keys; Mosquitto has no cache, so its two rows are the same work);
-#   - refusals: a wrong key for an existing client versus an unknown Client ID (Keygate only);
+#   - authenticated connects per second and latency: cold (Keygate: generated keys are a SHA-256,
+#     typed keys argon2id) and warm (Keygate: its cache of verified keys; Mosquitto has no cache,
+#     so its two rows are the same work);
+#   - refusals: a wrong key for an existing client versus an unknown Client ID, for generated and
+#     for typed keys (Keygate only);
 #   - publish round trip p50/p99 and messages per second (QoS 1);
 #   - resident memory with 10,000 idle authenticated connections;
 #   - Keygate's dashboard during a connect storm, and its broker while the dashboard is loaded.
 #
 #   bash bench/broker.sh            results table on stdout, raw JSON lines in $BENCH_OUT (optional)
 #
-# Environment: COLD (clients for the cold test, 200), IDLE (10000), MESSAGES (10000 round trips),
+# Environment: COLD (clients with generated keys for the cold test, 200), TYPED (clients with typed
+# keys, 50), IDLE (10000), MESSAGES (10000 round trips),
 # THROUGHPUT (50000 messages), CONCURRENCY (16 connects at a time).
 #
 # Keygate runs with Mosquitto's queue length (1,000 messages; Keygate's default is 100) so the
@@ -22,6 +25,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 cd "$KEYGATE_ROOT"
 
 COLD=${COLD:-200}
+TYPED=${TYPED:-50}
 IDLE=${IDLE:-10000}
 MESSAGES=${MESSAGES:-10000}
 THROUGHPUT=${THROUGHPUT:-50000}
@@ -95,21 +99,59 @@ api() {
   curl -fsS -c "$jar" -b "$jar" "${args[@]}" "$base/api/$endpoint"
 }
 api account/sign_up email=bench@example.com "password=correct horse battery" "organization=Bench Corp" >/dev/null
-log "creating $COLD clients (one argon2id hash each)"
+# Keys as the dashboard generates them (kgk_, 32 random bytes, base58, CRC-32 checksum): stored
+# as a SHA-256. The TYPED clients get keys a person would type: stored as argon2id.
+generate_keys() { # count -> one generated key per line
+  python3 - "$1" <<'GEN'
+import os, sys, zlib
+ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+def b58(data):
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = ALPHABET[r] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+for _ in range(int(sys.argv[1])):
+    random = os.urandom(32)
+    print("kgk_" + b58(random + zlib.crc32(random).to_bytes(4, "big")))
+GEN
+}
+log "creating $COLD clients with generated keys and $TYPED with typed keys"
 : >"$work/kg-cold" && : >"$work/mq-cold" && : >"$work/kg-wrong" && : >"$work/kg-unknown" && : >"$work/passwords"
-first=$(api clients/create client_id=bench-0000 key=kgk-bench-key-0000-0123456789 name=bench-0000 description=)
+: >"$work/kg-typed" && : >"$work/kg-typed-wrong" && : >"$work/kg-typed-unknown"
+generate_keys "$COLD" >"$work/keys"
+generate_keys "$COLD" >"$work/wrong-keys"
+key0=$(head -n1 "$work/keys")
+first=$(api clients/create client_id=bench-0000 "key=$key0" name=bench-0000 description=)
 connection() { python3 -c "import json, sys; print(json.load(sys.stdin)['connection'][sys.argv[1]])" "$1"; }
 ns=$(connection namespace <<<"$first")
 org=$(connection organization_id <<<"$first")
-seq -f '%04g' 1 $((COLD - 1)) | xargs -P 4 -I{} curl -fsS -o /dev/null -b "$jar" \
-  --data-urlencode client_id=bench-{} --data-urlencode key=kgk-bench-key-{}-0123456789 \
-  --data-urlencode name=bench-{} --data-urlencode description= "$base/api/clients/create"
-for i in $(seq -f '%04g' 0 $((COLD - 1))); do
-  echo "bench-$i $ns kgk-bench-key-$i-0123456789" >>"$work/kg-cold"
-  echo "bench-$i bench-$i kgk-bench-key-$i-0123456789" >>"$work/mq-cold"
-  echo "bench-$i kgk-bench-key-$i-0123456789" >>"$work/passwords"
-  echo "bench-$i $ns kgk-wrong-key-$i-0123456789" >>"$work/kg-wrong"
-  echo "nobody-$i $ns kgk-bench-key-$i-0123456789" >>"$work/kg-unknown"
+# One at a time: a generated key costs the dashboard a SHA-256, not argon2id.
+created=0
+tail -n +2 "$work/keys" | while read -r key; do
+  created=$((created + 1))
+  n=$(printf '%04d' "$created")
+  curl -fsS -o /dev/null -b "$jar" --data-urlencode "client_id=bench-$n" --data-urlencode "key=$key" \
+    --data-urlencode "name=bench-$n" --data-urlencode description= "$base/api/clients/create"
+done
+i=0
+while read -r key && read -r wrong <&3; do
+  n=$(printf '%04d' "$i")
+  echo "bench-$n $ns $key" >>"$work/kg-cold"
+  echo "bench-$n bench-$n $key" >>"$work/mq-cold"
+  echo "bench-$n $key" >>"$work/passwords"
+  echo "bench-$n $ns $wrong" >>"$work/kg-wrong"
+  echo "nobody-$n $ns $key" >>"$work/kg-unknown"
+  i=$((i + 1))
+done <"$work/keys" 3<"$work/wrong-keys"
+seq -f '%04g' 0 $((TYPED - 1)) | xargs -P 4 -I{} curl -fsS -o /dev/null -b "$jar" \
+  --data-urlencode client_id=typed-{} --data-urlencode key=typed-bench-key-{}-0123456789 \
+  --data-urlencode name=typed-{} --data-urlencode description= "$base/api/clients/create"
+for n in $(seq -f '%04g' 0 $((TYPED - 1))); do
+  echo "typed-$n $ns typed-bench-key-$n-0123456789" >>"$work/kg-typed"
+  echo "typed-$n $ns typed-wrong-key-$n-0123456789" >>"$work/kg-typed-wrong"
+  echo "nobody-typed-$n $ns typed-bench-key-$n-0123456789" >>"$work/kg-typed-unknown"
 done
 cookie=$(awk '$6 == "keygate_session" { print "keygate_session=" $7 }' "$jar")
 
@@ -135,9 +177,9 @@ mq_version=$("$mosquitto_bin" -h 2>/dev/null | head -n1 || true)
 run_both() { # figure, then a function taking: broker-name port creds-file user pass
   local figure=$1 fn=$2
   local kg mq
-  kg=$("$fn" keygate "$kg_port" "$work/kg-cold" "bench-0000@$org" kgk-bench-key-0000-0123456789)
+  kg=$("$fn" keygate "$kg_port" "$work/kg-cold" "bench-0000@$org" "$key0")
   record keygate "$figure" "$kg"
-  mq=$("$fn" mosquitto "$mq_port" "$work/mq-cold" bench-0000 kgk-bench-key-0000-0123456789)
+  mq=$("$fn" mosquitto "$mq_port" "$work/mq-cold" bench-0000 "$key0")
   record mosquitto "$figure" "$mq"
 }
 cold() { "$load" connect "127.0.0.1:$2" "$3" "$CONCURRENCY"; }
@@ -157,9 +199,13 @@ log "connects, cold ($COLD clients, $CONCURRENCY at a time)"
 run_both connect_cold cold
 log "connects, warm (the same keys 5 times)"
 run_both connect_warm warm
-log "refusals: wrong key vs unknown Client ID (Keygate)"
+log "connects, cold, typed keys ($TYPED clients: argon2id, Keygate)"
+record keygate connect_cold_typed "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-typed" "$CONCURRENCY")"
+log "refusals: wrong key vs unknown Client ID, generated and typed (Keygate)"
 record keygate refused_wrong_key "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-wrong" "$CONCURRENCY")"
 record keygate refused_unknown_id "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-unknown" "$CONCURRENCY")"
+record keygate refused_wrong_typed "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-typed-wrong" "$CONCURRENCY")"
+record keygate refused_unknown_typed "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-typed-unknown" "$CONCURRENCY")"
 log "publish round trip ($MESSAGES messages, QoS 1)"
 run_both rtt round_trip
 log "throughput ($THROUGHPUT messages, QoS 1)"
@@ -181,8 +227,8 @@ idle_rss() { # broker pid port user pass
   record "$1" idle "{\"connections\":$(field connected <<<"$out"),\"rss_idle_mib\":$before,\"rss_loaded_mib\":$after}"
 }
 log "resident memory with $IDLE idle authenticated connections"
-idle_rss keygate "$kg_pid" "$kg_port" "bench-0000@$org" kgk-bench-key-0000-0123456789
-idle_rss mosquitto "$mq_pid" "$mq_port" bench-0000 kgk-bench-key-0000-0123456789
+idle_rss keygate "$kg_pid" "$kg_port" "bench-0000@$org" "$key0"
+idle_rss mosquitto "$mq_pid" "$mq_port" bench-0000 "$key0"
 kill "$mq_pid" 2>/dev/null || true
 
 # --- Keygate: the dashboard during a connect storm, the broker while the dashboard is loaded -----
@@ -213,7 +259,7 @@ wrk -t2 -c8 -d12s -H "Cookie: $cookie" "$base/clients" >/dev/null &
 wrk_pid=$!
 sleep 1
 record keygate broker_during_dashboard_load "$("$load" connect "127.0.0.1:$kg_port" "$work/kg-100" 4)"
-record keygate rtt_during_dashboard_load "$("$load" rtt "127.0.0.1:$kg_port" rtt-loaded "bench-0000@$org" kgk-bench-key-0000-0123456789 "$ns/bench/loaded" 2000)"
+record keygate rtt_during_dashboard_load "$("$load" rtt "127.0.0.1:$kg_port" rtt-loaded "bench-0000@$org" "$key0" "$ns/bench/loaded" 2000)"
 wait "$wrk_pid"
 
 # --- report ----------------------------------------------------------------------------------------
@@ -229,10 +275,14 @@ def line(label, fmt, figure, both=True):
 print("| figure | Keygate | Mosquitto |")
 print("|---|---|---|")
 conn = lambda r: f"{r['per_second']:.0f}/s (p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms)"
-line("connects, cold", conn, "connect_cold")
+line("connects, cold (generated keys)", conn, "connect_cold")
+line("connects, cold (typed keys: argon2id)", conn, "connect_cold_typed", False)
 line("connects, warm", conn, "connect_warm")
-line("refused: wrong key", lambda r: f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", "refused_wrong_key", False)
-line("refused: unknown Client ID", lambda r: f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", "refused_unknown_id", False)
+ms = lambda r: f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
+line("refused: wrong generated key", ms, "refused_wrong_key", False)
+line("refused: unknown Client ID, generated-format key", ms, "refused_unknown_id", False)
+line("refused: wrong typed key", ms, "refused_wrong_typed", False)
+line("refused: unknown Client ID, typed key", ms, "refused_unknown_typed", False)
 line("publish round trip", lambda r: f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms", "rtt")
 line("messages per second", lambda r: f"{r['per_second']:,.0f}/s ({r['received']:,} of {r['sent']:,} delivered)", "throughput")
 line("resident memory, idle", lambda r: f"{r['rss_idle_mib']} MiB", "idle")

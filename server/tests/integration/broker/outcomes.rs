@@ -549,7 +549,11 @@ async fn the_same_refusal_gets_the_same_outcome_on_every_path(engine: Engine) {
         }));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let busy = tenant.new_client("Busy").await;
+    // A typed key: a generated one is a SHA-256 and never waits for the argon2id pool.
+    let busy = tenant
+        .create_client("busy-typed-01", "busy-typed-key-0123", "Busy", "")
+        .await
+        .expect("a client with a typed key");
     check(
         &setup,
         &mismatches,
