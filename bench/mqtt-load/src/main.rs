@@ -2,7 +2,8 @@
 //! load. MQTT 3.1.1 over TCP (rumqttc), results as one JSON line on stdout.
 //!
 //! ```text
-//! mqtt-load connect    HOST:PORT CREDENTIALS_FILE [CONCURRENCY]   connects/s, latency p50/p99
+//! mqtt-load connect    HOST:PORT CREDENTIALS_FILE [CONCURRENCY]   connects/s, latency p50/p99, and
+//!                                                                  how many were in by each 250 ms
 //! mqtt-load rtt        HOST:PORT ID USER PASS TOPIC COUNT          publish→receive p50/p99 (QoS 1)
 //! mqtt-load throughput HOST:PORT ID USER PASS TOPIC COUNT          messages/s (QoS 1)
 //! mqtt-load idle       HOST:PORT ID_PREFIX USER PASS COUNT         holds COUNT connections until stdin closes
@@ -103,14 +104,20 @@ async fn connect(args: &[String]) -> Result<(), Error> {
         let addr = addr.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = permit;
-            one_connect(&addr, &id, &user, &pass).await
+            let answer = one_connect(&addr, &id, &user, &pass).await;
+            (answer, started.elapsed())
         }));
     }
     let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+    let mut accepted_at = Vec::new();
     let mut failures = 0;
     for t in tasks {
-        match t.await? {
-            Ok((d, true)) => accepted.push(millis(d)),
+        let (answer, at) = t.await?;
+        match answer {
+            Ok((d, true)) => {
+                accepted.push(millis(d));
+                accepted_at.push(at);
+            }
             Ok((d, false)) => refused.push(millis(d)),
             Err(e) => {
                 failures += 1;
@@ -119,6 +126,19 @@ async fn connect(args: &[String]) -> Result<(), Error> {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // The curve: connects accepted by the end of each 250 ms since the first was sent.
+    accepted_at.sort();
+    let step = Duration::from_millis(250);
+    let mut curve = Vec::new();
+    let mut bucket_end = step;
+    let mut i = 0;
+    while i < accepted_at.len() {
+        while i < accepted_at.len() && accepted_at[i] <= bucket_end {
+            i += 1;
+        }
+        curve.push(i.to_string());
+        bucket_end += step;
+    }
     accepted.sort_by(f64::total_cmp);
     refused.sort_by(f64::total_cmp);
     // With refusals only, the latency figures are the refusals'.
@@ -128,12 +148,13 @@ async fn connect(args: &[String]) -> Result<(), Error> {
         &accepted
     };
     println!(
-        "{{\"mode\":\"connect\",\"accepted\":{},\"refused\":{},\"failures\":{failures},\"seconds\":{elapsed:.3},\"per_second\":{:.1},\"p50_ms\":{:.2},\"p99_ms\":{:.2}}}",
+        "{{\"mode\":\"connect\",\"accepted\":{},\"refused\":{},\"failures\":{failures},\"seconds\":{elapsed:.3},\"per_second\":{:.1},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"accepted_by_250ms\":[{}]}}",
         accepted.len(),
         refused.len(),
         (accepted.len() + refused.len()) as f64 / elapsed,
         percentile(latencies, 50.0),
-        percentile(latencies, 99.0)
+        percentile(latencies, 99.0),
+        curve.join(",")
     );
     Ok(())
 }

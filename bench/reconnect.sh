@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# A fleet coming back after a restart, Keygate beside Mosquitto 2.0 in one run: N devices, each
+# with its own credential (Keygate: a generated key, stored as its SHA-256), all connecting at once
+# to a broker that was just restarted (Keygate's cache of verified keys is empty), with the same
+# client tool (bench/mqtt-load). Prints how long until all were back, the rate, the latencies, and
+# the curve: devices back by each 250 ms.
+#
+#   bash bench/reconnect.sh          DEVICES (10000) and AT_ONCE (1000 connects in flight) change it
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$KEYGATE_ROOT"
+
+DEVICES=${DEVICES:-10000}
+AT_ONCE=${AT_ONCE:-1000}
+
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || die "mosquitto is missing: bash bench/broker.sh installs it"
+mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+target=$(cargo_target_dir)
+log "building keygate and mqtt-load (release)"
+cargo build --release -p server --bin keygate
+cargo build --release -p mqtt-load
+keygate_bin="$target/release/keygate"
+load="$target/release/mqtt-load"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; die "nothing listens on $1"; }
+
+http_port=$(free_port)
+kg_port=$(free_port)
+base="http://127.0.0.1:$http_port"
+start_keygate() {
+  KEYGATE_LISTEN="127.0.0.1:$http_port" KEYGATE_MQTT_LISTEN="127.0.0.1:$kg_port" \
+    DATABASE_URL="sqlite://$work/keygate.db" KEYGATE_OPEN_SIGNUP=true KEYGATE_LOG=warn \
+    LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" \
+    "$keygate_bin" >>"$work/keygate.log" 2>&1 &
+  kg_pid=$!
+  pids+=("$kg_pid")
+  wait_port "$http_port"
+  wait_port "$kg_port"
+}
+start_keygate
+
+log "creating $DEVICES clients with generated keys"
+python3 - "$base" "$DEVICES" "$work" <<'PY'
+import http.cookiejar, json, os, sys, urllib.parse, urllib.request, zlib
+base, count, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+def b58(data):
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = ALPHABET[r] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+def key():
+    random = os.urandom(32)
+    return "kgk_" + b58(random + zlib.crc32(random).to_bytes(4, "big"))
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+def call(endpoint, **form):
+    body = urllib.parse.urlencode(form).encode()
+    with opener.open(f"{base}/api/{endpoint}", body) as r:
+        return json.load(r)
+call("account/sign_up", email="fleet@example.com", password="correct horse battery", organization="Fleet Corp")
+with open(f"{work}/keygate", "w") as kg, open(f"{work}/mosquitto", "w") as mq, open(f"{work}/passwords", "w") as pw:
+    for i in range(count):
+        k, cid = key(), f"dev-{i:05}"
+        answer = call("clients/create", client_id=cid, key=k, name=cid, description="")
+        ns = answer["connection"]["namespace"]
+        kg.write(f"{cid} {ns} {k}\n")
+        mq.write(f"{cid} {cid} {k}\n")
+        pw.write(f"{cid}:{k}\n")
+PY
+
+log "Mosquitto: the same $DEVICES credentials in a password file"
+mosquitto_passwd -U "$work/passwords"
+mq_port=$(free_port)
+cat >"$work/mosquitto.conf" <<CONF
+user root
+listener $mq_port 127.0.0.1
+allow_anonymous false
+password_file $work/passwords
+persistence false
+log_dest none
+max_connections -1
+CONF
+
+log "restarting keygate (its cache of verified keys starts empty)"
+kill -TERM "$kg_pid"
+wait "$kg_pid" 2>/dev/null || true
+start_keygate
+sleep 1
+log "all $DEVICES devices connect at once ($AT_ONCE in flight): keygate"
+keygate=$("$load" connect "127.0.0.1:$kg_port" "$work/keygate" "$AT_ONCE")
+kill -TERM "$kg_pid"
+wait "$kg_pid" 2>/dev/null || true
+
+"$mosquitto_bin" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+mq_pid=$!
+pids+=("$mq_pid")
+wait_port "$mq_port"
+log "all $DEVICES devices connect at once ($AT_ONCE in flight): mosquitto"
+mosquitto=$("$load" connect "127.0.0.1:$mq_port" "$work/mosquitto" "$AT_ONCE")
+
+echo
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo); keygate $(git rev-parse --short HEAD); $("$mosquitto_bin" -h 2>/dev/null | head -n1 || true)"
+python3 - "$keygate" "$mosquitto" <<'PY'
+import json, sys
+kg, mq = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print("| figure | Keygate | Mosquitto |")
+print("|---|---|---|")
+print(f"| devices back | {kg['accepted']:,} of {kg['accepted'] + kg['refused'] + kg['failures']:,} | {mq['accepted']:,} of {mq['accepted'] + mq['refused'] + mq['failures']:,} |")
+print(f"| all back after | {kg['seconds']:.2f} s | {mq['seconds']:.2f} s |")
+print(f"| connects per second | {kg['per_second']:,.0f}/s | {mq['per_second']:,.0f}/s |")
+print(f"| latency | p50 {kg['p50_ms']:.1f} ms, p99 {kg['p99_ms']:.1f} ms | p50 {mq['p50_ms']:.1f} ms, p99 {mq['p99_ms']:.1f} ms |")
+print()
+print("devices back, by time since they all started to connect:")
+print()
+print("| after | Keygate | Mosquitto |")
+print("|---|---|---|")
+a, b = kg["accepted_by_250ms"], mq["accepted_by_250ms"]
+for i in range(max(len(a), len(b))):
+    fmt = lambda c: f"{c[min(i, len(c) - 1)]:,}" if c else "—"
+    print(f"| {(i + 1) * 0.25:.2f} s | {fmt(a)} | {fmt(b)} |")
+PY
