@@ -174,7 +174,7 @@ for n in sorted({r["count"] for r in rows}):
             cells += ["—", "—"]
             continue
         note = "" if r["connected"] == n else f" (only {r['connected']:,} connected)"
-        per = (r["loaded_kib"] - r["base_kib"]) / max(r["connected"], 1)
-        cells += [f"{mib(r['base_kib'])} → {mib(r['loaded_kib'])}{note}", f"{per:.1f} KiB"]
+        per = f"{(r['loaded_kib'] - r['base_kib']) / r['connected']:.1f} KiB" if r["connected"] else "—"
+        cells += [f"{mib(r['base_kib'])} → {mib(r['loaded_kib'])}{note}", per]
     print(f"| {n:,} | " + " | ".join(cells) + " |")
 PY
