@@ -7,11 +7,12 @@
 //! 1. its MQTT client identifier must pass the identifier rule ([`identifier`]);
 //! 2. its username resolves to a client ([`identity`]), exactly as sent;
 //! 3. a key found in the cache of recent verifications is right; otherwise the back-off must
-//!    admit the attempt ([`failures`]) and argon2id verifies the key on a bounded pool
-//!    ([`verifier`]); an unknown client is verified against a decoy hash, so it costs what a wrong
-//!    key costs;
+//!    admit the attempt ([`failures`]) and the key is verified ([`verifier`]): a generated key
+//!    against its SHA-256 at once, any other with argon2id on a bounded pool; an unknown client is
+//!    verified against a decoy of the presented key's kind, so it costs what a wrong key costs;
 //! 4. a key checked by argon2id is checked against the client as it was read before the wait: the
-//!    client is read again, and a changed key (a revocation committed meanwhile) refuses it;
+//!    client is read again, and a changed key (a revocation committed meanwhile) refuses it; a
+//!    generated key's fast hash is checked at once, with no wait to cover, like a cached key;
 //! 5. the client must be active; a restricted client's device must connect in form 3 with a
 //!    device id in its scope ([`app::model::Scope`]); its Last Will must pass the access rule;
 //! 6. the MQTT client identifier must be the client's to use: another client's Client ID is
@@ -238,11 +239,16 @@ impl DeviceAuth {
                 match credential {
                     Some(credential) if matched => {
                         // The wait for argon2id can be long: the key was right for the client
-                        // as it was read before it.
-                        let current = identity::reread(&self.db, &credential, presented)
-                            .await?
-                            .ok_or(Refusal::RevokedWhileChecking)?;
-                        let current = self.upgrade(current, presented).await;
+                        // as it was read before it. A fast hash was checked at once, against the
+                        // row just read, like a key found in the cache.
+                        let current = if secrets::is_fast_hash(&credential.key_hash) {
+                            credential
+                        } else {
+                            let current = identity::reread(&self.db, &credential, presented)
+                                .await?
+                                .ok_or(Refusal::RevokedWhileChecking)?;
+                            self.upgrade(current, presented).await
+                        };
                         self.failures.succeeded(
                             Some(admission),
                             &current.client_ref(),
