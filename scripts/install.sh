@@ -6,7 +6,8 @@
 #   apt:   chromium, postgresql, mosquitto-clients, protobuf-compiler, libssl-dev, pkg-config
 #          (+ nodejs/npm if there is no node)
 #   rust:  wasm32-unknown-unknown target, rustfmt, clippy
-#   cargo: cargo-leptos 0.3.11, wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock
+#   (no cargo install: tools/build-site, a workspace crate, builds the site with wasm-bindgen and
+#   the WASM splitter as libraries at the versions Cargo.lock pins)
 #   npm:   binaryen 123.0.0 (wasm-opt for release builds), end2end/ dependencies (npm ci)
 
 set -euo pipefail
@@ -14,17 +15,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$KEYGATE_ROOT"
 
-CARGO_LEPTOS_VERSION=0.3.11
-CARGO_UTIL_SCHEMAS_FALLBACK=0.14.1
 BINARYEN_VERSION=123.0.0
 NODE_MIN_MAJOR=20 # @playwright/test in end2end/ needs node >= 20
 RUSTC_MIN=1.94    # rmqtt 0.24
 # fonts-noto-color-emoji: the UI uses emoji icons; without it screenshots show empty boxes.
 # libssl-dev, pkg-config: the test broker's rmqtt-web-hook builds reqwest with native-tls (OpenSSL).
 APT_PACKAGES=(chromium postgresql mosquitto-clients protobuf-compiler libssl-dev pkg-config fonts-noto-color-emoji curl ca-certificates)
-
-# cargo install must not build inside the project's target directory.
-cargo_install() { env -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET_DIR cargo install "$@"; }
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
@@ -72,54 +68,6 @@ install_rust_components() {
     fi
   done
   ok "rust: rustc $rustc_version, wasm32-unknown-unknown, rustfmt, clippy"
-}
-
-# Why this is not a plain `cargo install --locked`: cargo-leptos 0.3.11's lock file pins
-# cargo-util-schemas 0.14.2, which needs rustc 1.96, and without --locked newer crates need 1.96 or
-# 1.97 too. The failed attempt still unpacks the source into ~/.cargo/registry/src, so a copy of it
-# is built with cargo-util-schemas 0.14.1 instead.
-install_cargo_leptos() {
-  if [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-    ok "cargo-leptos $CARGO_LEPTOS_VERSION"
-    return
-  fi
-  log "cargo-leptos $CARGO_LEPTOS_VERSION: installing (about 20 minutes on 2 cores)"
-  if ! cargo_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked; then
-    log "cargo-leptos: plain install failed (expected on rustc < 1.96); building with cargo-util-schemas $CARGO_UTIL_SCHEMAS_FALLBACK"
-    local src work
-    src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"cargo-leptos-$CARGO_LEPTOS_VERSION" 2>/dev/null | head -n1 || true)
-    [ -n "$src" ] || die "cargo-leptos $CARGO_LEPTOS_VERSION source not found under ${CARGO_HOME:-$HOME/.cargo}/registry/src"
-    work=$(mktemp -d)
-    cp -a "$src" "$work/cargo-leptos"
-    (
-      cd "$work/cargo-leptos"
-      env -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET_DIR cargo update -p cargo-util-schemas --precise "$CARGO_UTIL_SCHEMAS_FALLBACK"
-      cargo_install --path . --locked --force
-    ) || {
-      rm -rf "$work"
-      die "cargo-leptos $CARGO_LEPTOS_VERSION failed to build"
-    }
-    rm -rf "$work"
-  fi
-  [ "$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ] ||
-    die "cargo-leptos: expected $CARGO_LEPTOS_VERSION, have '$(cargo leptos --version 2>&1 || true)'"
-}
-
-# Why the version comes from Cargo.lock: the CLI must be exactly the wasm-bindgen the WASM was built
-# with. And why without --locked: with it the install fails (webpki-roots 1.0.11 missing from the
-# index).
-install_wasm_bindgen() {
-  local version
-  version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/^version = "|"$/, ""); print; exit }' Cargo.lock)
-  [ -n "$version" ] || die "wasm-bindgen not found in Cargo.lock"
-  if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $version" ]; then
-    ok "wasm-bindgen-cli $version"
-    return
-  fi
-  log "wasm-bindgen-cli $version: installing (about 7 minutes)"
-  cargo_install wasm-bindgen-cli --version "$version" --force
-  [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $version" ] ||
-    die "wasm-bindgen: expected $version, have '$(wasm-bindgen --version 2>&1 || true)' at $(command -v wasm-bindgen || echo nowhere)"
 }
 
 npm_global() {
@@ -183,8 +131,6 @@ flock 9
 
 install_apt_packages
 install_rust_components
-install_cargo_leptos
-install_wasm_bindgen
 install_node
 install_wasm_opt
 install_end2end

@@ -42,9 +42,9 @@ cargo_target_dir() {
   printf '%s\n' "$dir"
 }
 
-# The site folder cargo-leptos writes (pkg/, favicon, CSS). cargo-leptos resolves `site-root` from
-# Cargo.toml against the workspace root (not CARGO_TARGET_DIR, unless it starts with
-# "CARGO_TARGET_DIR"); LEPTOS_SITE_ROOT in the environment overrides it.
+# The site folder `build_site` writes (pkg/, favicon, CSS): target/site in this folder, as
+# Cargo.toml's `site-root` says (resolved against the workspace root, as cargo-leptos does);
+# LEPTOS_SITE_ROOT in the environment overrides it.
 leptos_site_root() {
   local root
   if [ -n "${LEPTOS_SITE_ROOT:-}" ]; then
@@ -59,4 +59,11 @@ leptos_site_root() {
     *) root="$KEYGATE_ROOT/$root" ;;
   esac
   printf '%s\n' "$root"
+}
+
+# Builds the server binary and the site with tools/build-site (see its --help): `build_site`
+# for a debug build, `build_site --release` for what start.sh serves. The build program itself is
+# compiled once, optimised (splitting and wasm-bindgen walk the whole WASM).
+build_site() {
+  (cd "$KEYGATE_ROOT" && cargo run --release --quiet --package build-site -- "$@")
 }

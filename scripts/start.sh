@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the tools (scripts/install.sh), builds the release site and binary with cargo-leptos and
+# Installs the tools (scripts/install.sh), builds the release binary and site (tools/build-site) and
 # runs Keygate on http://127.0.0.1:3000 with its SQLite database in ./data (Ctrl-C stops it).
 #
 # Extra arguments go to `keygate` (see `keygate --help`; every flag is also an environment
@@ -19,14 +19,14 @@ site_root=$(leptos_site_root)
 bin="$target_dir/release/keygate"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
-  log "building the release site and binary (cargo leptos build --release; about 6 minutes the first time)"
-  cargo leptos build --release
+  log "building the release binary and site (tools/build-site --release; about 12 minutes the first time on 2 cores)"
+  build_site --release
 fi
 [ -x "$bin" ] || die "no binary at $bin: run without SKIP_BUILD"
 [ -d "$site_root/pkg" ] || die "no built site at $site_root: run without SKIP_BUILD"
 
 # The binary's defaults: --listen 127.0.0.1:3000, DATABASE_URL sqlite://data/keygate.db (relative
-# to this folder). Only the site root must be told: cargo-leptos writes it where Cargo.toml says
+# to this folder). Only the site root must be told: build-site writes it where Cargo.toml says
 # (target/site in this folder even when CARGO_TARGET_DIR points elsewhere). It goes in through the
 # environment (= --site-root) so that a --site-root argument can still override it.
 mkdir -p data

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Keygate's whole test suite, as CI runs it: installs the tools (scripts/install.sh), starts
-# PostgreSQL, then formatting, clippy, Rust tests, a cargo-leptos build and the Playwright browser
+# PostgreSQL, then formatting, clippy, Rust tests, a site build (tools/build-site) and the Playwright browser
 # tests against the built `keygate`. Prints a summary; exits non-zero if anything failed.
 #
 #   scripts/test.sh                      everything
@@ -184,6 +184,7 @@ if want clippy; then
   run clippy-frontend cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
   run clippy-test-broker cargo clippy -p rmqtt-test-broker --all-targets -- -D warnings
   run clippy-test-engines cargo clippy -p test-engines --all-targets -- -D warnings
+  run clippy-build-site cargo clippy -p build-site --all-targets -- -D warnings
 fi
 
 if want test; then
@@ -211,11 +212,11 @@ if want e2e; then
   e2e_site="$target_dir/e2e-site"
   # If it does not build, the specs that need it fail and say so; the others still run.
   build_test_broker
-  if run leptos-build env LEPTOS_SITE_ROOT="$e2e_site" cargo leptos build; then
+  if run site-build build_site --site-root "$e2e_site"; then
     run e2e env -C end2end KEYGATE_BIN="$target_dir/debug/keygate" KEYGATE_SITE_ROOT="$e2e_site" \
       ./node_modules/.bin/playwright test "${playwright_args[@]}"
   else
-    skip e2e "cargo leptos build failed"
+    skip e2e "the site did not build"
   fi
 fi
 

@@ -2,7 +2,7 @@
 // dir, free port, `--open-signup`) and `baseURL` points at it, so `page.goto('/signup')` just works.
 //
 // Environment:
-//   KEYGATE_BIN        the binary (default: cargo-leptos's debug output, $CARGO_TARGET_DIR/debug/keygate)
+//   KEYGATE_BIN        the binary (default: the debug build's output, $CARGO_TARGET_DIR/debug/keygate)
 //   KEYGATE_SITE_ROOT  the built site with pkg/ (default: $LEPTOS_SITE_ROOT or <workspace>/target/site)
 //   KEYGATE_E2E_KEEP=1 keep each test's temp dir (database, keygate.log) instead of deleting it
 //   KEYGATE_LOG        log filter for the server (default: info)
@@ -172,10 +172,10 @@ export async function startKeygate(options: KeygateOptions = {}): Promise<Keygat
   const bin = keygateBin();
   const site = siteRoot();
   if (!fs.existsSync(bin)) {
-    throw new Error(`keygate binary not found at ${bin}: run \`cargo leptos build\` or set KEYGATE_BIN`);
+    throw new Error(`keygate binary not found at ${bin}: run \`cargo run --release -p build-site\` or set KEYGATE_BIN`);
   }
   if (!fs.existsSync(path.join(site, 'pkg'))) {
-    throw new Error(`no built site at ${site} (pkg/ missing): run \`cargo leptos build\` or set KEYGATE_SITE_ROOT`);
+    throw new Error(`no built site at ${site} (pkg/ missing): run \`cargo run --release -p build-site\` or set KEYGATE_SITE_ROOT`);
   }
   // Another process may grab the free port between our probe and keygate's bind: try again then.
   for (let attempt = 1; ; attempt++) {
