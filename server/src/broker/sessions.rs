@@ -547,7 +547,9 @@ mod tests {
                 None,
             )
         };
-        for n in [1, 2] {
+        // An Id carries its creation time in milliseconds: each is made once and compared as made.
+        let sessions = [session(1), session(2)];
+        for (n, id) in (1..).zip(&sessions) {
             assert!(matches!(
                 state.claim(&claim(&format!("s{n}"), &a, Instant::now())),
                 Ok(None)
@@ -556,7 +558,7 @@ mod tests {
                 &format!("s{n}"),
                 Holder {
                     owner: a.clone(),
-                    session: Some(session(n)),
+                    session: Some(id.clone()),
                     began: Instant::now(),
                     revision: 1,
                     online: true,
@@ -569,7 +571,7 @@ mod tests {
         ));
         state.identifiers.get_mut("s1").unwrap().online = false;
         let evicted = state.claim(&claim("s3", &a, Instant::now())).unwrap();
-        assert_eq!(evicted, Some(session(1)), "the offline one is ended");
+        assert_eq!(evicted.as_ref(), Some(&sessions[0]), "the offline one is ended");
         assert!(!state.identifiers.contains_key("s1"));
         assert_eq!(state.by_owner[&a].len(), 2);
     }
