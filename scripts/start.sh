@@ -19,7 +19,7 @@ site_root=$(leptos_site_root)
 bin="$target_dir/release/keygate"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
-  log "building the release binary and site (tools/build-site --release; about 12 minutes the first time on 2 cores)"
+  log "building the release binary and site (tools/build-site --release; about 9 minutes the first time on 2 cores)"
   build_site --release
 fi
 [ -x "$bin" ] || die "no binary at $bin: run without SKIP_BUILD"
