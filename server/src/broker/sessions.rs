@@ -571,7 +571,11 @@ mod tests {
         ));
         state.identifiers.get_mut("s1").unwrap().online = false;
         let evicted = state.claim(&claim("s3", &a, Instant::now())).unwrap();
-        assert_eq!(evicted.as_ref(), Some(&sessions[0]), "the offline one is ended");
+        assert_eq!(
+            evicted.as_ref(),
+            Some(&sessions[0]),
+            "the offline one is ended"
+        );
         assert!(!state.identifiers.contains_key("s1"));
         assert_eq!(state.by_owner[&a].len(), 2);
     }
