@@ -37,6 +37,9 @@ impl Namespace {
     /// A namespace derived from a free-form name: "Acme Corp (EU)" → `acme-corp-eu`,
     /// "Ünïcode Labs" → `unicode-labs` (transliterated by the `slug` crate). Falls back to `ws`
     /// when nothing usable is left; the store adds a suffix when it is taken.
+    /// Server-only: workspaces are named on the server, and the transliteration tables would
+    /// add about 170 KB to the browser's WASM.
+    #[cfg(feature = "ssr")]
     pub fn derive(name: &str) -> Self {
         let mut slug = slug::slugify(name);
         slug.truncate(Self::MAX_LEN - 7); // room for a "-NNNNNN" uniqueness suffix
@@ -78,6 +81,7 @@ mod tests {
     use super::*;
     use crate::model::parse_error::problem_of;
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn derives_a_slug_from_a_name() {
         assert_eq!(Namespace::derive("Acme Corp (EU)").as_str(), "acme-corp-eu");

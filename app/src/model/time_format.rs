@@ -1,15 +1,24 @@
 //! Timestamps as people read them on the dashboard. The server renders in UTC and the browser
 //! hydrates the same text, so both sides must format identically.
 
-use time::{OffsetDateTime, macros::format_description};
+use time::OffsetDateTime;
 
-/// `2026-11-23 14:05 UTC` for a Unix-millisecond timestamp.
+/// `2026-11-23 14:05 UTC` for a Unix-millisecond timestamp. Written out by hand rather than with
+/// `time`'s format descriptions: their parser and formatter would ship to the browser for one
+/// fixed layout.
 pub fn utc_minutes(millis: i64) -> String {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp_nanos(millis as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| "—".to_owned())
+    match OffsetDateTime::from_unix_timestamp_nanos(millis as i128 * 1_000_000) {
+        Ok(t) => {
+            let (year, month, day) = t.to_calendar_date();
+            format!(
+                "{year:04}-{:02}-{day:02} {:02}:{:02} UTC",
+                u8::from(month),
+                t.hour(),
+                t.minute()
+            )
+        }
+        Err(_) => "—".to_owned(),
+    }
 }
 
 /// How long before `now` `then` was, coarsely: `12 s ago`, `5 min ago`, `3 h ago`, `2 days ago`.
