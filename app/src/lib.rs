@@ -28,7 +28,7 @@ pub mod verified_keys;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,25 +57,20 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     components::toast::provide_toasts();
     components::protected::provide_me_version();
-    // Browser tests wait for this marker: clicks before hydration would be lost.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Title text="Keygate"/>
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                 // Async: the whole page (and any redirect) is decided before the first byte, so
-                // pages are complete without WASM and a redirect is a real HTTP redirect.
+                // pages are complete without WASM and a redirect is a real HTTP redirect. Each
+                // page is a lazy route: the Clients page does not load the Settings page's code.
                 <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>
-                <Route path=path!("/signin") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
-                <Route path=path!("/signup") view=pages::sign_up::SignUpPage ssr=SsrMode::Async/>
-                <Route path=path!("/clients") view=pages::clients::ClientsPage ssr=SsrMode::Async/>
-                <Route path=path!("/devices") view=pages::devices::DevicesPage ssr=SsrMode::Async/>
-                <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
-                <Route path=path!("/settings/brokers") view=pages::brokers::BrokersPage ssr=SsrMode::Async/>
+                <Route path=path!("/signin") view={Lazy::<pages::SignInRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view={Lazy::<pages::SignUpRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/clients") view={Lazy::<pages::ClientsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/devices") view={Lazy::<pages::DevicesRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/settings") view={Lazy::<pages::SettingsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/settings/brokers") view={Lazy::<pages::BrokersRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
         <components::toast::Toasts/>

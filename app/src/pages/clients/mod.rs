@@ -316,17 +316,48 @@ fn Results(
     .into_any()
 }
 
+/// The open modal. Each modal is a WASM chunk of its own, fetched the first time it opens (most
+/// visits open none); `Closed` renders nothing, on the server and in the browser alike.
 #[component]
 fn Dialogs() -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
-    move || match ctx.dialog.get() {
-        Dialog::Closed => ().into_any(),
-        Dialog::New => view! { <new_modal::NewClientModal/> }.into_any(),
-        Dialog::Edit(id) => view! { <edit_modal::EditClientModal client_id=id/> }.into_any(),
-        Dialog::Delete(row) => view! { <delete_modal::DeleteClientModal row/> }.into_any(),
-        Dialog::Reveal {
-            revealed,
-            regenerated,
-        } => view! { <reveal_modal::RevealModal revealed regenerated/> }.into_any(),
+    move || {
+        let dialog = ctx.dialog.get();
+        if matches!(dialog, Dialog::Closed) {
+            return ().into_any();
+        }
+        Suspend::new(async move {
+            match dialog {
+                Dialog::Closed => ().into_any(),
+                Dialog::New => new_client_modal().await,
+                Dialog::Edit(client_id) => edit_client_modal(client_id).await,
+                Dialog::Delete(row) => delete_client_modal(row).await,
+                Dialog::Reveal {
+                    revealed,
+                    regenerated,
+                } => reveal_modal(revealed, regenerated).await,
+            }
+        })
+        .into_any()
     }
+}
+
+#[lazy]
+fn new_client_modal() -> AnyView {
+    view! { <new_modal::NewClientModal/> }.into_any()
+}
+
+#[lazy]
+fn edit_client_modal(client_id: ClientId) -> AnyView {
+    view! { <edit_modal::EditClientModal client_id/> }.into_any()
+}
+
+#[lazy]
+fn delete_client_modal(row: ClientRow) -> AnyView {
+    view! { <delete_modal::DeleteClientModal row/> }.into_any()
+}
+
+#[lazy]
+fn reveal_modal(revealed: RevealedKey, regenerated: bool) -> AnyView {
+    view! { <reveal_modal::RevealModal revealed regenerated/> }.into_any()
 }

@@ -273,14 +273,44 @@ fn Results(
     .into_any()
 }
 
+/// The open modal, each a WASM chunk of its own (see the Clients page).
 #[component]
 fn Dialogs() -> impl IntoView {
     let ctx = expect_context::<DevicesCtx>();
-    move || match ctx.dialog.get() {
-        Dialog::Closed => ().into_any(),
-        Dialog::New => view! { <new_modal::NewDeviceModal/> }.into_any(),
-        Dialog::Bulk => view! { <bulk_modal::BulkDevicesModal/> }.into_any(),
-        Dialog::Edit(row) => view! { <edit_modal::EditDeviceModal row/> }.into_any(),
-        Dialog::Delete(row) => view! { <delete_modal::DeleteDeviceModal row/> }.into_any(),
+    move || {
+        let dialog = ctx.dialog.get();
+        if matches!(dialog, Dialog::Closed) {
+            return ().into_any();
+        }
+        Suspend::new(async move {
+            match dialog {
+                Dialog::Closed => ().into_any(),
+                Dialog::New => new_device_modal().await,
+                Dialog::Bulk => bulk_devices_modal().await,
+                Dialog::Edit(row) => edit_device_modal(row).await,
+                Dialog::Delete(row) => delete_device_modal(row).await,
+            }
+        })
+        .into_any()
     }
+}
+
+#[lazy]
+fn new_device_modal() -> AnyView {
+    view! { <new_modal::NewDeviceModal/> }.into_any()
+}
+
+#[lazy]
+fn bulk_devices_modal() -> AnyView {
+    view! { <bulk_modal::BulkDevicesModal/> }.into_any()
+}
+
+#[lazy]
+fn edit_device_modal(row: DeviceRow) -> AnyView {
+    view! { <edit_modal::EditDeviceModal row/> }.into_any()
+}
+
+#[lazy]
+fn delete_device_modal(row: DeviceRow) -> AnyView {
+    view! { <delete_modal::DeleteDeviceModal row/> }.into_any()
 }
