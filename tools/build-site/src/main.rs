@@ -51,36 +51,24 @@ fn run(options: &Options) -> Result<(), BuildError> {
         .site_root
         .clone()
         .unwrap_or_else(|| layout.default_site_root());
-    let pkg_dir = site_root.join(site::PKG_DIR);
 
     // The two compilations share no artifacts (different targets and target folders), so running
-    // them together keeps both cores busy through each one's single-threaded link step.
+    // them together keeps both cores busy through each one's single-threaded link step. The
+    // bundle (the split, wasm-bindgen, wasm-opt over every chunk) runs as soon as the WASM is
+    // there, while the server, the longer of the two, is still compiling.
     let server = options
         .builds(Part::Server)
         .then(|| cargo::spawn_server_build(&layout, options.release))
         .transpose()?;
     let front = if options.builds(Part::Front) {
-        Some(cargo::build_front(&layout, options.release))
+        Some(build_front(options, &layout, &site_root))
     } else {
         None
     };
     let server_result = server.map(cargo::wait).transpose();
-    let wasm = front.transpose()?;
+    front.transpose()?;
     server_result?;
 
-    if let Some(wasm) = wasm {
-        let step = Instant::now();
-        let files = bundle::write(&wasm, &pkg_dir, options.release)?;
-        for file in &files {
-            let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-            println!("build-site: {} ({size} bytes)", file.display());
-        }
-        println!(
-            "build-site: bundle written in {:.1} s",
-            step.elapsed().as_secs_f64()
-        );
-        site::copy_style_and_assets(&layout.workspace_root, &site_root)?;
-    }
     println!(
         "build-site: {} build done in {:.1} s (site: {})",
         if options.release { "release" } else { "debug" },
@@ -88,4 +76,24 @@ fn run(options: &Options) -> Result<(), BuildError> {
         site_root.display()
     );
     Ok(())
+}
+
+/// The browser side: the WASM build, then the bundle, the stylesheet and the assets.
+fn build_front(
+    options: &Options,
+    layout: &cargo::Layout,
+    site_root: &std::path::Path,
+) -> Result<(), BuildError> {
+    let wasm = cargo::build_front(layout, options.release)?;
+    let step = Instant::now();
+    let files = bundle::write(&wasm, &site_root.join(site::PKG_DIR), options.release)?;
+    for file in &files {
+        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        println!("build-site: {} ({size} bytes)", file.display());
+    }
+    println!(
+        "build-site: bundle written in {:.1} s",
+        step.elapsed().as_secs_f64()
+    );
+    site::copy_style_and_assets(&layout.workspace_root, site_root)
 }
