@@ -38,7 +38,7 @@ impl Namespace {
     /// "Ünïcode Labs" → `unicode-labs` (transliterated by the `slug` crate). Falls back to `ws`
     /// when nothing usable is left; the store adds a suffix when it is taken.
     /// Server-only: workspaces are named on the server, and the transliteration tables would
-    /// add about 170 KB to the browser's WASM.
+    /// ship to the browser for nothing.
     #[cfg(feature = "ssr")]
     pub fn derive(name: &str) -> Self {
         let mut slug = slug::slugify(name);
