@@ -30,7 +30,7 @@ fn no_lockout(config: &mut server::config::Config) {
 }
 
 async fn connects(setup: &Setup, version: Version, login: &Login) -> bool {
-    match Device::reconnect(version, &setup.tcp(), login).await {
+    match Device::connect(version, &setup.tcp(), login).await {
         Ok(device) => {
             device.disconnect().await;
             true

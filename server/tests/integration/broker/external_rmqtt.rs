@@ -61,7 +61,7 @@ impl External {
     /// Connects `login`, retrying while rmqtt still tears down an earlier session of the same
     /// client identifier; fails the test, with the broker's log, if it is refused.
     async fn connect(&self, version: Version, login: &Login) -> Device {
-        Device::reconnect(version, &self.tcp(), login)
+        Device::connect(version, &self.tcp(), login)
             .await
             .unwrap_or_else(|refused| {
                 panic!(
@@ -72,7 +72,7 @@ impl External {
     }
 
     async fn refused(&self, version: Version, login: &Login) -> Option<Refused> {
-        Device::reconnect(version, &self.tcp(), login).await.err()
+        Device::connect(version, &self.tcp(), login).await.err()
     }
 
     /// Whether every revocation of the client is done, i.e. confirmed by the external broker.

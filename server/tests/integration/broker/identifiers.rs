@@ -267,7 +267,7 @@ async fn a_client_holds_at_most_its_limit_of_sessions_per_broker(engine: Engine)
         .await,
         "the broker saw one leave"
     );
-    let three = Device::reconnect(Version::V5, &setup.tcp(), &device("three"))
+    let three = Device::connect(Version::V5, &setup.tcp(), &device("three"))
         .await
         .expect("three, once one left");
     two.disconnect().await;

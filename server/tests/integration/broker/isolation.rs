@@ -268,7 +268,7 @@ async fn another_client_cannot_take_over_a_client_identifier(engine: Engine) {
     };
     for version in VERSIONS {
         // Reconnects: the previous version's session had this identifier a moment ago.
-        let mut ours = Device::reconnect(version, &setup.tcp(), &ours_login)
+        let mut ours = Device::connect(version, &setup.tcp(), &ours_login)
             .await
             .expect("ours connects");
         let refused = Device::connect(version, &setup.tcp(), &theirs_login)
@@ -289,7 +289,7 @@ async fn another_client_cannot_take_over_a_client_identifier(engine: Engine) {
             "{version:?}"
         );
         // The same client may take over its own identifier (a device reconnecting).
-        let again = Device::reconnect(version, &setup.tcp(), &ours_login)
+        let again = Device::connect(version, &setup.tcp(), &ours_login)
             .await
             .expect("our own takeover");
         again.disconnect().await;
@@ -301,7 +301,7 @@ async fn another_client_cannot_take_over_a_client_identifier(engine: Engine) {
         clean: false,
         ..ours_login.clone()
     };
-    let mut ours = Device::reconnect(Version::V311, &setup.tcp(), &persistent)
+    let mut ours = Device::connect(Version::V311, &setup.tcp(), &persistent)
         .await
         .unwrap();
     assert_eq!(ours.subscribe(&topic(&setup.client, "queued")).await, 1);
@@ -320,7 +320,7 @@ async fn another_client_cannot_take_over_a_client_identifier(engine: Engine) {
         "the offline session stays ours"
     );
     // Once our session is gone for good (a clean connect ends it), the identifier is free.
-    Device::reconnect(Version::V311, &setup.tcp(), &ours_login)
+    Device::connect(Version::V311, &setup.tcp(), &ours_login)
         .await
         .unwrap()
         .disconnect()

@@ -18,7 +18,7 @@ fn no_lockout(config: &mut server::config::Config) {
 }
 
 async fn connects(setup: &Setup, key: &str) -> bool {
-    match Device::reconnect(
+    match Device::connect(
         Version::V5,
         &setup.tcp(),
         &login(Form::Namespace, &setup.client, key),

@@ -70,7 +70,7 @@ async fn a_persistent_session_ends_at_the_session_expiry_cap(engine: Engine) {
             session_expiry: Some(u32::MAX),
             ..login(Form::WithOrganization, &setup.client, setup.key())
         };
-        let mut device = Device::reconnect(version, &setup.tcp(), &persistent)
+        let mut device = Device::connect(version, &setup.tcp(), &persistent)
             .await
             .expect("connects");
         assert!(
@@ -90,7 +90,7 @@ async fn a_persistent_session_ends_at_the_session_expiry_cap(engine: Engine) {
 
         // Within the cap the session is kept, with what was queued for it.
         assert_eq!(publisher.publish(&t, b"soon").await, 0);
-        let mut device = Device::reconnect(version, &setup.tcp(), &persistent)
+        let mut device = Device::connect(version, &setup.tcp(), &persistent)
             .await
             .expect("reconnects");
         assert!(
@@ -103,7 +103,7 @@ async fn a_persistent_session_ends_at_the_session_expiry_cap(engine: Engine) {
         // Past it the session is gone: no session present, nothing queued, no subscription.
         assert_eq!(publisher.publish(&t, b"too late").await, 0);
         tokio::time::sleep(Duration::from_secs(CAP.into()) + Duration::from_secs(2)).await;
-        let mut device = Device::reconnect(version, &setup.tcp(), &persistent)
+        let mut device = Device::connect(version, &setup.tcp(), &persistent)
             .await
             .expect("reconnects");
         assert!(
@@ -224,7 +224,7 @@ async fn an_offline_session_keeps_only_the_configured_number_of_messages(engine:
             session_expiry: Some(600),
             ..login(Form::WithOrganization, &setup.client, setup.key())
         };
-        let mut device = Device::reconnect(version, &setup.tcp(), &persistent)
+        let mut device = Device::connect(version, &setup.tcp(), &persistent)
             .await
             .expect("connects");
         assert_eq!(device.subscribe(&t).await, 1);
@@ -235,7 +235,7 @@ async fn an_offline_session_keeps_only_the_configured_number_of_messages(engine:
         for i in 1..=6 {
             assert_eq!(publisher.publish(&t, format!("q1-{i}").as_bytes()).await, 0);
         }
-        let mut device = Device::reconnect(version, &setup.tcp(), &persistent)
+        let mut device = Device::connect(version, &setup.tcp(), &persistent)
             .await
             .expect("reconnects");
         assert!(device.accepted.session_present);
@@ -254,7 +254,7 @@ async fn an_offline_session_keeps_only_the_configured_number_of_messages(engine:
         }
         // Packets of one connection are handled in order: this PUBACK follows the six above.
         assert_eq!(publisher.publish(&elsewhere, b"barrier").await, 0);
-        let mut device = Device::reconnect(version, &setup.tcp(), &persistent)
+        let mut device = Device::connect(version, &setup.tcp(), &persistent)
             .await
             .expect("reconnects");
         assert_eq!(

@@ -22,7 +22,7 @@ async fn offline_session(setup: &Setup, client: &RevealedKey, key: &str) -> Logi
         key,
     );
     login.clean = false;
-    let mut device = Device::reconnect(Version::V311, &setup.tcp(), &login)
+    let mut device = Device::connect(Version::V311, &setup.tcp(), &login)
         .await
         .expect("connects");
     let filter = format!("{}/#", client.connection.namespace);
@@ -90,7 +90,7 @@ async fn a_reused_client_id_does_not_inherit_the_deleted_clients_offline_session
         key_b.expose(),
     );
     login.clean = false;
-    let mut device = Device::reconnect(Version::V311, &setup.tcp(), &login)
+    let mut device = Device::connect(Version::V311, &setup.tcp(), &login)
         .await
         .expect("the new client's device connects");
     assert!(
@@ -144,7 +144,7 @@ async fn revocation_ends_the_clients_offline_sessions(engine: Engine) {
         revoked(&setup, &id).await;
         let mut login = Login::new(&id, client.connection.username_namespace(), &key);
         login.clean = false;
-        let mut device = Device::reconnect(Version::V311, &setup.tcp(), &login)
+        let mut device = Device::connect(Version::V311, &setup.tcp(), &login)
             .await
             .expect("connects with the key it has now");
         assert!(
@@ -252,7 +252,7 @@ async fn a_client_id_used_as_an_identifier_is_reserved_for_its_client(engine: En
     // Our form-1 devices get in, one after the other with the same identifier: the second meets
     // rmqtt still tearing down the first's session, as a device reconnecting would.
     for version in [Version::V311, Version::V5] {
-        let device = Device::reconnect(
+        let device = Device::connect(
             version,
             &setup.tcp(),
             &login(Form::Namespace, &setup.client, setup.key()),

@@ -17,7 +17,7 @@ async fn a_device_in_scope_connects_and_round_trips_in_its_own_topics(engine: En
     let setup = Setup::new(engine).await;
     setup.set_access(Some("d-1, d-2"), &[]).await;
     for version in VERSIONS {
-        let mut device = Device::reconnect(version, &setup.tcp(), &setup.device_login("d-1"))
+        let mut device = Device::connect(version, &setup.tcp(), &setup.device_login("d-1"))
             .await
             .expect("a device in scope connects");
         let own = setup.device_topic("d-1", "telemetry");
@@ -170,7 +170,7 @@ async fn removing_a_device_id_from_the_scope_closes_exactly_its_session(engine: 
         "the lost device's topics are out of reach"
     );
     assert_eq!(
-        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("d-2"))
+        Device::connect(Version::V5, &setup.tcp(), &setup.device_login("d-2"))
             .await
             .err(),
         Some(Refused(0x87)),
@@ -223,7 +223,7 @@ async fn restricting_a_client_closes_its_sessions_outside_the_new_scope(engine: 
     // Its subscription to the whole namespace went with the change: a message of its own topics
     // now arrives only through a subscription the scope allows.
     assert_eq!(
-        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("d-7"))
+        Device::connect(Version::V5, &setup.tcp(), &setup.device_login("d-7"))
             .await
             .err(),
         Some(Refused(0x87)),
@@ -300,7 +300,7 @@ async fn untagging_a_device_closes_exactly_its_session(engine: Engine) {
     );
     setup.retag_device("eu-2", &["zone=us", "zone=eu"]).await;
     assert!(
-        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("eu-2"))
+        Device::connect(Version::V5, &setup.tcp(), &setup.device_login("eu-2"))
             .await
             .is_ok(),
         "tagging it again puts it in scope at its next connect"
@@ -319,7 +319,7 @@ async fn deleting_a_device_closes_its_session(engine: Engine) {
     setup.delete_device("eu-1").await;
     assert!(device.closed_within(Duration::from_secs(5)).await);
     assert_eq!(
-        Device::reconnect(Version::V5, &setup.tcp(), &setup.device_login("eu-1"))
+        Device::connect(Version::V5, &setup.tcp(), &setup.device_login("eu-1"))
             .await
             .err(),
         Some(Refused(0x87))
