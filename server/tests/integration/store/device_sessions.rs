@@ -445,3 +445,119 @@ async fn a_revocation_forgets_only_the_sessions_that_began_before_it(engine: Eng
         "another broker's are its own revocation's to forget"
     );
 }
+
+/// The tracker writes a storm of events as a few multi-row statements; whatever the mix of
+/// connects, take-overs, disconnects (of connections in the same batch, earlier batches or none)
+/// and late timestamps, a batch must end exactly as the same events applied one at a time.
+#[engines]
+async fn a_batch_ends_as_its_events_applied_one_by_one(engine: Engine) {
+    enum Step {
+        /// A connection id, and the (broker, MQTT client identifier) it holds.
+        Connect(String, (String, String)),
+        Disconnect(String),
+    }
+    let clients = ["boiler-01", "pump-02", "valve-03", "meter-04"];
+    let events = {
+        // A fixed pseudo-random sequence, so a failure is the same on every run.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut events = Vec::new();
+        let mut connections = 0u64;
+        for step in 0..600i64 {
+            let client = clients[next(4) as usize];
+            let at = 1_000 + step * 10 - next(40) as i64;
+            if next(5) < 3 || connections == 0 {
+                connections += 1;
+                // Enough identifiers that most rows live to the end, few enough that take-overs
+                // happen, some of them within a batch.
+                let key = (
+                    format!("embedded:n{}", next(3)),
+                    format!("sensor-{}", next(60)),
+                );
+                events.push((
+                    client,
+                    Step::Connect(format!("conn-{connections}"), key),
+                    at,
+                ));
+            } else {
+                // Mostly one of the latest connections (often in the same batch), else any one,
+                // or one never made.
+                let n = if next(2) == 0 {
+                    connections.saturating_sub(next(5)).max(1)
+                } else {
+                    1 + next(connections + 3)
+                };
+                events.push((client, Step::Disconnect(format!("conn-{n}")), at));
+            }
+        }
+        events
+    };
+
+    let mut ends = Vec::new();
+    for batched in [false, true] {
+        let (_database, db) = fresh_db(engine).await;
+        let acme = org(&db, "Acme").await;
+        for client in clients {
+            add_client(&db, &acme, client, client).await;
+        }
+        let all: Vec<ConnectionEvent> = events
+            .iter()
+            .map(|(client, step, at)| {
+                let owner = client_ref(&acme, client);
+                match step {
+                    Step::Connect(conn, (broker, mqtt_client_id)) => {
+                        ConnectionEvent::Connected(Connected {
+                            id: conn.clone(),
+                            broker: broker.clone(),
+                            owner,
+                            mqtt_client_id: mqtt_client_id.clone(),
+                            source: format!("192.0.2.7:{at}"),
+                            device: None,
+                            at: *at,
+                        })
+                    }
+                    Step::Disconnect(conn) => disconnected(conn, &owner, *at),
+                }
+            })
+            .collect();
+        if batched {
+            // Batches of uneven sizes, as the tracker's queue hands them over.
+            let mut rest = &all[..];
+            let mut size = 1;
+            while !rest.is_empty() {
+                let (batch, later) = rest.split_at(size.min(rest.len()));
+                device_sessions::apply(&db, batch).await.unwrap();
+                rest = later;
+                size = size * 3 % 97 + 1;
+            }
+        } else {
+            for event in &all {
+                device_sessions::apply(&db, std::slice::from_ref(event))
+                    .await
+                    .unwrap();
+            }
+        }
+        let sessions: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, broker, mqtt_client_id, client_id, source, connected_at FROM device_sessions
+             ORDER BY broker, mqtt_client_id",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        let mut last_seen = Vec::new();
+        for client in clients {
+            last_seen.push(row(&db, &acme, client).await.last_seen_at);
+        }
+        assert!(
+            sessions.len() > 10,
+            "the sequence leaves sessions to compare"
+        );
+        ends.push((sessions, last_seen));
+    }
+    assert_eq!(ends[0], ends[1]);
+}
