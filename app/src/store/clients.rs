@@ -283,32 +283,6 @@ pub(super) async fn update_last_seen_in(
     Ok(())
 }
 
-/// [`update_last_seen_in`] for many clients in one statement per few hundred: each `(owner, at)`
-/// once.
-pub(super) async fn update_last_seen_many_in(
-    conn: &mut AnyConnection,
-    seen: &[(&ClientRef, i64)],
-) -> StoreResult<()> {
-    for chunk in seen.chunks(super::ROWS_PER_STATEMENT) {
-        // Both engines name a VALUES list's columns column1, column2, …
-        let sql = format!(
-            "UPDATE clients SET last_seen_at = v.column3 FROM (VALUES {}) AS v
-             WHERE clients.client_id = v.column1 AND clients.organization_id = v.column2
-               AND (clients.last_seen_at IS NULL OR clients.last_seen_at < v.column3)",
-            super::placeholder_rows(chunk.len(), 3)
-        );
-        let mut query = sqlx::query(&sql);
-        for (owner, at) in chunk {
-            query = query
-                .bind(owner.client_id.as_str())
-                .bind(&owner.organization_id)
-                .bind(*at);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 /// Moves "last seen" to `at` for the client whose session on `broker` has `mqtt_client_id`, in
 /// the caller's transaction; never back.
 pub(super) async fn update_last_seen_by_session_in(

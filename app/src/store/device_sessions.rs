@@ -7,7 +7,7 @@
 //! A broker holds one session per MQTT client identifier, so `(broker, mqtt_client_id)` is
 //! unique: a row says which client row (organization and Client ID) owns that identifier there.
 
-use super::{Db, ROWS_PER_STATEMENT, StoreResult, clients, devices, now_millis, placeholder_rows};
+use super::{Db, StoreResult, clients, devices, now_millis};
 use crate::model::{ClientRef, DeviceId, LiveSession};
 use sqlx::{AnyConnection, Row};
 
@@ -50,122 +50,56 @@ pub enum ConnectionEvent {
     Disconnected(Disconnected),
 }
 
-/// Applies a batch of the embedded broker's events in one transaction, as if one by one in order.
-/// The embedded broker decided ownership itself before it let the device in, so a connect takes
-/// the identifier's row whoever held it; a disconnect removes only its own connection's row.
-/// Events for a client deleted meanwhile still record the session (its revocation closes it), and
+/// Applies a batch of the embedded broker's events in one transaction, in order. The embedded
+/// broker decided ownership itself before it let the device in, so a connect takes the
+/// identifier's row whoever held it; a disconnect removes only its own connection's row. Events
+/// for a client deleted meanwhile still record the session (its revocation closes it), and
 /// replaying an event is harmless, so a batch never fails on either.
-///
-/// A storm of connects is the broker's busiest moment, so the batch is written in a few
-/// multi-row statements rather than a few per event: each statement is a round trip to the
-/// database (on SQLite, to its worker thread), and those round trips were a tenth of a cold
-/// connect's cost.
 pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
-    for run in runs(events) {
-        delete_ids_in(&mut tx, &run.disconnected).await?;
-        upsert_connected_in(&mut tx, &run.connected).await?;
-        for c in &run.connected {
-            if let Some(device) = &c.device {
-                devices::record_seen_in(
-                    &mut tx,
-                    &device.workspace_id,
-                    &c.owner,
-                    &device.device_id,
-                    c.at,
-                )
-                .await?;
-            }
-        }
-    }
-    let mut last_seen: Vec<(&ClientRef, i64)> = Vec::new();
-    for (owner, at) in events.iter().map(|e| match e {
-        ConnectionEvent::Connected(c) => (&c.owner, c.at),
-        ConnectionEvent::Disconnected(d) => (&d.owner, d.at),
-    }) {
-        match last_seen.iter_mut().find(|(o, _)| *o == owner) {
-            Some((_, latest)) => *latest = (*latest).max(at),
-            None => last_seen.push((owner, at)),
-        }
-    }
-    clients::update_last_seen_many_in(&mut tx, &last_seen).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Consecutive events whose disconnects can be applied before their connects and whose connects
-/// can share one statement: none disconnects a connection connected earlier in the run, and no
-/// two connects are for one identifier on one broker (the later one must win).
-#[derive(Default)]
-struct Run<'a> {
-    connected: Vec<&'a Connected>,
-    disconnected: Vec<&'a str>,
-}
-
-fn runs(events: &[ConnectionEvent]) -> Vec<Run<'_>> {
-    let mut runs = vec![Run::default()];
     for event in events {
-        let run = runs.last_mut().expect("runs starts with one");
-        let fits = match event {
-            ConnectionEvent::Connected(c) => !run.connected.iter().any(|earlier| {
-                earlier.broker == c.broker && earlier.mqtt_client_id == c.mqtt_client_id
-            }),
-            ConnectionEvent::Disconnected(d) => !run.connected.iter().any(|c| c.id == d.id),
-        };
-        if !fits {
-            runs.push(Run::default());
-        }
-        let run = runs.last_mut().expect("runs starts with one");
-        match event {
-            ConnectionEvent::Connected(c) => run.connected.push(c),
-            ConnectionEvent::Disconnected(d) => run.disconnected.push(&d.id),
-        }
-    }
-    runs
-}
-
-async fn delete_ids_in(conn: &mut AnyConnection, ids: &[&str]) -> StoreResult<()> {
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "DELETE FROM device_sessions WHERE id IN {}",
-            placeholder_rows(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-async fn upsert_connected_in(
-    conn: &mut AnyConnection,
-    connected: &[&Connected],
-) -> StoreResult<()> {
-    for chunk in connected.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at)
-             VALUES {}
-             ON CONFLICT (broker, mqtt_client_id) DO UPDATE SET id = excluded.id,
-                 client_id = excluded.client_id, organization_id = excluded.organization_id,
-                 source = excluded.source, connected_at = excluded.connected_at,
-                 disconnected_at = NULL",
-            placeholder_rows(chunk.len(), 7)
-        );
-        let mut query = sqlx::query(&sql);
-        for c in chunk {
-            query = query
+        let (owner, at) = match event {
+            ConnectionEvent::Connected(c) => {
+                sqlx::query(
+                    "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (broker, mqtt_client_id) DO UPDATE SET id = excluded.id,
+                         client_id = excluded.client_id, organization_id = excluded.organization_id,
+                         source = excluded.source, connected_at = excluded.connected_at,
+                         disconnected_at = NULL",
+                )
                 .bind(&c.id)
                 .bind(&c.broker)
                 .bind(&c.mqtt_client_id)
                 .bind(c.owner.client_id.as_str())
                 .bind(&c.owner.organization_id)
                 .bind(&c.source)
-                .bind(c.at);
-        }
-        query.execute(&mut *conn).await?;
+                .bind(c.at)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(device) = &c.device {
+                    devices::record_seen_in(
+                        &mut tx,
+                        &device.workspace_id,
+                        &c.owner,
+                        &device.device_id,
+                        c.at,
+                    )
+                    .await?;
+                }
+                (&c.owner, c.at)
+            }
+            ConnectionEvent::Disconnected(d) => {
+                sqlx::query("DELETE FROM device_sessions WHERE id = $1")
+                    .bind(&d.id)
+                    .execute(&mut *tx)
+                    .await?;
+                (&d.owner, d.at)
+            }
+        };
+        clients::update_last_seen_in(&mut tx, owner, at).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 

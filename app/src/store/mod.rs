@@ -206,37 +206,9 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// Rows per multi-row statement: well inside both engines' limits on bound parameters.
-pub(crate) const ROWS_PER_STATEMENT: usize = 256;
-
-/// `($1, …, $w), ($w+1, …, $2w), …`: the placeholders of `rows` rows of `width` values each, for
-/// a multi-row `VALUES`; with one row, an `IN` list.
-pub(crate) fn placeholder_rows(rows: usize, width: usize) -> String {
-    let mut out = String::with_capacity(rows * width * 5);
-    for r in 0..rows {
-        out.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 1..=width {
-            if c > 1 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * width + c).to_string());
-        }
-        out.push(')');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholder_rows_number_every_value_once_in_order() {
-        assert_eq!(placeholder_rows(1, 3), "($1, $2, $3)");
-        assert_eq!(placeholder_rows(2, 2), "($1, $2), ($3, $4)");
-        assert_eq!(placeholder_rows(0, 2), "");
-    }
 
     #[test]
     fn like_pattern_escapes_wildcards_and_the_escape_character() {
