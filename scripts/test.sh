@@ -179,12 +179,12 @@ if want fmt; then
 fi
 
 if want clippy; then
-  run clippy-app cargo clippy -p app --features ssr --all-targets -- -D warnings
-  run clippy-server cargo clippy -p server --all-targets -- -D warnings
+  # Every native package in one run: each crate they share is checked once, not once per package
+  # (the app alone was checked twice, with ssr and as the server's dependency). The browser build
+  # stays apart: its `hydrate` feature must not meet `ssr`.
+  run clippy cargo clippy -p app -p server -p rmqtt-test-broker -p test-engines -p build-site \
+    --features app/ssr --all-targets -- -D warnings
   run clippy-frontend cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
-  run clippy-test-broker cargo clippy -p rmqtt-test-broker --all-targets -- -D warnings
-  run clippy-test-engines cargo clippy -p test-engines --all-targets -- -D warnings
-  run clippy-build-site cargo clippy -p build-site --all-targets -- -D warnings
 fi
 
 if want test; then
