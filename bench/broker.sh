@@ -56,19 +56,9 @@ load="$target/release/mqtt-load"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $((IDLE + 1000)) ] || die "need $((IDLE + 1000)) open files for $IDLE idle connections; ulimit -n is $(ulimit -n)"
 
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; die "nothing listens on $1"; }
-rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+rss_mib() { awk -v k="$(rss_kib "$1")" 'BEGIN { printf "%.1f", k / 1024 }'; }
 field() { python3 -c "import json, sys; print(json.loads(sys.stdin.read())[sys.argv[1]])" "$1"; }
 results="$work/results.jsonl"
 record() { # broker figure json
@@ -101,22 +91,7 @@ api() {
 api account/sign_up email=bench@example.com "password=correct horse battery" "organization=Bench Corp" >/dev/null
 # Keys as the dashboard generates them (kgk_, 32 random bytes, base58, CRC-32 checksum): stored
 # as a SHA-256. The TYPED clients get keys a person would type: stored as argon2id.
-generate_keys() { # count -> one generated key per line
-  python3 - "$1" <<'GEN'
-import os, sys, zlib
-ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-def b58(data):
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = ALPHABET[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-for _ in range(int(sys.argv[1])):
-    random = os.urandom(32)
-    print("kgk_" + b58(random + zlib.crc32(random).to_bytes(4, "big")))
-GEN
-}
+generate_keys() { python3 bench/keys.py generate "$1"; } # count -> one generated key per line
 log "creating $COLD clients with generated keys and $TYPED with typed keys"
 : >"$work/kg-cold" && : >"$work/mq-cold" && : >"$work/kg-wrong" && : >"$work/kg-unknown" && : >"$work/passwords"
 : >"$work/kg-typed" && : >"$work/kg-typed-wrong" && : >"$work/kg-typed-unknown"

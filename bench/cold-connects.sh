@@ -41,17 +41,8 @@ for pair in $KEYGATE_BINS; do
 done
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; die "nothing listens on $1"; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 declare -A mqtt_ports
 start_keygate() { # name database
@@ -74,35 +65,7 @@ total=$((ROUNDS * PER_ROUND))
 first=${names[0]}
 start_keygate "$first" "$work/seed.db"
 log "creating $total clients with generated keys (through $first's API)"
-python3 - "$started_http" "$total" "$work" <<'PY'
-import http.cookiejar, json, os, sys, urllib.parse, urllib.request, zlib
-base, count, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-def b58(data):
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = ALPHABET[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-def key():
-    random = os.urandom(32)
-    return "kgk_" + b58(random + zlib.crc32(random).to_bytes(4, "big"))
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-def call(endpoint, **form):
-    body = urllib.parse.urlencode(form).encode()
-    with opener.open(f"{base}/api/{endpoint}", body) as r:
-        return json.load(r)
-call("account/sign_up", email="cold@example.com", password="correct horse battery", organization="Cold Corp")
-with open(f"{work}/keygate", "w") as kg, open(f"{work}/mosquitto", "w") as mq, open(f"{work}/passwords", "w") as pw:
-    for i in range(count):
-        k, cid = key(), f"dev-{i:05}"
-        answer = call("clients/create", client_id=cid, key=k, name=cid, description="")
-        ns = answer["connection"]["namespace"]
-        kg.write(f"{cid} {ns} {k}\n")
-        mq.write(f"{cid} {cid} {k}\n")
-        pw.write(f"{cid}:{k}\n")
-PY
+python3 bench/keys.py clients "$started_http" "$total" "$work" cold@example.com "Cold Corp"
 kill -TERM "$started_pid"
 wait "$started_pid" 2>/dev/null || true
 split -l "$PER_ROUND" -d -a 3 "$work/keygate" "$work/keygate-round-"

@@ -51,19 +51,8 @@ for n in $COUNTS; do
   [ "$(ulimit -n)" -ge $((n + 500)) ] || die "need $((n + 500)) open files for $n idle connections; ulimit -n is $(ulimit -n)"
 done
 
-work=$(mktemp -d)
-chmod 755 "$work"
-broker_pid=
-cleanup() {
-  [ -z "$broker_pid" ] || kill "$broker_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; die "nothing listens on $1"; }
-rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 field() { python3 -c "import json, sys; print(json.loads(sys.stdin.read())[sys.argv[1]])" "$1"; }
 
 http_port=$(free_port)
@@ -78,12 +67,14 @@ start_keygate() {
     LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" ${KEYGATE_EXTRA_ENV:-} \
     "$keygate_bin" >>"$work/keygate.log" 2>&1 &
   broker_pid=$!
+  pids+=("$broker_pid")
   wait_port "$http_port"
   wait_port "$mqtt_port"
 }
 start_mosquitto() {
   "$mosquitto_bin" -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
   broker_pid=$!
+  pids+=("$broker_pid")
   wait_port "$mqtt_port"
 }
 stop_broker() {

@@ -1,0 +1,18 @@
+# What the broker benchmarks share; sourced after scripts/lib.sh. Sets `work` (a temporary folder
+# removed on exit, with every process in `pids` killed first) and gives:
+#   free_port            a free TCP port on 127.0.0.1
+#   wait_port PORT       waits (up to 20 s) until something listens on PORT
+#   rss_kib PID          the process's resident memory, in KiB
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+bench_cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; die "nothing listens on $1"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
