@@ -134,14 +134,7 @@ cookie=$(awk '$6 == "keygate_session" { print "keygate_session=" $7 }' "$jar")
 mq_port=$(free_port)
 : >"$work/mosquitto.passwd"
 while read -r user pass; do mosquitto_passwd -b "$work/mosquitto.passwd" "$user" "$pass"; done <"$work/passwords"
-cat >"$work/mosquitto.conf" <<CONF
-user root
-listener $mq_port 127.0.0.1
-allow_anonymous false
-password_file $work/mosquitto.passwd
-persistence false
-log_dest none
-CONF
+mosquitto_conf "$mq_port" "$work/mosquitto.passwd" >"$work/mosquitto.conf"
 "$mosquitto_bin" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 mq_pid=$!
 pids+=("$mq_pid")

@@ -77,15 +77,7 @@ for name in "${names[@]}"; do
 done
 mosquitto_passwd -U "$work/passwords"
 mq_port=$(free_port)
-cat >"$work/mosquitto.conf" <<CONF
-user root
-listener $mq_port 127.0.0.1
-allow_anonymous false
-password_file $work/passwords
-persistence false
-log_dest none
-max_connections -1
-CONF
+mosquitto_conf "$mq_port" "$work/passwords" >"$work/mosquitto.conf"
 "$mosquitto_bin" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=("$!")
 wait_port "$mq_port"

@@ -100,14 +100,7 @@ kg_user="idle@$org"
 pass=kgk-idle-key-0123456789
 
 mosquitto_passwd -c -b "$work/mosquitto.passwd" idle "$pass"
-cat >"$work/mosquitto.conf" <<CONF
-user root
-listener $mqtt_port 127.0.0.1
-allow_anonymous false
-password_file $work/mosquitto.passwd
-persistence false
-log_dest none
-CONF
+mosquitto_conf "$mqtt_port" "$work/mosquitto.passwd" >"$work/mosquitto.conf"
 
 # --- hold N idle connections, read the RSS ----------------------------------------------------------
 hold() { # name prefix user count -> leaves the tool running with fd 8/9 open; prints its output file

@@ -3,6 +3,9 @@
 #   free_port            a free TCP port on 127.0.0.1
 #   wait_port PORT       waits (up to 20 s) until something listens on PORT
 #   rss_kib PID          the process's resident memory, in KiB
+#   mosquitto_conf PORT PASSWORD_FILE
+#                        Mosquitto's configuration for the comparisons (on stdout): one listener on
+#                        127.0.0.1:PORT, a password file, no anonymous access, no persistence, no log
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
@@ -16,3 +19,14 @@ trap bench_cleanup EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; die "nothing listens on $1"; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+mosquitto_conf() {
+  cat <<CONF
+user root
+listener $1 127.0.0.1
+allow_anonymous false
+password_file $2
+persistence false
+log_dest none
+max_connections -1
+CONF
+}

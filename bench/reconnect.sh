@@ -47,15 +47,7 @@ python3 bench/keys.py clients "$base" "$DEVICES" "$work" fleet@example.com "Flee
 log "Mosquitto: the same $DEVICES credentials in a password file"
 mosquitto_passwd -U "$work/passwords"
 mq_port=$(free_port)
-cat >"$work/mosquitto.conf" <<CONF
-user root
-listener $mq_port 127.0.0.1
-allow_anonymous false
-password_file $work/passwords
-persistence false
-log_dest none
-max_connections -1
-CONF
+mosquitto_conf "$mq_port" "$work/passwords" >"$work/mosquitto.conf"
 
 log "restarting keygate (its cache of verified keys starts empty)"
 kill -TERM "$kg_pid"
