@@ -70,16 +70,10 @@ record() { # broker figure json
 http_port=$(free_port)
 kg_port=$(free_port)
 base="http://127.0.0.1:$http_port"
-KEYGATE_LISTEN="127.0.0.1:$http_port" KEYGATE_MQTT_LISTEN="127.0.0.1:$kg_port" \
-  DATABASE_URL="sqlite://$work/keygate.db" KEYGATE_OPEN_SIGNUP=true KEYGATE_LOG=warn \
+start_keygate_at "$keygate_bin" "$work/keygate.db" "$http_port" "$kg_port" "$work/keygate.log" \
   KEYGATE_MQTT_LOCKOUT_AFTER=100000000 KEYGATE_MQTT_ADDRESS_LOCKOUT_AFTER=100000000 \
-  KEYGATE_MQTT_MAX_SESSIONS_PER_CLIENT=100000 KEYGATE_MQTT_MAX_QUEUED_MESSAGES=1000 \
-  LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" \
-  "$keygate_bin" >"$work/keygate.log" 2>&1 &
-kg_pid=$!
-pids+=("$kg_pid")
-wait_port "$http_port"
-wait_port "$kg_port"
+  KEYGATE_MQTT_MAX_SESSIONS_PER_CLIENT=100000 KEYGATE_MQTT_MAX_QUEUED_MESSAGES=1000
+kg_pid=$started_pid
 
 jar="$work/jar"
 api() {

@@ -49,14 +49,7 @@ start_keygate() { # name database
   local http_port mqtt_port
   http_port=$(free_port)
   mqtt_port=$(free_port)
-  KEYGATE_LISTEN="127.0.0.1:$http_port" KEYGATE_MQTT_LISTEN="127.0.0.1:$mqtt_port" \
-    DATABASE_URL="sqlite://$2" KEYGATE_OPEN_SIGNUP=true KEYGATE_LOG=warn \
-    LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" \
-    "${bins[$1]}" >>"$work/$1.log" 2>&1 &
-  started_pid=$!
-  pids+=("$started_pid")
-  wait_port "$http_port"
-  wait_port "$mqtt_port"
+  start_keygate_at "${bins[$1]}" "$2" "$http_port" "$mqtt_port" "$work/$1.log"
   started_http="http://127.0.0.1:$http_port"
   mqtt_ports[$1]=$mqtt_port
 }

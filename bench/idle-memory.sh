@@ -60,16 +60,10 @@ mqtt_port=$(free_port)
 base="http://127.0.0.1:$http_port"
 start_keygate() {
   # shellcheck disable=SC2086 # KEYGATE_EXTRA_ENV is a list of NAME=VALUE words
-  env KEYGATE_LISTEN="127.0.0.1:$http_port" KEYGATE_MQTT_LISTEN="127.0.0.1:$mqtt_port" \
-    DATABASE_URL="sqlite://$work/keygate.db" KEYGATE_OPEN_SIGNUP=true KEYGATE_LOG=warn \
+  start_keygate_at "$keygate_bin" "$work/keygate.db" "$http_port" "$mqtt_port" "$work/keygate.log" \
     KEYGATE_MQTT_LOCKOUT_AFTER=100000000 KEYGATE_MQTT_ADDRESS_LOCKOUT_AFTER=100000000 \
-    KEYGATE_MQTT_MAX_SESSIONS_PER_CLIENT=100000 \
-    LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" ${KEYGATE_EXTRA_ENV:-} \
-    "$keygate_bin" >>"$work/keygate.log" 2>&1 &
-  broker_pid=$!
-  pids+=("$broker_pid")
-  wait_port "$http_port"
-  wait_port "$mqtt_port"
+    KEYGATE_MQTT_MAX_SESSIONS_PER_CLIENT=100000 ${KEYGATE_EXTRA_ENV:-}
+  broker_pid=$started_pid
 }
 start_mosquitto() {
   "$mosquitto_bin" -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &

@@ -30,14 +30,8 @@ http_port=$(free_port)
 kg_port=$(free_port)
 base="http://127.0.0.1:$http_port"
 start_keygate() {
-  KEYGATE_LISTEN="127.0.0.1:$http_port" KEYGATE_MQTT_LISTEN="127.0.0.1:$kg_port" \
-    DATABASE_URL="sqlite://$work/keygate.db" KEYGATE_OPEN_SIGNUP=true KEYGATE_LOG=warn \
-    LEPTOS_SITE_ROOT="$KEYGATE_ROOT/target/site" \
-    "$keygate_bin" >>"$work/keygate.log" 2>&1 &
-  kg_pid=$!
-  pids+=("$kg_pid")
-  wait_port "$http_port"
-  wait_port "$kg_port"
+  start_keygate_at "$keygate_bin" "$work/keygate.db" "$http_port" "$kg_port" "$work/keygate.log"
+  kg_pid=$started_pid
 }
 start_keygate
 
