@@ -446,9 +446,10 @@ async fn a_revocation_forgets_only_the_sessions_that_began_before_it(engine: Eng
     );
 }
 
-/// The tracker writes a storm of events as a few multi-row statements; whatever the mix of
-/// connects, take-overs, disconnects (of connections in the same batch, earlier batches or none)
-/// and late timestamps, a batch must end exactly as the same events applied one at a time.
+/// The tracker hands a storm of events over in batches of whatever size its queue holds; whatever
+/// the mix of connects, take-overs, disconnects (of connections in the same batch, earlier batches
+/// or none) and late timestamps, and however `apply` writes a batch, it must end exactly as the
+/// same events applied one at a time.
 #[engines]
 async fn a_batch_ends_as_its_events_applied_one_by_one(engine: Engine) {
     enum Step {
