@@ -4,7 +4,8 @@
 # does, so this runs ROUNDS rounds, each on credentials no broker has seen yet (every connect is
 # cold), every broker once per round in a rotating order, and reports each round and the median.
 # Several Keygate builds can run side by side (before and after a change), each on its own copy of
-# the same database.
+# the same database. Beside them runs rmqtt alone (bench/rmqtt-alone: Keygate's broker without
+# Keygate's hooks, letting every CONNECT in), the ceiling of what Keygate's own work costs.
 #
 #   bash bench/cold-connects.sh
 #   KEYGATE_BINS="before=/tmp/keygate-old after=target/release/keygate" bash bench/cold-connects.sh
@@ -25,6 +26,9 @@ target=$(cargo_target_dir)
 log "building mqtt-load (release)"
 cargo build --release -p mqtt-load
 load="$target/release/mqtt-load"
+log "building rmqtt-alone (release)"
+cargo build --release -p rmqtt-alone
+alone="$target/release/rmqtt-alone"
 if [ -z "${KEYGATE_BINS:-}" ]; then
   log "building keygate (release)"
   cargo build --release -p server --bin keygate
@@ -76,7 +80,12 @@ pids+=("$!")
 wait_port "$mq_port"
 sleep 1
 
-brokers=("${names[@]}" mosquitto)
+alone_port=$(free_port)
+"$alone" "$alone_port" >"$work/rmqtt-alone.log" 2>&1 &
+pids+=("$!")
+wait_port "$alone_port"
+
+brokers=("${names[@]}" rmqtt-alone mosquitto)
 results="$work/results.jsonl"
 for round in $(seq 0 $((ROUNDS - 1))); do
   slice=$(printf '%03d' "$round")
@@ -85,6 +94,9 @@ for round in $(seq 0 $((ROUNDS - 1))); do
     broker=${brokers[$(((i + round) % ${#brokers[@]}))]}
     if [ "$broker" = mosquitto ]; then
       answer=$("$load" connect "127.0.0.1:$mq_port" "$work/mosquitto-round-$slice" "$CONCURRENCY")
+    elif [ "$broker" = rmqtt-alone ]; then
+      # The same credentials as Keygate's; rmqtt alone does not look at them.
+      answer=$("$load" connect "127.0.0.1:$alone_port" "$work/keygate-round-$slice" "$CONCURRENCY")
     else
       answer=$("$load" connect "127.0.0.1:${mqtt_ports[$broker]}" "$work/keygate-round-$slice" "$CONCURRENCY")
     fi

@@ -182,7 +182,7 @@ if want clippy; then
   # Every native package in one run: each crate they share is checked once, not once per package
   # (the app alone was checked twice, with ssr and as the server's dependency). The browser build
   # stays apart: its `hydrate` feature must not meet `ssr`.
-  run clippy cargo clippy -p app -p server -p rmqtt-test-broker -p test-engines -p build-site \
+  run clippy cargo clippy -p app -p server -p rmqtt-test-broker -p rmqtt-alone -p test-engines -p build-site \
     --features app/ssr --all-targets -- -D warnings
   run clippy-frontend cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 fi
