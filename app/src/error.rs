@@ -26,6 +26,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("Too many attempts. Try again in {0} seconds.")]
     TooManyAttempts(u64),
+    /// Too many passwords are being checked at once; nothing was done.
+    #[error("Keygate is busy checking other passwords. Try again in a moment.")]
+    Busy,
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
     /// The request did not reach the server or its answer could not be read.
@@ -62,6 +65,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -124,8 +128,16 @@ mod from_server_errors {
 
     impl From<SecretError> for AppError {
         fn from(e: SecretError) -> Self {
-            tracing::error!(error = %e, "hashing error");
-            AppError::Internal
+            match e {
+                SecretError::Busy => {
+                    tracing::warn!("the password pool's queue is full; a request was turned away");
+                    AppError::Busy
+                }
+                e => {
+                    tracing::error!(error = %e, "hashing error");
+                    AppError::Internal
+                }
+            }
         }
     }
 

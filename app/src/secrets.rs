@@ -8,18 +8,18 @@
 //!   services that issue random API tokens store a SHA-256 of them). A stolen database still
 //!   gives no key: SHA-256 has no known preimage attack.
 //! - **Everything a person chose** (a typed key, a password) stays argon2id, which makes guessing
-//!   it from a stolen hash expensive. Hashing it costs tens of milliseconds of CPU on purpose, so
-//!   it runs on tokio's blocking pool (the broker's on its own pool) and never stalls the async
-//!   runtime that serves pages.
+//!   it from a stolen hash expensive. Hashing it costs tens of milliseconds of CPU and 19 MiB on
+//!   purpose, so it runs on a bounded pool of threads ([`Argon2Pool`]: the dashboard's for
+//!   passwords and typed keys, the broker's for device keys) and never stalls the async runtime
+//!   that serves pages.
 //!
 //! Keys generated before the fast form existed are argon2id hashes; they keep verifying, and the
 //! broker replaces each with the fast form after its next successful verification.
 
+use crate::argon2_pool::Argon2Pool;
 use crate::model::{ClientKey, Password};
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString, rand_core::OsRng};
 use std::sync::OnceLock;
 
 /// What is stored for a secret: an argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), or
@@ -41,8 +41,11 @@ impl SecretHash {
 pub enum SecretError {
     #[error("hashing failed: {0}")]
     Hash(String),
-    #[error("the hashing task stopped: {0}")]
-    Join(#[from] tokio::task::JoinError),
+    /// The argon2id pool's queue is full: the caller should try again in a moment.
+    #[error("too many argon2id jobs are waiting")]
+    Busy,
+    #[error("the argon2id workers have stopped")]
+    Stopped,
 }
 
 fn hash_blocking(secret: &[u8]) -> Result<SecretHash, SecretError> {
@@ -51,12 +54,6 @@ fn hash_blocking(secret: &[u8]) -> Result<SecretHash, SecretError> {
         .hash_password(secret, &salt)
         .map(|h| SecretHash(h.to_string()))
         .map_err(|e| SecretError::Hash(e.to_string()))
-}
-
-fn verify_blocking(secret: &[u8], hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(secret, &parsed).is_ok())
-        .unwrap_or(false)
 }
 
 /// A hash of a random value, to verify against when there is no real hash (unknown user), so a
@@ -92,7 +89,35 @@ pub fn verify_or_decoy_with(
     }
 }
 
-/// What [`PasswordVerifier::verify_password`] does, computing into `memory` instead of a fresh
+/// A new argon2id hash of `secret` (default parameters, a fresh salt), computed in `memory`.
+/// Blocking: for [`Argon2Pool`]'s workers.
+pub fn hash_with(memory: &mut VerifierMemory, secret: &[u8]) -> Result<SecretHash, SecretError> {
+    use argon2::password_hash::{Output, ParamsString};
+    use argon2::{Algorithm, Params, Version};
+    let fail = |e: &dyn std::fmt::Display| SecretError::Hash(e.to_string());
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt.decode_b64(&mut salt_bytes).map_err(|e| fail(&e))?;
+    let params = Params::default();
+    let blocks = params.block_count();
+    if memory.0.len() < blocks {
+        memory.0.resize(blocks, argon2::Block::default());
+    }
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(secret, salt_raw, &mut out, &mut memory.0[..blocks])
+        .map_err(|e| fail(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| fail(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+    };
+    Ok(SecretHash(phc.to_string()))
+}
+
+/// What argon2's `PasswordVerifier::verify_password` does, computing into `memory` instead of a fresh
 /// allocation, and comparing in constant time.
 fn verify_with(memory: &mut VerifierMemory, presented: &[u8], phc: &str) -> bool {
     use argon2::password_hash::Output;
@@ -168,64 +193,70 @@ pub fn verify_fast_or_decoy(presented: &[u8], hash: Option<&str>) -> bool {
 }
 
 /// Hashes a client key: a generated key to its fast form, any other with argon2id and a fresh
-/// salt.
+/// salt on `pool`.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn hash_key(key: &ClientKey) -> Result<SecretHash, SecretError> {
+pub async fn hash_key(pool: &Argon2Pool, key: &ClientKey) -> Result<SecretHash, SecretError> {
     if key.is_generated() {
         return Ok(SecretHash(fast_hash(key.expose().as_bytes())));
     }
-    let key = key.clone();
-    tokio::task::spawn_blocking(move || hash_blocking(key.expose().as_bytes())).await?
+    pool.hash(key.expose().as_bytes()).await
 }
 
-/// Whether `key` matches the stored hash, in either form.
+/// Whether `key` matches the stored hash, in either form (argon2id on `pool`).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn verify_key(key: &ClientKey, hash: &SecretHash) -> Result<bool, SecretError> {
+pub async fn verify_key(
+    pool: &Argon2Pool,
+    key: &ClientKey,
+    hash: &SecretHash,
+) -> Result<bool, SecretError> {
     if is_fast_hash(&hash.0) {
         return Ok(verify_fast_or_decoy(key.expose().as_bytes(), Some(&hash.0)));
     }
-    let (key, hash) = (key.clone(), hash.0.clone());
-    Ok(
-        tokio::task::spawn_blocking(move || verify_blocking(key.expose().as_bytes(), &hash))
-            .await?,
-    )
+    pool.verify(key.expose().as_bytes(), Some(&hash.0)).await
 }
 
-/// Hashes a user's password with a fresh salt.
+/// Hashes a user's password with a fresh salt, on `pool`.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn hash_password(password: &Password) -> Result<SecretHash, SecretError> {
-    let password = password.clone();
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose().as_bytes())).await?
+pub async fn hash_password(
+    pool: &Argon2Pool,
+    password: &Password,
+) -> Result<SecretHash, SecretError> {
+    pool.hash(password.expose().as_bytes()).await
 }
 
-/// Whether `password` matches `hash`; with no hash, verifies against a decoy and says no.
+/// Whether `password` matches `hash`, on `pool`; with no hash, verifies against a decoy and says
+/// no.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn verify_password(password: &Password, hash: Option<&str>) -> Result<bool, SecretError> {
-    let password = password.clone();
-    let hash = hash.map(str::to_owned);
-    Ok(tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => verify_blocking(password.expose().as_bytes(), &hash),
-        None => {
-            verify_blocking(password.expose().as_bytes(), decoy_hash());
-            false
-        }
-    })
-    .await?)
+pub async fn verify_password(
+    pool: &Argon2Pool,
+    password: &Password,
+    hash: Option<&str>,
+) -> Result<bool, SecretError> {
+    pool.verify(password.expose().as_bytes(), hash).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pool() -> Argon2Pool {
+        Argon2Pool::unobserved("test-argon2", 1, 8)
+    }
+
     #[tokio::test]
     async fn a_generated_key_is_stored_in_the_fast_form_and_verifies() {
+        let pool = pool();
         let key = ClientKey::generate();
-        let hash = hash_key(&key).await.unwrap();
+        let hash = hash_key(&pool, &key).await.unwrap();
         assert!(hash.as_str().starts_with(FAST_PREFIX), "{}", hash.as_str());
         assert_eq!(hash.as_str().len(), FAST_PREFIX.len() + 64);
         assert!(!hash.as_str().contains(key.expose()));
-        assert!(verify_key(&key, &hash).await.unwrap());
-        assert!(!verify_key(&ClientKey::generate(), &hash).await.unwrap());
+        assert!(verify_key(&pool, &key, &hash).await.unwrap());
+        assert!(
+            !verify_key(&pool, &ClientKey::generate(), &hash)
+                .await
+                .unwrap()
+        );
         assert!(verify_fast_or_decoy(
             key.expose().as_bytes(),
             Some(hash.as_str())
@@ -235,15 +266,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_typed_key_verifies_against_its_own_argon2id_hash_only() {
+        let pool = pool();
         let key = ClientKey::parse("my-own-typed-key-0123").unwrap();
-        let hash = hash_key(&key).await.unwrap();
+        let hash = hash_key(&pool, &key).await.unwrap();
         assert!(hash.as_str().starts_with("$argon2id$"));
         assert!(!hash.as_str().contains(key.expose()));
-        assert!(verify_key(&key, &hash).await.unwrap());
+        assert!(verify_key(&pool, &key, &hash).await.unwrap());
         let other = ClientKey::parse("my-own-typed-key-0124").unwrap();
-        assert!(!verify_key(&other, &hash).await.unwrap());
+        assert!(!verify_key(&pool, &other, &hash).await.unwrap());
         assert_ne!(
-            hash_key(&key).await.unwrap(),
+            hash_key(&pool, &key).await.unwrap(),
             hash,
             "every hash has its own salt"
         );
@@ -251,9 +283,10 @@ mod tests {
 
     #[tokio::test]
     async fn verifying_into_reused_memory_agrees_with_the_library() {
+        let pool = pool();
         let mut memory = VerifierMemory::default();
         let key = ClientKey::parse("my-own-typed-key-0123").unwrap();
-        let hash = hash_key(&key).await.unwrap();
+        let hash = hash_key(&pool, &key).await.unwrap();
         let other = ClientKey::parse("my-own-typed-key-0124").unwrap();
         for _ in 0..2 {
             assert!(verify_or_decoy_with(
@@ -300,11 +333,12 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_users_never_verify() {
+        let pool = pool();
         let password = Password::parse_new("correct horse battery").unwrap();
-        assert!(!verify_password(&password, None).await.unwrap());
-        let hash = hash_password(&password).await.unwrap();
+        assert!(!verify_password(&pool, &password, None).await.unwrap());
+        let hash = hash_password(&pool, &password).await.unwrap();
         assert!(
-            verify_password(&password, Some(hash.as_str()))
+            verify_password(&pool, &password, Some(hash.as_str()))
                 .await
                 .unwrap()
         );

@@ -1,5 +1,6 @@
 //! What every server function and page render can reach: the store and the settings.
 
+use crate::argon2_pool::Argon2Pool;
 use crate::store::Db;
 use crate::throttle::Throttle;
 use crate::verified_keys::VerifiedKeys;
@@ -28,6 +29,9 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub sign_in_throttle: Arc<Throttle>,
+    /// argon2id for passwords (sign-in, sign-up) and typed client keys: a few threads, so a burst
+    /// of sign-ins cannot take the process's cores and memory from the broker.
+    pub passwords: Arc<Argon2Pool>,
     /// Keys the broker verified recently; every change of a client forgets its entry.
     pub verified_keys: Arc<VerifiedKeys>,
     /// Rung after a change that revokes a credential, so the revocation workers deliver it now.

@@ -80,6 +80,12 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_MQTT_AUTH_QUEUE", default_value_t = crate::device_auth::verifier::DEFAULT_WAITING_PER_WORKER, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub mqtt_auth_queue: usize,
 
+    /// How many argon2id hashes of passwords and typed client keys (sign-in, sign-up, New and
+    /// Regenerate with a typed key) may run at once; each takes 19 MiB while it runs. Up to 32
+    /// more per worker wait; beyond, the dashboard answers "busy, try again" (503).
+    #[arg(long, env = "KEYGATE_PASSWORD_WORKERS", default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub password_workers: usize,
+
     /// Wrong keys per client (from anywhere, and from one address) before further attempts are
     /// refused for a while. An address that authenticated the client before is not refused for
     /// other addresses' failures.

@@ -57,7 +57,7 @@ pub async fn sign_up(
     if users::exists_by_email(&state.db, &email).await? {
         return Err(crate::store::StoreError::EmailTaken.into());
     }
-    let hash = secrets::hash_password(&password).await?;
+    let hash = secrets::hash_password(&state.passwords, &password).await?;
     let address = auth::address().await;
     let account =
         organizations::create_with_owner(&state.db, &organization, &email, hash.as_str(), &address)
@@ -83,20 +83,24 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
     let state = auth::state()?;
     let email = Email::parse(&email)?;
     let address = auth::address().await;
-    let keys = [
+    // Both keys reserve their attempt before the verification runs: a parallel burst for one
+    // email (or from one address) gets no more verifications than the back-off allows.
+    let permits = [
         format!("email:{}", email.as_str()),
         format!("address:{address}"),
-    ];
-    for key in &keys {
-        state
-            .sign_in_throttle
-            .check(key)
-            .map_err(AppError::TooManyAttempts)?;
-    }
+    ]
+    .iter()
+    .map(|key| state.sign_in_throttle.begin(key))
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(AppError::TooManyAttempts)?;
     let user = users::find_by_email(&state.db, &email).await?;
     let password = Password::from_sign_in(password.expose().to_owned());
-    let ok = secrets::verify_password(&password, user.as_ref().map(|u| u.password_hash.as_str()))
-        .await?;
+    let ok = secrets::verify_password(
+        &state.passwords,
+        &password,
+        user.as_ref().map(|u| u.password_hash.as_str()),
+    )
+    .await?;
     let audit_context = |user: &users::User| audit::AuditContext {
         organization_id: user.organization_id.clone(),
         actor: user.email.clone(),
@@ -105,9 +109,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
     let user = match user {
         Some(user) if ok => user,
         known => {
-            for key in &keys {
-                state.sign_in_throttle.fail(key);
-            }
+            permits.into_iter().for_each(|permit| permit.failed());
             tracing::warn!(%address, "failed sign-in");
             // Audited where there is an organization to show it to; the throttle above bounds how
             // many such rows a password-guessing run can write.
@@ -128,9 +130,7 @@ pub async fn sign_in(email: String, password: SecretInput) -> Result<(), AppErro
             ));
         }
     };
-    for key in &keys {
-        state.sign_in_throttle.succeed(key);
-    }
+    permits.into_iter().for_each(|permit| permit.succeeded());
     let workspace = workspaces::list(&state.db, &user.organization_id)
         .await?
         .into_iter()

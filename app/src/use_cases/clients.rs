@@ -145,7 +145,7 @@ pub async fn create(
     if clients::exists(&state.db, &new.client_id).await? {
         return Err(StoreError::ClientIdTaken.into());
     }
-    let hash = secrets::hash_key(&new.key).await?;
+    let hash = secrets::hash_key(&state.passwords, &new.key).await?;
     let row = clients::create(
         &state.db,
         by,
@@ -274,7 +274,7 @@ pub async fn regenerate(
 ) -> Result<Issued, ClientError> {
     // Ownership first, so another organization's client costs no hashing and reveals nothing.
     clients::get(&state.db, &by.organization_id, id).await?;
-    let hash = secrets::hash_key(&key).await?;
+    let hash = secrets::hash_key(&state.passwords, &key).await?;
     let record = clients::update_key(&state.db, by, id, hash.as_str()).await?;
     changed(state, id, Revokes::Yes);
     let workspace =

@@ -34,7 +34,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match MqttServer::new(scx).listener_by_id(listener, 1).build().run().await {
+    match MqttServer::new(scx)
+        .listener_by_id(listener, 1)
+        .build()
+        .run()
+        .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rmqtt-alone: {e:#}");

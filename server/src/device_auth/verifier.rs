@@ -1,9 +1,7 @@
 //! Key verification. A generated key stored in the fast form (`app::secrets`) is checked at once,
-//! on the caller's task: a SHA-256, microseconds. Every other key is argon2id, on a bounded pool
-//! of its own threads: argon2id costs tens of milliseconds of CPU and 19 MiB of memory by design,
-//! so a burst of connects queues for a few workers instead of taking every core from the
-//! dashboard. Each worker keeps its argon2 memory between verifications: no allocation, no page
-//! faults, and a resident size that does not grow with load.
+//! on the caller's task: a SHA-256, microseconds. Every other key is argon2id, on the broker's own
+//! [`Argon2Pool`] (the dashboard's passwords have another), so a burst of connects queues for a
+//! few workers instead of taking every core from the dashboard.
 //!
 //! What a verification costs depends on the key presented, never on whether the client exists:
 //! a generated-format key costs a SHA-256 (against a decoy for an unknown client), any other key
@@ -13,13 +11,13 @@
 //! upgrades it.
 
 use crate::telemetry::metrics::VerifierMetrics;
+use app::argon2_pool::Argon2Pool;
 use app::model::ClientKey;
-use app::secrets::{VerifierMemory, is_fast_hash, verify_fast_or_decoy, verify_or_decoy_with};
+use app::secrets::{SecretError, is_fast_hash, verify_fast_or_decoy};
 use secrecy::{ExposeSecret, SecretSlice};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::{mpsc, oneshot};
 
 /// By default, more connects than this per worker waiting for verification are turned away at
 /// once ("busy") rather than queued until their handshake times out.
@@ -33,15 +31,8 @@ pub enum VerifyError {
     Stopped,
 }
 
-struct Job {
-    presented: SecretSlice<u8>,
-    hash: Option<String>,
-    answer: oneshot::Sender<bool>,
-    queued: Instant,
-}
-
 pub struct KeyVerifier {
-    jobs: mpsc::Sender<Job>,
+    pool: Argon2Pool,
     verifications: AtomicU64,
     argon2_verifications: AtomicU64,
     metrics: VerifierMetrics,
@@ -56,29 +47,23 @@ impl std::fmt::Debug for KeyVerifier {
     }
 }
 
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Job(<redacted>)")
-    }
-}
-
 impl KeyVerifier {
     /// Starts `workers` verification threads (at least one), with room for `waiting_per_worker`
     /// verifications waiting per worker (at least one), which time their work with `metrics`.
     /// They end when the verifier is dropped.
     pub fn new(workers: usize, waiting_per_worker: usize, metrics: VerifierMetrics) -> Self {
-        let workers = workers.max(1);
-        let (jobs, queue) = mpsc::channel(workers * waiting_per_worker.max(1));
-        let queue = Arc::new(Mutex::new(queue));
-        for n in 0..workers {
-            let (queue, metrics) = (queue.clone(), metrics.clone());
-            std::thread::Builder::new()
-                .name(format!("keygate-verify-{n}"))
-                .spawn(move || work(&queue, &metrics))
-                .expect("a key verification thread");
-        }
+        let observed = metrics.clone();
+        let pool = Argon2Pool::new(
+            "keygate-verify",
+            workers,
+            waiting_per_worker,
+            Arc::new(move |waited, took| {
+                observed.waited.record(waited);
+                observed.verified.record(took);
+            }),
+        );
         Self {
-            jobs,
+            pool,
             verifications: AtomicU64::new(0),
             argon2_verifications: AtomicU64::new(0),
             metrics,
@@ -102,20 +87,17 @@ impl KeyVerifier {
             (false, Some(_)) if fast => None,
             (_, hash) => hash,
         };
-        let (answer, answered) = oneshot::channel();
-        let job = Job {
-            presented: SecretSlice::from(presented.expose_secret().to_vec()),
-            hash: argon2_hash.map(str::to_owned),
-            answer,
-            queued: Instant::now(),
+        let matched = match self
+            .pool
+            .verify(presented.expose_secret(), argon2_hash)
+            .await
+        {
+            Ok(matched) => matched,
+            Err(SecretError::Busy) => return Err(VerifyError::Busy),
+            Err(_) => return Err(VerifyError::Stopped),
         };
-        self.jobs.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => VerifyError::Busy,
-            mpsc::error::TrySendError::Closed(_) => VerifyError::Stopped,
-        })?;
         self.verifications.fetch_add(1, Ordering::Relaxed);
         self.argon2_verifications.fetch_add(1, Ordering::Relaxed);
-        let matched = answered.await.map_err(|_| VerifyError::Stopped)?;
         Ok(matched && !fast)
     }
 
@@ -143,29 +125,6 @@ impl KeyVerifier {
 
     /// How many verifications wait for a worker now.
     pub fn waiting(&self) -> usize {
-        self.jobs.max_capacity() - self.jobs.capacity()
-    }
-}
-
-/// One worker: takes the next job, verifies it in its own memory, answers.
-fn work(queue: &Mutex<mpsc::Receiver<Job>>, metrics: &VerifierMetrics) {
-    let mut memory = VerifierMemory::default();
-    loop {
-        // Idle workers wait their turn for the queue; a busy one does not hold it.
-        let job = queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .blocking_recv();
-        let Some(job) = job else { return };
-        let started = Instant::now();
-        metrics.waited.record(started - job.queued);
-        let matched = verify_or_decoy_with(
-            &mut memory,
-            job.presented.expose_secret(),
-            job.hash.as_deref(),
-        );
-        metrics.verified.record(started.elapsed());
-        // The connect may have given up meanwhile; nothing to do then.
-        let _ = job.answer.send(matched);
+        self.pool.waiting()
     }
 }

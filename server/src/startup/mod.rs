@@ -23,6 +23,7 @@ use crate::device_auth::{self, DeviceAuth};
 use crate::telemetry::exporter::{self, Sources};
 use crate::telemetry::metrics::Metrics;
 use crate::{http_publish, revocation, router, webhooks};
+use app::argon2_pool::Argon2Pool;
 use app::state::{AppState, RevocationSignal, Settings};
 use app::store::Db;
 use app::store::sessions::DbSessionStore;
@@ -96,10 +97,16 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         max_packet_size: config.mqtt_max_packet_size.max(1),
         metrics: metrics.clone(),
     });
+    let passwords = Arc::new(Argon2Pool::unobserved(
+        "keygate-password",
+        config.password_workers,
+        PASSWORDS_WAITING_PER_WORKER,
+    ));
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings(&config, broker.as_deref(), webhooks.is_some())),
         sign_in_throttle: sign_in_throttle(),
+        passwords: passwords.clone(),
         verified_keys,
         revocations,
         leptos_options: leptos_options(&config, addr),
@@ -112,6 +119,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     tracing::info!("Keygate dashboard on http://{addr}");
     let sources = Sources {
         device_auth: device_auth.clone(),
+        passwords,
         broker: broker.clone(),
         db: db.clone(),
         targets: revocation_workers.targets().to_vec(),
@@ -331,6 +339,9 @@ fn settings(config: &Config, broker: Option<&Broker>, webhooks: bool) -> Setting
         http_publish: broker.is_some(),
     }
 }
+
+/// Passwords waiting for a worker, per worker: a few seconds of argon2id at most.
+const PASSWORDS_WAITING_PER_WORKER: usize = 32;
 
 /// The dashboard's sign-in throttle: five free failures, then 2 s doubling up to 15 min.
 fn sign_in_throttle() -> Arc<Throttle> {

@@ -10,6 +10,7 @@
 use super::metrics::Metrics;
 use crate::broker::Broker;
 use crate::device_auth::DeviceAuth;
+use app::argon2_pool::Argon2Pool;
 use app::store::{Db, broker_targets};
 use axum::Router;
 use axum::extract::State;
@@ -29,6 +30,8 @@ const UPKEEP: Duration = Duration::from_secs(5);
 /// Where the gauges are read from.
 pub struct Sources {
     pub device_auth: Arc<DeviceAuth>,
+    /// The dashboard's argon2id pool for passwords and typed keys.
+    pub passwords: Arc<Argon2Pool>,
     /// The embedded broker, unless `--no-broker`.
     pub broker: Option<Arc<Broker>>,
     pub db: Db,
@@ -74,12 +77,15 @@ impl Exporter {
     async fn sample(&self) {
         let Sources {
             device_auth,
+            passwords,
             broker,
             db,
             targets,
         } = &self.sources;
         self.metrics
             .verification_queue_depth(device_auth.verifier().waiting());
+        self.metrics
+            .password_pool(passwords.runs(), passwords.waiting());
         if let Some(broker) = broker {
             let counts = broker.session_counts();
             self.metrics.mqtt_sessions(counts.online, counts.offline);

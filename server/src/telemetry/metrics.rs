@@ -41,6 +41,8 @@ pub const DEVICE_CONNECTS: &str = "keygate_device_connects_total";
 pub const KEY_VERIFICATION_QUEUE_DEPTH: &str = "keygate_key_verification_queue_depth";
 pub const KEY_VERIFICATION_WAIT: &str = "keygate_key_verification_wait_seconds";
 pub const KEY_VERIFICATION: &str = "keygate_key_verification_seconds";
+pub const PASSWORD_HASHES: &str = "keygate_password_hashes_total";
+pub const PASSWORD_QUEUE_DEPTH: &str = "keygate_password_queue_depth";
 pub const MQTT_SESSIONS: &str = "keygate_mqtt_sessions";
 pub const REVOCATION_DELIVERIES: &str = "keygate_revocation_deliveries_total";
 pub const REVOCATION_DELIVERY_LATENCY: &str = "keygate_revocation_delivery_seconds";
@@ -61,6 +63,17 @@ const DEFINITIONS: &[Definition] = &[
         name: KEY_VERIFICATION_QUEUE_DEPTH,
         kind: Kind::Gauge,
         help: "Key verifications (argon2id) waiting for a verification worker.",
+    },
+    Definition {
+        name: PASSWORD_HASHES,
+        kind: Kind::Counter,
+        help: "argon2id hashes and verifications of passwords and typed client keys the \
+               dashboard ran (sign-in, sign-up, New and Regenerate with a typed key).",
+    },
+    Definition {
+        name: PASSWORD_QUEUE_DEPTH,
+        kind: Kind::Gauge,
+        help: "Passwords and typed keys waiting for an argon2id worker of the dashboard.",
     },
     Definition {
         name: KEY_VERIFICATION_WAIT,
@@ -256,6 +269,13 @@ impl Metrics {
     /// How many key verifications wait for a worker.
     pub fn verification_queue_depth(&self, waiting: usize) {
         self.gauge(KEY_VERIFICATION_QUEUE_DEPTH, Vec::new())
+            .set(waiting as f64);
+    }
+
+    /// How many argon2id jobs the dashboard's password pool has run, and how many wait.
+    pub fn password_pool(&self, runs: u64, waiting: usize) {
+        self.counter(PASSWORD_HASHES, Vec::new()).absolute(runs);
+        self.gauge(PASSWORD_QUEUE_DEPTH, Vec::new())
             .set(waiting as f64);
     }
 

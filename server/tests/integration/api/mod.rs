@@ -11,5 +11,6 @@ mod http_publish;
 mod isolation;
 mod request_ids;
 mod servers;
+mod sign_in_burst;
 mod statuses;
 mod workspaces;

@@ -5,6 +5,7 @@
 
 use super::fixtures::{Org, fresh_db, id, org, spec};
 use crate::support::{Engine, counts, engines, key_verifies, stored_client};
+use app::argon2_pool::Argon2Pool;
 use app::model::{
     ClientId, ClientKey, ClientName, ClientQuery, Description, RevocationReason, SortKey,
 };
@@ -34,6 +35,7 @@ fn state(db: &Db) -> AppState {
             Duration::from_secs(2),
             Duration::from_secs(900),
         )),
+        passwords: Arc::new(Argon2Pool::unobserved("test-password", 1, 32)),
         verified_keys: Arc::new(VerifiedKeys::new()),
         revocations: Arc::new(RevocationSignal::new()),
         leptos_options: leptos::config::LeptosOptions::builder()

@@ -611,7 +611,9 @@ pub async fn key_verifies(db: &Db, client_id: &str, key: &str) -> bool {
         .await
         .expect("a stored key hash");
     let key = app::model::ClientKey::parse(key).expect("a valid key");
-    app::secrets::verify_key(&key, &app::secrets::SecretHash::from_stored(stored))
+    // A pool of its own per call: a typed key's argon2id is the one cost, and tests run at once.
+    let pool = app::argon2_pool::Argon2Pool::unobserved("test-verify", 1, 1);
+    app::secrets::verify_key(&pool, &key, &app::secrets::SecretHash::from_stored(stored))
         .await
         .expect("verification runs")
 }
