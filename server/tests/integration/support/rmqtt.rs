@@ -40,6 +40,29 @@ impl ExternalRmqtt {
     /// `flags` add to that, e.g. `["--api", "127.0.0.1:6060"]` or `["--api-token", TOKEN]`
     /// (`rmqtt-test-broker --help` lists them).
     pub fn start_with(keygate_base: &str, secret: &str, name: &str, flags: &[&str]) -> Self {
+        // Without `--api`, the broker picks a free port for its admin API and binds it a moment
+        // later (rmqtt-http-api cannot report the port of `:0`); another test's outgoing
+        // connection can take that port in between. A new port on the next try is fine then.
+        let chosen_api = flags.contains(&"--api");
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match Self::try_start(keygate_base, secret, name, flags) {
+                Ok(broker) => return broker,
+                Err(why) if !chosen_api && tries < 3 && why.contains("Address already in use") => {
+                    eprintln!("rmqtt-test-broker lost its admin port, starting it again: {why}");
+                }
+                Err(why) => panic!("{why}"),
+            }
+        }
+    }
+
+    fn try_start(
+        keygate_base: &str,
+        secret: &str,
+        name: &str,
+        flags: &[&str],
+    ) -> Result<Self, String> {
         let bin = binary();
         let mut child = Command::new(&bin)
             .args([
@@ -83,11 +106,11 @@ impl ExternalRmqtt {
                     Ok(Ok(_)) => format!("it exited ({status:?}) before it was ready"),
                     Ok(Err(e)) => format!("cannot read its stdout: {e}"),
                 };
-                panic!(
+                return Err(format!(
                     "{} did not start: {why}. Its stderr:\n{}",
                     bin.display(),
                     stderr.lock().unwrap()
-                );
+                ));
             }
         };
         let ready: serde_json::Value = serde_json::from_str(&line)
@@ -100,13 +123,13 @@ impl ExternalRmqtt {
             .as_str()
             .unwrap_or_else(|| panic!("no admin API in the ready line {line:?}"))
             .to_owned();
-        Self {
+        Ok(Self {
             mqtt,
             api,
             child,
             _stdin: stdin,
             stderr,
-        }
+        })
     }
 
     /// What the broker has written to stderr so far (its most recent 64 KiB): rmqtt's warnings,
