@@ -6,7 +6,7 @@
 //! caller gives up. Each worker keeps its argon2 memory between jobs: no allocation, no page
 //! faults, and a resident size that does not grow with load.
 
-use crate::secrets::{self, SecretError, SecretHash, VerifierMemory};
+use crate::secrets::{self, Argon2Memory, SecretError, SecretHash};
 use secrecy::{ExposeSecret, SecretSlice};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -115,7 +115,7 @@ fn work(
     runs: &AtomicU64,
     observe: &dyn Fn(Duration, Duration),
 ) {
-    let mut memory = VerifierMemory::default();
+    let mut memory = Argon2Memory::default();
     loop {
         // Idle workers wait their turn for the queue; a busy one does not hold it.
         let job = queue

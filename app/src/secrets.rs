@@ -19,7 +19,7 @@
 use crate::argon2_pool::Argon2Pool;
 use crate::model::{ClientKey, Password};
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString, rand_core::OsRng};
+use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use std::sync::OnceLock;
 
 /// What is stored for a secret: an argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), or
@@ -48,42 +48,36 @@ pub enum SecretError {
     Stopped,
 }
 
-fn hash_blocking(secret: &[u8]) -> Result<SecretHash, SecretError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(secret, &salt)
-        .map(|h| SecretHash(h.to_string()))
-        .map_err(|e| SecretError::Hash(e.to_string()))
-}
-
 /// A hash of a random value, to verify against when there is no real hash (unknown user), so a
-/// wrong email takes as long as a wrong password.
-fn decoy_hash() -> &'static str {
+/// wrong email takes as long as a wrong password. Made once, in the memory of the first worker
+/// that needs it.
+fn decoy_hash(memory: &mut Argon2Memory) -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| {
-        hash_blocking(b"keygate-decoy-secret")
+        hash_with(memory, b"keygate-decoy-secret")
             .expect("argon2 with default parameters")
             .0
     })
 }
 
-/// argon2id's working memory (19 MiB with the default parameters), kept by a thread that verifies
-/// key after key, so each verification neither allocates nor page-faults it afresh.
+/// argon2id's working memory (19 MiB with the default parameters), kept by a thread that hashes
+/// and verifies secret after secret, so each one neither allocates nor page-faults it afresh.
 #[derive(Default)]
-pub struct VerifierMemory(Vec<argon2::Block>);
+pub struct Argon2Memory(Vec<argon2::Block>);
 
 /// Whether `presented` matches `hash`; with no hash (an unknown client), verifies against the
-/// decoy so the answer takes as long, and says no. Blocking: for the broker's verifier threads,
-/// each with its own [`VerifierMemory`].
+/// decoy so the answer takes as long, and says no. Blocking: for [`Argon2Pool`]'s workers, each
+/// with its own [`Argon2Memory`].
 pub fn verify_or_decoy_with(
-    memory: &mut VerifierMemory,
+    memory: &mut Argon2Memory,
     presented: &[u8],
     hash: Option<&str>,
 ) -> bool {
     match hash {
         Some(hash) => verify_with(memory, presented, hash),
         None => {
-            verify_with(memory, presented, decoy_hash());
+            let decoy = decoy_hash(memory);
+            verify_with(memory, presented, decoy);
             false
         }
     }
@@ -91,7 +85,7 @@ pub fn verify_or_decoy_with(
 
 /// A new argon2id hash of `secret` (default parameters, a fresh salt), computed in `memory`.
 /// Blocking: for [`Argon2Pool`]'s workers.
-pub fn hash_with(memory: &mut VerifierMemory, secret: &[u8]) -> Result<SecretHash, SecretError> {
+pub fn hash_with(memory: &mut Argon2Memory, secret: &[u8]) -> Result<SecretHash, SecretError> {
     use argon2::password_hash::{Output, ParamsString};
     use argon2::{Algorithm, Params, Version};
     let fail = |e: &dyn std::fmt::Display| SecretError::Hash(e.to_string());
@@ -119,7 +113,7 @@ pub fn hash_with(memory: &mut VerifierMemory, secret: &[u8]) -> Result<SecretHas
 
 /// What argon2's `PasswordVerifier::verify_password` does, computing into `memory` instead of a fresh
 /// allocation, and comparing in constant time.
-fn verify_with(memory: &mut VerifierMemory, presented: &[u8], phc: &str) -> bool {
+fn verify_with(memory: &mut Argon2Memory, presented: &[u8], phc: &str) -> bool {
     use argon2::password_hash::Output;
     use argon2::{Algorithm, Params, Version};
     let Ok(parsed) = PasswordHash::new(phc) else {
@@ -238,6 +232,7 @@ pub async fn verify_password(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher;
 
     fn pool() -> Argon2Pool {
         Argon2Pool::unobserved("test-argon2", 1, 8)
@@ -284,7 +279,7 @@ mod tests {
     #[tokio::test]
     async fn verifying_into_reused_memory_agrees_with_the_library() {
         let pool = pool();
-        let mut memory = VerifierMemory::default();
+        let mut memory = Argon2Memory::default();
         let key = ClientKey::parse("my-own-typed-key-0123").unwrap();
         let hash = hash_key(&pool, &key).await.unwrap();
         let other = ClientKey::parse("my-own-typed-key-0124").unwrap();
