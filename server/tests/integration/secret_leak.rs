@@ -16,7 +16,9 @@
 //! sqlx's statements, a warning of Keygate's, rmqtt's own lines) prove that the capture works.
 
 use crate::support::keygate_process::KeygateProcess;
-use crate::support::{Engine, TestDatabase, anonymous_at, engines, sign_up_at, unique_suffix};
+use crate::support::{
+    Engine, TestDatabase, anonymous_at, engines, sign_up_at, unique_suffix, unused_address,
+};
 use app::model::{ClientKey, RevealedKey};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,13 +26,6 @@ use std::path::{Path, PathBuf};
 /// The log filter: everything at TRACE. `keygate` keeps rmqtt's own lines to warnings unless the
 /// filter names rmqtt (src/main.rs); a later directive for the same target replaces an earlier one.
 const LOG_FILTER: &str = "trace,rmqtt=trace,rmqtt_net=trace";
-
-/// An address nothing listens on, free for a process to take a moment later.
-fn unused_address() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-}
 
 /// The `keygate` binary on `database`, logging at TRACE into `dir/keygate.log`, with the addresses
 /// the test talks to.

@@ -5,7 +5,7 @@
 //! memory: one thread's 19 MiB, not a blocking thread's for each request.
 
 use crate::support::keygate_process::KeygateProcess;
-use crate::support::{Engine, TestDatabase, anonymous_at, engines, sign_up_at};
+use crate::support::{Engine, TestDatabase, anonymous_at, engines, sign_up_at, unused_address};
 use app::error::AppError;
 use app::model::FieldError;
 use std::net::SocketAddr;
@@ -30,12 +30,6 @@ fn allowed_verifications(elapsed: Duration) -> u64 {
 /// How much the burst may add to the process's resident memory: one argon2id worker's 19 MiB and
 /// room for 500 connections' buffers, far from 500 × 19 MiB.
 const RESIDENT_BOUND_KIB: u64 = 96 * 1024;
-
-fn unused_address() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-}
 
 /// `keygate_password_hashes_total` from the metrics endpoint.
 async fn password_hashes(metrics: SocketAddr) -> u64 {

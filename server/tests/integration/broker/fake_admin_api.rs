@@ -30,8 +30,7 @@ pub struct FakeAdminApi {
 
 /// A port nothing listens on (a broker that is down: connections are refused).
 pub fn closed_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address")
+    crate::support::unused_address()
 }
 
 impl FakeAdminApi {

@@ -67,6 +67,14 @@ fn postgres_admin_url() -> Option<String> {
         .filter(|url| !url.trim().is_empty())
 }
 
+/// An address on 127.0.0.1 nothing listens on: bound and released, so free for a process to take
+/// a moment later, or for a test to point at as a broker that is down.
+pub fn unused_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+}
+
 /// A name no other test (of this run or an earlier, crashed one) has used.
 pub fn unique_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
