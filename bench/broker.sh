@@ -23,6 +23,8 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$KEYGATE_ROOT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 COLD=${COLD:-200}
 TYPED=${TYPED:-50}
@@ -32,19 +34,8 @@ THROUGHPUT=${THROUGHPUT:-50000}
 CONCURRENCY=${CONCURRENCY:-16}
 
 # --- tools ---------------------------------------------------------------------------------------
-missing=()
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
-command -v mosquitto_passwd >/dev/null 2>&1 || missing+=(mosquitto)
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt: installing ${missing[*]} (without starting Debian's mosquitto service)"
-  # policy-rc.d keeps the package from starting a system broker on 1883.
-  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-  as_root apt-get install -y "${missing[@]}" || { as_root apt-get update && as_root apt-get install -y "${missing[@]}"; }
-  as_root rm -f /usr/sbin/policy-rc.d
-fi
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+install_missing mosquitto mosquitto_passwd wrk curl
+find_mosquitto
 
 target=$(cargo_target_dir)
 log "building keygate and mqtt-load (release)"
@@ -56,8 +47,6 @@ load="$target/release/mqtt-load"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $((IDLE + 1000)) ] || die "need $((IDLE + 1000)) open files for $IDLE idle connections; ulimit -n is $(ulimit -n)"
 
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 rss_mib() { awk -v k="$(rss_kib "$1")" 'BEGIN { printf "%.1f", k / 1024 }'; }
 field() { python3 -c "import json, sys; print(json.loads(sys.stdin.read())[sys.argv[1]])" "$1"; }
 results="$work/results.jsonl"

@@ -15,13 +15,14 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$KEYGATE_ROOT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-5}
 PER_ROUND=${PER_ROUND:-2000}
 CONCURRENCY=${CONCURRENCY:-16}
 
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || die "mosquitto is missing: bash bench/broker.sh installs it"
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+find_mosquitto
 target=$(cargo_target_dir)
 log "building mqtt-load (release)"
 cargo build --release -p mqtt-load
@@ -45,8 +46,6 @@ for pair in $KEYGATE_BINS; do
 done
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 
 declare -A mqtt_ports
 start_keygate() { # name database

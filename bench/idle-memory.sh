@@ -22,20 +22,13 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$KEYGATE_ROOT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 COUNTS=${COUNTS:-1000 10000}
 
-missing=()
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
-command -v mosquitto_passwd >/dev/null 2>&1 || missing+=(mosquitto)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt: installing ${missing[*]} (without starting Debian's mosquitto service)"
-  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-  as_root apt-get install -y "${missing[@]}" || { as_root apt-get update && as_root apt-get install -y "${missing[@]}"; }
-  as_root rm -f /usr/sbin/policy-rc.d
-fi
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+install_missing mosquitto mosquitto_passwd curl
+find_mosquitto
 
 target=$(cargo_target_dir)
 if [ -z "${KEYGATE_BIN:-}" ]; then
@@ -51,8 +44,6 @@ for n in $COUNTS; do
   [ "$(ulimit -n)" -ge $((n + 500)) ] || die "need $((n + 500)) open files for $n idle connections; ulimit -n is $(ulimit -n)"
 done
 
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 field() { python3 -c "import json, sys; print(json.loads(sys.stdin.read())[sys.argv[1]])" "$1"; }
 
 http_port=$(free_port)

@@ -10,6 +10,11 @@
 #   mosquitto_conf PORT PASSWORD_FILE
 #                        Mosquitto's configuration for the comparisons (on stdout): one listener on
 #                        127.0.0.1:PORT, a password file, no anonymous access, no persistence, no log
+#   install_missing COMMAND ...
+#                        installs from Debian what provides each missing command (mosquitto,
+#                        mosquitto_passwd, wrk, curl), without starting Debian's mosquitto service
+#   find_mosquitto       sets `mosquitto_bin` to Mosquitto's broker, or stops: bench/broker.sh
+#                        installs it
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
@@ -45,4 +50,25 @@ persistence false
 log_dest none
 max_connections -1
 CONF
+}
+install_missing() {
+  local command missing=()
+  for command in "$@"; do
+    if ! command -v "$command" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$command" ]; then
+      case $command in
+        mosquitto_passwd) missing+=(mosquitto) ;;
+        *) missing+=("$command") ;;
+      esac
+    fi
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "apt: installing ${missing[*]} (without starting Debian's mosquitto service)"
+  # policy-rc.d keeps the package from starting a system broker on 1883.
+  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+  as_root apt-get install -y "${missing[@]}" || { as_root apt-get update && as_root apt-get install -y "${missing[@]}"; }
+  as_root rm -f /usr/sbin/policy-rc.d
+}
+find_mosquitto() {
+  mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+  [ -x "$mosquitto_bin" ] || die "mosquitto is missing: bash bench/broker.sh installs it"
 }

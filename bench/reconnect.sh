@@ -9,12 +9,13 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$KEYGATE_ROOT"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DEVICES=${DEVICES:-10000}
 AT_ONCE=${AT_ONCE:-1000}
 
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || die "mosquitto is missing: bash bench/broker.sh installs it"
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+find_mosquitto
 target=$(cargo_target_dir)
 log "building keygate and mqtt-load (release)"
 cargo build --release -p server --bin keygate
@@ -23,8 +24,6 @@ keygate_bin="$target/release/keygate"
 load="$target/release/mqtt-load"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 
 http_port=$(free_port)
 kg_port=$(free_port)
