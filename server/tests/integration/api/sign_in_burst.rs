@@ -5,6 +5,7 @@
 //! memory: one thread's 19 MiB, not a blocking thread's for each request.
 
 use crate::support::keygate_process::KeygateProcess;
+use crate::support::scrape::Scrape;
 use crate::support::{Engine, TestDatabase, anonymous_at, engines, sign_up_at, unused_address};
 use app::error::AppError;
 use app::model::FieldError;
@@ -33,15 +34,9 @@ const RESIDENT_BOUND_KIB: u64 = 96 * 1024;
 
 /// `keygate_password_hashes_total` from the metrics endpoint.
 async fn password_hashes(metrics: SocketAddr) -> u64 {
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
+    Scrape::of(metrics)
         .await
-        .expect("the metrics endpoint answers")
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix("keygate_password_hashes_total "))
-        .map_or(0, |n| n.trim().parse::<f64>().expect("a number") as u64)
+        .count("keygate_password_hashes_total", &[]) as u64
 }
 
 #[engines]

@@ -11,6 +11,7 @@
 
 pub mod keygate_process;
 pub mod rmqtt;
+pub mod scrape;
 
 /// `#[engines]` on an `async fn name(engine: Engine)`: the tests `name::sqlite` and
 /// `name::postgres`, each run only where [`engine_available`] says so.
