@@ -10,6 +10,7 @@
 use super::{Db, StoreResult, clients, devices, now_millis};
 use crate::model::{ClientRef, DeviceId, LiveSession};
 use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
 
 /// A device connected to the embedded broker.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +56,13 @@ pub enum ConnectionEvent {
 /// identifier's row whoever held it; a disconnect removes only its own connection's row. Events
 /// for a client deleted meanwhile still record the session (its revocation closes it), and
 /// replaying an event is harmless, so a batch never fails on either.
+///
+/// Every writer here locks in one order, device sessions, then devices, then clients, so that
+/// two transactions (this batch and a webhook's [`claim`], say) never wait on each other in a
+/// circle, which PostgreSQL ends by failing one of them: the batch writes its clients' "last seen"
+/// last, once per client (it only moves forward, so the latest time is all that counts).
 pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
+    let mut last_seen: BTreeMap<(&str, &str), (&ClientRef, i64)> = BTreeMap::new();
     let mut tx = db.pool().begin().await?;
     for event in events {
         let (owner, at) = match event {
@@ -97,6 +104,12 @@ pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
                 (&d.owner, d.at)
             }
         };
+        last_seen
+            .entry((owner.organization_id.as_str(), owner.client_id.as_str()))
+            .and_modify(|(_, latest)| *latest = (*latest).max(at))
+            .or_insert((owner, at));
+    }
+    for (owner, at) in last_seen.into_values() {
         clients::update_last_seen_in(&mut tx, owner, at).await?;
     }
     tx.commit().await?;
@@ -206,7 +219,7 @@ pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResu
             return Ok(Claimed::TooMany);
         }
     }
-    clients::update_last_seen_in(&mut tx, claim.owner, now).await?;
+    // Devices before clients, as in `apply`.
     if let Some(device) = claim.device {
         devices::record_seen_in(
             &mut tx,
@@ -217,6 +230,7 @@ pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResu
         )
         .await?;
     }
+    clients::update_last_seen_in(&mut tx, claim.owner, now).await?;
     tx.commit().await?;
     Ok(Claimed::Yes)
 }

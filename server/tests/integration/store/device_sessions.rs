@@ -4,9 +4,9 @@
 
 use super::fixtures::{Org, add_client, claim, client_ref, fresh_db, id, org};
 use crate::support::{Engine, count_rows, engines};
-use app::model::{ClientQuery, ClientRef, ClientRow};
+use app::model::{ClientQuery, ClientRef, ClientRow, DeviceId};
 use app::store::device_sessions::{
-    self, BrokerEvent, Claimed, Connected, ConnectionEvent, Disconnected,
+    self, BrokerEvent, Claimed, Connected, ConnectionEvent, Disconnected, SeenDevice,
 };
 use app::store::{Db, clients};
 
@@ -561,4 +561,72 @@ async fn a_batch_ends_as_its_events_applied_one_by_one(engine: Engine) {
         ends.push((sessions, last_seen));
     }
     assert_eq!(ends[0], ends[1]);
+}
+
+/// The tracker's batch and a webhook's claim lock the same device and the same client row. On
+/// PostgreSQL, taking them in opposite orders is a deadlock: the server fails one transaction (a
+/// lost batch, or a CONNECT refused as unavailable). The batch here locks the device first and
+/// the claim's client only at its end, with 200 events between, so the two overlap every round.
+#[engines]
+async fn a_batch_and_a_claim_on_one_device_and_client_both_commit(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    let acme = org(&db, "Acme").await;
+    add_client(&db, &acme, "pump-02", "Pump").await;
+    add_client(&db, &acme, "gateway-01", "Gateway").await;
+    let (pump, gateway) = (
+        client_ref(&acme, "pump-02"),
+        client_ref(&acme, "gateway-01"),
+    );
+    for round in 0..5 {
+        let seen = SeenDevice {
+            workspace_id: acme.workspace_id.clone(),
+            device_id: DeviceId::parse(&format!("sensor-{round}")).unwrap(),
+        };
+        let mut batch = vec![ConnectionEvent::Connected(Connected {
+            device: Some(seen.clone()),
+            ..connected_event(&format!("r{round}-first"), &pump)
+        })];
+        batch.extend((0..200).map(|n| connected(&format!("r{round}-{n}"), &pump, BROKER, 1_000)));
+        batch.push(connected(
+            &format!("r{round}-last"),
+            &gateway,
+            BROKER,
+            1_000,
+        ));
+        let applying = tokio::spawn({
+            let db = db.clone();
+            async move { device_sessions::apply(&db, &batch).await }
+        });
+        let claiming = tokio::spawn({
+            let (db, gateway, seen) = (db.clone(), gateway.clone(), seen.clone());
+            async move {
+                device_sessions::claim(
+                    &db,
+                    &device_sessions::Claim {
+                        broker: "emqx",
+                        mqtt_client_id: &format!("gw-{round}"),
+                        owner: &gateway,
+                        source: "",
+                        device: Some(&seen),
+                    },
+                    256,
+                )
+                .await
+            }
+        });
+        let (applied, claimed) = (applying.await.unwrap(), claiming.await.unwrap());
+        assert!(
+            applied.is_ok(),
+            "round {round}: the batch failed: {applied:?}"
+        );
+        assert_eq!(claimed.unwrap(), Claimed::Yes, "round {round}: the claim");
+    }
+    assert_eq!(count_rows(&db, "device_sessions").await, 5 * 203);
+}
+
+fn connected_event(conn: &str, owner: &ClientRef) -> Connected {
+    match connected(conn, owner, BROKER, 1_000) {
+        ConnectionEvent::Connected(c) => c,
+        ConnectionEvent::Disconnected(_) => unreachable!(),
+    }
 }
