@@ -97,6 +97,7 @@ mod from_server_errors {
     use crate::secrets::SecretError;
     use crate::store::StoreError;
     use crate::use_cases::clients::ClientError;
+    use crate::use_cases::{Denied, Failure};
 
     impl From<StoreError> for AppError {
         fn from(e: StoreError) -> Self {
@@ -118,6 +119,25 @@ mod from_server_errors {
                     "This namespace is taken. Choose another one.",
                 ),
                 StoreError::NotFound => AppError::NotFound("item".into()),
+                StoreError::AlreadyMember => AppError::invalid(
+                    FieldError::Email,
+                    "This person is a member of the organization already.",
+                ),
+                StoreError::LastOwner => AppError::Forbidden(
+                    "The organization's last owner cannot leave or be demoted. Make someone else an owner first.".into(),
+                ),
+                StoreError::OnlyOrganization => AppError::Forbidden(
+                    "You cannot leave your only organization.".into(),
+                ),
+                StoreError::SignupClosed => AppError::Forbidden(
+                    "Sign-up is closed on this Keygate. Ask an administrator for an account.".into(),
+                ),
+                StoreError::InvitationUnusable => AppError::Forbidden(
+                    "This invitation was used, revoked, or has expired. Ask for a new one.".into(),
+                ),
+                StoreError::InvitationForSomeoneElse => AppError::Forbidden(
+                    "This invitation is for another email address. Sign in with that address, or ask for a new invitation.".into(),
+                ),
                 other => {
                     tracing::error!(error = %other, "store error");
                     AppError::Internal
@@ -148,16 +168,42 @@ mod from_server_errors {
                 ClientError::Store(e) => AppError::missing("client")(e),
                 ClientError::Hashing(e) => e.into(),
                 ClientError::Rule(e) => AppError::invalid(FieldError::TopicRule, e.to_string()),
+                ClientError::Denied(e) => e.into(),
+            }
+        }
+    }
+
+    impl From<Denied> for AppError {
+        fn from(e: Denied) -> Self {
+            tracing::info!(reason = %e, "a request the caller's role does not allow was refused");
+            AppError::Forbidden(match e {
+                Denied::Role { role, .. } => format!(
+                    "Your role in this organization ({}) does not allow this. Ask an owner.",
+                    role.label()
+                ),
+                Denied::NotOperator => {
+                    "Only an operator of this Keygate can see or change this.".to_owned()
+                }
+            })
+        }
+    }
+
+    impl From<Failure> for AppError {
+        fn from(e: Failure) -> Self {
+            match e {
+                Failure::Denied(e) => e.into(),
+                Failure::Store(e) => e.into(),
             }
         }
     }
 
     impl AppError {
-        /// Maps a store error for an object of the caller's organization: "not found" names
-        /// `what` ("client", "workspace"), whether it is missing or belongs to someone else.
-        pub fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
-            move |e| match e {
-                StoreError::NotFound => AppError::NotFound(what.into()),
+        /// Maps a use case's or the store's error for an object of the caller's organization:
+        /// "not found" names `what` ("client", "workspace"), whether it is missing or belongs to
+        /// someone else.
+        pub fn missing<E: Into<Failure>>(what: &'static str) -> impl Fn(E) -> AppError {
+            move |e| match e.into() {
+                Failure::Store(StoreError::NotFound) => AppError::NotFound(what.into()),
                 other => other.into(),
             }
         }

@@ -229,6 +229,43 @@ pub async fn verify_password(
     pool.verify(password.expose().as_bytes(), hash).await
 }
 
+/// The secret part of an invitation link (`kgi_` and 32 random bytes in base58). Only its
+/// SHA-256 is stored ([`token_hash`]): like a generated key, it is too random to guess, so a
+/// fast hash is enough. No `Debug` or `Display`: it cannot reach a log line by accident.
+pub struct InviteToken(secrecy::SecretString);
+
+const INVITE_PREFIX: &str = "kgi_";
+
+impl InviteToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        argon2::password_hash::rand_core::RngCore::fill_bytes(&mut OsRng, &mut bytes);
+        Self(secrecy::SecretString::from(format!(
+            "{INVITE_PREFIX}{}",
+            bs58::encode(bytes).into_string()
+        )))
+    }
+
+    /// The token a link carries; anything that is not one a Keygate made is `None` (and then no
+    /// invitation), before any database lookup.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let body = raw.strip_prefix(INVITE_PREFIX)?;
+        let decoded = bs58::decode(body).into_vec().ok()?;
+        (decoded.len() == 32).then(|| Self(secrecy::SecretString::from(raw.to_owned())))
+    }
+
+    /// The token itself, for the one link that shows it.
+    pub fn expose(&self) -> &str {
+        use secrecy::ExposeSecret;
+        self.0.expose_secret()
+    }
+}
+
+/// What is stored for an invitation token: its SHA-256 in hex.
+pub fn token_hash(token: &InviteToken) -> String {
+    fast_hash(token.expose().as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,5 +374,15 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn an_invitation_token_parses_back_and_nothing_else_does() {
+        let token = InviteToken::generate();
+        let parsed = InviteToken::parse(token.expose()).expect("its own token");
+        assert_eq!(token_hash(&parsed), token_hash(&token));
+        for bad in ["", "kgi_", "kgi_0OIl", "kgk_abc", "kgi_../../etc", &token.expose()[..20]] {
+            assert!(InviteToken::parse(bad).is_none(), "{bad:?}");
+        }
     }
 }

@@ -17,6 +17,8 @@ pub struct Settings {
     pub broker_port: u16,
     /// Whether anyone may sign up. The first visitor of an empty install always may.
     pub open_signup: bool,
+    /// How long a dashboard session lasts without a request (`--session-idle-secs`).
+    pub session_idle_ms: i64,
     /// Whether the broker webhooks are on (a webhook secret is configured).
     pub webhooks: bool,
     /// Whether devices can publish over HTTP (`/v1/publish`): only into the embedded broker.

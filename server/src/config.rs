@@ -224,6 +224,11 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// End a dashboard session after this many seconds without a request (default: 7 days).
+    /// Every request of an active session moves the deadline on.
+    #[arg(long, env = "KEYGATE_SESSION_IDLE_SECS", default_value_t = 7 * 24 * 60 * 60, value_parser = clap::value_parser!(u64).range(10..=31_536_000))]
+    pub session_idle_secs: u64,
+
     /// Folder with the compiled browser bundle (`pkg/`) and static files.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,

@@ -38,7 +38,7 @@ pub fn router(
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::days(7),
+            tower_sessions::cookie::time::Duration::milliseconds(state.settings.session_idle_ms),
         ));
     let routes = route_list();
     let options = state.leptos_options.clone();

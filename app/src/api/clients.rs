@@ -174,7 +174,7 @@ pub async fn create_client(
         description: Description::parse(&description)?,
         scope: scope_mode.scope(&scope)?,
     };
-    let issued = clients::create(&state, &caller.audit(), &caller.workspace, new).await?;
+    let issued = clients::create(&state, &caller.actor(), &caller.workspace, new).await?;
     ssr::reveal(&caller, issued)
 }
 
@@ -205,7 +205,7 @@ pub async fn update_client(
     let id = ssr::existing_id(&client_id)?;
     let name = ClientName::parse(&name)?;
     let description = Description::parse(&description)?;
-    crate::use_cases::clients::update(&state, &caller.audit(), &id, &name, &description)
+    crate::use_cases::clients::update(&state, &caller.actor(), &id, &name, &description)
         .await
         .map_err(Into::into)
 }
@@ -216,7 +216,7 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::use_cases::clients::set_active(&state, &caller.audit(), &id, active)
+    crate::use_cases::clients::set_active(&state, &caller.actor(), &id, active)
         .await
         .map_err(Into::into)
 }
@@ -229,7 +229,7 @@ pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<Revea
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
     let key = crate::model::ClientKey::parse(key.expose())?;
-    let issued = crate::use_cases::clients::regenerate(&state, &caller.audit(), &id, key).await?;
+    let issued = crate::use_cases::clients::regenerate(&state, &caller.actor(), &id, key).await?;
     ssr::reveal(&caller, issued)
 }
 
@@ -239,7 +239,7 @@ pub async fn delete_client(client_id: String) -> Result<(), AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::use_cases::clients::delete(&state, &caller.audit(), &id)
+    crate::use_cases::clients::delete(&state, &caller.actor(), &id)
         .await
         .map_err(Into::into)
 }
@@ -258,7 +258,7 @@ pub async fn update_client_access(
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
     let scope = scope_mode.scope(&scope)?;
-    crate::use_cases::clients::update_access(&state, &caller.audit(), &id, scope, rules)
+    crate::use_cases::clients::update_access(&state, &caller.actor(), &id, scope, rules)
         .await
         .map_err(Into::into)
 }

@@ -26,7 +26,7 @@ mod ssr {
     }
 
     /// A device that is missing or another organization's is a "device" not found.
-    pub fn missing(e: crate::store::StoreError) -> AppError {
+    pub fn missing(e: impl Into<crate::use_cases::Failure>) -> AppError {
         AppError::missing("device")(e)
     }
 }
@@ -90,7 +90,7 @@ pub async fn create_device(
         name: DeviceName::parse(&name)?,
         tags: parse_tags(&tags)?,
     };
-    devices::create(&state, &caller.audit(), &caller.workspace, new)
+    devices::create(&state, &caller.actor(), &caller.workspace, new)
         .await
         .map_err(ssr::missing)
 }
@@ -103,7 +103,7 @@ pub async fn create_devices(ids: String) -> Result<BulkCreated, AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let ids = ssr::pasted_ids(&ids)?;
-    crate::use_cases::devices::create_many(&state, &caller.audit(), &caller.workspace, &ids)
+    crate::use_cases::devices::create_many(&state, &caller.actor(), &caller.workspace, &ids)
         .await
         .map_err(ssr::missing)
 }
@@ -136,7 +136,7 @@ pub async fn update_device(
     let tags = parse_tags(&tags)?;
     crate::use_cases::devices::update(
         &state,
-        &caller.audit(),
+        &caller.actor(),
         &caller.workspace,
         &id,
         &name,
@@ -152,7 +152,7 @@ pub async fn delete_device(device_id: String) -> Result<(), AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&device_id)?;
-    crate::use_cases::devices::delete(&state, &caller.audit(), &caller.workspace, &id)
+    crate::use_cases::devices::delete(&state, &caller.actor(), &caller.workspace, &id)
         .await
         .map_err(ssr::missing)
 }

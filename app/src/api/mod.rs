@@ -6,4 +6,6 @@ pub mod account;
 pub mod brokers;
 pub mod clients;
 pub mod devices;
+pub mod install;
+pub mod members;
 pub mod workspaces;

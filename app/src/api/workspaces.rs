@@ -8,25 +8,17 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "workspaces/create")]
 pub async fn create_workspace(name: String, namespace: String) -> Result<WorkspaceInfo, AppError> {
     use crate::model::{Namespace, WorkspaceName};
-    use crate::store::workspaces;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let name = WorkspaceName::parse(&name)?;
-    let workspace = if namespace.trim().is_empty() {
-        let organization =
-            crate::store::organizations::get(&state.db, caller.organization_id()).await?;
-        let base = Namespace::derive(&format!("{} {}", organization.name, name));
-        workspaces::create_with_free_namespace(&state.db, &caller.audit(), &name, &base).await?
-    } else {
-        let namespace = Namespace::parse(&namespace)?;
-        workspaces::create(&state.db, &caller.audit(), &name, &namespace).await?
+    let namespace = match namespace.trim() {
+        "" => None,
+        typed => Some(Namespace::parse(typed)?),
     };
-    Ok(WorkspaceInfo {
-        id: workspace.id,
-        name: workspace.name,
-        namespace: workspace.namespace,
-        client_count: 0,
-    })
+    Ok(
+        crate::use_cases::workspaces::create(&state, &caller.actor(), &name, namespace.as_ref())
+            .await?,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "workspaces/rename")]
@@ -35,7 +27,7 @@ pub async fn rename_workspace(id: String, name: String) -> Result<(), AppError> 
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let name = WorkspaceName::parse(&name)?;
-    crate::store::workspaces::update_name(&state.db, &caller.audit(), &id, &name)
+    crate::use_cases::workspaces::rename(&state, &caller.actor(), &id, &name)
         .await
         .map_err(AppError::missing("workspace"))
 }
@@ -47,7 +39,7 @@ pub async fn switch_workspace(id: String) -> Result<(), AppError> {
     let state = crate::auth::state()?;
     let workspace = crate::store::workspaces::get(&state.db, caller.organization_id(), &id)
         .await
-        .map_err(AppError::missing("workspace"))?;
+        .map_err(AppError::missing::<crate::store::StoreError>("workspace"))?;
     crate::auth::switch_workspace(&caller.session, &workspace.id).await
 }
 

@@ -35,6 +35,20 @@ text_enum!(
         MqttRefusedTooManySessions = "mqtt.refused_too_many_sessions",
         /// A restricted client's key from a device outside its scope, or not in connection form 3.
         MqttRefusedScope = "mqtt.refused_scope",
+        /// An invitation link made (the target is the invited email).
+        MemberInvited = "member.invited",
+        InvitationRevoked = "member.invitation_revoked",
+        /// An invitation accepted: a new member (the target), by sign-up or with an account.
+        MemberJoined = "member.joined",
+        MemberRoleChanged = "member.role_changed",
+        MemberRemoved = "member.removed",
+        MemberLeft = "member.left",
+        UserPasswordChanged = "user.password_changed",
+        /// Every dashboard session of the user ended at their request.
+        UserSignedOutEverywhere = "user.signed_out_everywhere",
+        SignupOpened = "install.signup_opened",
+        SignupClosed = "install.signup_closed",
+        OperatorNamed = "install.operator_named",
     }
 );
 
@@ -70,6 +84,17 @@ mod tests {
                 "mqtt.refused_identifier",
                 "mqtt.refused_too_many_sessions",
                 "mqtt.refused_scope",
+                "member.invited",
+                "member.invitation_revoked",
+                "member.joined",
+                "member.role_changed",
+                "member.removed",
+                "member.left",
+                "user.password_changed",
+                "user.signed_out_everywhere",
+                "install.signup_opened",
+                "install.signup_closed",
+                "install.operator_named",
             ]
         );
     }

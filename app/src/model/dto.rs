@@ -1,7 +1,8 @@
 //! What crosses the wire between the dashboard and its server functions.
 
 use super::{
-    AuditAction, BrokerKind, ClientId, ClientKey, Namespace, RevocationReason, Scope, TopicRules,
+    AuditAction, BrokerKind, Capability, ClientId, ClientKey, Namespace, RevocationReason, Role,
+    Scope, TopicRules,
 };
 use serde::{Deserialize, Serialize};
 
@@ -315,6 +316,12 @@ pub struct Me {
     pub email: String,
     pub organization_id: String,
     pub organization_name: String,
+    /// The caller's role in the current organization.
+    pub role: Role,
+    /// Every organization the caller belongs to, for the header's switcher.
+    pub organizations: Vec<OrganizationChoice>,
+    /// Whether the caller operates the install (sees the broker targets, opens sign-up).
+    pub operator: bool,
     pub workspaces: Vec<WorkspaceInfo>,
     pub current_workspace_id: String,
     pub view: ViewMode,
@@ -326,6 +333,126 @@ impl Me {
             .iter()
             .find(|w| w.id == self.current_workspace_id)
     }
+
+    /// Whether the caller may do what `capability` covers in the current organization (the
+    /// server decides for real; the dashboard leaves out what would be refused).
+    pub fn can(&self, capability: Capability) -> bool {
+        self.role.allows(capability)
+    }
+}
+
+/// An organization the caller belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A member of an organization, as Settings → Members lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: i64,
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationState {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+/// An invitation as Settings → Members lists it (never its link: that is shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationRow {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub state: InvitationState,
+}
+
+/// A new invitation and its one-time link, shown once to the inviter to pass on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedInvitation {
+    pub invitation: InvitationRow,
+    /// The path of the link (`/invite/…`); the browser puts its own origin in front.
+    pub path: String,
+}
+
+/// What an invitation link's page shows before it is accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub organization_name: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    pub expires_at: i64,
+    pub state: InvitationState,
+    /// Whether an account with the invited email exists (then accepting asks for its password).
+    pub account_exists: bool,
+    /// The signed-in user's email, when someone is signed in in this browser.
+    pub signed_in_as: Option<String>,
+}
+
+/// Settings → Members: who is in the organization and who is invited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub members: Vec<MemberRow>,
+    pub invitations: Vec<InvitationRow>,
+    /// The caller's own user id, to mark "you" and offer "Leave".
+    pub you: String,
+    pub now: i64,
+}
+
+/// One of the signed-in user's dashboard sessions, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRow {
+    /// A short handle to end this one session with; never the session's id.
+    pub handle: String,
+    pub address: String,
+    /// The browser and system, read from its User-Agent.
+    pub device: String,
+    pub last_active_at: i64,
+    pub current: bool,
+}
+
+/// An operator of the install.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorRow {
+    pub email: String,
+    /// The operator who named them, or `install` for whoever set the install up.
+    pub named_by: String,
+    pub since: i64,
+}
+
+/// Settings → Install, for operators: sign-up and who operates the install.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSettings {
+    pub signup_open: bool,
+    pub operators: Vec<OperatorRow>,
+}
+
+/// What a member who does not operate the install sees of revocations: their own
+/// organization's, counted, without any broker's address, node or error text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationRevocations {
+    /// Broker deliveries of this organization's revocations not confirmed yet.
+    pub waiting: u64,
+    /// When the oldest of those was made.
+    pub oldest_waiting_at: Option<i64>,
+    /// Deliveries a broker refused in a way retrying cannot fix; the operators see why.
+    pub set_aside: u64,
+    /// How many brokers revocations go to.
+    pub brokers: u64,
+    pub now: i64,
 }
 
 /// An entry of the audit log.

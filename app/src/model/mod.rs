@@ -14,11 +14,13 @@ mod fields;
 mod namespace;
 mod parse_error;
 mod revocation_reason;
+mod role;
 mod scope;
 mod text_enum;
 pub mod time_format;
 pub mod topic_filter;
 mod topic_rules;
+mod user_agent;
 
 pub use access_preview::{AccessPreview, PreviewReason};
 pub use audit_action::AuditAction;
@@ -35,12 +37,14 @@ pub use fields::{
 pub use namespace::Namespace;
 pub use parse_error::{FieldError, ParseError, Problem};
 pub use revocation_reason::RevocationReason;
+pub use role::{Capability, Role};
 pub use scope::{Scope, ScopeEntry, ScopeError, ScopeMode, narrows};
 pub use text_enum::UnknownText;
 #[cfg(test)]
 pub(crate) use text_enum::assert_round_trips;
 pub(crate) use text_enum::text_enum;
 pub use topic_rules::{Permission, RuleAction, RuleError, TopicRule, TopicRules};
+pub use user_agent::device_label;
 
 /// One client row: its organization and its Client ID. A Client ID alone is a string another
 /// organization may take up once the client is deleted; what a client owns (its sessions, the MQTT

@@ -14,6 +14,8 @@ pub enum FieldError {
     Description,
     Email,
     Password,
+    /// The password a user types to prove it is them before changing it.
+    CurrentPassword,
     OrgName,
     WorkspaceName,
     Namespace,
@@ -33,6 +35,7 @@ impl FieldError {
             FieldError::Description => ("a", "description"),
             FieldError::Email => ("an", "email address"),
             FieldError::Password => ("a", "password"),
+            FieldError::CurrentPassword => ("your", "current password"),
             FieldError::OrgName => ("an", "organization name"),
             FieldError::WorkspaceName => ("a", "workspace name"),
             FieldError::Namespace => ("a", "namespace"),

@@ -219,3 +219,30 @@ pub async fn progress(
         })
         .collect()
 }
+
+/// An organization's revocations on their way, counted over every broker target: what a member
+/// who does not operate the install sees (no target's name, address or error).
+pub async fn summary(
+    db: &Db,
+    organization_id: &str,
+) -> StoreResult<crate::model::OrganizationRevocations> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS waiting, MIN(o.created_at) AS oldest,
+                COALESCE(SUM(CASE WHEN d.needs_attention_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS set_aside
+         FROM revocation_deliveries d JOIN revocation_outbox o ON o.id = d.outbox_id
+         WHERE o.organization_id = $1 AND d.done_at IS NULL",
+    )
+    .bind(organization_id)
+    .fetch_one(db.pool())
+    .await?;
+    let brokers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM broker_targets")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(crate::model::OrganizationRevocations {
+        waiting: row.try_get::<i64, _>("waiting")? as u64,
+        oldest_waiting_at: row.try_get("oldest")?,
+        set_aside: row.try_get::<i64, _>("set_aside")? as u64,
+        brokers: brokers as u64,
+        now: now_millis(),
+    })
+}

@@ -28,7 +28,11 @@ pub mod clients;
 pub mod deliveries;
 pub mod device_sessions;
 pub mod devices;
+pub mod install;
+pub mod invitations;
+pub mod memberships;
 pub mod mqtt_usernames;
+pub mod operators;
 pub mod organizations;
 pub mod outbox;
 pub mod sessions;
@@ -67,6 +71,18 @@ pub enum StoreError {
     NamespaceTaken,
     #[error("not found")]
     NotFound,
+    #[error("this person is a member already")]
+    AlreadyMember,
+    #[error("the organization's last owner cannot leave or be demoted")]
+    LastOwner,
+    #[error("a user cannot leave their only organization")]
+    OnlyOrganization,
+    #[error("sign-up is closed")]
+    SignupClosed,
+    #[error("this invitation was used, revoked, or has expired")]
+    InvitationUnusable,
+    #[error("this invitation is for another email address")]
+    InvitationForSomeoneElse,
     #[error("a running Keygate process (node {holder}) delivers to this broker target")]
     TargetServed { holder: String },
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]

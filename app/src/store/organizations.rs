@@ -1,7 +1,9 @@
 //! Organizations: the tenant boundary. Every other object belongs to exactly one.
 
-use super::{Db, StoreError, StoreResult, audit, new_id, now_millis, users, workspaces};
-use crate::model::{AuditAction, Email, Namespace, OrgName};
+use super::{
+    Db, StoreError, StoreResult, audit, install, memberships, new_id, now_millis, users, workspaces,
+};
+use crate::model::{AuditAction, Email, Namespace, OrgName, Role};
 use sqlx::Row;
 
 /// An organization as stored.
@@ -20,13 +22,16 @@ pub struct NewAccount {
 }
 
 /// Creates an organization, its owner and its default workspace (namespace derived from the
-/// organization's name, with a suffix when taken) in one transaction.
+/// organization's name, with a suffix when taken) in one transaction. The first sign-up claims
+/// the install and becomes its operator; any later one needs sign-up to be open (the dashboard's
+/// choice, else `signup_default`), checked in the same transaction: [`StoreError::SignupClosed`].
 pub async fn create_with_owner(
     db: &Db,
     name: &OrgName,
     email: &Email,
     password_hash: &str,
     address: &str,
+    signup_default: bool,
 ) -> StoreResult<NewAccount> {
     let base = Namespace::derive(name.as_str());
     let mut attempt = 1;
@@ -35,7 +40,17 @@ pub async fn create_with_owner(
         // same name can take it first: then look again. The sign-up form has no namespace field
         // to show "taken" at, and the user never chose one.
         let namespace = workspaces::free_namespace(db, &base).await?;
-        match try_create_with_owner(db, name, email, password_hash, address, &namespace).await {
+        let attempt_result = try_create_with_owner(
+            db,
+            name,
+            email,
+            password_hash,
+            address,
+            &namespace,
+            signup_default,
+        )
+        .await;
+        match attempt_result {
             Err(StoreError::NamespaceTaken) if attempt < workspaces::NAMESPACE_ATTEMPTS => {
                 attempt += 1;
             }
@@ -52,6 +67,7 @@ async fn try_create_with_owner(
     password_hash: &str,
     address: &str,
     namespace: &Namespace,
+    signup_default: bool,
 ) -> StoreResult<NewAccount> {
     let organization_id = new_id();
     let mut tx = db.pool().begin().await?;
@@ -62,6 +78,14 @@ async fn try_create_with_owner(
         .execute(&mut *tx)
         .await?;
     let user_id = users::insert_in(&mut tx, &organization_id, email, password_hash).await?;
+    if !install::claim_in(&mut tx, &user_id).await?
+        && !install::signup_choice_in(&mut tx)
+            .await?
+            .unwrap_or(signup_default)
+    {
+        return Err(StoreError::SignupClosed);
+    }
+    memberships::insert_in(&mut tx, &organization_id, &user_id, Role::Owner).await?;
     let workspace_id =
         workspaces::insert_in(&mut tx, &organization_id, "Default", namespace).await?;
     let ctx = audit::AuditContext {

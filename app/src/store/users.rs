@@ -1,4 +1,5 @@
-//! Users: people who sign in to the dashboard. Each belongs to one organization.
+//! Users: people who sign in to the dashboard. Each is a member of one or more organizations
+//! (`memberships`); `organization_id` is the one they joined first.
 
 use super::{Db, StoreError, StoreResult, is_unique_violation, new_id, now_millis};
 use crate::model::{Email, ViewMode};
@@ -79,5 +80,35 @@ pub async fn update_view_mode(db: &Db, id: &str, view: ViewMode) -> StoreResult<
         .bind(id)
         .execute(db.pool())
         .await?;
+    Ok(())
+}
+
+/// Replaces the user's password hash, audited in `ctx`'s organization.
+pub async fn update_password(
+    db: &Db,
+    ctx: &super::audit::AuditContext,
+    id: &str,
+    password_hash: &str,
+) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    super::audit::insert_in(
+        &mut tx,
+        ctx,
+        None,
+        crate::model::AuditAction::UserPasswordChanged,
+        &ctx.actor,
+        "",
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

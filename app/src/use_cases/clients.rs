@@ -5,17 +5,17 @@
 
 use crate::model::access::{Access, Subject, decide};
 use crate::model::{
-    AccessFilter, AccessPreview, ClientId, ClientKey, ClientName, ClientQuery, ClientRef,
-    ClientRow, Description, DeviceId, LiveSession, Namespace, RevocationProgress, Scope, TopicRule,
-    TopicRules,
+    AccessFilter, AccessPreview, Capability, ClientId, ClientKey, ClientName, ClientQuery,
+    ClientRef, ClientRow, Description, DeviceId, LiveSession, Namespace, RevocationProgress, Scope,
+    TopicRule, TopicRules,
 };
 use crate::secrets::{self, SecretError};
 use crate::state::AppState;
-use crate::store::audit::AuditContext;
 use crate::store::workspaces::Workspace;
 use crate::store::{
     self, Db, StoreError, StoreResult, clients, deliveries, device_sessions, devices,
 };
+use crate::use_cases::{Actor, Denied};
 use std::collections::HashMap;
 
 /// Why a use case on clients failed.
@@ -30,6 +30,9 @@ pub enum ClientError {
     /// A topic rule that is not valid for the client's workspace.
     #[error(transparent)]
     Rule(#[from] crate::model::RuleError),
+    /// The actor's role does not allow the change; nothing was read or changed.
+    #[error(transparent)]
+    Denied(#[from] Denied),
 }
 
 /// A new client, its fields parsed.
@@ -138,10 +141,11 @@ pub async fn revocation(
 #[tracing::instrument(skip_all, fields(client_id = %new.client_id, workspace = %workspace.id))]
 pub async fn create(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     workspace: &Workspace,
     new: NewClient,
 ) -> Result<Issued, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
     if clients::exists(&state.db, &new.client_id).await? {
         return Err(StoreError::ClientIdTaken.into());
     }
@@ -170,11 +174,12 @@ pub async fn create(
 #[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn update(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     id: &ClientId,
     name: &ClientName,
     description: &Description,
 ) -> Result<ClientRow, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
     let row = clients::update(&state.db, by, id, name, description).await?;
     changed(state, id, Revokes::No);
     Ok(with_progress(&state.db, &by.organization_id, row).await?)
@@ -186,11 +191,12 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn update_access(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     id: &ClientId,
     scope: Option<Scope>,
     rules: Vec<TopicRule>,
 ) -> Result<ClientRow, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
     let record = clients::get(&state.db, &by.organization_id, id).await?;
     let workspace =
         store::workspaces::get(&state.db, &by.organization_id, &record.workspace_id).await?;
@@ -255,10 +261,11 @@ pub async fn preview_access(
 #[tracing::instrument(skip_all, fields(client_id = %id, active))]
 pub async fn set_active(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     id: &ClientId,
     active: bool,
 ) -> Result<ClientRow, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
     let row = clients::update_active(&state.db, by, id, active).await?;
     changed(state, id, if active { Revokes::No } else { Revokes::Yes });
     Ok(with_progress(&state.db, &by.organization_id, row).await?)
@@ -268,10 +275,11 @@ pub async fn set_active(
 #[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn regenerate(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     id: &ClientId,
     key: ClientKey,
 ) -> Result<Issued, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
     // Ownership first, so another organization's client costs no hashing and reveals nothing.
     clients::get(&state.db, &by.organization_id, id).await?;
     let hash = secrets::hash_key(&state.passwords, &key).await?;
@@ -288,7 +296,8 @@ pub async fn regenerate(
 
 /// Deletes a client; its sessions are revoked on every broker.
 #[tracing::instrument(skip_all, fields(client_id = %id))]
-pub async fn delete(state: &AppState, by: &AuditContext, id: &ClientId) -> Result<(), ClientError> {
+pub async fn delete(state: &AppState, actor: &Actor, id: &ClientId) -> Result<(), ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
     clients::delete(&state.db, by, id).await?;
     changed(state, id, Revokes::Yes);
     Ok(())

@@ -3,11 +3,11 @@
 //! another organization's device is [`StoreError::NotFound`], exactly like a missing one. A
 //! change that takes a device out of a restricted client's scope wakes the revocation workers.
 
-use crate::model::{BulkCreated, DeviceId, DeviceName, DeviceQuery, DeviceRow, Tag};
+use crate::model::{BulkCreated, Capability, DeviceId, DeviceName, DeviceQuery, DeviceRow, Tag};
 use crate::state::AppState;
-use crate::store::audit::AuditContext;
 use crate::store::workspaces::Workspace;
 use crate::store::{StoreResult, devices};
+use crate::use_cases::{Actor, Failure};
 
 /// A new device, its fields parsed.
 #[derive(Debug)]
@@ -57,11 +57,12 @@ pub async fn get(state: &AppState, workspace: &Workspace, id: &DeviceId) -> Stor
 #[tracing::instrument(skip_all, fields(device_id = %new.device_id, workspace = %workspace.id))]
 pub async fn create(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     workspace: &Workspace,
     new: NewDevice,
-) -> StoreResult<DeviceRow> {
-    devices::create(
+) -> Result<DeviceRow, Failure> {
+    let by = &actor.require(Capability::ManageClients)?;
+    Ok(devices::create(
         &state.db,
         by,
         devices::NewDevice {
@@ -71,18 +72,19 @@ pub async fn create(
             tags: &new.tags,
         },
     )
-    .await
+    .await?)
 }
 
 /// Creates the devices of a paste in `workspace` at once; ids it has already are skipped.
 #[tracing::instrument(skip_all, fields(devices = ids.len(), workspace = %workspace.id))]
 pub async fn create_many(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     workspace: &Workspace,
     ids: &[DeviceId],
-) -> StoreResult<BulkCreated> {
-    devices::create_many(&state.db, by, &workspace.id, ids).await
+) -> Result<BulkCreated, Failure> {
+    let by = &actor.require(Capability::ManageClients)?;
+    Ok(devices::create_many(&state.db, by, &workspace.id, ids).await?)
 }
 
 /// Which of `ids` `workspace` has already.
@@ -99,12 +101,13 @@ pub async fn existing(
 #[tracing::instrument(skip_all, fields(device_id = %id))]
 pub async fn update(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     workspace: &Workspace,
     id: &DeviceId,
     name: &DeviceName,
     tags: &[Tag],
-) -> StoreResult<DeviceRow> {
+) -> Result<DeviceRow, Failure> {
+    let by = &actor.require(Capability::ManageClients)?;
     let change = devices::update(&state.db, by, &workspace.id, id, name, tags).await?;
     revoked(state, change.revoked);
     Ok(change.row)
@@ -114,10 +117,11 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(device_id = %id))]
 pub async fn delete(
     state: &AppState,
-    by: &AuditContext,
+    actor: &Actor,
     workspace: &Workspace,
     id: &DeviceId,
-) -> StoreResult<()> {
+) -> Result<(), Failure> {
+    let by = &actor.require(Capability::ManageClients)?;
     let revoked_count = devices::delete(&state.db, by, &workspace.id, id).await?;
     revoked(state, revoked_count);
     Ok(())

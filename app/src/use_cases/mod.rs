@@ -4,5 +4,11 @@
 //! of HTTP or Leptos, so the dashboard's server functions and any other front door call the same
 //! code: each parses its request, calls a use case and maps the result.
 
+pub mod actor;
 pub mod clients;
 pub mod devices;
+pub mod install;
+pub mod members;
+pub mod workspaces;
+
+pub use actor::{Actor, Denied, Failure};

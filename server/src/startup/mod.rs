@@ -335,6 +335,7 @@ fn settings(config: &Config, broker: Option<&Broker>, webhooks: bool) -> Setting
             .or(broker.map(|b| b.tcp_addr.port()))
             .unwrap_or(1883),
         open_signup: config.open_signup,
+        session_idle_ms: (config.session_idle_secs * 1000) as i64,
         webhooks,
         http_publish: broker.is_some(),
     }

@@ -10,6 +10,7 @@ mod devices;
 mod http_publish;
 mod isolation;
 mod request_ids;
+mod roles;
 mod servers;
 mod sign_in_burst;
 mod statuses;

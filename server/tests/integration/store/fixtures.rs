@@ -11,6 +11,8 @@ use app::store::{Db, StoreError, organizations, outbox};
 /// An organization with its owner and default workspace, as sign-up makes it.
 pub struct Org {
     pub ctx: AuditContext,
+    /// Its owner, as the use cases know them.
+    pub owner: app::use_cases::Actor,
     pub workspace_id: String,
 }
 
@@ -28,10 +30,19 @@ pub async fn org(db: &Db, name: &str) -> Org {
         &email,
         "$argon2id$not-a-real-hash",
         "192.0.2.1",
+        true,
     )
     .await
     .expect("an organization");
     Org {
+        owner: app::use_cases::Actor {
+            user_id: account.user_id.clone(),
+            email: email.as_str().to_owned(),
+            organization_id: account.organization_id.clone(),
+            role: app::model::Role::Owner,
+            operator: false,
+            address: "192.0.2.1".into(),
+        },
         ctx: AuditContext {
             organization_id: account.organization_id,
             actor: email.as_str().to_owned(),

@@ -45,6 +45,7 @@ async fn concurrent_sign_ups_with_the_same_name_all_succeed(engine: Engine) {
                     &email,
                     "$argon2id$x",
                     "::1",
+                    true,
                 )
                 .await
             })

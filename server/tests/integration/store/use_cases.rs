@@ -27,6 +27,7 @@ fn state(db: &Db) -> AppState {
             broker_host: None,
             broker_port: 1883,
             open_signup: true,
+            session_idle_ms: 60_000,
             webhooks: false,
             http_publish: false,
         }),
@@ -64,7 +65,7 @@ fn new_client(client_id: &str, key: &ClientKey) -> NewClient {
 async fn create(state: &AppState, org: &Org, client_id: &str) -> ClientKey {
     let key = ClientKey::generate();
     let workspace = workspace(&state.db, org).await;
-    clients::create(state, &org.ctx, &workspace, new_client(client_id, &key))
+    clients::create(state, &org.owner, &workspace, new_client(client_id, &key))
         .await
         .unwrap_or_else(|e| panic!("creating {client_id} failed: {e}"));
     key
@@ -135,9 +136,14 @@ async fn create_stores_a_hash_the_key_verifies_and_reveals_the_key_with_its_name
     let acme = org(&db, "Acme").await;
     let workspace = workspace(&db, &acme).await;
     let key = ClientKey::generate();
-    let issued = clients::create(&state, &acme.ctx, &workspace, new_client("boiler-01", &key))
-        .await
-        .unwrap();
+    let issued = clients::create(
+        &state,
+        &acme.owner,
+        &workspace,
+        new_client("boiler-01", &key),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         issued.key.expose(),
         key.expose(),
@@ -169,7 +175,7 @@ async fn create_with_a_client_id_in_use_is_taken_and_changes_nothing(engine: Eng
     for taken in ["boiler-01", globex_namespace.as_str()] {
         let result = clients::create(
             &state,
-            &acme.ctx,
+            &acme.owner,
             &acme_workspace,
             new_client(taken, &ClientKey::generate()),
         )
@@ -191,7 +197,7 @@ async fn create_in_another_organizations_workspace_is_not_found_and_changes_noth
     let before = counts(&db).await;
     let result = clients::create(
         &state,
-        &acme.ctx,
+        &acme.owner,
         &globex_workspace,
         new_client("boiler-01", &ClientKey::generate()),
     )
@@ -211,7 +217,7 @@ async fn update_renames_forgets_the_verified_key_and_revokes_nothing(engine: Eng
     let mut workers = state.revocations.subscribe();
     let row = clients::update(
         &state,
-        &acme.ctx,
+        &acme.owner,
         &id("boiler-01"),
         &ClientName::parse("Boiler (new)").unwrap(),
         &Description::parse("Replaced in May").unwrap(),
@@ -234,7 +240,7 @@ async fn deactivate_revokes_wakes_the_workers_and_reads_back_the_progress(engine
     create(&state, &acme, "boiler-01").await;
     remember(&state, "boiler-01");
     let mut workers = state.revocations.subscribe();
-    let row = clients::set_active(&state, &acme.ctx, &id("boiler-01"), false)
+    let row = clients::set_active(&state, &acme.owner, &id("boiler-01"), false)
         .await
         .unwrap();
     assert!(!row.active);
@@ -251,12 +257,12 @@ async fn activate_forgets_the_verified_key_and_revokes_nothing(engine: Engine) {
     let state = state(&db);
     let acme = org(&db, "Acme").await;
     create(&state, &acme, "boiler-01").await;
-    clients::set_active(&state, &acme.ctx, &id("boiler-01"), false)
+    clients::set_active(&state, &acme.owner, &id("boiler-01"), false)
         .await
         .unwrap();
     remember(&state, "boiler-01");
     let mut workers = state.revocations.subscribe();
-    let row = clients::set_active(&state, &acme.ctx, &id("boiler-01"), true)
+    let row = clients::set_active(&state, &acme.owner, &id("boiler-01"), true)
         .await
         .unwrap();
     assert!(row.active);
@@ -277,7 +283,7 @@ async fn regenerate_replaces_the_key_revokes_the_old_one_and_reveals_the_new_one
     remember(&state, "boiler-01");
     let mut workers = state.revocations.subscribe();
     let new = ClientKey::generate();
-    let issued = clients::regenerate(&state, &acme.ctx, &id("boiler-01"), new.clone())
+    let issued = clients::regenerate(&state, &acme.owner, &id("boiler-01"), new.clone())
         .await
         .unwrap();
     assert_eq!(issued.key.expose(), new.expose());
@@ -299,7 +305,7 @@ async fn delete_removes_the_client_revokes_it_and_forgets_the_verified_key(engin
     create(&state, &acme, "boiler-01").await;
     remember(&state, "boiler-01");
     let mut workers = state.revocations.subscribe();
-    clients::delete(&state, &acme.ctx, &id("boiler-01"))
+    clients::delete(&state, &acme.owner, &id("boiler-01"))
         .await
         .unwrap();
     assert_eq!(stored_client(&db, "boiler-01").await, None);
@@ -325,16 +331,16 @@ async fn changes_to_another_organizations_client_are_not_found_and_change_nothin
     let target = id("boiler-01");
     let name = ClientName::parse("Mine now").unwrap();
     let description = Description::parse("").unwrap();
-    expect_not_found(clients::update(&state, &globex.ctx, &target, &name, &description).await);
+    expect_not_found(clients::update(&state, &globex.owner, &target, &name, &description).await);
     for active in [false, true] {
-        expect_not_found(clients::set_active(&state, &globex.ctx, &target, active).await);
+        expect_not_found(clients::set_active(&state, &globex.owner, &target, active).await);
     }
     expect_not_found(
-        clients::regenerate(&state, &globex.ctx, &target, ClientKey::generate()).await,
+        clients::regenerate(&state, &globex.owner, &target, ClientKey::generate()).await,
     );
-    expect_not_found(clients::delete(&state, &globex.ctx, &target).await);
+    expect_not_found(clients::delete(&state, &globex.owner, &target).await);
     let missing = ClientId::parse("no-such-client").unwrap();
-    expect_not_found(clients::delete(&state, &acme.ctx, &missing).await);
+    expect_not_found(clients::delete(&state, &acme.owner, &missing).await);
     assert_eq!(
         (counts(&db).await, stored_client(&db, "boiler-01").await),
         before
@@ -356,7 +362,7 @@ async fn list_and_get_read_the_rows_with_their_latest_revocation(engine: Engine)
     let globex = org(&db, "Globex").await;
     create(&state, &acme, "boiler-01").await;
     create(&state, &acme, "boiler-02").await;
-    clients::set_active(&state, &acme.ctx, &id("boiler-02"), false)
+    clients::set_active(&state, &acme.owner, &id("boiler-02"), false)
         .await
         .unwrap();
     let query = ClientQuery {

@@ -10,7 +10,7 @@ async fn email_is_unique_and_case_insensitive(engine: Engine) {
     let (_database, db) = fresh_db(engine).await;
     let name = OrgName::parse("Acme").unwrap();
     let email = Email::parse("Ann@Example.test").unwrap();
-    let account = organizations::create_with_owner(&db, &name, &email, "$argon2id$x", "::1")
+    let account = organizations::create_with_owner(&db, &name, &email, "$argon2id$x", "::1", true)
         .await
         .unwrap();
     let user = users::find_by_email(&db, &Email::parse("ann@EXAMPLE.test").unwrap())
@@ -28,6 +28,7 @@ async fn email_is_unique_and_case_insensitive(engine: Engine) {
         &Email::parse("ANN@example.TEST").unwrap(),
         "$argon2id$y",
         "::1",
+        true,
     )
     .await;
     assert!(matches!(again, Err(StoreError::EmailTaken)), "{again:?}");

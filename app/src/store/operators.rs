@@ -1,0 +1,82 @@
+//! Operators: the users who run the install. They see the broker targets (addresses, node names,
+//! error text) and open or close sign-up; the first sign-up is one, and operators name others.
+
+use super::{Db, StoreError, StoreResult, audit, now_millis};
+use crate::model::{AuditAction, Email, OperatorRow};
+use sqlx::{AnyConnection, Row};
+
+pub(super) async fn insert_in(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    named_by: &str,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO operators (user_id, named_by, created_at) VALUES ($1, $2, $3)")
+        .bind(user_id)
+        .bind(named_by)
+        .bind(now_millis())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether `user_id` operates the install.
+pub async fn exists(db: &Db, user_id: &str) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
+/// The install's operators, in the order they were named.
+pub async fn list(db: &Db) -> StoreResult<Vec<OperatorRow>> {
+    let rows = sqlx::query(
+        "SELECT u.email, o.named_by, o.created_at FROM operators o JOIN users u ON u.id = o.user_id
+         ORDER BY o.created_at, u.email",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OperatorRow {
+                email: r.try_get("email")?,
+                named_by: r.try_get("named_by")?,
+                since: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Names the user who signs in with `email` an operator, audited in the naming operator's
+/// organization. An unknown email is [`StoreError::NotFound`]; one already an operator is fine.
+pub async fn create(db: &Db, ctx: &audit::AuditContext, email: &Email) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    let user_id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let user_id = user_id.ok_or(StoreError::NotFound)?;
+    let inserted = sqlx::query(
+        "INSERT INTO operators (user_id, named_by, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(&user_id)
+    .bind(&ctx.actor)
+    .bind(now_millis())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        audit::insert_in(
+            &mut tx,
+            ctx,
+            None,
+            AuditAction::OperatorNamed,
+            email.as_str(),
+            "",
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

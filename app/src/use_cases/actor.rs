@@ -1,0 +1,72 @@
+//! Who acts, and whether they may: every use case that changes something asks its [`Actor`]
+//! first, so the dashboard's server functions and any other front door get the same answer from
+//! the one rule ([`Role::allows`]).
+
+use crate::model::{Capability, Role};
+use crate::store::StoreError;
+use crate::store::audit::AuditContext;
+
+/// A signed-in member acting in one of their organizations.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: String,
+    pub email: String,
+    pub organization_id: String,
+    pub role: Role,
+    /// Whether they operate the install.
+    pub operator: bool,
+    /// The request's source address, for the audit log.
+    pub address: String,
+}
+
+/// A use case the actor's role (or their not operating the install) does not allow. Nothing was
+/// read or changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("a {role} may not do this (it needs {needed:?})")]
+    Role { role: Role, needed: Capability },
+    #[error("only an operator of this Keygate may do this")]
+    NotOperator,
+}
+
+impl Actor {
+    /// Who acts, as the audit log records it: for what changes nothing a role guards (their own
+    /// account, leaving an organization).
+    pub fn audit(&self) -> AuditContext {
+        AuditContext {
+            organization_id: self.organization_id.clone(),
+            actor: self.email.clone(),
+            address: self.address.clone(),
+        }
+    }
+
+    /// The audit context to change what `capability` covers with, if the actor's role allows it.
+    pub fn require(&self, capability: Capability) -> Result<AuditContext, Denied> {
+        if self.role.allows(capability) {
+            Ok(self.audit())
+        } else {
+            Err(Denied::Role {
+                role: self.role,
+                needed: capability,
+            })
+        }
+    }
+
+    /// The audit context for an install-wide change, if the actor operates the install.
+    pub fn require_operator(&self) -> Result<AuditContext, Denied> {
+        if self.operator {
+            Ok(self.audit())
+        } else {
+            Err(Denied::NotOperator)
+        }
+    }
+}
+
+/// Why a use case outside clients failed: the actor may not, or what the store said.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

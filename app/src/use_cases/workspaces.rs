@@ -1,0 +1,45 @@
+//! Workspaces: create one (with a typed namespace, or one derived from its name) and rename it.
+//! Both need [`Capability::ManageWorkspaces`].
+
+use crate::model::{Capability, Namespace, WorkspaceInfo, WorkspaceName};
+use crate::state::AppState;
+use crate::store::{organizations, workspaces};
+use crate::use_cases::{Actor, Failure};
+
+/// Creates a workspace in the actor's organization. `namespace: None` derives one from the
+/// organization's and the workspace's names, with a suffix when taken.
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    name: &WorkspaceName,
+    namespace: Option<&Namespace>,
+) -> Result<WorkspaceInfo, Failure> {
+    let by = actor.require(Capability::ManageWorkspaces)?;
+    let workspace = match namespace {
+        Some(namespace) => workspaces::create(&state.db, &by, name, namespace).await?,
+        None => {
+            let organization = organizations::get(&state.db, &actor.organization_id).await?;
+            let base = Namespace::derive(&format!("{} {}", organization.name, name));
+            workspaces::create_with_free_namespace(&state.db, &by, name, &base).await?
+        }
+    };
+    Ok(WorkspaceInfo {
+        id: workspace.id,
+        name: workspace.name,
+        namespace: workspace.namespace,
+        client_count: 0,
+    })
+}
+
+/// Renames a workspace of the actor's organization.
+#[tracing::instrument(skip_all)]
+pub async fn rename(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    name: &WorkspaceName,
+) -> Result<(), Failure> {
+    let by = actor.require(Capability::ManageWorkspaces)?;
+    Ok(workspaces::update_name(&state.db, &by, id, name).await?)
+}
