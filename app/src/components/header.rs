@@ -1,6 +1,7 @@
-//! The top bar of every signed-in page: navigation, the workspace switcher and sign-out.
+//! The top bar of every signed-in page: navigation, the organization and workspace switchers,
+//! the caller's role, and sign-out.
 
-use crate::api::account::SignOut;
+use crate::api::account::{SignOut, switch_organization};
 use crate::api::workspaces::switch_workspace;
 use crate::components::protected::use_me_version;
 use crate::components::toast::use_toaster;
@@ -29,6 +30,32 @@ pub fn Header(me: Me) -> impl IntoView {
             }
         });
     };
+    let on_organization = move |ev| {
+        let id = event_target_value(&ev);
+        leptos::task::spawn_local(async move {
+            match switch_organization(id).await {
+                Ok(()) => {
+                    version.update(|v| *v += 1);
+                    toaster.success("Switched organization");
+                }
+                Err(e) => toaster.error(e.to_string()),
+            }
+        });
+    };
+    let current_organization = me.organization_id.clone();
+    let organizations = (me.organizations.len() > 1).then(|| {
+        view! {
+            <label class="workspace-switcher">
+                <span class="sr-only">"Organization"</span>
+                <select data-testid="organization-switcher" aria-label="Organization" on:change=on_organization>
+                    {me.organizations.iter().map(|o| {
+                        let selected = o.id == current_organization;
+                        view! { <option value=o.id.clone() selected=selected>{format!("{} ({})", o.name, o.role.label())}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    });
     let is = move |path: &'static str| move || location.pathname.get().starts_with(path);
     view! {
         <header class="topbar">
@@ -38,6 +65,7 @@ pub fn Header(me: Me) -> impl IntoView {
                 <A href="/devices" attr:class=move || if is("/devices")() { "active" } else { "" }>"Devices"</A>
                 <A href="/settings" attr:class=move || if is("/settings")() { "active" } else { "" }>"Settings"</A>
             </nav>
+            {organizations}
             <label class="workspace-switcher">
                 <span class="sr-only">"Workspace"</span>
                 <select data-testid="workspace-switcher" aria-label="Workspace" on:change=on_switch>
@@ -49,7 +77,8 @@ pub fn Header(me: Me) -> impl IntoView {
             </label>
             <div class="account">
                 <span class="org" title="Organization">{me.organization_name.clone()}</span>
-                <span class="email">{me.email.clone()}</span>
+                <span class="badge" data-testid="role" title="Your role in this organization">{me.role.label()}</span>
+                <a class="email" href="/settings/account" title="Your account">{me.email.clone()}</a>
                 <ActionForm action=sign_out attr:class="inline">
                     <button type="submit" class="link" data-testid="sign-out">"Sign out"</button>
                 </ActionForm>

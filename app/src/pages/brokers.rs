@@ -1,9 +1,18 @@
-//! `/settings/brokers`: every broker revocations are delivered to, with its health, its queue,
-//! and its last success and error; and whether the webhooks for external brokers are on.
+//! `/settings/brokers`. For the install's operators: every broker revocations are delivered to,
+//! with its health, its queue, and its last success and error; whether the webhooks for external
+//! brokers are on; and the install's sign-up and operators. For everyone else: their own
+//! organization's revocations, counted, with nothing about the brokers themselves.
 
-use crate::api::brokers::{RetrySetAside, get_broker_status};
-use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
-use crate::model::{BrokerStatus, BrokerTarget, time_format};
+use crate::api::brokers::{RetrySetAside, get_broker_status, get_organization_revocations};
+use crate::api::install::{get_install_settings, name_operator, set_signup_open};
+use crate::components::field::TextField;
+use crate::components::protected::{Protected, me_resource, use_me_version};
+use crate::components::toast::use_toaster;
+use crate::error::AppError;
+use crate::model::{
+    BrokerStatus, BrokerTarget, FieldError, InstallSettings, Me, OrganizationRevocations,
+    time_format,
+};
 use crate::pages::settings::SettingsNav;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,6 +21,24 @@ use std::time::Duration;
 /// The page refreshes itself this often while open.
 const REFRESH: Duration = Duration::from_secs(3);
 
+/// What the page shows, by who is looking.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+enum View {
+    Operator(BrokerStatus, InstallSettings),
+    Member(OrganizationRevocations),
+}
+
+async fn load(me: Me) -> Result<View, AppError> {
+    if me.operator {
+        Ok(View::Operator(
+            get_broker_status().await?,
+            get_install_settings().await?,
+        ))
+    } else {
+        Ok(View::Member(get_organization_revocations().await?))
+    }
+}
+
 #[component]
 pub fn BrokersPage() -> impl IntoView {
     let me = me_resource();
@@ -19,7 +46,13 @@ pub fn BrokersPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let status = Resource::new(
         move || (version.get(), tick.get()),
-        move |_| when_signed_in(me, get_broker_status),
+        move |_| async move {
+            match me.await {
+                Ok(Some(me)) => load(me).await.map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            }
+        },
     );
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH) {
@@ -28,19 +61,119 @@ pub fn BrokersPage() -> impl IntoView {
     });
     view! {
         <Title text="Brokers · Settings · Keygate"/>
-        <Protected me children=Box::new(move |_me| view! {
+        <Protected me children=Box::new(move |me| view! {
             <h1>"Settings"</h1>
-            <SettingsNav/>
+            <SettingsNav me/>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
-                        Ok(Some(status)) => view! { <Brokers status tick/> }.into_any(),
+                        Ok(Some(View::Operator(status, install))) => view! {
+                            <Brokers status tick/>
+                            <Install settings=install/>
+                        }.into_any(),
+                        Ok(Some(View::Member(revocations))) => view! { <Revocations revocations/> }.into_any(),
                         Ok(None) => ().into_any(),
                         Err(e) => view! { <div class="banner error">{e.to_string()}</div> }.into_any(),
                     }
                 })}
             </Transition>
         }.into_any())/>
+    }
+}
+
+/// A member's view: their organization's revocations on their way, counted.
+#[component]
+fn Revocations(revocations: OrganizationRevocations) -> impl IntoView {
+    let r = revocations;
+    let waiting = if r.waiting == 0 {
+        "Every revocation of this organization has reached every broker.".to_owned()
+    } else {
+        format!(
+            "{} broker deliver{} waiting{}.",
+            r.waiting,
+            if r.waiting == 1 { "y is" } else { "ies are" },
+            r.oldest_waiting_at
+                .map(|at| format!(", the oldest made {}", time_format::ago(r.now, at)))
+                .unwrap_or_default()
+        )
+    };
+    view! {
+        <section class="panel" data-testid="organization-revocations">
+            <h2>"Revocations"</h2>
+            <p class="hint">{format!("Regenerating a key, deactivating or deleting a client closes its sessions on each of the {} broker(s) this Keygate delivers to.", r.brokers)}</p>
+            <p data-testid="revocations-waiting">{waiting}</p>
+            {(r.set_aside > 0).then(|| view! {
+                <div class="banner warning">{format!("{} delivery(ies) were refused by a broker. The operators of this Keygate see why and can retry them.", r.set_aside)}</div>
+            })}
+            <p class="hint">"The brokers themselves are shown to the operators of this Keygate only."</p>
+        </section>
+    }
+}
+
+/// The operators' controls: sign-up, and who else operates the install.
+#[component]
+fn Install(settings: InstallSettings) -> impl IntoView {
+    let toaster = use_toaster();
+    let version = use_me_version();
+    let open = settings.signup_open;
+    let toggle = move |_| {
+        leptos::task::spawn_local(async move {
+            match set_signup_open(!open).await {
+                Ok(()) => toaster.success(if open {
+                    "Sign-up closed"
+                } else {
+                    "Sign-up opened"
+                }),
+                Err(e) => toaster.error(e.to_string()),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    let email = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    let email_error = Signal::derive(move || {
+        error.get().map(|e| {
+            e.for_field(FieldError::Email)
+                .unwrap_or_else(|| e.to_string())
+        })
+    });
+    let on_name = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = name_operator(email.get_untracked());
+        leptos::task::spawn_local(async move {
+            match request.await {
+                Ok(()) => {
+                    toaster.success("Operator named");
+                    email.set(String::new());
+                    error.set(None);
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="panel" data-testid="install">
+            <h2>"This Keygate"</h2>
+            <p>
+                {if open { "Sign-up is open: anyone who reaches this Keygate can create an organization." } else { "Sign-up is closed: new people join by invitation." }}
+                " "
+                <button type="button" class="small" data-testid="toggle-signup" on:click=toggle>
+                    {if open { "Close sign-up" } else { "Open sign-up" }}
+                </button>
+            </p>
+            <h3>"Operators"</h3>
+            <p class="hint">"Operators see this page in full and open or close sign-up. Everyone else sees only their own organization's revocations."</p>
+            <ul data-testid="operators">
+                {settings.operators.into_iter().map(|o| view! {
+                    <li>{o.email}<span class="muted">{format!(" · named by {} · {}", o.named_by, time_format::utc_minutes(o.since))}</span></li>
+                }).collect_view()}
+            </ul>
+            <form class="inline-form" on:submit=on_name>
+                <TextField label="Name another operator (an existing account's email)" name="operator_email" value=email error=email_error input_type="email"/>
+                <button type="submit" class="primary">"Name operator"</button>
+            </form>
+        </section>
     }
 }
 

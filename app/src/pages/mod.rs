@@ -1,9 +1,12 @@
 //! The dashboard's pages, one module per route.
 
+pub mod account;
 mod auth_form;
 pub mod brokers;
 pub mod clients;
 pub mod devices;
+pub mod invite;
+pub mod members;
 pub mod not_found;
 pub mod settings;
 pub mod sign_in;
@@ -56,4 +59,16 @@ lazy_page!(
 lazy_page!(
     /// `/settings/brokers`
     BrokersRoute => brokers::BrokersPage
+);
+lazy_page!(
+    /// `/settings/members`
+    MembersRoute => members::MembersPage
+);
+lazy_page!(
+    /// `/settings/account`
+    AccountRoute => account::AccountPage
+);
+lazy_page!(
+    /// `/invite/TOKEN`
+    InviteRoute => invite::InvitePage
 );

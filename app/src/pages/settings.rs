@@ -1,5 +1,5 @@
-//! `/settings`: the organization's id, its workspaces and the audit log. `/settings/brokers`
-//! ([`crate::pages::brokers`]) is its second tab.
+//! `/settings`: the organization's id, its workspaces and the audit log. The other tabs are
+//! `/settings/members`, `/settings/account` and `/settings/brokers`.
 
 use crate::api::workspaces::{
     create_workspace, recent_activity, rename_workspace, switch_workspace,
@@ -10,7 +10,7 @@ use crate::components::protected::{Protected, me_resource, use_me_version, when_
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, FieldError, Me, Namespace, WorkspaceInfo, WorkspaceName, time_format,
+    AuditEntry, Capability, FieldError, Me, Namespace, WorkspaceInfo, WorkspaceName, time_format,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,7 +38,7 @@ fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
     let org_id = me.organization_id.clone();
     view! {
         <h1>"Settings"</h1>
-        <SettingsNav/>
+        <SettingsNav me=me.clone()/>
         <section class="panel">
             <h2>"Organization"</h2>
             <p class="muted">{me.organization_name.clone()}</p>
@@ -51,15 +51,21 @@ fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
 }
 
 /// The tabs of Settings: plain links, so they work before the page is interactive.
+/// Brokers is the operators' view of every broker; members who do not operate the install see
+/// their organization's revocations there.
 #[component]
-pub fn SettingsNav() -> impl IntoView {
+pub fn SettingsNav(me: Me) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let current =
         move |path: &'static str| move || (location.pathname.get() == path).then_some("page");
     view! {
         <nav class="settings-tabs" aria-label="Settings">
             <a href="/settings" aria-current=current("/settings")>"Organization"</a>
-            <a href="/settings/brokers" aria-current=current("/settings/brokers") data-testid="brokers-tab">"Brokers"</a>
+            <a href="/settings/members" aria-current=current("/settings/members") data-testid="members-tab">"Members"</a>
+            <a href="/settings/account" aria-current=current("/settings/account") data-testid="account-tab">"Account"</a>
+            <a href="/settings/brokers" aria-current=current("/settings/brokers") data-testid="brokers-tab">
+                {if me.operator { "Brokers" } else { "Revocations" }}
+            </a>
         </nav>
     }
 }
@@ -125,6 +131,7 @@ fn Workspaces(me: Me) -> impl IntoView {
         });
     };
     let current = me.current_workspace_id.clone();
+    let manage = me.can(Capability::ManageWorkspaces);
     view! {
         <section class="panel">
             <h2>"Workspaces"</h2>
@@ -132,9 +139,10 @@ fn Workspaces(me: Me) -> impl IntoView {
             <table class="table" data-testid="workspaces">
                 <thead><tr><th>"Name"</th><th>"Namespace"</th><th>"Clients"</th><th></th></tr></thead>
                 <tbody>
-                    {me.workspaces.iter().map(|w| view! { <WorkspaceRow workspace=w.clone() current=w.id == current/> }).collect_view()}
+                    {me.workspaces.iter().map(|w| view! { <WorkspaceRow workspace=w.clone() current=w.id == current manage/> }).collect_view()}
                 </tbody>
             </table>
+            <Show when=move || manage>
             <form class="inline-form" on:submit=on_create data-testid="new-workspace">
                 <h3>"New workspace"</h3>
                 <TextField label="Name" name="workspace_name" value=name error=name_error hint="e.g. dev, staging, prod"/>
@@ -142,12 +150,13 @@ fn Workspaces(me: Me) -> impl IntoView {
                     hint="Lowercase letters, digits and '-'. Left empty, it is derived from the organization and workspace names."/>
                 <button type="submit" class="primary" disabled=move || busy.get()>"Create workspace"</button>
             </form>
+            </Show>
         </section>
     }
 }
 
 #[component]
-fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
+fn WorkspaceRow(workspace: WorkspaceInfo, current: bool, manage: bool) -> impl IntoView {
     let toaster = use_toaster();
     let version = use_me_version();
     let editing = RwSignal::new(false);
@@ -203,7 +212,7 @@ fn WorkspaceRow(workspace: WorkspaceInfo, current: bool) -> impl IntoView {
             <td><code>{workspace.namespace.to_string()}</code></td>
             <td>{workspace.client_count}</td>
             <td class="actions">
-                <button type="button" class="small" on:click=move |_| editing.set(true)>"Rename"</button>
+                {manage.then(|| view! { <button type="button" class="small" on:click=move |_| editing.set(true)>"Rename"</button> })}
                 {(!current).then(|| view! { <button type="button" class="small" on:click=switch>"Switch to"</button> })}
             </td>
         </tr>

@@ -12,6 +12,9 @@ pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let result: Signal<_> = action.value().into();
     let open = Resource::new(|| (), |_| signup_open());
+    // Where to continue: an invitation's page sends people here first (the server checks it).
+    let query = leptos_router::hooks::use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <Title text="Sign in · Keygate"/>
         <main class="auth">
@@ -19,6 +22,7 @@ pub fn SignInPage() -> impl IntoView {
                 <p class="brand big"><span class="logo">"⬢"</span>" Keygate"</p>
                 <h1>"Sign in"</h1>
                 <ActionForm action=action>
+                    <input type="hidden" name="next" value=next/>
                     <AuthInput label="Email" name="email" input_type="email" autocomplete="username" autofocus=true error=field_error(result, FieldError::Email)/>
                     <AuthInput label="Password" name="password" input_type="password" autocomplete="current-password" error=field_error(result, FieldError::Password)/>
                     {move || form_error(result).get().map(|e| view! { <div class="banner error" role="alert">{e}</div> })}

@@ -20,14 +20,17 @@ pub fn CardView(rows: Vec<ClientRow>) -> impl IntoView {
 #[component]
 fn Card(row: ClientRow) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
+    let manage = super::may_manage();
     let active = RwSignal::new(row.active);
     let edit_id = row.client_id.clone();
     let delete_row = row.clone();
     let delete_label = format!("Delete {}", row.client_id);
     view! {
         <article class="card" data-client-id=row.client_id.to_string() class:inactive=move || !active.get()>
-            <button type="button" class="icon card-delete" data-testid="delete" aria-label=delete_label title="Delete"
-                on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
+            {manage.then(|| view! {
+                <button type="button" class="icon card-delete" data-testid="delete" aria-label=delete_label title="Delete"
+                    on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
+            })}
             <h3 class="name">{row.name.clone()}</h3>
             <div class="card-id"><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/></div>
             <AccessBadges row=row.clone()/>
@@ -38,8 +41,14 @@ fn Card(row: ClientRow) -> impl IntoView {
                 <dt>"Last seen"</dt><dd data-testid="last-seen">{last_seen(&row)}</dd>
             </dl>
             <footer>
-                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { let _ = active.try_set(r.active); ctx.refresh(); }/>
-                <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
+                {if manage {
+                    view! { <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { let _ = active.try_set(r.active); ctx.refresh(); }/> }.into_any()
+                } else {
+                    view! { <span class="status-text" data-testid="status">{if row.active { "Active" } else { "Inactive" }}</span> }.into_any()
+                }}
+                {manage.then(|| view! {
+                    <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
+                })}
             </footer>
         </article>
     }

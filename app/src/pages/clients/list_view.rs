@@ -55,6 +55,7 @@ pub fn ListView(rows: Vec<ClientRow>, query: Memo<PageQuery>) -> impl IntoView {
 #[component]
 fn Row(row: ClientRow) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
+    let manage = super::may_manage();
     let active = RwSignal::new(row.active);
     let edit_id = row.client_id.clone();
     let delete_row = row.clone();
@@ -64,14 +65,20 @@ fn Row(row: ClientRow) -> impl IntoView {
             <td class="name">{row.name.clone()}</td>
             <td class="description" title=row.description.clone()>{row.description.clone()}</td>
             <td class="status">
-                <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { let _ = active.try_set(r.active); ctx.refresh(); }/>
+                {if manage {
+                    view! { <StatusSwitch row=row.clone() on_changed=move |r: ClientRow| { let _ = active.try_set(r.active); ctx.refresh(); }/> }.into_any()
+                } else {
+                    view! { <span class="status-text" data-testid="status">{if row.active { "Active" } else { "Inactive" }}</span> }.into_any()
+                }}
                 <RevocationBadge client_id=row.client_id.clone() progress=row.revocation.clone()/>
             </td>
             <td class="time">{time_format::utc_minutes(row.created_at)}</td>
             <td class="time" data-testid="last-seen">{last_seen(&row)}</td>
             <td class="actions">
-                <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
-                <button type="button" class="small danger" data-testid="delete" on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"DELETE"</button>
+                {manage.then(|| view! {
+                    <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
+                    <button type="button" class="small danger" data-testid="delete" on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"DELETE"</button>
+                })}
             </td>
         </tr>
     }

@@ -46,6 +46,16 @@ pub struct ClientsCtx {
     pub version: RwSignal<u32>,
 }
 
+/// Whether the signed-in member may change clients (a viewer may not): the page leaves out every
+/// button that would open a modal to change one. The server refuses such changes regardless.
+#[derive(Clone, Copy)]
+pub struct MayManage(pub bool);
+
+/// [`MayManage`] from the context the Clients view provides.
+pub fn may_manage() -> bool {
+    use_context::<MayManage>().is_some_and(|m| m.0)
+}
+
 impl ClientsCtx {
     pub fn refresh(&self) {
         self.version.update(|v| *v += 1);
@@ -179,6 +189,8 @@ fn Clients(
     data: Resource<Result<Option<ClientPage>, crate::error::AppError>>,
 ) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
+    let manage = me.can(crate::model::Capability::ManageClients);
+    provide_context(MayManage(manage));
     let view_mode = RwSignal::new(me.view);
     let workspace = me.current_workspace().cloned();
     let namespace = workspace
@@ -193,7 +205,10 @@ fn Clients(
                 <h1>"Clients"</h1>
                 <p class="muted">"Workspace " <strong>{workspace_name}</strong> " · namespace " <code data-testid="namespace">{namespace}</code></p>
             </div>
-            <button type="button" class="primary" data-testid="new-client" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
+            {manage.then(|| view! {
+                <button type="button" class="primary" data-testid="new-client" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
+            })}
+            {(!manage).then(|| view! { <span class="badge" data-testid="read-only">"Read-only: your role is Viewer"</span> })}
         </div>
         <Toolbar query view_mode/>
         <Transition fallback=|| view! { <div class="loading">"Loading clients…"</div> }>
@@ -273,8 +288,14 @@ fn Results(
                 <div class="empty-icon">"🔑"</div>
                 <h2>"No clients yet"</h2>
                 <p>"A client is the credential a device uses to connect to the MQTT broker: a Client ID and a key."</p>
-                <p>"Click " <strong>"+ New"</strong> " to create the first one. You will see its key once, with ready-to-paste connection snippets."</p>
-                <button type="button" class="primary" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New client"</button>
+                {if may_manage() {
+                    view! {
+                        <p>"Click " <strong>"+ New"</strong> " to create the first one. You will see its key once, with ready-to-paste connection snippets."</p>
+                        <button type="button" class="primary" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New client"</button>
+                    }.into_any()
+                } else {
+                    view! { <p>"An owner or admin of the organization creates them."</p> }.into_any()
+                }}
             </div>
         }
         .into_any();
