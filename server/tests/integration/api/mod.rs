@@ -9,6 +9,7 @@ mod clients;
 mod devices;
 mod http_publish;
 mod isolation;
+mod members;
 mod request_ids;
 mod roles;
 mod servers;

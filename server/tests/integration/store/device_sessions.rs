@@ -310,28 +310,13 @@ async fn racing_claims_for_one_identifier_have_one_winner(engine: Engine) {
         let db = db.clone();
         async move { claim(&db, "emqx", &owner, "shared-name").await }
     });
-    let results = futures_join_all(claims).await;
+    let results = crate::support::join_all(claims).await;
     assert_eq!(
         results.iter().filter(|r| **r == Claimed::Yes).count(),
         1,
         "{results:?}"
     );
     assert_eq!(count_rows(&db, "device_sessions").await, 1);
-}
-
-/// Runs the futures at once (tokio has no join_all; the tests need no extra crate for it).
-async fn futures_join_all<
-    F: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
->(
-    futures: impl Iterator<Item = F>,
-) -> Vec<T> {
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for handle in handles {
-        out.push(handle.await.unwrap());
-    }
-    out
 }
 
 #[engines]

@@ -645,3 +645,16 @@ pub fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// Runs every future of `futures` at once, each on a task of its own, and returns their outputs in
+/// order: a parallel burst, as many browsers or devices would send it.
+pub async fn join_all<F: std::future::Future<Output = T> + Send + 'static, T: Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<T> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await.expect("a task of the burst panicked"));
+    }
+    out
+}
