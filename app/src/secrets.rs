@@ -381,7 +381,14 @@ mod tests {
         let token = InviteToken::generate();
         let parsed = InviteToken::parse(token.expose()).expect("its own token");
         assert_eq!(token_hash(&parsed), token_hash(&token));
-        for bad in ["", "kgi_", "kgi_0OIl", "kgk_abc", "kgi_../../etc", &token.expose()[..20]] {
+        for bad in [
+            "",
+            "kgi_",
+            "kgi_0OIl",
+            "kgk_abc",
+            "kgi_../../etc",
+            &token.expose()[..20],
+        ] {
             assert!(InviteToken::parse(bad).is_none(), "{bad:?}");
         }
     }

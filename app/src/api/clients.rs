@@ -14,7 +14,9 @@ use leptos::prelude::*;
 mod ssr {
     use crate::auth::Caller;
     use crate::error::AppError;
-    use crate::model::{ClientId, ConnectionInfo, Namespace, RevealedKey};
+    use crate::model::{
+        ClientId, ClientRow, ConnectionInfo, Namespace, RevealedKey, RevocationProgress,
+    };
     use crate::use_cases::clients::Issued;
 
     /// An id that is not even well-formed cannot name an existing client.
@@ -22,11 +24,26 @@ mod ssr {
         ClientId::parse(raw).map_err(|_| AppError::NotFound("client".into()))
     }
 
+    /// `row` as the caller may see it: for a member who does not operate the install, a
+    /// revocation a broker refused says so without the broker's name or its answer.
+    pub fn shown(caller: &Caller, mut row: ClientRow) -> ClientRow {
+        row.revocation = row.revocation.map(|p| shown_progress(caller, p));
+        row
+    }
+
+    pub fn shown_progress(caller: &Caller, progress: RevocationProgress) -> RevocationProgress {
+        if caller.operator {
+            progress
+        } else {
+            progress.without_broker_details()
+        }
+    }
+
     /// The one answer that carries a plain key.
     pub fn reveal(caller: &Caller, issued: Issued) -> Result<RevealedKey, AppError> {
         let connection = connection(caller, &issued.row.client_id, &issued.namespace)?;
         Ok(RevealedKey {
-            row: issued.row,
+            row: shown(caller, issued.row),
             key: issued.key,
             connection,
         })
@@ -115,7 +132,11 @@ pub async fn list_clients(
     };
     let listed = crate::use_cases::clients::list(&state, &caller.workspace, &query).await?;
     Ok(ClientPage {
-        rows: listed.rows,
+        rows: listed
+            .rows
+            .into_iter()
+            .map(|row| ssr::shown(&caller, row))
+            .collect(),
         total: listed.total,
         workspace_total: listed.workspace_total,
         page: query.page,
@@ -133,9 +154,11 @@ pub async fn revocation_progress(
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::use_cases::clients::revocation(&state, caller.organization_id(), &id)
-        .await
-        .map_err(Into::into)
+    Ok(
+        crate::use_cases::clients::revocation(&state, caller.organization_id(), &id)
+            .await?
+            .map(|p| ssr::shown_progress(&caller, p)),
+    )
 }
 
 /// Whether a Client ID is free (ids are global). Answers only signed-in users.
@@ -187,7 +210,7 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let details = crate::use_cases::clients::get(&state, caller.organization_id(), &id).await?;
     Ok(ClientDetails {
         connection: ssr::connection(&caller, &id, &details.namespace)?,
-        row: details.row,
+        row: ssr::shown(&caller, details.row),
         sessions: details.sessions,
     })
 }
@@ -205,9 +228,9 @@ pub async fn update_client(
     let id = ssr::existing_id(&client_id)?;
     let name = ClientName::parse(&name)?;
     let description = Description::parse(&description)?;
-    crate::use_cases::clients::update(&state, &caller.actor(), &id, &name, &description)
-        .await
-        .map_err(Into::into)
+    let row = crate::use_cases::clients::update(&state, &caller.actor(), &id, &name, &description)
+        .await?;
+    Ok(ssr::shown(&caller, row))
 }
 
 /// Activates or deactivates a client; deactivating revokes its sessions.
@@ -216,9 +239,8 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    crate::use_cases::clients::set_active(&state, &caller.actor(), &id, active)
-        .await
-        .map_err(Into::into)
+    let row = crate::use_cases::clients::set_active(&state, &caller.actor(), &id, active).await?;
+    Ok(ssr::shown(&caller, row))
 }
 
 /// Replaces a client's key (generated or typed) and returns the new one, this once. The old key
@@ -258,9 +280,9 @@ pub async fn update_client_access(
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
     let scope = scope_mode.scope(&scope)?;
-    crate::use_cases::clients::update_access(&state, &caller.actor(), &id, scope, rules)
-        .await
-        .map_err(Into::into)
+    let row = crate::use_cases::clients::update_access(&state, &caller.actor(), &id, scope, rules)
+        .await?;
+    Ok(ssr::shown(&caller, row))
 }
 
 /// How many devices of the current workspace a scope list selects now (the scope editor's live

@@ -7,6 +7,7 @@ pub mod header;
 pub mod modal;
 pub mod pagination;
 pub mod protected;
+pub mod role_gate;
 pub mod search_box;
 pub mod status_switch;
 pub mod toast;

@@ -45,6 +45,18 @@ pub struct RevocationProgress {
     pub needs_attention: Option<String>,
 }
 
+impl RevocationProgress {
+    /// The same progress without the broker's name or answer, for members who do not operate
+    /// the install: they learn that a broker refused, and that an operator sees why.
+    pub fn without_broker_details(mut self) -> Self {
+        if self.needs_attention.is_some() {
+            self.needs_attention =
+                Some("a broker refused it; the operators of this Keygate see why".into());
+        }
+        self
+    }
+}
+
 /// Settings → Brokers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerStatus {

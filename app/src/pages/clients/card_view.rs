@@ -20,7 +20,7 @@ pub fn CardView(rows: Vec<ClientRow>) -> impl IntoView {
 #[component]
 fn Card(row: ClientRow) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
-    let manage = super::may_manage();
+    let manage = crate::components::role_gate::may_manage();
     let active = RwSignal::new(row.active);
     let edit_id = row.client_id.clone();
     let delete_row = row.clone();

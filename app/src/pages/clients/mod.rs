@@ -16,6 +16,7 @@ mod topic_rules_editor;
 
 use crate::api::clients::list_clients;
 use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
+use crate::components::role_gate::provide_may_manage;
 use crate::components::search_box::SearchBox;
 use crate::components::view_toggle::ViewToggle;
 use crate::model::{
@@ -44,16 +45,6 @@ pub struct ClientsCtx {
     pub dialog: RwSignal<Dialog>,
     /// Bumped after every change: the list refetches without a page reload.
     pub version: RwSignal<u32>,
-}
-
-/// Whether the signed-in member may change clients (a viewer may not): the page leaves out every
-/// button that would open a modal to change one. The server refuses such changes regardless.
-#[derive(Clone, Copy)]
-pub struct MayManage(pub bool);
-
-/// [`MayManage`] from the context the Clients view provides.
-pub fn may_manage() -> bool {
-    use_context::<MayManage>().is_some_and(|m| m.0)
 }
 
 impl ClientsCtx {
@@ -189,8 +180,7 @@ fn Clients(
     data: Resource<Result<Option<ClientPage>, crate::error::AppError>>,
 ) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
-    let manage = me.can(crate::model::Capability::ManageClients);
-    provide_context(MayManage(manage));
+    let manage = provide_may_manage(&me, crate::model::Capability::ManageClients);
     let view_mode = RwSignal::new(me.view);
     let workspace = me.current_workspace().cloned();
     let namespace = workspace
@@ -288,7 +278,7 @@ fn Results(
                 <div class="empty-icon">"🔑"</div>
                 <h2>"No clients yet"</h2>
                 <p>"A client is the credential a device uses to connect to the MQTT broker: a Client ID and a key."</p>
-                {if may_manage() {
+                {if crate::components::role_gate::may_manage() {
                     view! {
                         <p>"Click " <strong>"+ New"</strong> " to create the first one. You will see its key once, with ready-to-paste connection snippets."</p>
                         <button type="button" class="primary" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New client"</button>

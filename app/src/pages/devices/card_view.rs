@@ -18,6 +18,7 @@ pub fn CardView(rows: Vec<DeviceRow>) -> impl IntoView {
 #[component]
 fn Card(row: DeviceRow) -> impl IntoView {
     let ctx = expect_context::<DevicesCtx>();
+    let manage = crate::components::role_gate::may_manage();
     let edit_row = row.clone();
     let delete_row = row.clone();
     let delete_label = format!("Delete {}", row.device_id);
@@ -28,8 +29,10 @@ fn Card(row: DeviceRow) -> impl IntoView {
     };
     view! {
         <article class="card" data-device-id=row.device_id.to_string()>
-            <button type="button" class="icon card-delete" data-testid="delete" aria-label=delete_label title="Delete"
-                on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
+            {manage.then(|| view! {
+                <button type="button" class="icon card-delete" data-testid="delete" aria-label=delete_label title="Delete"
+                    on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"×"</button>
+            })}
             <h3 class="name">{title}</h3>
             <div class="card-id"><code class="device-id">{row.device_id.to_string()}</code></div>
             <TagChips tags=row.tags.clone()/>
@@ -40,7 +43,9 @@ fn Card(row: DeviceRow) -> impl IntoView {
             </dl>
             <footer>
                 <span></span>
-                <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_row.clone()))>"Edit"</button>
+                {manage.then(|| view! {
+                    <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_row.clone()))>"Edit"</button>
+                })}
             </footer>
         </article>
     }

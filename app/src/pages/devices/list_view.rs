@@ -55,8 +55,10 @@ fn Row(row: DeviceRow) -> impl IntoView {
             <td class="time" data-testid="last-seen">{last_seen(&row)}</td>
             <td data-testid="last-client">{row.last_client_id.clone().map(|c| view! { <code>{c}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</td>
             <td class="actions">
-                <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_row.clone()))>"Edit"</button>
-                <button type="button" class="small danger" data-testid="delete" on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"DELETE"</button>
+                {crate::components::role_gate::may_manage().then(|| view! {
+                    <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_row.clone()))>"Edit"</button>
+                    <button type="button" class="small danger" data-testid="delete" on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"DELETE"</button>
+                })}
             </td>
         </tr>
     }

@@ -164,6 +164,10 @@ fn Devices(
     data: Resource<Result<Option<DevicePage>, crate::error::AppError>>,
 ) -> impl IntoView {
     let ctx = expect_context::<DevicesCtx>();
+    let manage = crate::components::role_gate::provide_may_manage(
+        &me,
+        crate::model::Capability::ManageClients,
+    );
     let view_mode = RwSignal::new(me.view);
     let workspace = me.current_workspace().cloned();
     let namespace = workspace
@@ -178,10 +182,13 @@ fn Devices(
                 <h1>"Devices"</h1>
                 <p class="muted">"Workspace " <strong>{workspace_name}</strong> " · namespace " <code data-testid="namespace">{namespace}</code></p>
             </div>
-            <div class="head-actions">
-                <button type="button" data-testid="bulk-devices" on:click=move |_| ctx.dialog.set(Dialog::Bulk)>"Paste many"</button>
-                <button type="button" class="primary" data-testid="new-device" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
-            </div>
+            {manage.then(|| view! {
+                <div class="head-actions">
+                    <button type="button" data-testid="bulk-devices" on:click=move |_| ctx.dialog.set(Dialog::Bulk)>"Paste many"</button>
+                    <button type="button" class="primary" data-testid="new-device" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
+                </div>
+            })}
+            {(!manage).then(|| view! { <span class="badge" data-testid="read-only">"Read-only: your role is Viewer"</span> })}
         </div>
         <Toolbar query view_mode/>
         <Transition fallback=|| view! { <div class="loading">"Loading devices…"</div> }>
@@ -229,11 +236,13 @@ fn Results(
                 <div class="empty-icon">"📟"</div>
                 <h2>"No devices yet — they appear when a device connects with form 3, or add them here"</h2>
                 <p>"A device connecting with a Client ID as its username and its device id as the MQTT client identifier is added by itself. A restricted client selects devices by id or by key=value tag."</p>
-                <p>
-                    <button type="button" class="primary" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New device"</button>
-                    " "
-                    <button type="button" on:click=move |_| ctx.dialog.set(Dialog::Bulk)>"Paste many"</button>
-                </p>
+                {crate::components::role_gate::may_manage().then(|| view! {
+                    <p>
+                        <button type="button" class="primary" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New device"</button>
+                        " "
+                        <button type="button" on:click=move |_| ctx.dialog.set(Dialog::Bulk)>"Paste many"</button>
+                    </p>
+                })}
             </div>
         }
         .into_any();

@@ -4,7 +4,7 @@
 //! nothing in the database changed; what it allows works. A member of another organization is
 //! no operator of the install, and the install's operator is whoever signed up first.
 
-use crate::support::{Engine, Tenant, TestApp, count_rows, engines, unique_suffix};
+use crate::support::{Engine, Tenant, TestApp, count_rows, engines, invited, unique_suffix};
 use app::error::AppError;
 use app::model::{IssuedInvitation, Role, Team};
 use serde_json::Value;
@@ -29,49 +29,11 @@ struct Team3 {
     viewer: Tenant,
 }
 
-/// Invites `email` as `role` from `owner`'s organization and accepts the link in a new browser.
-async fn invite_and_accept(app: &TestApp, owner: &Tenant, role: Role, email: &str) -> Tenant {
-    let issued: IssuedInvitation = owner
-        .call(
-            "members/invite",
-            &[("email", email), ("role", role.as_str())],
-        )
-        .await
-        .expect("an invitation");
-    let token = issued
-        .path
-        .strip_prefix("/invite/")
-        .expect("an invitation path");
-    let mut member = app.anonymous();
-    member.email = email.to_owned();
-    member.password = "a long enough password".to_owned();
-    member
-        .call::<()>(
-            "members/accept",
-            &[("token", token), ("password", "a long enough password")],
-        )
-        .await
-        .expect("the invitation accepted");
-    member
-}
-
 async fn team(engine: Engine) -> Team3 {
     let app = TestApp::spawn(engine).await;
     let owner = app.sign_up("Acme").await;
-    let admin = invite_and_accept(
-        &app,
-        &owner,
-        Role::Admin,
-        &format!("admin-{}@example.test", unique_suffix()),
-    )
-    .await;
-    let viewer = invite_and_accept(
-        &app,
-        &owner,
-        Role::Viewer,
-        &format!("viewer-{}@example.test", unique_suffix()),
-    )
-    .await;
+    let admin = invited(&owner, Role::Admin).await;
+    let viewer = invited(&owner, Role::Viewer).await;
     Team3 {
         app,
         owner,
@@ -216,13 +178,7 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
         }
         "members/change_role" | "members/remove" => {
             // A member of their own to change or remove, so every role's attempt has one.
-            let extra = invite_and_accept(
-                &t.app,
-                &t.owner,
-                Role::Viewer,
-                &format!("extra-{suffix}@example.test"),
-            )
-            .await;
+            let extra = invited(&t.owner, Role::Viewer).await;
             let team: Team = t.owner.call("members/team", &[]).await.unwrap();
             let id = team
                 .members

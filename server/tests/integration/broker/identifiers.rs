@@ -204,6 +204,23 @@ async fn a_revocation_a_broker_refuses_for_good_needs_attention_and_the_queue_go
             .is_some_and(|e| e.contains("405") && e.contains(&target.name)),
         "{ours:?}"
     );
+    // A viewer of the same organization learns that a broker refused, not which or what it said.
+    let viewer = crate::support::invited(&setup.tenant, app::model::Role::Viewer).await;
+    let seen: Option<RevocationProgress> = viewer
+        .call(
+            "clients/revocation",
+            &[("client_id", setup.client.connection.client_id.as_str())],
+        )
+        .await
+        .unwrap();
+    let seen = seen
+        .expect("the viewer sees the revocation")
+        .needs_attention;
+    assert!(
+        seen.as_deref()
+            .is_some_and(|e| !e.contains("405") && !e.contains(&target.name)),
+        "{seen:?}"
+    );
     // Set aside, it is not retried on its own.
     let calls = api.calls().len();
     tokio::time::sleep(Duration::from_millis(600)).await;

@@ -409,6 +409,32 @@ pub async fn sign_up_at(base: &str, organization: &str) -> Tenant {
     tenant
 }
 
+/// Invites a new person into `owner`'s organization as `role` and accepts the link in a browser
+/// of their own, as they would: signed up with the invited address, signed in.
+pub async fn invited(owner: &Tenant, role: app::model::Role) -> Tenant {
+    let email = format!("{}-{}@example.test", role.as_str(), unique_suffix());
+    let issued: app::model::IssuedInvitation = owner
+        .call(
+            "members/invite",
+            &[("email", &email), ("role", role.as_str())],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("inviting {email} failed: {e:?}"));
+    let token = issued
+        .path
+        .strip_prefix("/invite/")
+        .expect("an invitation path");
+    let member = Tenant::at(&owner.base, &email, "a long enough password");
+    member
+        .call::<()>(
+            "members/accept",
+            &[("token", token), ("password", &member.password)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("accepting the invitation of {email} failed: {e:?}"));
+    member
+}
+
 /// A browser-like client of the Keygate at `base` that has not signed in (for a separate
 /// `keygate` process; [`TestApp::anonymous`] for one started in the test).
 pub fn anonymous_at(base: &str) -> Tenant {
