@@ -1,0 +1,4 @@
+//! The HTTP layer in front of every route, from the outside through real HTTP: which requests it
+//! refuses before a session is loaded or a server function runs.
+
+mod origin_check;
