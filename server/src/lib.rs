@@ -12,6 +12,7 @@ pub mod http_publish;
 mod origin_check;
 pub mod revocation;
 mod router;
+mod see_other;
 mod startup;
 pub mod telemetry;
 pub mod webhooks;

@@ -1,10 +1,10 @@
 //! The whole HTTP application: the dashboard (the Leptos app with its server functions, behind the
-//! session layer and the Origin check), HTTP publish (`/v1/publish`, behind the Origin check
+//! session layer and the Origin check, its redirects made 303 See Other), HTTP publish (`/v1/publish`, behind the Origin check
 //! without sessions) and, when configured, the broker webhooks, each request with its id and span
 //! (`telemetry::requests`).
 
 use crate::telemetry::{self, Metrics};
-use crate::{api_responses, http_publish, origin_check, webhooks};
+use crate::{api_responses, http_publish, origin_check, see_other, webhooks};
 use app::state::AppState;
 use app::store::sessions::DbSessionStore;
 use axum::Router;
@@ -49,6 +49,7 @@ pub fn router(
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(api_responses::no_store))
+        .layer(axum::middleware::from_fn(see_other::see_other))
         .layer(axum::middleware::from_fn(origin_check::check_origin))
         .with_state(state);
     // Devices and brokers are not browsers: HTTP publish and the webhooks take no session and
