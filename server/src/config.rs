@@ -4,6 +4,7 @@
 
 pub mod file;
 
+use crate::host_check::{AllowedHost, PublicUrl};
 use crate::revocation::admin_api::AdminApi;
 use clap::Parser;
 use secrecy::SecretString;
@@ -219,6 +220,19 @@ pub struct Config {
     /// Let anyone sign up and create an organization. Without it only the first visitor of an empty install can.
     #[arg(long, env = "KEYGATE_OPEN_SIGNUP")]
     pub open_signup: bool,
+
+    /// The address users open the dashboard at, e.g. `https://keygate.example.com`. With it (or
+    /// `--allowed-hosts`), a request whose Host header names another host is refused (421), so a
+    /// web page cannot reach this Keygate through a DNS name of its own (DNS rebinding). Set it
+    /// on every install: without either flag every host name is answered.
+    #[arg(long, env = "KEYGATE_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+
+    /// More host names the dashboard answers for, comma-separated: `host` (any port) or
+    /// `host:port`, e.g. `localhost:3000,10.0.0.5`. Setting it turns the Host check on, like
+    /// `--public-url`.
+    #[arg(long, env = "KEYGATE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<AllowedHost>,
 
     /// Mark session cookies `Secure` (set this when users reach Keygate over HTTPS).
     #[arg(long, env = "KEYGATE_SECURE_COOKIES")]

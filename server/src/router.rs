@@ -1,10 +1,12 @@
 //! The whole HTTP application: the dashboard (the Leptos app with its server functions, behind the
-//! session layer and the Origin check), HTTP publish (`/v1/publish`, behind the Origin check
-//! without sessions) and, when configured, the broker webhooks, each request with its id and span
+//! session layer and the Origin check, its redirects made 303 See Other), HTTP publish
+//! (`/v1/publish`, behind the Origin check without sessions) and, when configured, the broker
+//! webhooks; all of them behind the Host check when it is on, each request with its id and span
 //! (`telemetry::requests`).
 
+use crate::host_check::{self, AllowedHosts};
 use crate::telemetry::{self, Metrics};
-use crate::{api_responses, http_publish, origin_check, webhooks};
+use crate::{api_responses, http_publish, origin_check, see_other, webhooks};
 use app::state::AppState;
 use app::store::sessions::DbSessionStore;
 use axum::Router;
@@ -24,12 +26,13 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// The whole HTTP application for `state`, with HTTP publish and with the broker webhooks when
-/// they are configured, its requests timed in `metrics`.
+/// they are configured, answering only for `hosts` when given, its requests timed in `metrics`.
 pub fn router(
     state: AppState,
     secure_cookies: bool,
     publish: Arc<http_publish::HttpPublish>,
     webhooks: Option<Arc<webhooks::Webhooks>>,
+    hosts: Option<AllowedHosts>,
     metrics: &Metrics,
 ) -> Router {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
@@ -49,6 +52,7 @@ pub fn router(
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(api_responses::no_store))
+        .layer(axum::middleware::from_fn(see_other::see_other))
         .layer(axum::middleware::from_fn(origin_check::check_origin))
         .with_state(state);
     // Devices and brokers are not browsers: HTTP publish and the webhooks take no session and
@@ -56,6 +60,15 @@ pub fn router(
     let app = http_publish::router(publish).merge(dashboard);
     let app = match webhooks {
         Some(hooks) => webhooks::router(hooks).merge(app),
+        None => app,
+    };
+    // Outside every route's own layers, so a request for another host reaches no session and no
+    // handler; inside the request ids and metrics, so it is still logged and counted.
+    let app = match hosts {
+        Some(hosts) => app.layer(axum::middleware::from_fn_with_state(
+            Arc::new(hosts),
+            host_check::check_host,
+        )),
         None => app,
     };
     telemetry::requests::observe(app, metrics)

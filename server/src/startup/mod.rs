@@ -22,7 +22,7 @@ use crate::device_auth::failures::Limits;
 use crate::device_auth::{self, DeviceAuth};
 use crate::telemetry::exporter::{self, Sources};
 use crate::telemetry::metrics::Metrics;
-use crate::{http_publish, revocation, router, webhooks};
+use crate::{host_check, http_publish, revocation, router, webhooks};
 use app::argon2_pool::Argon2Pool;
 use app::state::{AppState, RevocationSignal, Settings};
 use app::store::Db;
@@ -111,10 +111,25 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         revocations,
         leptos_options: leptos_options(&config, addr),
     };
+    let hosts =
+        host_check::AllowedHosts::from_flags(config.public_url.as_ref(), &config.allowed_hosts);
+    match &hosts {
+        Some(hosts) => tracing::info!("the dashboard answers only for {}", hosts.describe()),
+        None => tracing::info!(
+            "the dashboard answers for every host name; set --public-url to refuse others"
+        ),
+    }
     let mut servers = Servers::new();
     servers.serve(
         listener,
-        router::router(state, config.secure_cookies, publish, webhooks, &metrics),
+        router::router(
+            state,
+            config.secure_cookies,
+            publish,
+            webhooks,
+            hosts,
+            &metrics,
+        ),
     );
     tracing::info!("Keygate dashboard on http://{addr}");
     let sources = Sources {

@@ -7,6 +7,7 @@
 //! | `api/`        | the server functions over real HTTP, as the browser calls them            |
 //! | `architecture_map` | docs/architecture.md's module map against the source tree            |
 //! | `broker/`     | the embedded broker with real MQTT clients, webhooks, revocation delivery |
+//! | `http/`       | what the HTTP layer refuses or redirects before any route runs            |
 //! | `store/`      | the store's verbs, one file per store module                              |
 //! | `secret_leak` | no secret in the database, the logs or the HTML                           |
 //!
@@ -22,6 +23,7 @@
 mod api;
 mod architecture_map;
 mod broker;
+mod http;
 mod secret_leak;
 mod store;
 mod support;
