@@ -3,6 +3,7 @@
 //! typed stub.
 
 pub mod account;
+pub mod activity;
 pub mod brokers;
 pub mod clients;
 pub mod devices;

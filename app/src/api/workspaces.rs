@@ -1,7 +1,7 @@
 //! Workspaces in Settings and the header's switcher.
 
 use crate::error::AppError;
-use crate::model::{AuditEntry, WorkspaceInfo};
+use crate::model::WorkspaceInfo;
 use leptos::prelude::*;
 
 /// Creates a workspace with a namespace (typed, or derived from the name when left empty).
@@ -41,12 +41,4 @@ pub async fn switch_workspace(id: String) -> Result<(), AppError> {
         .await
         .map_err(AppError::missing::<crate::store::StoreError>("workspace"))?;
     crate::auth::switch_workspace(&caller.session, &workspace.id).await
-}
-
-/// The organization's latest audit events, for Settings.
-#[server(prefix = "/api", endpoint = "workspaces/activity")]
-pub async fn recent_activity() -> Result<Vec<AuditEntry>, AppError> {
-    let caller = crate::auth::caller().await?;
-    let state = crate::auth::state()?;
-    Ok(crate::store::audit::list(&state.db, caller.organization_id(), 50).await?)
 }

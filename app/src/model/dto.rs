@@ -470,6 +470,8 @@ pub struct OrganizationRevocations {
 /// An entry of the audit log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    /// Its place in the log: later events have larger ids (the Activity page's cursor).
+    pub id: i64,
     pub at: i64,
     pub actor: String,
     pub action: AuditAction,
@@ -477,4 +479,49 @@ pub struct AuditEntry {
     /// More about the event, e.g. why an MQTT login was refused and how often; often empty.
     pub detail: String,
     pub address: String,
+}
+
+/// Settings → Activity's filters: every one that is set must match. Text filters match anywhere
+/// in the field, ignoring case; times are Unix ms, `from` inclusive and `to` exclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityFilter {
+    /// Who: the acting user's email, or the client of an MQTT event.
+    #[serde(default)]
+    pub actor: String,
+    /// What.
+    #[serde(default)]
+    pub action: Option<AuditAction>,
+    /// Which client (or member, workspace…): the event's target.
+    #[serde(default)]
+    pub target: String,
+    /// From which address.
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub from: Option<i64>,
+    #[serde(default)]
+    pub to: Option<i64>,
+}
+
+impl ActivityFilter {
+    /// The longest text a filter field takes; longer input is cut.
+    pub const MAX_TEXT: usize = 200;
+    /// Events per page.
+    pub const PER_PAGE: u32 = 50;
+    /// The most events one CSV export holds (newest first).
+    pub const MAX_EXPORT: u32 = 100_000;
+
+    pub fn is_empty(&self) -> bool {
+        *self == ActivityFilter::default()
+    }
+}
+
+/// One page of the activity log, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub entries: Vec<AuditEntry>,
+    /// Events matching the filters, on every page.
+    pub total: u64,
+    /// The cursor of the next (older) page, when there is one.
+    pub older: Option<i64>,
 }

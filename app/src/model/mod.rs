@@ -2,6 +2,7 @@
 
 pub mod access;
 mod access_preview;
+pub mod activity_csv;
 mod audit_action;
 mod broker_kind;
 mod client_id;

@@ -1,6 +1,7 @@
 //! The dashboard's pages, one module per route.
 
 pub mod account;
+pub mod activity;
 mod auth_form;
 pub mod brokers;
 pub mod clients;
@@ -71,4 +72,8 @@ lazy_page!(
 lazy_page!(
     /// `/invite/TOKEN`
     InviteRoute => invite::InvitePage
+);
+lazy_page!(
+    /// `/settings/activity`
+    ActivityRoute => activity::ActivityPage
 );

@@ -1,17 +1,13 @@
 //! `/settings`: the organization's id, its workspaces and the audit log. The other tabs are
 //! `/settings/members`, `/settings/account` and `/settings/brokers`.
 
-use crate::api::workspaces::{
-    create_workspace, recent_activity, rename_workspace, switch_workspace,
-};
+use crate::api::workspaces::{create_workspace, rename_workspace, switch_workspace};
 use crate::components::copy_button::CopyField;
 use crate::components::field::TextField;
-use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
+use crate::components::protected::{Protected, me_resource, use_me_version};
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
-use crate::model::{
-    AuditEntry, Capability, FieldError, Me, Namespace, WorkspaceInfo, WorkspaceName, time_format,
-};
+use crate::model::{Capability, FieldError, Me, Namespace, WorkspaceInfo, WorkspaceName};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -20,21 +16,14 @@ use leptos_meta::Title;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let me = me_resource();
-    let version = use_me_version();
-    let activity = Resource::new(
-        move || version.get(),
-        move |_| when_signed_in(me, recent_activity),
-    );
     view! {
         <Title text="Settings · Keygate"/>
-        <Protected me children=Box::new(move |me| view! { <Settings me activity/> }.into_any())/>
+        <Protected me children=Box::new(move |me| view! { <Settings me/> }.into_any())/>
     }
 }
 
-type ActivityResource = Resource<Result<Option<Vec<AuditEntry>>, AppError>>;
-
 #[component]
-fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
+fn Settings(me: Me) -> impl IntoView {
     let org_id = me.organization_id.clone();
     view! {
         <h1>"Settings"</h1>
@@ -46,7 +35,10 @@ fn Settings(me: Me, activity: ActivityResource) -> impl IntoView {
             <p class="hint">"Devices that connect with the username form " <code>"CLIENT_ID@ORGANIZATION_ID"</code> " use this id."</p>
         </section>
         <Workspaces me=me.clone()/>
-        <Activity entries=activity/>
+        <section class="panel">
+            <h2>"Activity"</h2>
+            <p>"Every change, sign-in and refused MQTT login, with filters and a CSV export: " <a href="/settings/activity">"Settings → Activity"</a>"."</p>
+        </section>
     }
 }
 
@@ -62,6 +54,7 @@ pub fn SettingsNav(me: Me) -> impl IntoView {
         <nav class="settings-tabs" aria-label="Settings">
             <a href="/settings" aria-current=current("/settings")>"Organization"</a>
             <a href="/settings/members" aria-current=current("/settings/members") data-testid="members-tab">"Members"</a>
+            <a href="/settings/activity" aria-current=current("/settings/activity") data-testid="activity-tab">"Activity"</a>
             <a href="/settings/account" aria-current=current("/settings/account") data-testid="account-tab">"Account"</a>
             <a href="/settings/brokers" aria-current=current("/settings/brokers") data-testid="brokers-tab">
                 {if me.operator { "Brokers" } else { "Revocations" }}
@@ -216,44 +209,5 @@ fn WorkspaceRow(workspace: WorkspaceInfo, current: bool, manage: bool) -> impl I
                 {(!current).then(|| view! { <button type="button" class="small" on:click=switch>"Switch to"</button> })}
             </td>
         </tr>
-    }
-}
-
-#[component]
-fn Activity(entries: ActivityResource) -> impl IntoView {
-    view! {
-        <section class="panel">
-            <h2>"Activity"</h2>
-            <p class="hint">"Every change, who made it, when, and from which address."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match entries.await {
-                        Ok(entries) => {
-                            let entries = entries.unwrap_or_default();
-                            view! {
-                            <table class="table compact" data-testid="activity">
-                                <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Target"</th><th>"From"</th></tr></thead>
-                                <tbody>
-                                    {entries.into_iter().map(|e| view! {
-                                        <tr>
-                                            <td>{time_format::utc_minutes(e.at)}</td>
-                                            <td>{e.actor}</td>
-                                            <td>
-                                                <code>{e.action.as_str()}</code>
-                                                {(!e.detail.is_empty()).then(|| view! { <div class="muted detail">{e.detail}</div> })}
-                                            </td>
-                                            <td>{e.target}</td>
-                                            <td>{e.address}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
-                        },
-                        Err(e) => view! { <div class="banner error">{e.to_string()}</div> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
     }
 }

@@ -46,8 +46,11 @@ async fn sign_up_creates_an_organization_with_a_default_workspace_and_signs_in(e
     assert_eq!(after.users, before.users + 1);
     assert_eq!(after.workspaces, before.workspaces + 1);
     assert_eq!(after.audit_events, before.audit_events + 1);
-    let activity: Vec<app::model::AuditEntry> =
-        visitor.call("workspaces/activity", &[]).await.unwrap();
+    let activity = visitor
+        .call::<app::model::ActivityPage>("activity/list", &[])
+        .await
+        .unwrap()
+        .entries;
     assert_eq!(activity[0].action.as_str(), "organization.created");
     assert_eq!(activity[0].address, "127.0.0.1");
     app.stop().await;
@@ -139,8 +142,11 @@ async fn sign_in_with_the_right_password_signs_in_whatever_the_email_case(engine
     assert_eq!(me.email, ann.email);
     assert_eq!(me.current_workspace_id, me.workspaces[0].id);
     assert_eq!(app.counts().await.audit_events, before.audit_events + 1);
-    let activity: Vec<app::model::AuditEntry> =
-        laptop.call("workspaces/activity", &[]).await.unwrap();
+    let activity = laptop
+        .call::<app::model::ActivityPage>("activity/list", &[])
+        .await
+        .unwrap()
+        .entries;
     assert_eq!(activity[0].action.as_str(), "user.signed_in");
     app.stop().await;
 }
@@ -167,7 +173,11 @@ async fn sign_in_with_a_wrong_password_is_a_password_error_and_stays_signed_out(
         },
         before
     );
-    let activity: Vec<app::model::AuditEntry> = ann.call("workspaces/activity", &[]).await.unwrap();
+    let activity = ann
+        .call::<app::model::ActivityPage>("activity/list", &[])
+        .await
+        .unwrap()
+        .entries;
     assert_eq!(activity[0].action.as_str(), "user.sign_in_failed");
     assert!(!activity[0].target.contains("not the password"));
     expect_field_error(laptop.sign_in("", "whatever").await, FieldError::Email);
@@ -323,7 +333,7 @@ async fn unauthenticated_calls_are_unauthorized_and_change_nothing(engine: Engin
             vec![("id", &workspace_id), ("name", "Renamed")],
         ),
         ("workspaces/switch", vec![("id", &workspace_id)]),
-        ("workspaces/activity", vec![]),
+        ("activity/list", vec![]),
         ("account/set_view", vec![("view", "Cards")]),
     ];
     let stranger = app.anonymous();

@@ -4,6 +4,7 @@
 //! file and on a fresh PostgreSQL database.
 
 mod account;
+mod activity;
 mod client_access;
 mod clients;
 mod devices;

@@ -3,7 +3,7 @@
 
 use crate::support::{Engine, Tenant, TestApp, engines, expect_field_error};
 use app::error::AppError;
-use app::model::{AuditEntry, ClientKey, ClientPage, FieldError, WorkspaceInfo};
+use app::model::{ClientKey, ClientPage, FieldError, WorkspaceInfo};
 
 async fn create_workspace(
     tenant: &Tenant,
@@ -280,7 +280,11 @@ async fn activity_shows_only_the_callers_organization(engine: Engine) {
     bob.create_client("globex-1", ClientKey::generate().expose(), "G", "")
         .await
         .unwrap();
-    let activity: Vec<AuditEntry> = ann.call("workspaces/activity", &[]).await.unwrap();
+    let activity = ann
+        .call::<app::model::ActivityPage>("activity/list", &[])
+        .await
+        .unwrap()
+        .entries;
     let seen: Vec<_> = activity
         .iter()
         .map(|e| (e.action.as_str(), e.target.as_str()))

@@ -162,10 +162,11 @@ async fn revocation_ends_the_clients_offline_sessions(engine: Engine) {
 }
 
 async fn audit_rows(tenant: &Tenant) -> usize {
-    let activity: Vec<app::model::AuditEntry> = tenant
-        .call("workspaces/activity", &[])
+    let activity = tenant
+        .call::<app::model::ActivityPage>("activity/list", &[])
         .await
-        .expect("the activity log");
+        .expect("the activity log")
+        .entries;
     activity.len()
 }
 

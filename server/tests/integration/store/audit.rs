@@ -12,15 +12,21 @@ async fn audit_list_is_newest_first_and_scoped(engine: Engine) {
     add_client(&db, &acme, "first", "First").await;
     add_client(&db, &acme, "second", "Second").await;
     add_client(&db, &globex, "theirs", "Theirs").await;
-    let entries = audit::list(&db, &acme.ctx.organization_id, 10)
-        .await
-        .unwrap();
+    let entries = audit::list(
+        &db,
+        &acme.ctx.organization_id,
+        &Default::default(),
+        None,
+        10,
+    )
+    .await
+    .unwrap();
     let targets: Vec<_> = entries.iter().map(|e| e.target.as_str()).collect();
     assert_eq!(targets, ["second", "first", "Acme"]);
     assert_eq!(entries[0].actor, acme.ctx.actor);
     assert_eq!(entries[0].address, "192.0.2.1");
     assert_eq!(
-        audit::list(&db, &acme.ctx.organization_id, 1)
+        audit::list(&db, &acme.ctx.organization_id, &Default::default(), None, 1)
             .await
             .unwrap()
             .len(),

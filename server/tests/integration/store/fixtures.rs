@@ -87,7 +87,9 @@ pub async fn add_client(db: &Db, org: &Org, client_id: &str, name: &str) -> Clie
 }
 
 pub async fn audit_count(db: &Db, org: &Org) -> u64 {
-    audit::count(db, &org.ctx.organization_id).await.unwrap()
+    audit::count(db, &org.ctx.organization_id, &Default::default())
+        .await
+        .unwrap()
 }
 
 pub async fn outbox_rows(db: &Db, client_id: &str) -> Vec<outbox::OutboxRow> {
@@ -100,13 +102,19 @@ pub async fn outbox_rows(db: &Db, client_id: &str) -> Vec<outbox::OutboxRow> {
 }
 
 pub async fn actions_for(db: &Db, org: &Org, client_id: &str) -> Vec<String> {
-    audit::list(db, &org.ctx.organization_id, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.target == client_id)
-        .map(|e| e.action.as_str().to_owned())
-        .collect()
+    audit::list(
+        db,
+        &org.ctx.organization_id,
+        &Default::default(),
+        None,
+        1000,
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .filter(|e| e.target == client_id)
+    .map(|e| e.action.as_str().to_owned())
+    .collect()
 }
 
 /// The client row of `client` in `org`.
