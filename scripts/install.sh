@@ -9,6 +9,7 @@
 #   (no cargo install: tools/build-site, a workspace crate, builds the site with wasm-bindgen and
 #   the WASM splitter as libraries at the versions Cargo.lock pins)
 #   npm:   binaryen 123.0.0 (wasm-opt for release builds), end2end/ dependencies (npm ci)
+#   pip:   python-dotenv, in a venv of its own (lib.sh's test_python_venv), for the app's tests
 
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -16,6 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$KEYGATE_ROOT"
 
 BINARYEN_VERSION=123.0.0
+PYTHON_DOTENV_VERSION=1.2.4
 NODE_MIN_MAJOR=20 # @playwright/test in end2end/ needs node >= 20
 RUSTC_MIN=1.94    # rmqtt 0.24
 # fonts-noto-color-emoji: the UI uses emoji icons; without it screenshots show empty boxes.
@@ -36,6 +38,9 @@ install_apt_packages() {
   command -v cc >/dev/null 2>&1 || want+=(build-essential)
   command -v node >/dev/null 2>&1 || want+=(nodejs)
   command -v npm >/dev/null 2>&1 || want+=(npm)
+  command -v python3 >/dev/null 2>&1 || want+=(python3)
+  # Debian's python3 makes venvs only with python3-venv (which holds its ensurepip).
+  python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)
   mapfile -t missing < <(apt_missing "${want[@]}")
   if [ "${#missing[@]}" -gt 0 ]; then
     log "apt: installing ${missing[*]}"
@@ -124,6 +129,21 @@ install_end2end() {
   printf '%s\n' "$lock_sum" >"$stamp"
 }
 
+# Why python-dotenv: the app's tests check that the credentials file reads back as written both in
+# sh and in what Python programs load .env files with. A venv keeps the machine's Python as it is.
+install_test_python() {
+  local venv
+  venv=$(test_python_venv)
+  if "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("python-dotenv") != sys.argv[1])' \
+    "$PYTHON_DOTENV_VERSION" >/dev/null 2>&1; then
+    ok "python-dotenv $PYTHON_DOTENV_VERSION ($venv)"
+    return
+  fi
+  log "python-dotenv $PYTHON_DOTENV_VERSION: installing into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "python-dotenv==$PYTHON_DOTENV_VERSION"
+}
+
 started=$SECONDS
 # Only one install at a time (start.sh and test.sh may run together).
 exec 9>"${TMPDIR:-/tmp}/keygate-install.lock"
@@ -134,4 +154,5 @@ install_rust_components
 install_node
 install_wasm_opt
 install_end2end
+install_test_python
 log "install.sh: everything in place ($((SECONDS - started)) s)"

@@ -161,6 +161,9 @@ fi
 
 target_dir=$(cargo_target_dir)
 echo "cargo target directory: $target_dir"
+# The Python with python-dotenv that the app's tests read the credentials file with.
+KEYGATE_TEST_PYTHON="$(test_python_venv)/bin/python"
+export KEYGATE_TEST_PYTHON
 # The real external rmqtt broker that the server tests
 # (server/tests/integration/broker/external_rmqtt.rs) and the browser tests (end2end/tests/rmqtt.ts)
 # start; built once, by whichever group needs it first.

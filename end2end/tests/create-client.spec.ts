@@ -125,8 +125,9 @@ test('the reveal’s Copy buttons put the key and the Client ID on the clipboard
 
 test('the reveal’s snippets carry the key, in each language', async ({ page, consoleErrors }) => {
   await emptyClientsPage(page, consoleErrors);
-  const { reveal, key } = await createWithGeneratedValues(page);
-  await expect(reveal.getByTestId('snippet')).toContainText(`-P '${key}'`);
+  const { reveal, clientId, key } = await createWithGeneratedValues(page);
+  // A generated key and Client ID hold nothing a shell treats specially: no quotes needed.
+  await expect(reveal.getByTestId('snippet')).toContainText(`-P ${key} `);
   await reveal.getByTestId('tab-python').click();
   await expect(reveal.getByTestId('tab-python')).toHaveAttribute('aria-selected', 'true');
   await expect(reveal.getByTestId('snippet')).toContainText('paho');
@@ -137,7 +138,7 @@ test('the reveal’s snippets carry the key, in each language', async ({ page, c
   // The same key over HTTP: curl to this dashboard's /v1/publish, as the browser reached it.
   await reveal.getByTestId('tab-curl').click();
   await expect(reveal.getByTestId('tab-curl')).toHaveAttribute('aria-selected', 'true');
-  await expect(reveal.getByTestId('snippet')).toContainText(`:${key}'`);
+  await expect(reveal.getByTestId('snippet')).toContainText(`-u ${clientId}:${key} `);
   await expect(reveal.getByTestId('snippet')).toContainText(`${new URL(page.url()).origin}/v1/publish/`);
 
   expect(consoleErrors).toEqual([]);
@@ -232,8 +233,8 @@ test('create a client with my own Client ID and key', async ({ page, consoleErro
   await expect(reveal.getByTestId('reveal-client-id')).toHaveText('sensor-01');
   await expect(reveal.getByTestId('reveal-key')).toHaveText('my-own-key-1234567');
   await expect(reveal.getByTestId('reveal-username-client')).toHaveText('sensor-01');
-  await expect(reveal.getByTestId('snippet')).toContainText("-i 'sensor-01'");
-  await expect(reveal.getByTestId('snippet')).toContainText("-P 'my-own-key-1234567'");
+  await expect(reveal.getByTestId('snippet')).toContainText('-i sensor-01 ');
+  await expect(reveal.getByTestId('snippet')).toContainText('-P my-own-key-1234567 ');
   await finishReveal(page);
 
   await expect(row(page, 'sensor-01')).toBeVisible();

@@ -1,7 +1,14 @@
 //! The few browser APIs the dashboard uses directly: clipboard and file download. They are only
 //! ever called from event handlers, so they never run during server rendering.
 
+use std::time::Duration;
 use wasm_bindgen::JsCast;
+
+/// How long a download's object URL outlives the click. Firefox and Safari start reading the blob
+/// after the click's task has ended, so a URL revoked in that task cancels the download (Mozilla
+/// bug 1282407); FileSaver.js waits 40 s for the same reason. The blob holds the key, so it is
+/// not kept for the page's whole life either.
+const OBJECT_URL_LIFETIME: Duration = Duration::from_secs(40);
 
 /// Copies `text` to the clipboard: the async Clipboard API where the page is a secure context,
 /// else a selected textarea and `execCommand("copy")` (plain-HTTP deployments on a LAN).
@@ -40,7 +47,8 @@ pub fn copy_to_clipboard(text: &str) -> bool {
 }
 
 /// Offers `contents` as a file download named `filename`, without a server round trip (the
-/// credentials file never touches the server).
+/// credentials file never touches the server). Its object URL is revoked
+/// [`OBJECT_URL_LIFETIME`] later.
 pub fn download_text(filename: &str, contents: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
@@ -60,5 +68,10 @@ pub fn download_text(filename: &str, contents: &str) {
         anchor.set_download(filename);
         anchor.click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        OBJECT_URL_LIFETIME,
+    );
 }
