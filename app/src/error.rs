@@ -129,6 +129,9 @@ mod from_server_errors {
                 StoreError::OnlyOrganization => AppError::Forbidden(
                     "You cannot leave your only organization.".into(),
                 ),
+                StoreError::LimitReached { what, limit } => AppError::Forbidden(format!(
+                    "This Keygate allows at most {limit} {what}; nothing was created. Delete one, or ask an operator of this Keygate to raise the limit."
+                )),
                 StoreError::SignupClosed => AppError::Forbidden(
                     "Sign-up is closed on this Keygate. Ask an administrator for an account.".into(),
                 ),

@@ -19,6 +19,10 @@ pub struct Settings {
     pub open_signup: bool,
     /// How long a dashboard session lasts without a request (`--session-idle-secs`).
     pub session_idle_ms: i64,
+    /// How many workspaces an organization may have (`--max-workspaces-per-organization`).
+    pub max_workspaces_per_organization: u32,
+    /// How many clients a workspace may have (`--max-clients-per-workspace`).
+    pub max_clients_per_workspace: u32,
     /// Whether the broker webhooks are on (a webhook secret is configured).
     pub webhooks: bool,
     /// Whether devices can publish over HTTP (`/v1/publish`): only into the embedded broker.

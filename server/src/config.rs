@@ -238,6 +238,14 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// The most workspaces one organization may have (each holds a namespace nobody else can take).
+    #[arg(long, env = "KEYGATE_MAX_WORKSPACES_PER_ORGANIZATION", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_workspaces_per_organization: u32,
+
+    /// The most clients one workspace may have.
+    #[arg(long, env = "KEYGATE_MAX_CLIENTS_PER_WORKSPACE", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_clients_per_workspace: u32,
+
     /// End a dashboard session after this many seconds without a request (default: 7 days).
     /// Every request of an active session moves the deadline on.
     #[arg(long, env = "KEYGATE_SESSION_IDLE_SECS", default_value_t = 7 * 24 * 60 * 60, value_parser = clap::value_parser!(u64).range(10..=31_536_000))]

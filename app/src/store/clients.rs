@@ -87,9 +87,36 @@ fn fold(name: &str) -> String {
 /// a Client ID or as a workspace namespace, is [`StoreError::ClientIdTaken`]; a workspace of
 /// another organization is [`StoreError::NotFound`].
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %new.client_id))]
-pub async fn create(db: &Db, ctx: &AuditContext, new: NewClient<'_>) -> StoreResult<ClientRow> {
+pub async fn create(
+    db: &Db,
+    ctx: &AuditContext,
+    new: NewClient<'_>,
+    limit: u32,
+) -> StoreResult<ClientRow> {
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
+    // The workspace's row lock first, then the count: a burst of creations cannot pass the limit
+    // together. Another organization's workspace locks nothing and is "not found".
+    let locked =
+        sqlx::query("UPDATE workspaces SET name = name WHERE id = $1 AND organization_id = $2")
+            .bind(new.workspace_id)
+            .bind(&ctx.organization_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if locked == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE workspace_id = $1")
+        .bind(new.workspace_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if existing >= i64::from(limit) {
+        return Err(StoreError::LimitReached {
+            what: "clients in a workspace",
+            limit,
+        });
+    }
     let inserted = sqlx::query(
         "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, key_hash, created_at, updated_at, scope)
          SELECT $1, w.id, w.organization_id, $2, $8, $3, 1, $4, $5, $5, $9 FROM workspaces w

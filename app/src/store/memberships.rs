@@ -2,7 +2,7 @@
 //! signed-in user may see or change is decided from their membership of the organization they
 //! are in; an organization always keeps at least one owner.
 
-use super::{Db, StoreError, StoreResult, audit, now_millis};
+use super::{Db, StoreError, StoreResult, audit, now_millis, organizations};
 use crate::model::{AuditAction, MemberRow, Role};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
@@ -103,20 +103,6 @@ pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<MemberRow>>
         .collect()
 }
 
-/// Takes the organization's row lock inside `conn`'s transaction, so that two changes to its
-/// owners (two demotions, two departures) cannot both see an owner the other is removing.
-async fn lock_organization_in(conn: &mut AnyConnection, organization_id: &str) -> StoreResult<()> {
-    let locked = sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
-        .bind(organization_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    if locked == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}
-
 /// The member's role and email, inside the caller's transaction.
 async fn member_in(
     conn: &mut AnyConnection,
@@ -156,7 +142,7 @@ pub async fn update_role(
     role: Role,
 ) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
-    lock_organization_in(&mut tx, &ctx.organization_id).await?;
+    organizations::lock_in(&mut tx, &ctx.organization_id).await?;
     let (was, email) = member_in(&mut tx, &ctx.organization_id, user_id).await?;
     if was == role {
         return Ok(());
@@ -194,7 +180,7 @@ pub async fn delete(
     action: AuditAction,
 ) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
-    lock_organization_in(&mut tx, &ctx.organization_id).await?;
+    organizations::lock_in(&mut tx, &ctx.organization_id).await?;
     let (role, email) = member_in(&mut tx, &ctx.organization_id, user_id).await?;
     if role == Role::Owner && owners_in(&mut tx, &ctx.organization_id).await? <= 1 {
         return Err(StoreError::LastOwner);

@@ -83,6 +83,9 @@ pub enum StoreError {
     InvitationUnusable,
     #[error("this invitation is for another email address")]
     InvitationForSomeoneElse,
+    /// A configured limit (`--max-…`): `what` is plural ("workspaces in an organization").
+    #[error("the limit of {limit} {what} is reached")]
+    LimitReached { what: &'static str, limit: u32 },
     #[error("a running Keygate process (node {holder}) delivers to this broker target")]
     TargetServed { holder: String },
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]

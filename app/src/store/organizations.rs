@@ -4,7 +4,7 @@ use super::{
     Db, StoreError, StoreResult, audit, install, memberships, new_id, now_millis, users, workspaces,
 };
 use crate::model::{AuditAction, Email, Namespace, OrgName, Role};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// An organization as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,4 +129,19 @@ pub async fn count(db: &Db) -> StoreResult<u64> {
         .fetch_one(db.pool())
         .await?;
     Ok(n as u64)
+}
+
+/// Takes the organization's row lock inside `conn`'s transaction, so that changes that must see
+/// each other (two demotions of owners, two workspaces against the limit) run one after the
+/// other. A missing organization is [`StoreError::NotFound`].
+pub(super) async fn lock_in(conn: &mut AnyConnection, organization_id: &str) -> StoreResult<()> {
+    let locked = sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
+        .bind(organization_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }

@@ -55,8 +55,22 @@ pub async fn create(
     ctx: &audit::AuditContext,
     name: &WorkspaceName,
     namespace: &Namespace,
+    limit: u32,
 ) -> StoreResult<Workspace> {
     let mut tx = db.pool().begin().await?;
+    // Counted under the organization's lock: a burst of creations cannot pass the limit together.
+    super::organizations::lock_in(&mut tx, &ctx.organization_id).await?;
+    let existing: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE organization_id = $1")
+            .bind(&ctx.organization_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if existing >= i64::from(limit) {
+        return Err(StoreError::LimitReached {
+            what: "workspaces in an organization",
+            limit,
+        });
+    }
     let id = insert_in(&mut tx, &ctx.organization_id, name.as_str(), namespace).await?;
     audit::insert_in(
         &mut tx,
@@ -87,11 +101,12 @@ pub async fn create_with_free_namespace(
     ctx: &audit::AuditContext,
     name: &WorkspaceName,
     base: &Namespace,
+    limit: u32,
 ) -> StoreResult<Workspace> {
     let mut attempt = 1;
     loop {
         let namespace = free_namespace(db, base).await?;
-        match create(db, ctx, name, &namespace).await {
+        match create(db, ctx, name, &namespace, limit).await {
             Err(StoreError::NamespaceTaken) if attempt < NAMESPACE_ATTEMPTS => attempt += 1,
             result => return result,
         }

@@ -161,6 +161,7 @@ pub async fn create(
             key_hash: hash.as_str(),
             scope: new.scope.as_ref(),
         },
+        state.settings.max_clients_per_workspace,
     )
     .await?;
     Ok(Issued {

@@ -17,11 +17,27 @@ pub async fn create(
 ) -> Result<WorkspaceInfo, Failure> {
     let by = actor.require(Capability::ManageWorkspaces)?;
     let workspace = match namespace {
-        Some(namespace) => workspaces::create(&state.db, &by, name, namespace).await?,
+        Some(namespace) => {
+            workspaces::create(
+                &state.db,
+                &by,
+                name,
+                namespace,
+                state.settings.max_workspaces_per_organization,
+            )
+            .await?
+        }
         None => {
             let organization = organizations::get(&state.db, &actor.organization_id).await?;
             let base = Namespace::derive(&format!("{} {}", organization.name, name));
-            workspaces::create_with_free_namespace(&state.db, &by, name, &base).await?
+            workspaces::create_with_free_namespace(
+                &state.db,
+                &by,
+                name,
+                &base,
+                state.settings.max_workspaces_per_organization,
+            )
+            .await?
         }
     };
     Ok(WorkspaceInfo {

@@ -351,6 +351,8 @@ fn settings(config: &Config, broker: Option<&Broker>, webhooks: bool) -> Setting
             .unwrap_or(1883),
         open_signup: config.open_signup,
         session_idle_ms: (config.session_idle_secs * 1000) as i64,
+        max_workspaces_per_organization: config.max_workspaces_per_organization,
+        max_clients_per_workspace: config.max_clients_per_workspace,
         webhooks,
         http_publish: broker.is_some(),
     }

@@ -57,6 +57,7 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
             key_hash: "$argon2id$boiler",
             scope: None,
         },
+        u32::MAX,
     )
     .await
     .unwrap();
@@ -378,6 +379,7 @@ async fn list_and_count_see_only_their_workspace(engine: Engine) {
         &acme.ctx,
         &WorkspaceName::parse("Staging").unwrap(),
         &Namespace::parse("acme-staging").unwrap(),
+        u32::MAX,
     )
     .await
     .unwrap();

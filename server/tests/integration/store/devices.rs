@@ -466,6 +466,7 @@ async fn list_and_count_see_only_their_workspace(engine: Engine) {
         &acme.ctx,
         &WorkspaceName::parse("Staging").unwrap(),
         &Namespace::parse("acme-staging").unwrap(),
+        u32::MAX,
     )
     .await
     .unwrap();

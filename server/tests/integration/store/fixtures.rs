@@ -74,6 +74,7 @@ pub async fn add_client_in(
             key_hash: &format!("$argon2id$hash-of-{client_id}"),
             scope: None,
         },
+        u32::MAX,
     )
     .await
 }

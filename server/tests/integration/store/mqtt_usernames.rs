@@ -24,6 +24,7 @@ async fn a_namespace_cannot_take_a_client_id_and_a_client_id_cannot_take_a_names
         &rival.ctx,
         &WorkspaceName::parse("Hijack").unwrap(),
         &Namespace::parse("c-7k2m9x4q").unwrap(),
+        u32::MAX,
     )
     .await;
     assert!(
@@ -119,6 +120,7 @@ async fn racing_client_and_workspace_for_one_name_have_one_winner(engine: Engine
                     &rival.ctx,
                     &WorkspaceName::parse("Contested").unwrap(),
                     &Namespace::parse(&name).unwrap(),
+                    u32::MAX,
                 )
                 .await
                 .is_ok()

@@ -28,6 +28,8 @@ fn state(db: &Db) -> AppState {
             broker_port: 1883,
             open_signup: true,
             session_idle_ms: 60_000,
+            max_workspaces_per_organization: 50,
+            max_clients_per_workspace: 1000,
             webhooks: false,
             http_publish: false,
         }),

@@ -15,7 +15,7 @@ async fn namespace_is_globally_unique(engine: Engine) {
     let globex = org(&db, "Globex").await;
     let namespace = Namespace::parse("factory-floor").unwrap();
     let name = WorkspaceName::parse("Factory").unwrap();
-    workspaces::create(&db, &acme.ctx, &name, &namespace)
+    workspaces::create(&db, &acme.ctx, &name, &namespace, u32::MAX)
         .await
         .unwrap();
     assert!(
@@ -25,7 +25,7 @@ async fn namespace_is_globally_unique(engine: Engine) {
     );
     let before = support::counts(&db).await;
     for who in [&globex, &acme] {
-        let result = workspaces::create(&db, &who.ctx, &name, &namespace).await;
+        let result = workspaces::create(&db, &who.ctx, &name, &namespace, u32::MAX).await;
         assert!(
             matches!(result, Err(StoreError::NamespaceTaken)),
             "{result:?}"
@@ -44,7 +44,7 @@ async fn free_namespace_adds_a_numeric_suffix_while_taken(engine: Engine) {
     for expected in ["plant", "plant-2", "plant-3"] {
         let free = workspaces::free_namespace(&db, &base).await.unwrap();
         assert_eq!(free.as_str(), expected);
-        workspaces::create(&db, &acme.ctx, &name, &free)
+        workspaces::create(&db, &acme.ctx, &name, &free, u32::MAX)
             .await
             .unwrap();
     }
@@ -70,6 +70,7 @@ async fn concurrent_workspaces_with_a_derived_namespace_all_succeed(engine: Engi
                     &acme.ctx,
                     &WorkspaceName::parse("Staging").unwrap(),
                     &Namespace::parse("acme-staging").unwrap(),
+                    u32::MAX,
                 )
                 .await
             })
@@ -100,6 +101,7 @@ async fn workspaces_list_counts_clients_and_get_is_scoped(engine: Engine) {
         &acme.ctx,
         &WorkspaceName::parse("Staging").unwrap(),
         &Namespace::parse("acme-staging").unwrap(),
+        u32::MAX,
     )
     .await
     .unwrap();
