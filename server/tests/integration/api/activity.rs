@@ -13,11 +13,11 @@ const T0: i64 = 1_700_000_000_000;
 /// Event `i`: every 10th a refused MQTT login from 198.51.100.x, the rest client updates by two
 /// users; one minute apart, oldest first.
 fn event(i: usize) -> Seeded {
-    let mqtt = i % 10 == 0;
+    let mqtt = i.is_multiple_of(10);
     Seeded {
         actor: if mqtt {
             format!("sensor-{:05}", i % 1000)
-        } else if i % 2 == 0 {
+        } else if i.is_multiple_of(2) {
             "ann@example.test".into()
         } else {
             "bob@example.test".into()
