@@ -126,6 +126,9 @@ mod from_server_errors {
                 StoreError::LastOwner => AppError::Forbidden(
                     "The organization's last owner cannot leave or be demoted. Make someone else an owner first.".into(),
                 ),
+                StoreError::LastOperator => AppError::Forbidden(
+                    "This Keygate's last operator cannot be removed. Name another operator first.".into(),
+                ),
                 StoreError::OnlyOrganization => AppError::Forbidden(
                     "You cannot leave your only organization.".into(),
                 ),

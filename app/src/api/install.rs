@@ -29,3 +29,15 @@ pub async fn name_operator(email: String) -> Result<(), AppError> {
         .await
         .map_err(AppError::missing("account with this email"))
 }
+
+/// Removes an operator of the install (not the last one).
+#[server(prefix = "/api", endpoint = "install/remove_operator")]
+pub async fn remove_operator(email: String) -> Result<(), AppError> {
+    use crate::model::Email;
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let email = Email::parse(&email)?;
+    crate::use_cases::install::remove_operator(&state, &caller.actor(), &email)
+        .await
+        .map_err(AppError::missing("operator with this email"))
+}

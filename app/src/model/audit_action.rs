@@ -49,6 +49,7 @@ text_enum!(
         SignupOpened = "install.signup_opened",
         SignupClosed = "install.signup_closed",
         OperatorNamed = "install.operator_named",
+        OperatorRemoved = "install.operator_removed",
     }
 );
 
@@ -95,6 +96,7 @@ mod tests {
                 "install.signup_opened",
                 "install.signup_closed",
                 "install.operator_named",
+                "install.operator_removed",
             ]
         );
     }

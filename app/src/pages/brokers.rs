@@ -4,7 +4,7 @@
 //! organization's revocations, counted, with nothing about the brokers themselves.
 
 use crate::api::brokers::{RetrySetAside, get_broker_status, get_organization_revocations};
-use crate::api::install::{get_install_settings, name_operator, set_signup_open};
+use crate::api::install::{get_install_settings, name_operator, remove_operator, set_signup_open};
 use crate::components::field::TextField;
 use crate::components::protected::{Protected, me_resource, use_me_version};
 use crate::components::toast::use_toaster;
@@ -165,8 +165,27 @@ fn Install(settings: InstallSettings) -> impl IntoView {
             <h3>"Operators"</h3>
             <p class="hint">"Operators see this page in full and open or close sign-up. Everyone else sees only their own organization's revocations."</p>
             <ul data-testid="operators">
-                {settings.operators.into_iter().map(|o| view! {
-                    <li>{o.email}<span class="muted">{format!(" · named by {} · {}", o.named_by, time_format::utc_minutes(o.since))}</span></li>
+                {settings.operators.into_iter().map(|o| {
+                    let email = o.email.clone();
+                    let shown = o.email.clone();
+                    let remove = move |_| {
+                        let request = remove_operator(email.clone());
+                        leptos::task::spawn_local(async move {
+                            match request.await {
+                                Ok(()) => toaster.success("Operator removed"),
+                                Err(e) => toaster.error(e.to_string()),
+                            }
+                            version.update(|v| *v += 1);
+                        });
+                    };
+                    view! {
+                        <li data-operator=o.email>
+                            {shown}
+                            <span class="muted">{format!(" · named by {} · {}", o.named_by, time_format::utc_minutes(o.since))}</span>
+                            " "
+                            <button type="button" class="small" data-testid="remove-operator" on:click=remove>"Remove"</button>
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
             <form class="inline-form" on:submit=on_name>

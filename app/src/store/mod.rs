@@ -75,6 +75,8 @@ pub enum StoreError {
     AlreadyMember,
     #[error("the organization's last owner cannot leave or be demoted")]
     LastOwner,
+    #[error("the install's last operator cannot be removed")]
+    LastOperator,
     #[error("a user cannot leave their only organization")]
     OnlyOrganization,
     #[error("sign-up is closed")]

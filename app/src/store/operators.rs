@@ -80,3 +80,42 @@ pub async fn create(db: &Db, ctx: &audit::AuditContext, email: &Email) -> StoreR
     tx.commit().await?;
     Ok(())
 }
+
+/// Removes the operator who signs in with `email`, audited in the removing operator's
+/// organization. Not the last one ([`StoreError::LastOperator`]: the install would have nobody to
+/// see its brokers); one who is no operator is [`StoreError::NotFound`].
+pub async fn delete(db: &Db, ctx: &audit::AuditContext, email: &Email) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    // The install's row lock: two operators removing each other at once leave one.
+    sqlx::query("UPDATE install SET claimed_at = claimed_at WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    let user_id: Option<String> = sqlx::query_scalar(
+        "SELECT o.user_id FROM operators o JOIN users u ON u.id = o.user_id WHERE u.email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let user_id = user_id.ok_or(StoreError::NotFound)?;
+    let operators: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators")
+        .fetch_one(&mut *tx)
+        .await?;
+    if operators <= 1 {
+        return Err(StoreError::LastOperator);
+    }
+    sqlx::query("DELETE FROM operators WHERE user_id = $1")
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::insert_in(
+        &mut tx,
+        ctx,
+        None,
+        AuditAction::OperatorRemoved,
+        email.as_str(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -27,6 +27,16 @@ pub async fn name_operator(state: &AppState, actor: &Actor, email: &Email) -> Re
     Ok(operators::create(&state.db, &by, email).await?)
 }
 
+/// Removes the operator with `email` (not the last one; an operator may remove themselves).
+pub async fn remove_operator(
+    state: &AppState,
+    actor: &Actor,
+    email: &Email,
+) -> Result<(), Failure> {
+    let by = actor.require_operator()?;
+    Ok(operators::delete(&state.db, &by, email).await?)
+}
+
 /// Every broker target with its address, node, health, errors and queue.
 pub async fn broker_status(state: &AppState, actor: &Actor) -> Result<BrokerStatus, Failure> {
     actor.require_operator()?;

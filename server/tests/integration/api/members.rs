@@ -398,3 +398,37 @@ async fn a_session_ends_after_its_idle_period_and_not_while_it_is_used(engine: E
     );
     app.stop().await;
 }
+
+#[engines]
+async fn operators_name_and_remove_each_other_but_never_the_last(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let first = app.sign_up("Acme").await;
+    let second = app.sign_up("Globex").await;
+    assert!(!second.me().await.operator);
+    first
+        .call::<()>("install/name_operator", &[("email", &second.email)])
+        .await
+        .unwrap();
+    assert!(second.me().await.operator);
+    let unknown = first
+        .call::<()>("install/name_operator", &[("email", "nobody@example.test")])
+        .await;
+    assert!(matches!(unknown, Err(AppError::NotFound(_))), "{unknown:?}");
+
+    // Both remove the other at once: one operator remains.
+    let remove_second = [("email", second.email.as_str())];
+    let remove_first = [("email", first.email.as_str())];
+    let (a, b) = tokio::join!(
+        first.call::<()>("install/remove_operator", &remove_second),
+        second.call::<()>("install/remove_operator", &remove_first),
+    );
+    assert_eq!(count_rows(&app.db, "operators").await, 1, "{a:?} {b:?}");
+    let last = if a.is_ok() { &first } else { &second };
+    let message = forbidden(
+        last.call::<()>("install/remove_operator", &[("email", &last.email)])
+            .await,
+    );
+    assert!(message.contains("last operator"), "{message}");
+    assert_eq!(count_rows(&app.db, "operators").await, 1);
+    app.stop().await;
+}

@@ -201,6 +201,15 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
         ]),
         "install/set_signup_open" => owned(&[("open", "true")]),
         "install/name_operator" => owned(&[("email", &t.viewer.email)]),
+        "install/remove_operator" => {
+            // An operator of their own to remove, so every role's attempt has one.
+            let extra = invited(&t.owner, Role::Viewer).await;
+            t.owner
+                .call::<()>("install/name_operator", &[("email", &extra.email)])
+                .await
+                .expect("an operator named");
+            owned(&[("email", &extra.email)])
+        }
         "brokers/retry" => owned(&[("target", "embedded")]),
         _ => Vec::new(),
     }
@@ -233,6 +242,7 @@ const ENDPOINTS: &[(&str, Admits)] = &[
     ("install/settings", Admits::Operators),
     ("install/set_signup_open", Admits::Operators),
     ("install/name_operator", Admits::Operators),
+    ("install/remove_operator", Admits::Operators),
     ("brokers/status", Admits::Operators),
     ("brokers/retry", Admits::Operators),
 ];
