@@ -20,6 +20,9 @@ pub fn MembersPage() -> impl IntoView {
     let me = me_resource();
     let version = use_me_version();
     let team = Resource::new(move || version.get(), move |_| when_signed_in(me, get_team));
+    // Held here, above everything an invitation refetches: the refetch renders the page anew, and
+    // a link kept inside it would vanish the moment it was shown.
+    let issued = RwSignal::new(None::<IssuedLink>);
     view! {
         <Title text="Members · Settings · Keygate"/>
         <Protected me children=Box::new(move |me| view! {
@@ -30,7 +33,7 @@ pub fn MembersPage() -> impl IntoView {
                     let me = me.clone();
                     Suspend::new(async move {
                         match team.await {
-                            Ok(Some(team)) => view! { <Members me team/> }.into_any(),
+                            Ok(Some(team)) => view! { <Members me team issued/> }.into_any(),
                             Ok(None) => ().into_any(),
                             Err(e) => view! { <div class="banner error">{e.to_string()}</div> }.into_any(),
                         }
@@ -41,8 +44,15 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
+/// The invitation link last issued on this page, and for whom: shown until the page is left.
+#[derive(Clone)]
+struct IssuedLink {
+    email: String,
+    url: String,
+}
+
 #[component]
-fn Members(me: Me, team: Team) -> impl IntoView {
+fn Members(me: Me, team: Team, issued: RwSignal<Option<IssuedLink>>) -> impl IntoView {
     let owner = me.can(Capability::ManageMembers);
     let you = team.you.clone();
 
@@ -61,7 +71,7 @@ fn Members(me: Me, team: Team) -> impl IntoView {
             </table>
         </section>
         {owner.then(|| view! {
-            <InviteForm/>
+            <InviteForm link=issued/>
             <Invitations rows=team.invitations/>
         })}
     }
@@ -139,12 +149,11 @@ fn MemberLine(member: MemberRow, owner: bool, is_you: bool) -> impl IntoView {
 }
 
 #[component]
-fn InviteForm() -> impl IntoView {
+fn InviteForm(link: RwSignal<Option<IssuedLink>>) -> impl IntoView {
     let version = use_me_version();
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Viewer);
     let error = RwSignal::new(None::<AppError>);
-    let link = RwSignal::new(None::<(String, String)>);
     let busy = RwSignal::new(false);
     let email_error =
         Signal::derive(move || error.get().and_then(|e| e.for_field(FieldError::Email)));
@@ -160,10 +169,10 @@ fn InviteForm() -> impl IntoView {
             match request.await {
                 Ok(issued) => {
                     let origin = window().location().origin().unwrap_or_default();
-                    link.set(Some((
-                        issued.invitation.email,
-                        format!("{origin}{}", issued.path),
-                    )));
+                    link.set(Some(IssuedLink {
+                        email: issued.invitation.email,
+                        url: format!("{origin}{}", issued.path),
+                    }));
                     email.set(String::new());
                     error.set(None);
                     version.update(|v| *v += 1);
@@ -194,9 +203,9 @@ fn InviteForm() -> impl IntoView {
                     <div class="banner error" role="alert">{e.to_string()}</div>
                 })}
             </form>
-            {move || link.get().map(|(to, url)| view! {
+            {move || link.get().map(|IssuedLink { email, url }| view! {
                 <div class="banner success" data-testid="invitation-link">
-                    <p>"Send this link to " <strong>{to}</strong> ". It is shown only now."</p>
+                    <p>"Send this link to " <strong>{email}</strong> ". It is shown only now."</p>
                     <CopyField label="Invitation link" value=Signal::stored(url) testid="invite-url" secret=true/>
                 </div>
             })}
