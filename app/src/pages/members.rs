@@ -188,16 +188,16 @@ fn InviteForm(link: RwSignal<Option<IssuedLink>>) -> impl IntoView {
             <p class="hint">"Keygate sends no email: you get a link to pass on. It works once, for 7 days, and only for the address you invite."</p>
             <form class="inline-form" on:submit=on_submit data-testid="invite">
                 <TextField label="Email" name="invite_email" value=email error=email_error input_type="email"/>
-                <label class="field">
-                    <span>"Role"</span>
-                    <select data-testid="invite-role" on:change=move |ev| {
+                <div class="field">
+                    <label for="field-invite_role">"Role"</label>
+                    <select id="field-invite_role" name="invite_role" data-testid="invite-role" on:change=move |ev| {
                         if let Ok(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }
                     }>
                         {Role::ALL.iter().map(|r| view! {
                             <option value=r.as_str() selected=*r == Role::Viewer>{format!("{} — {}", r.label(), r.summary())}</option>
                         }).collect_view()}
                     </select>
-                </label>
+                </div>
                 <button type="submit" class="primary" disabled=move || busy.get()>"Create invitation link"</button>
                 {move || error.get().filter(|e| e.for_field(FieldError::Email).is_none()).map(|e| view! {
                     <div class="banner error" role="alert">{e.to_string()}</div>
