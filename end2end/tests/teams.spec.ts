@@ -110,6 +110,32 @@ test('an invited viewer sees the owner’s clients, has no button that changes t
   expect(unexpectedErrors(consoleErrors)).toEqual([]);
 });
 
+test('revoking an invitation takes its link off the page, and the link is refused', async ({
+  page,
+  consoleErrors,
+  newContextPage,
+}) => {
+  await signUpViaApi(page, 'Acme Devices');
+  const email = uniqueEmail('admin');
+  const link = await inviteThroughForm(page, consoleErrors, email, 'admin');
+  const invitation = page.getByTestId('invitations').locator(`tr[data-invitation="${email}"]`);
+  await expect(invitation).toContainText('Admin');
+  await expect(page.getByTestId('invite-url')).toHaveText(link);
+
+  await invitation.getByTestId('revoke-invitation').click();
+  await expect(toast(page, 'Invitation revoked')).toBeVisible();
+  await expect(invitation).toContainText('revoked');
+  await expect(invitation.getByTestId('revoke-invitation')).toHaveCount(0);
+  await expect(page.getByTestId('invitation-link')).toHaveCount(0);
+
+  const invitee = await newContextPage('invitee');
+  await gotoApp(invitee, link, consoleErrors);
+  await expect(invitee.getByText('This invitation was revoked. Ask for a new one.')).toBeVisible();
+  await expect(invitee.getByTestId('accept')).toHaveCount(0);
+
+  expect(consoleErrors).toEqual([]);
+});
+
 /** Submits the sign-in form (on /signin, hydrated). */
 async function signIn(page: Page, email: string, password: string) {
   await page.getByLabel('Email').fill(email);

@@ -44,9 +44,11 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
-/// The invitation link last issued on this page, and for whom: shown until the page is left.
+/// The invitation link last issued on this page, and for whom: shown until the page is left or
+/// that invitation is revoked.
 #[derive(Clone)]
 struct IssuedLink {
+    invitation_id: String,
     email: String,
     url: String,
 }
@@ -72,7 +74,7 @@ fn Members(me: Me, team: Team, issued: RwSignal<Option<IssuedLink>>) -> impl Int
         </section>
         {owner.then(|| view! {
             <InviteForm link=issued/>
-            <Invitations rows=team.invitations/>
+            <Invitations rows=team.invitations issued/>
         })}
     }
 }
@@ -170,6 +172,7 @@ fn InviteForm(link: RwSignal<Option<IssuedLink>>) -> impl IntoView {
                 Ok(issued) => {
                     let origin = window().location().origin().unwrap_or_default();
                     link.set(Some(IssuedLink {
+                        invitation_id: issued.invitation.id,
                         email: issued.invitation.email,
                         url: format!("{origin}{}", issued.path),
                     }));
@@ -203,7 +206,7 @@ fn InviteForm(link: RwSignal<Option<IssuedLink>>) -> impl IntoView {
                     <div class="banner error" role="alert">{e.to_string()}</div>
                 })}
             </form>
-            {move || link.get().map(|IssuedLink { email, url }| view! {
+            {move || link.get().map(|IssuedLink { email, url, .. }| view! {
                 <div class="banner success" data-testid="invitation-link">
                     <p>"Send this link to " <strong>{email}</strong> ". It is shown only now."</p>
                     <CopyField label="Invitation link" value=Signal::stored(url) testid="invite-url" secret=true/>
@@ -214,13 +217,20 @@ fn InviteForm(link: RwSignal<Option<IssuedLink>>) -> impl IntoView {
 }
 
 #[component]
-fn Invitations(rows: Vec<InvitationRow>) -> impl IntoView {
+fn Invitations(rows: Vec<InvitationRow>, issued: RwSignal<Option<IssuedLink>>) -> impl IntoView {
     let toaster = use_toaster();
     let version = use_me_version();
     let revoke = move |id: String| {
         leptos::task::spawn_local(async move {
-            match revoke_invitation(id).await {
-                Ok(()) => toaster.success("Invitation revoked"),
+            match revoke_invitation(id.clone()).await {
+                Ok(()) => {
+                    // Its link, if it is the one shown, would no longer work: take it away.
+                    if issued.with_untracked(|l| l.as_ref().is_some_and(|l| l.invitation_id == id))
+                    {
+                        issued.set(None);
+                    }
+                    toaster.success("Invitation revoked")
+                }
                 Err(e) => toaster.error(e.to_string()),
             }
             version.update(|v| *v += 1);
