@@ -6,7 +6,7 @@
 //   KEYGATE_SITE_ROOT  the built site with pkg/ (default: $LEPTOS_SITE_ROOT or <workspace>/target/site)
 //   KEYGATE_E2E_KEEP=1 keep each test's temp dir (database, keygate.log) instead of deleting it
 //   KEYGATE_LOG        log filter for the server (default: info)
-import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -224,7 +224,21 @@ type Fixtures = {
   keygate: Keygate;
   /** Uncaught page errors and console.error messages seen so far in this test. */
   consoleErrors: string[];
+  /**
+   * Opens a page in a browser context of its own (its own cookies: another person, or the same
+   * person on another device) pointed at this test's keygate. Its errors go to `consoleErrors`
+   * too, tagged with `name`; the contexts are closed when the test ends.
+   */
+  newContextPage: (name: string) => Promise<Page>;
 };
+
+/** Records a page's uncaught errors and console.error messages, each prefixed with `tag`. */
+function collectErrors(page: Page, errors: string[], tag = '') {
+  page.on('pageerror', (error) => errors.push(`${tag}pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`${tag}console.error: ${message.text()}`);
+  });
+}
 
 export const test = base.extend<Fixtures>({
   keygateOptions: [{}, { option: true }],
@@ -248,10 +262,7 @@ export const test = base.extend<Fixtures>({
   },
 
   page: async ({ page, consoleErrors }, use, testInfo) => {
-    page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(`console.error: ${message.text()}`);
-    });
+    collectErrors(page, consoleErrors);
     await use(page);
     if (failed(testInfo)) {
       if (consoleErrors.length > 0) {
@@ -259,6 +270,24 @@ export const test = base.extend<Fixtures>({
       }
       const name = `${path.basename(testInfo.file, '.spec.ts')}-${testInfo.title}-failed`;
       await screenshot(page, name).catch(() => undefined);
+    }
+  },
+
+  newContextPage: async ({ browser, keygate, consoleErrors }, use, testInfo) => {
+    const opened: { name: string; context: BrowserContext; page: Page }[] = [];
+    await use(async (name) => {
+      const context = await browser.newContext({ viewport: testInfo.project.use.viewport, baseURL: keygate.url });
+      const page = await context.newPage();
+      collectErrors(page, consoleErrors, `[${name}] `);
+      opened.push({ name, context, page });
+      return page;
+    });
+    for (const { name, context, page } of opened) {
+      if (failed(testInfo)) {
+        const file = `${path.basename(testInfo.file, '.spec.ts')}-${testInfo.title}-${name}-failed`;
+        await screenshot(page, file).catch(() => undefined);
+      }
+      await context.close();
     }
   },
 });

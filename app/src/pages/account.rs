@@ -138,7 +138,7 @@ fn Sessions(rows: Vec<SessionRow>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <ActionForm action=everywhere attr:class="inline">
+            <ActionForm action=everywhere attr:class="inline-form">
                 <button type="submit" class="danger" data-testid="sign-out-everywhere">"Sign out everywhere"</button>
             </ActionForm>
         </section>

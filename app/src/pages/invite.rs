@@ -72,7 +72,7 @@ fn Invitation(found: InvitationView, token: String) -> impl IntoView {
                 (None, false) => view! {
                     <ActionForm action=accept>
                         <input type="hidden" name="token" value=token.clone()/>
-                        <p class="muted">"Choose a password for " <strong>{found.email.clone()}</strong> "."</p>
+                        <p>"Choose a password for " <strong>{found.email.clone()}</strong> "."</p>
                         <AuthInput label="Password" name="password" input_type="password" autocomplete="new-password" autofocus=true error=field_error(result, FieldError::Password)/>
                         <button type="submit" class="primary wide" data-testid="accept" disabled=move || accept.pending().get()>"Create account and join"</button>
                     </ActionForm>

@@ -20,6 +20,9 @@ pub fn MembersPage() -> impl IntoView {
     let me = me_resource();
     let version = use_me_version();
     let team = Resource::new(move || version.get(), move |_| when_signed_in(me, get_team));
+    // Held here, above everything an invitation refetches: the refetch renders the page anew, and
+    // a link kept inside it would vanish the moment it was shown.
+    let issued = RwSignal::new(None::<IssuedLink>);
     view! {
         <Title text="Members · Settings · Keygate"/>
         <Protected me children=Box::new(move |me| view! {
@@ -30,7 +33,7 @@ pub fn MembersPage() -> impl IntoView {
                     let me = me.clone();
                     Suspend::new(async move {
                         match team.await {
-                            Ok(Some(team)) => view! { <Members me team/> }.into_any(),
+                            Ok(Some(team)) => view! { <Members me team issued/> }.into_any(),
                             Ok(None) => ().into_any(),
                             Err(e) => view! { <div class="banner error">{e.to_string()}</div> }.into_any(),
                         }
@@ -41,8 +44,17 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
+/// The invitation link last issued on this page, and for whom: shown until the page is left or
+/// that invitation is revoked.
+#[derive(Clone)]
+struct IssuedLink {
+    invitation_id: String,
+    email: String,
+    url: String,
+}
+
 #[component]
-fn Members(me: Me, team: Team) -> impl IntoView {
+fn Members(me: Me, team: Team, issued: RwSignal<Option<IssuedLink>>) -> impl IntoView {
     let owner = me.can(Capability::ManageMembers);
     let you = team.you.clone();
 
@@ -61,8 +73,8 @@ fn Members(me: Me, team: Team) -> impl IntoView {
             </table>
         </section>
         {owner.then(|| view! {
-            <InviteForm/>
-            <Invitations rows=team.invitations/>
+            <InviteForm link=issued/>
+            <Invitations rows=team.invitations issued/>
         })}
     }
 }
@@ -139,12 +151,11 @@ fn MemberLine(member: MemberRow, owner: bool, is_you: bool) -> impl IntoView {
 }
 
 #[component]
-fn InviteForm() -> impl IntoView {
+fn InviteForm(link: RwSignal<Option<IssuedLink>>) -> impl IntoView {
     let version = use_me_version();
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Viewer);
     let error = RwSignal::new(None::<AppError>);
-    let link = RwSignal::new(None::<(String, String)>);
     let busy = RwSignal::new(false);
     let email_error =
         Signal::derive(move || error.get().and_then(|e| e.for_field(FieldError::Email)));
@@ -160,10 +171,11 @@ fn InviteForm() -> impl IntoView {
             match request.await {
                 Ok(issued) => {
                     let origin = window().location().origin().unwrap_or_default();
-                    link.set(Some((
-                        issued.invitation.email,
-                        format!("{origin}{}", issued.path),
-                    )));
+                    link.set(Some(IssuedLink {
+                        invitation_id: issued.invitation.id,
+                        email: issued.invitation.email,
+                        url: format!("{origin}{}", issued.path),
+                    }));
                     email.set(String::new());
                     error.set(None);
                     version.update(|v| *v += 1);
@@ -179,24 +191,24 @@ fn InviteForm() -> impl IntoView {
             <p class="hint">"Keygate sends no email: you get a link to pass on. It works once, for 7 days, and only for the address you invite."</p>
             <form class="inline-form" on:submit=on_submit data-testid="invite">
                 <TextField label="Email" name="invite_email" value=email error=email_error input_type="email"/>
-                <label class="field">
-                    <span>"Role"</span>
-                    <select data-testid="invite-role" on:change=move |ev| {
+                <div class="field">
+                    <label for="field-invite_role">"Role"</label>
+                    <select id="field-invite_role" name="invite_role" data-testid="invite-role" on:change=move |ev| {
                         if let Ok(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }
                     }>
                         {Role::ALL.iter().map(|r| view! {
                             <option value=r.as_str() selected=*r == Role::Viewer>{format!("{} — {}", r.label(), r.summary())}</option>
                         }).collect_view()}
                     </select>
-                </label>
+                </div>
                 <button type="submit" class="primary" disabled=move || busy.get()>"Create invitation link"</button>
                 {move || error.get().filter(|e| e.for_field(FieldError::Email).is_none()).map(|e| view! {
                     <div class="banner error" role="alert">{e.to_string()}</div>
                 })}
             </form>
-            {move || link.get().map(|(to, url)| view! {
+            {move || link.get().map(|IssuedLink { email, url, .. }| view! {
                 <div class="banner success" data-testid="invitation-link">
-                    <p>"Send this link to " <strong>{to}</strong> ". It is shown only now."</p>
+                    <p>"Send this link to " <strong>{email}</strong> ". It is shown only now."</p>
                     <CopyField label="Invitation link" value=Signal::stored(url) testid="invite-url" secret=true/>
                 </div>
             })}
@@ -205,13 +217,20 @@ fn InviteForm() -> impl IntoView {
 }
 
 #[component]
-fn Invitations(rows: Vec<InvitationRow>) -> impl IntoView {
+fn Invitations(rows: Vec<InvitationRow>, issued: RwSignal<Option<IssuedLink>>) -> impl IntoView {
     let toaster = use_toaster();
     let version = use_me_version();
     let revoke = move |id: String| {
         leptos::task::spawn_local(async move {
-            match revoke_invitation(id).await {
-                Ok(()) => toaster.success("Invitation revoked"),
+            match revoke_invitation(id.clone()).await {
+                Ok(()) => {
+                    // Its link, if it is the one shown, would no longer work: take it away.
+                    if issued.with_untracked(|l| l.as_ref().is_some_and(|l| l.invitation_id == id))
+                    {
+                        issued.set(None);
+                    }
+                    toaster.success("Invitation revoked")
+                }
                 Err(e) => toaster.error(e.to_string()),
             }
             version.update(|v| *v += 1);
