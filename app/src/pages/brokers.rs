@@ -100,10 +100,18 @@ fn Revocations(revocations: OrganizationRevocations) -> impl IntoView {
     view! {
         <section class="panel" data-testid="organization-revocations">
             <h2>"Revocations"</h2>
-            <p class="hint">{format!("Regenerating a key, deactivating or deleting a client closes its sessions on each of the {} broker(s) this Keygate delivers to.", r.brokers)}</p>
+            <p class="hint">{match r.brokers {
+                0 => "No broker is configured yet: revocations wait until one is.".to_owned(),
+                1 => "Regenerating a key, deactivating or deleting a client closes its sessions on the broker this Keygate delivers to.".to_owned(),
+                n => format!("Regenerating a key, deactivating or deleting a client closes its sessions on each of the {n} brokers this Keygate delivers to."),
+            }}</p>
             <p data-testid="revocations-waiting">{waiting}</p>
             {(r.set_aside > 0).then(|| view! {
-                <div class="banner warning">{format!("{} delivery(ies) were refused by a broker. The operators of this Keygate see why and can retry them.", r.set_aside)}</div>
+                <div class="banner warning">{if r.set_aside == 1 {
+                    "One delivery was refused by a broker. The operators of this Keygate see why and can retry it.".to_owned()
+                } else {
+                    format!("{} deliveries were refused by a broker. The operators of this Keygate see why and can retry them.", r.set_aside)
+                }}</div>
             })}
             <p class="hint">"The brokers themselves are shown to the operators of this Keygate only."</p>
         </section>
