@@ -13,7 +13,15 @@ const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 
 /// The pages only a signed-in user sees.
-const PROTECTED: [&str; 4] = ["/clients", "/devices", "/settings", "/settings/brokers"];
+const PROTECTED: [&str; 7] = [
+    "/clients",
+    "/devices",
+    "/settings",
+    "/settings/brokers",
+    "/settings/members",
+    "/settings/account",
+    "/settings/activity",
+];
 
 /// An answer's status, `Location` and body.
 struct Answer {
@@ -193,5 +201,43 @@ async fn the_running_app_still_gets_its_redirects_as_a_header(engine: Engine) {
         get(&browser, "/clients", Some(BROWSER_ACCEPT)).await.status,
         StatusCode::OK
     );
+    app.stop().await;
+}
+
+/// Sign-in continues at an invitation's page when asked to, and nowhere else: a `next` that names
+/// another site, or anything but `/invite/TOKEN`, is the Clients page.
+#[engines]
+async fn sign_in_continues_only_to_an_invitation_page(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ann = app.sign_up("Acme").await;
+    let token = "/invite/kgi_9iCBEPAbDV4e3n24VfJeaps2emsiLWyTi4o8ZRvxKWyE";
+    for (next, expected) in [
+        (token, token),
+        ("https://evil.example/", "/clients"),
+        ("//evil.example/invite/x", "/clients"),
+        ("/\\evil.example", "/clients"),
+        ("/invite/../clients", "/clients"),
+        ("/invite/x?then=https://evil.example", "/clients"),
+        ("/invite/", "/clients"),
+        ("", "/clients"),
+    ] {
+        let browser = app.anonymous();
+        let answer = submit(
+            &browser,
+            "account/sign_in",
+            "/signin",
+            &[
+                ("email", &ann.email),
+                ("password", &ann.password),
+                ("next", next),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some(expected)),
+            "next = {next:?}"
+        );
+    }
     app.stop().await;
 }
