@@ -140,7 +140,7 @@ test('every delete is in the audit log', async ({ page, consoleErrors }) => {
   for (const { client_id } of THREE) await deleteFromList(page, client_id);
   await expect(page.getByTestId('empty-state')).toBeVisible();
 
-  await gotoApp(page, '/settings', consoleErrors);
+  await gotoApp(page, '/settings/activity', consoleErrors);
   await expect(page.getByTestId('activity').locator('tr', { hasText: 'client.deleted' })).toHaveCount(3);
 
   expect(consoleErrors).toEqual([]);

@@ -210,7 +210,7 @@ test('every regeneration is in the audit log; a refused key or Back adds nothing
   await page.keyboard.press('Escape');
   await expect(modal).toBeHidden();
 
-  await gotoApp(page, '/settings', consoleErrors);
+  await gotoApp(page, '/settings/activity', consoleErrors);
   await expect(page.getByTestId('activity').locator('tr', { hasText: 'client.key_regenerated' })).toHaveCount(2);
 
   expect(consoleErrors).toEqual([]);

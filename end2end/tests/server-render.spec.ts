@@ -25,7 +25,7 @@ test('server rendering hands the browser only successful resources, once each', 
   const problems: string[] = [];
   for (let round = 0; round < 15; round++) {
     await Promise.all(
-      ['/clients', '/settings', '/clients', '/settings'].map(async (path) => {
+      ['/clients', '/settings/activity', '/settings/members', '/settings/account'].map(async (path) => {
         const response = await page.request.get(path);
         expect(response.status()).toBe(200);
         const resources = serializedResources(await response.text());

@@ -103,7 +103,7 @@ test('every change made with a switch is in the audit log', async ({ page, conso
   await row(page, 'switch-b').getByTestId('active-switch').click();
   await expect(toast(page, 'switch-b deactivated')).toBeVisible();
 
-  await gotoApp(page, '/settings', consoleErrors);
+  await gotoApp(page, '/settings/activity', consoleErrors);
   const activity = page.getByTestId('activity');
   await expect(activity.locator('tr', { hasText: 'client.deactivated' })).toHaveCount(2);
   await expect(activity.locator('tr', { hasText: 'client.activated' })).toHaveCount(1);

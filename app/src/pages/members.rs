@@ -57,6 +57,11 @@ struct IssuedLink {
 fn Members(me: Me, team: Team, issued: RwSignal<Option<IssuedLink>>) -> impl IntoView {
     let owner = me.can(Capability::ManageMembers);
     let you = team.you.clone();
+    let owners = team
+        .members
+        .iter()
+        .filter(|m| m.role == Role::Owner)
+        .count();
 
     view! {
         <section class="panel">
@@ -67,7 +72,9 @@ fn Members(me: Me, team: Team, issued: RwSignal<Option<IssuedLink>>) -> impl Int
                 <tbody>
                     {team.members.into_iter().map(|m| {
                         let is_you = m.user_id == you;
-                        view! { <MemberLine member=m owner is_you/> }
+                        // The server refuses it too; the page says why before anyone tries.
+                        let last_owner = m.role == Role::Owner && owners == 1;
+                        view! { <MemberLine member=m owner is_you last_owner/> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -80,7 +87,7 @@ fn Members(me: Me, team: Team, issued: RwSignal<Option<IssuedLink>>) -> impl Int
 }
 
 #[component]
-fn MemberLine(member: MemberRow, owner: bool, is_you: bool) -> impl IntoView {
+fn MemberLine(member: MemberRow, owner: bool, is_you: bool, last_owner: bool) -> impl IntoView {
     let toaster = use_toaster();
     let version = use_me_version();
     let id = StoredValue::new(member.user_id.clone());
@@ -126,7 +133,8 @@ fn MemberLine(member: MemberRow, owner: bool, is_you: bool) -> impl IntoView {
             <td>
                 {if owner {
                     view! {
-                        <select aria-label=format!("Role of {email}") data-testid="member-role" on:change=on_role>
+                        <select aria-label=format!("Role of {email}") data-testid="member-role" on:change=on_role
+                            disabled=last_owner title=if last_owner { "The last owner keeps this role: make someone else an owner first." } else { "" }>
                             {Role::ALL.iter().map(|r| view! {
                                 <option value=r.as_str() selected=*r == role>{r.label()}</option>
                             }).collect_view()}
@@ -139,7 +147,10 @@ fn MemberLine(member: MemberRow, owner: bool, is_you: bool) -> impl IntoView {
             <td>{time_format::utc_minutes(member.joined_at)}</td>
             <td class="actions">
                 {if is_you {
-                    view! { <button type="button" class="small" data-testid="leave" on:click=on_leave>"Leave"</button> }.into_any()
+                    view! {
+                        <button type="button" class="small" data-testid="leave" on:click=on_leave disabled=last_owner
+                            title=if last_owner { "The last owner cannot leave: make someone else an owner first." } else { "" }>"Leave"</button>
+                    }.into_any()
                 } else if owner {
                     view! { <button type="button" class="small danger" data-testid="remove-member" on:click=on_remove>"Remove"</button> }.into_any()
                 } else {

@@ -111,12 +111,23 @@ async fn an_invitation_works_once_and_only_while_pending(engine: Engine) {
         .unwrap();
     forbidden(accept(&app, &token(&expired)).await.1);
 
-    // Links nobody made, or mangled: "not found", before any lookup.
+    // A well-formed link nobody made: refused like a used one, and nobody is created.
+    let users = count_rows(&app.db, "users").await;
+    forbidden(
+        accept(&app, "kgi_8NNniaJjPzv8HzGjTmSECu2Jk18zjYDUWZBEFWGB6XBx")
+            .await
+            .1,
+    );
+    assert_eq!(count_rows(&app.db, "users").await, users);
+
+    // Links mangled: "not found", before any lookup.
     for bad in [
         "",
         "kgi_",
         "../../etc/passwd",
-        &format!("{}x", token(&expired)),
+        // '0' is not in base58's alphabet (a character appended instead can still decode to 32
+        // bytes: a well-formed token nobody made, refused below).
+        &format!("{}0", &token(&expired)[..token(&expired).len() - 1]),
     ] {
         let answer = accept(&app, bad).await.1;
         assert!(
