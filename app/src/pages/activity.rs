@@ -47,7 +47,7 @@ impl Query {
         let query: Vec<String> = pairs
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(&v)))
+            .map(|(k, v)| format!("{k}={}", crate::pages::query_string::encode(&v)))
             .collect();
         if query.is_empty() {
             "/settings/activity".to_owned()
@@ -55,18 +55,6 @@ impl Query {
             format!("/settings/activity?{}", query.join("&"))
         }
     }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

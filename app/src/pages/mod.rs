@@ -9,6 +9,7 @@ pub mod devices;
 pub mod invite;
 pub mod members;
 pub mod not_found;
+pub mod query_string;
 pub mod settings;
 pub mod sign_in;
 pub mod sign_up;

@@ -120,7 +120,10 @@ impl PageQuery {
     pub fn href(&self) -> String {
         let mut parts = Vec::new();
         if !self.search.is_empty() {
-            parts.push(format!("q={}", urlencode(&self.search)));
+            parts.push(format!(
+                "q={}",
+                crate::pages::query_string::encode(&self.search)
+            ));
         }
         if self.access != AccessFilter::All {
             parts.push(format!("access={}", self.access.as_str()));
@@ -160,17 +163,6 @@ impl PageQuery {
             ..self.clone()
         }
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

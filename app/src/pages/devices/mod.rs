@@ -102,7 +102,10 @@ impl PageQuery {
     pub fn href(&self) -> String {
         let mut parts = Vec::new();
         if !self.search.is_empty() {
-            parts.push(format!("q={}", urlencode(&self.search)));
+            parts.push(format!(
+                "q={}",
+                crate::pages::query_string::encode(&self.search)
+            ));
         }
         if self.sort != DeviceSortKey::default() {
             parts.push(format!("sort={}", self.sort.as_str()));
@@ -137,17 +140,6 @@ impl PageQuery {
             ..self.clone()
         }
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// "never", or when the device last connected.
