@@ -16,9 +16,8 @@ use tower_sessions::Session;
 
 const ORGANIZATION_KEY: &str = "organization_id";
 const WORKSPACE_KEY: &str = "workspace_id";
-/// When the session last counted as active (Unix ms): refreshed at most every
-/// [`Caller::touch_every_ms`], so an active session's inactivity deadline moves on without a
-/// write per request.
+/// When the session last counted as active (Unix ms): refreshed by [`touch`] at most once a
+/// minute, so an active session's inactivity deadline moves on without a write per request.
 const ACTIVE_KEY: &str = "active_at";
 
 /// The signed-in user, their organization, role and current workspace.
@@ -120,14 +119,7 @@ pub async fn caller() -> Result<Caller, AppError> {
     let workspace = match workspace {
         Some(w) => w,
         // No choice yet, or the chosen one is gone: fall back to the oldest workspace.
-        None => {
-            let first = workspaces::list(&state.db, &organization_id)
-                .await?
-                .into_iter()
-                .next()
-                .ok_or(AppError::Internal)?;
-            workspaces::get(&state.db, &organization_id, &first.id).await?
-        }
+        None => first_workspace(&state, &organization_id).await?,
     };
     touch(&session, state.settings.session_idle_ms).await?;
     Ok(Caller {
@@ -138,6 +130,28 @@ pub async fn caller() -> Result<Caller, AppError> {
         address: address().await,
         session,
     })
+}
+
+/// The organization's oldest workspace, where a session in it starts. Every organization has
+/// one: none is a server error.
+pub async fn first_workspace(
+    state: &AppState,
+    organization_id: &str,
+) -> Result<workspaces::Workspace, AppError> {
+    workspaces::first(&state.db, organization_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                tracing::error!(organization = %organization_id, "an organization without a workspace");
+                AppError::Internal
+            }
+            e => e.into(),
+        })
+}
+
+/// Gives the session a new id (the old one stops working at once), keeping what it holds.
+pub async fn renew_session_id(session: &Session) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)
 }
 
 /// Marks the session active when it last was a while ago, which makes tower-sessions save it and

@@ -105,7 +105,7 @@ pub async fn sign_in(
     #[server(default)] next: String,
 ) -> Result<(), AppError> {
     use crate::model::{Email, FieldError, Password};
-    use crate::store::{audit, memberships, users, workspaces};
+    use crate::store::{audit, memberships, users};
     use crate::{auth, secrets};
     let state = auth::state()?;
     let email = Email::parse(&email)?;
@@ -167,11 +167,7 @@ pub async fn sign_in(
             "This account is no longer a member of any organization. Ask an owner to invite you again.".into(),
         ));
     };
-    let workspace = workspaces::list(&state.db, &membership.organization_id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::Internal)?;
+    let workspace = auth::first_workspace(&state, &membership.organization_id).await?;
     auth::start_session(
         &auth::session().await?,
         &user.id,
@@ -227,17 +223,13 @@ pub async fn set_view(view: ViewMode) -> Result<(), AppError> {
 /// Switches to another organization the caller belongs to, in its first workspace.
 #[server(prefix = "/api", endpoint = "account/switch_organization")]
 pub async fn switch_organization(id: String) -> Result<(), AppError> {
-    use crate::store::{memberships, workspaces};
+    use crate::store::memberships;
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let membership = memberships::find(&state.db, &caller.user.id, &id)
         .await?
         .ok_or_else(|| AppError::NotFound("organization".into()))?;
-    let workspace = workspaces::list(&state.db, &membership.organization_id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::Internal)?;
+    let workspace = crate::auth::first_workspace(&state, &membership.organization_id).await?;
     crate::auth::switch_organization(&caller.session, &membership.organization_id, &workspace.id)
         .await
 }
@@ -277,10 +269,7 @@ pub async fn change_password(
     let hash = secrets::hash_password(&state.passwords, &new_password).await?;
     let actor = caller.actor();
     users::update_password(&state.db, &actor.audit(), &caller.user.id, hash.as_str()).await?;
-    caller.session.cycle_id().await.map_err(|e| {
-        tracing::error!("session store: {e}");
-        AppError::Internal
-    })?;
+    auth::renew_session_id(&caller.session).await?;
     // The old id is gone and the new one is stored only when the response is written: every
     // session of the user in the table now is another one.
     let ended = sessions::delete_for_user(&state.db, &caller.user.id, None).await?;

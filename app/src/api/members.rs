@@ -86,7 +86,7 @@ pub async fn accept_invitation(
 ) -> Result<(), AppError> {
     use crate::model::Password;
     use crate::secrets::{self, InviteToken};
-    use crate::store::{invitations, workspaces};
+    use crate::store::invitations;
     use crate::{auth, secrets::token_hash};
     let state = auth::state()?;
     let token =
@@ -113,11 +113,7 @@ pub async fn accept_invitation(
         }
         Err(e) => return Err(e),
     };
-    let workspace = workspaces::list(&state.db, &organization_id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::Internal)?;
+    let workspace = auth::first_workspace(&state, &organization_id).await?;
     let session = auth::session().await?;
     auth::start_session(&session, &user_id, &organization_id, &workspace.id).await?;
     tracing::info!(organization = %organization_id, "an invitation was accepted");

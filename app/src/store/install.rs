@@ -25,32 +25,33 @@ pub(super) async fn claim_in(conn: &mut AnyConnection, user_id: &str) -> StoreRe
     Ok(claimed)
 }
 
+/// The install row's sign-up column inside `conn`: `None` on an unclaimed install (no row),
+/// `Some(None)` until an operator chooses.
+async fn signup_column_in(conn: &mut AnyConnection) -> StoreResult<Option<Option<i64>>> {
+    Ok(
+        sqlx::query_scalar("SELECT signup_open FROM install WHERE id = 1")
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// The dashboard's choice for sign-up inside the caller's transaction: `None` until an operator
 /// makes one (then `--open-signup` decides), and also `None` on an empty install.
 pub(super) async fn signup_choice_in(conn: &mut AnyConnection) -> StoreResult<Option<bool>> {
-    let open: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT signup_open FROM install WHERE id = 1")
-            .fetch_optional(conn)
-            .await?;
-    Ok(open.flatten().map(|open| open != 0))
-}
-
-/// Whether someone has claimed the install.
-pub async fn is_claimed(db: &Db) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM install")
-        .fetch_one(db.pool())
-        .await?;
-    Ok(n > 0)
+    Ok(signup_column_in(conn)
+        .await?
+        .flatten()
+        .map(|open| open != 0))
 }
 
 /// Whether sign-up is open: always on an unclaimed install, else the dashboard's choice, else
-/// `default` (`--open-signup`).
+/// `default` (`--open-signup`). One query.
 pub async fn signup_open(db: &Db, default: bool) -> StoreResult<bool> {
-    if !is_claimed(db).await? {
-        return Ok(true);
-    }
     let mut conn = db.pool().acquire().await?;
-    Ok(signup_choice_in(&mut conn).await?.unwrap_or(default))
+    Ok(match signup_column_in(&mut conn).await? {
+        None => true,
+        Some(choice) => choice.map_or(default, |open| open != 0),
+    })
 }
 
 /// Opens or closes sign-up from the dashboard, audited in the operator's organization.

@@ -140,6 +140,19 @@ pub async fn get(db: &Db, organization_id: &str, id: &str) -> StoreResult<Worksp
     from_row(&row)
 }
 
+/// The organization's oldest workspace: where a session starts when it has no choice (or its
+/// choice is gone). An organization always has one; none is [`StoreError::NotFound`].
+pub async fn first(db: &Db, organization_id: &str) -> StoreResult<Workspace> {
+    let row = sqlx::query(
+        "SELECT * FROM workspaces WHERE organization_id = $1 ORDER BY created_at, name LIMIT 1",
+    )
+    .bind(organization_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
 /// The organization's workspaces, oldest first, with how many clients each has.
 pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<WorkspaceInfo>> {
     let rows = sqlx::query(
