@@ -129,6 +129,12 @@ mod from_server_errors {
                 StoreError::LastOperator => AppError::Forbidden(
                     "This Keygate's last operator cannot be removed. Name another operator first.".into(),
                 ),
+                StoreError::KeysFull => AppError::Forbidden(
+                    "This client has two keys already: retire the old one before rotating again.".into(),
+                ),
+                StoreError::OnlyKey => AppError::Forbidden(
+                    "This is the client's only working key: rotate first, or regenerate to replace it at once.".into(),
+                ),
                 StoreError::OnlyOrganization => AppError::Forbidden(
                     "You cannot leave your only organization.".into(),
                 ),
@@ -204,6 +210,15 @@ mod from_server_errors {
     }
 
     impl AppError {
+        /// A change of one key of a client: a key that is missing, ended, or another client's
+        /// (or organization's) is a "key" not found.
+        pub fn missing_key(e: ClientError) -> AppError {
+            match e {
+                ClientError::Store(StoreError::NotFound) => AppError::NotFound("key".into()),
+                other => other.into(),
+            }
+        }
+
         /// Maps a use case's or the store's error for an object of the caller's organization:
         /// "not found" names `what` ("client", "workspace"), whether it is missing or belongs to
         /// someone else.

@@ -167,6 +167,24 @@ pub fn fast_hash(key: &[u8]) -> String {
     out
 }
 
+/// Eight hex digits that tell a client's keys apart, from the stored hash alone. A generated key's
+/// are the start of its SHA-256 (what its fast form holds), so the key's holder can check them
+/// (`printf %s KEY | sha256sum`); any other key's are the start of the SHA-256 of its argon2id
+/// hash, which says nothing of the key: the start of a typed key's own SHA-256 would let whoever
+/// reads the database test guesses at SHA-256's speed instead of argon2id's.
+pub fn fingerprint(stored_hash: &str) -> String {
+    if let Some(hex) = stored_hash.strip_prefix(FAST_PREFIX)
+        && hex.len() >= 8
+    {
+        return hex[..8].to_owned();
+    }
+    use sha2::Digest;
+    sha2::Sha256::digest(stored_hash.as_bytes())[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Whether a stored hash is the fast form.
 pub fn is_fast_hash(hash: &str) -> bool {
     hash.starts_with(FAST_PREFIX)

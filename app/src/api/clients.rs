@@ -11,7 +11,7 @@ use crate::model::{
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::auth::Caller;
     use crate::error::AppError;
     use crate::model::{
@@ -112,6 +112,7 @@ mod ssr {
 pub async fn list_clients(
     search: String,
     #[server(default)] access: String,
+    #[server(default)] expiry: String,
     sort: String,
     descending: bool,
     page: u32,
@@ -126,6 +127,7 @@ pub async fn list_clients(
             .take(ClientQuery::MAX_SEARCH)
             .collect(),
         access: AccessFilter::parse(&access),
+        expiry: crate::model::ExpiryFilter::parse(&expiry),
         sort: SortKey::parse(&sort),
         descending,
         page: page.max(1),
@@ -142,6 +144,7 @@ pub async fn list_clients(
         page: query.page,
         per_page: ClientQuery::PER_PAGE,
         view: caller.user.view_mode,
+        now: crate::store::now_millis(),
     })
 }
 
@@ -185,6 +188,7 @@ pub async fn create_client(
     description: String,
     #[server(default)] scope_mode: ScopeMode,
     #[server(default)] scope: String,
+    #[server(default)] expiry: String,
 ) -> Result<RevealedKey, AppError> {
     use crate::model::{ClientId, ClientKey, ClientName, Description};
     use crate::use_cases::clients::{self, NewClient};
@@ -196,6 +200,7 @@ pub async fn create_client(
         name: ClientName::parse(&name)?,
         description: Description::parse(&description)?,
         scope: scope_mode.scope(&scope)?,
+        expiry: crate::api::keys::ssr::expiry(&expiry)?,
     };
     let issued = clients::create(&state, &caller.actor(), &caller.workspace, new).await?;
     ssr::reveal(&caller, issued)
@@ -243,15 +248,22 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     Ok(ssr::shown(&caller, row))
 }
 
-/// Replaces a client's key (generated or typed) and returns the new one, this once. The old key
-/// stops verifying when this returns.
+/// Replaces a client's keys with one (generated or typed, expiring as `expiry` says: `never`,
+/// days, a date, or empty for the organization's default) and returns it, this once. The old keys
+/// stop verifying when this returns.
 #[server(prefix = "/api", endpoint = "clients/regenerate_key")]
-pub async fn regenerate_key(client_id: String, key: SecretInput) -> Result<RevealedKey, AppError> {
+pub async fn regenerate_key(
+    client_id: String,
+    key: SecretInput,
+    #[server(default)] expiry: String,
+) -> Result<RevealedKey, AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
     let key = crate::model::ClientKey::parse(key.expose())?;
-    let issued = crate::use_cases::clients::regenerate(&state, &caller.actor(), &id, key).await?;
+    let expiry = crate::api::keys::ssr::expiry(&expiry)?;
+    let issued =
+        crate::use_cases::clients::regenerate(&state, &caller.actor(), &id, key, expiry).await?;
     ssr::reveal(&caller, issued)
 }
 

@@ -1,7 +1,7 @@
 //! What crosses the wire between the dashboard and its server functions.
 
 use super::{
-    AuditAction, BrokerKind, Capability, ClientId, ClientKey, Namespace, RevocationReason, Role,
+    ExpiryFilter, KeyInfo, AuditAction, BrokerKind, Capability, ClientId, ClientKey, Namespace, RevocationReason, Role,
     Scope, TopicRules,
 };
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,8 @@ pub struct ClientRow {
     pub scope: Option<Scope>,
     /// Its topic rules, in order; empty: everything inside the namespace.
     pub topic_rules: TopicRules,
+    /// Its keys, oldest first: one, or two while a rotation runs.
+    pub keys: Vec<KeyInfo>,
 }
 
 /// How far a revocation (regenerate, deactivate, delete) got on its way to the brokers.
@@ -104,6 +106,8 @@ pub struct LiveSession {
     pub source: String,
     /// Unix milliseconds.
     pub since: i64,
+    /// The fingerprint of the key it authenticated with, while that key exists.
+    pub key_fingerprint: Option<String>,
 }
 
 /// How the Clients page lays clients out; remembered per user.
@@ -223,6 +227,7 @@ impl AccessFilter {
 pub struct ClientQuery {
     pub search: String,
     pub access: AccessFilter,
+    pub expiry: ExpiryFilter,
     pub sort: SortKey,
     pub descending: bool,
     /// 1-based.
@@ -246,6 +251,9 @@ pub struct ClientPage {
     pub page: u32,
     pub per_page: u32,
     pub view: ViewMode,
+    /// The server's clock when it read the page (Unix ms): the expiry badges count from it, so
+    /// the page hydrates with the text it was rendered with.
+    pub now: i64,
 }
 
 impl ClientPage {

@@ -23,6 +23,10 @@ pub enum FieldError {
     Tag,
     Scope,
     TopicRule,
+    /// When a key expires.
+    KeyExpiry,
+    /// When a rotated key's predecessor retires.
+    RetireAt,
 }
 
 impl FieldError {
@@ -43,6 +47,8 @@ impl FieldError {
             FieldError::Tag => ("a", "tag"),
             FieldError::Scope => ("a", "scope entry"),
             FieldError::TopicRule => ("a", "topic filter"),
+            FieldError::KeyExpiry => ("an", "expiry"),
+            FieldError::RetireAt => ("a", "retirement time"),
         }
     }
 }
@@ -76,6 +82,8 @@ pub enum Problem {
     OutsideNamespace,
     /// A `{…}` that is not a known placeholder as a whole topic level.
     Placeholder,
+    /// A moment that has passed already, where one to come is needed.
+    NotInFuture,
 }
 
 /// A field's text that did not parse: which field, and what is wrong with it.
@@ -151,7 +159,11 @@ impl fmt::Display for ParseError {
             (F::Email, Problem::Shape) => {
                 write!(f, "Enter an email address like name@example.com.")
             }
+            (F::KeyExpiry | F::RetireAt, Problem::Shape) => {
+                write!(f, "Pick one of the choices, or a date as YYYY-MM-DD.")
+            }
             (_, Problem::Shape) => write!(f, "This is not {a} {noun}."),
+            (_, Problem::NotInFuture) => write!(f, "Pick a moment that has not passed yet."),
             (_, Problem::TooMany { max }) => write!(f, "At most {max} {noun}s are allowed."),
             (_, Problem::OutsideNamespace) => write!(
                 f,

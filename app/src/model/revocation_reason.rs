@@ -14,6 +14,11 @@ text_enum!(
         /// A client's topic rules changed: each session keeps only the subscriptions still
         /// allowed.
         RulesChanged = "rules_changed",
+        /// A rotation's old key retired (its time came, or "Retire now"): only the sessions that
+        /// authenticated with it are closed.
+        KeyRetired = "key_retired",
+        /// A key expired: only the sessions that authenticated with it are closed.
+        KeyExpired = "key_expired",
     }
 );
 
@@ -26,7 +31,18 @@ impl RevocationReason {
             RevocationReason::Deleted => "Deleted",
             RevocationReason::ScopeNarrowed => "Scope narrowed",
             RevocationReason::RulesChanged => "Topic rules changed",
+            RevocationReason::KeyRetired => "Old key retired",
+            RevocationReason::KeyExpired => "Key expired",
         }
+    }
+
+    /// Whether the revocation ends the sessions of one key only (the outbox row names it), and
+    /// no other.
+    pub fn ends_one_key(self) -> bool {
+        matches!(
+            self,
+            RevocationReason::KeyRetired | RevocationReason::KeyExpired
+        )
     }
 
     /// Whether the revocation ends every session the client had (a key, its activity or the
@@ -56,7 +72,9 @@ mod tests {
                 "deactivated",
                 "deleted",
                 "scope_narrowed",
-                "rules_changed"
+                "rules_changed",
+                "key_retired",
+                "key_expired"
             ]
         );
     }

@@ -6,10 +6,11 @@
 
 use super::audit::{self, AuditContext};
 use super::mqtt_usernames::{self, UsernameKind};
+use super::client_keys::{self, StoredKey};
 use super::outbox;
 use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
 use crate::model::{
-    AccessFilter, AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow,
+    EXPIRING_WITHIN_MS, ExpiryFilter, AccessFilter, AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow,
     Description, DeviceId, RevocationReason, Scope, SortKey, Tag, TopicRules,
 };
 use sqlx::{AnyConnection, Row, any::AnyRow};
@@ -32,6 +33,8 @@ pub struct NewClient<'a> {
     pub name: &'a ClientName,
     pub description: &'a Description,
     pub key_hash: &'a str,
+    /// When the key stops verifying; `None`: never.
+    pub key_ends_at: Option<i64>,
     /// `None`: any device in the workspace.
     pub scope: Option<&'a Scope>,
 }
@@ -56,6 +59,7 @@ fn from_row(row: &AnyRow) -> StoreResult<ClientRecord> {
             revocation: None,
             scope: read_scope(row)?,
             topic_rules: read_rules(row)?,
+            keys: Vec::new(),
         },
         workspace_id: row.try_get("workspace_id")?,
         organization_id: row.try_get("organization_id")?,
@@ -118,14 +122,13 @@ pub async fn create(
         });
     }
     let inserted = sqlx::query(
-        "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, key_hash, created_at, updated_at, scope)
-         SELECT $1, w.id, w.organization_id, $2, $8, $3, 1, $4, $5, $5, $9 FROM workspaces w
-         WHERE w.id = $6 AND w.organization_id = $7",
+        "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, created_at, updated_at, scope)
+         SELECT $1, w.id, w.organization_id, $2, $7, $3, 1, $4, $4, $8 FROM workspaces w
+         WHERE w.id = $5 AND w.organization_id = $6",
     )
     .bind(new.client_id.as_str())
     .bind(new.name.as_str())
     .bind(new.description.as_str())
-    .bind(new.key_hash)
     .bind(now)
     .bind(new.workspace_id)
     .bind(&ctx.organization_id)
@@ -141,6 +144,11 @@ pub async fn create(
     if !mqtt_usernames::reserve_in(&mut tx, new.client_id.as_str(), UsernameKind::Client).await? {
         return Err(StoreError::ClientIdTaken);
     }
+    let owner = ClientRef {
+        organization_id: ctx.organization_id.clone(),
+        client_id: new.client_id.clone(),
+    };
+    client_keys::insert_in(&mut tx, &owner, new.key_hash, new.key_ends_at, now).await?;
     audit::insert_in(
         &mut tx,
         ctx,
@@ -150,8 +158,13 @@ pub async fn create(
         new.name.as_str(),
     )
     .await?;
+    let keys = get_in(&mut tx, &ctx.organization_id, new.client_id)
+        .await?
+        .row
+        .keys;
     tx.commit().await?;
     Ok(ClientRow {
+        keys,
         client_id: new.client_id.clone(),
         name: new.name.as_str().to_owned(),
         description: new.description.as_str().to_owned(),
@@ -203,6 +216,24 @@ pub async fn list(
         AccessFilter::Restricted => filter.push_str(" AND scope IS NOT NULL"),
         AccessFilter::Unrestricted => filter.push_str(" AND scope IS NULL"),
     }
+    // Times are the server's own numbers, written into the statement (no placeholder shifts).
+    let now = now_millis();
+    let works = |at: i64| {
+        format!(
+            "EXISTS (SELECT 1 FROM client_keys k WHERE k.client_id = clients.client_id
+                     AND k.organization_id = clients.organization_id
+                     AND (k.ends_at IS NULL OR k.ends_at > {at}))"
+        )
+    };
+    match query.expiry {
+        ExpiryFilter::All => {}
+        ExpiryFilter::Expired => filter.push_str(&format!(" AND NOT {}", works(now))),
+        ExpiryFilter::Expiring => filter.push_str(&format!(
+            " AND {} AND NOT {}",
+            works(now),
+            works(now + EXPIRING_WITHIN_MS)
+        )),
+    }
     let direction = if query.descending { "DESC" } else { "ASC" };
     // The Client ID breaks ties so pages never overlap or skip rows.
     let order = match query.sort {
@@ -236,10 +267,12 @@ pub async fn list(
     }
     let total = count.fetch_one(db.pool()).await?;
 
-    let rows = rows
-        .iter()
-        .map(|r| from_row(r).map(|c| c.row))
-        .collect::<StoreResult<Vec<_>>>()?;
+    let records = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    let organization_id = records.first().map(|r| r.organization_id.clone());
+    let mut rows: Vec<ClientRow> = records.into_iter().map(|r| r.row).collect();
+    if let Some(organization_id) = organization_id {
+        attach_keys(db, &organization_id, &mut rows).await?;
+    }
     Ok((rows, total as u64))
 }
 
@@ -334,7 +367,7 @@ pub(super) async fn update_last_seen_by_session_in(
     Ok(())
 }
 
-/// [`get`] on a given connection (inside a transaction).
+/// [`get`] on a given connection (inside a transaction), with its keys.
 async fn get_in(
     conn: &mut AnyConnection,
     organization_id: &str,
@@ -345,10 +378,26 @@ async fn get_in(
     ))
     .bind(client_id.as_str())
     .bind(organization_id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    from_row(&row)
+    let mut record = from_row(&row)?;
+    record.row.keys = client_keys::list_of_in(conn, &ClientRef {
+        organization_id: organization_id.to_owned(),
+        client_id: client_id.clone(),
+    })
+    .await?;
+    Ok(record)
+}
+
+/// Fills in the keys of every row (clients of `organization_id`), in one query.
+async fn attach_keys(db: &Db, organization_id: &str, rows: &mut [ClientRow]) -> StoreResult<()> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.client_id.as_str()).collect();
+    let mut keys = client_keys::list_for(db, organization_id, &ids).await?;
+    for row in rows {
+        row.keys = keys.remove(row.client_id.as_str()).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Changes a client's name and description.
@@ -412,31 +461,55 @@ pub async fn update_active(
     )
 }
 
-/// Replaces a client's key hash and queues a revocation of the old key.
+/// Replaces every key of a client with one whose hash is `key_hash` (ending at `ends_at`) and
+/// queues a revocation that ends every session: the old keys stop when this returns.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn update_key(
     db: &Db,
     ctx: &AuditContext,
     client_id: &ClientId,
     key_hash: &str,
+    ends_at: Option<i64>,
 ) -> StoreResult<ClientRecord> {
-    let statement = sqlx::query(
-        "UPDATE clients SET key_hash = $1, updated_at = $2, revision = revision + 1 WHERE client_id = $3 AND organization_id = $4",
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    let bumped = sqlx::query(
+        "UPDATE clients SET updated_at = $1, revision = revision + 1 WHERE client_id = $2 AND organization_id = $3",
     )
-    .bind(key_hash)
-    .bind(now_millis())
+    .bind(now)
     .bind(client_id.as_str())
-    .bind(&ctx.organization_id);
-    change(
-        db,
+    .bind(&ctx.organization_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if bumped == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let owner = ClientRef {
+        organization_id: ctx.organization_id.clone(),
+        client_id: client_id.clone(),
+    };
+    client_keys::replace_in(&mut tx, &owner, key_hash, ends_at, now).await?;
+    let record = get_in(&mut tx, &ctx.organization_id, client_id).await?;
+    audit::insert_in(
+        &mut tx,
         ctx,
-        client_id,
+        Some(&record.workspace_id),
         AuditAction::ClientKeyRegenerated,
+        client_id.as_str(),
         "",
-        Some(RevocationReason::KeyRegenerated),
-        statement,
     )
-    .await
+    .await?;
+    outbox::insert_in(
+        &mut tx,
+        client_id.as_str(),
+        &ctx.organization_id,
+        RevocationReason::KeyRegenerated,
+        record.revision,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(record)
 }
 
 /// Changes which devices a client serves and its topic rules. A change that can take access away
@@ -576,29 +649,6 @@ pub(super) async fn revoke_device_left_scopes_in(
     Ok(revoked)
 }
 
-/// Replaces the stored hash of a client's key with another form of the same key's hash (a
-/// generated key's argon2id hash with its fast form, once the key verified), if the stored hash
-/// is still `from`: not a change of the key, so no revision, revocation or audit event. Whether
-/// it replaced it.
-pub async fn upgrade_key_hash(
-    db: &Db,
-    owner: &ClientRef,
-    from: &str,
-    to: &str,
-) -> StoreResult<bool> {
-    Ok(sqlx::query(
-        "UPDATE clients SET key_hash = $1 WHERE client_id = $2 AND organization_id = $3 AND key_hash = $4",
-    )
-    .bind(to)
-    .bind(owner.client_id.as_str())
-    .bind(&owner.organization_id)
-    .bind(from)
-    .execute(db.pool())
-    .await?
-    .rows_affected()
-        == 1)
-}
-
 /// Deletes a client and queues a revocation.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreResult<()> {
@@ -616,6 +666,11 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
     .ok_or(StoreError::NotFound)?;
     let workspace_id: String = deleted.try_get("workspace_id")?;
     let name: String = deleted.try_get("name")?;
+    sqlx::query("DELETE FROM client_keys WHERE client_id = $1 AND organization_id = $2")
+        .bind(client_id.as_str())
+        .bind(&ctx.organization_id)
+        .execute(&mut *tx)
+        .await?;
     mqtt_usernames::release_in(&mut tx, client_id.as_str(), UsernameKind::Client).await?;
     audit::insert_in(
         &mut tx,
@@ -638,11 +693,11 @@ pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreR
     Ok(())
 }
 
-/// The stored key hash (PHC string) of a client, whoever owns it: tests check what the broker
-/// will verify against.
+/// The stored hash of a client's newest key, whoever owns it: tests check what the broker will
+/// verify against.
 #[cfg(feature = "test-support")]
 pub async fn get_key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> {
-    sqlx::query("SELECT key_hash FROM clients WHERE client_id = $1")
+    sqlx::query("SELECT key_hash FROM client_keys WHERE client_id = $1 ORDER BY created_at DESC, id LIMIT 1")
         .bind(client_id.as_str())
         .fetch_optional(db.pool())
         .await?
@@ -652,7 +707,7 @@ pub async fn get_key_hash(db: &Db, client_id: &ClientId) -> StoreResult<String> 
 }
 
 /// What the broker needs to decide a device's CONNECT: whose client it is, where its topics live,
-/// whether it is active and the hash its key must verify against.
+/// whether it is active and the keys it may present.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeviceCredential {
     pub client_id: ClientId,
@@ -660,7 +715,8 @@ pub struct DeviceCredential {
     pub workspace_id: String,
     pub namespace: String,
     pub active: bool,
-    pub key_hash: String,
+    /// Its keys, oldest first, ended ones included (an expired key is refused, and told apart).
+    pub keys: Vec<StoredKey>,
     /// The client's revision as read: every change bumps it, so a session authenticated against
     /// an earlier revision than a revocation's was authenticated against what it revoked.
     pub revision: i64,
@@ -677,6 +733,43 @@ impl DeviceCredential {
             client_id: self.client_id.clone(),
         }
     }
+
+    /// Its key `id`, if it still has it.
+    pub fn key(&self, id: &str) -> Option<&StoredKey> {
+        self.keys.iter().find(|k| k.id == id)
+    }
+}
+
+/// The columns of a credential, one row per key (a client has one or two), joined to its client.
+const CREDENTIAL_COLUMNS: &str = "c.client_id, c.organization_id, c.workspace_id, w.namespace, c.active, c.revision,
+    c.scope, c.topic_rules, k.id AS key_id, k.key_hash, k.ends_at";
+
+/// The credential the rows of one client make (see [`CREDENTIAL_COLUMNS`]).
+fn credential_from_rows(rows: &[AnyRow]) -> StoreResult<Option<DeviceCredential>> {
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(id) = row.try_get::<Option<String>, _>("key_id")? {
+            keys.push(StoredKey {
+                id,
+                hash: row.try_get("key_hash")?,
+                ends_at: row.try_get("ends_at")?,
+            });
+        }
+    }
+    Ok(Some(DeviceCredential {
+        client_id: ClientId::parse(&r.try_get::<String, _>("client_id")?)?,
+        organization_id: r.try_get("organization_id")?,
+        workspace_id: r.try_get("workspace_id")?,
+        namespace: r.try_get("namespace")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        keys,
+        revision: r.try_get("revision")?,
+        scope: read_scope(r)?,
+        topic_rules: read_rules(r)?,
+    }))
 }
 
 /// The credential of `client_id`, whoever owns it (the broker has no signed-in user), or `None`.
@@ -686,29 +779,16 @@ pub async fn find_credential(db: &Db, client_id: &str) -> StoreResult<Option<Dev
     let Some(client_id) = ClientId::parse_exact(client_id) else {
         return Ok(None);
     };
-    let row = sqlx::query(
-        "SELECT c.organization_id, c.workspace_id, w.namespace, c.active, c.key_hash, c.revision,
-                c.scope, c.topic_rules
+    let rows = sqlx::query(&format!(
+        "SELECT {CREDENTIAL_COLUMNS}
          FROM clients c JOIN workspaces w ON w.id = c.workspace_id
-         WHERE c.client_id = $1",
-    )
+         LEFT JOIN client_keys k ON k.client_id = c.client_id AND k.organization_id = c.organization_id
+         WHERE c.client_id = $1 ORDER BY k.created_at, k.id"
+    ))
     .bind(client_id.as_str())
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    row.map(|r| {
-        Ok(DeviceCredential {
-            client_id: client_id.clone(),
-            organization_id: r.try_get("organization_id")?,
-            workspace_id: r.try_get("workspace_id")?,
-            namespace: r.try_get("namespace")?,
-            active: r.try_get::<i64, _>("active")? != 0,
-            key_hash: r.try_get("key_hash")?,
-            revision: r.try_get("revision")?,
-            scope: read_scope(&r)?,
-            topic_rules: read_rules(&r)?,
-        })
-    })
-    .transpose()
+    credential_from_rows(&rows)
 }
 
 /// What a bare MQTT username names, and the credential it leads to: the client whose Client ID
@@ -721,42 +801,31 @@ pub async fn find_credential_by_username(
     username: &str,
     client_identifier: &str,
 ) -> StoreResult<Option<(UsernameKind, Option<DeviceCredential>)>> {
-    let row = sqlx::query(
-        "SELECT u.kind, c.client_id, c.organization_id, c.workspace_id, w.namespace, c.active,
-                c.key_hash, c.revision, c.scope, c.topic_rules
+    let rows = sqlx::query(&format!(
+        "SELECT u.kind, {CREDENTIAL_COLUMNS}
          FROM mqtt_usernames u
          LEFT JOIN clients c
            ON c.client_id = (CASE WHEN u.kind = $3 THEN $2 ELSE u.name END)
          LEFT JOIN workspaces w ON w.id = c.workspace_id
-         WHERE u.name = $1",
-    )
+         LEFT JOIN client_keys k ON k.client_id = c.client_id AND k.organization_id = c.organization_id
+         WHERE u.name = $1 ORDER BY k.created_at, k.id"
+    ))
     .bind(username)
     .bind(client_identifier)
     .bind(UsernameKind::Namespace.as_str())
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    let Some(r) = row else { return Ok(None) };
+    let Some(r) = rows.first() else { return Ok(None) };
     let kind = UsernameKind::parse(&r.try_get::<String, _>("kind")?)?;
-    let Some(client_id) = r.try_get::<Option<String>, _>("client_id")? else {
+    if r.try_get::<Option<String>, _>("client_id")?.is_none() {
         return Ok(Some((kind, None)));
-    };
+    }
     let namespace: String = r.try_get("namespace")?;
     if kind == UsernameKind::Namespace && namespace != username {
         // The identifier names a client of another workspace.
         return Ok(Some((kind, None)));
     }
-    let credential = DeviceCredential {
-        client_id: ClientId::parse(&client_id)?,
-        organization_id: r.try_get("organization_id")?,
-        workspace_id: r.try_get("workspace_id")?,
-        namespace,
-        active: r.try_get::<i64, _>("active")? != 0,
-        key_hash: r.try_get("key_hash")?,
-        revision: r.try_get("revision")?,
-        scope: read_scope(&r)?,
-        topic_rules: read_rules(&r)?,
-    };
-    Ok(Some((kind, Some(credential))))
+    Ok(Some((kind, credential_from_rows(&rows)?)))
 }
 
 /// Inserts many clients at once with one shared key hash, without audit events: for benchmarks
@@ -773,18 +842,22 @@ pub async fn insert_many_for_bench(
     let now = now_millis();
     for i in 0..count {
         sqlx::query(
-            "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, key_hash, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $7, '', 1, $5, $6, $6)",
+            "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $6, '', 1, $5, $5)",
         )
         .bind(format!("bench-{workspace_id:.8}-{i:06}"))
         .bind(workspace_id)
         .bind(organization_id)
         .bind(format!("Sensor {i:06}"))
-        .bind(key_hash)
         .bind(now - i as i64)
         .bind(format!("sensor {i:06}"))
         .execute(&mut *tx)
         .await?;
+        let owner = ClientRef {
+            organization_id: organization_id.to_owned(),
+            client_id: ClientId::parse(&format!("bench-{workspace_id:.8}-{i:06}"))?,
+        };
+        client_keys::insert_in(&mut tx, &owner, key_hash, None, now).await?;
         mqtt_usernames::reserve_in(
             &mut tx,
             &format!("bench-{workspace_id:.8}-{i:06}"),

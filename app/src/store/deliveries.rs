@@ -67,7 +67,7 @@ pub(super) async fn count_pending_in(conn: &mut AnyConnection, target: &str) -> 
 /// outbox order.
 pub async fn list_pending(db: &Db, target: &str, limit: i64) -> StoreResult<Vec<Pending>> {
     let rows = sqlx::query(
-        "SELECT o.id, o.client_id, o.organization_id, o.reason, o.created_at, o.revision, d.attempts
+        "SELECT o.id, o.client_id, o.organization_id, o.reason, o.created_at, o.revision, o.key_id, d.attempts
          FROM revocation_deliveries d JOIN revocation_outbox o ON o.id = d.outbox_id
          WHERE d.target = $1 AND d.done_at IS NULL AND d.needs_attention_at IS NULL
          ORDER BY d.outbox_id LIMIT $2",

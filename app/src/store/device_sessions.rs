@@ -7,7 +7,7 @@
 //! A broker holds one session per MQTT client identifier, so `(broker, mqtt_client_id)` is
 //! unique: a row says which client row (organization and Client ID) owns that identifier there.
 
-use super::{Db, StoreResult, clients, devices, now_millis};
+use super::{Db, StoreResult, client_keys, clients, devices, now_millis};
 use crate::model::{ClientRef, DeviceId, LiveSession};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
@@ -22,6 +22,8 @@ pub struct Connected {
     pub owner: ClientRef,
     /// The MQTT client identifier the device chose.
     pub mqtt_client_id: String,
+    /// The key it authenticated with.
+    pub key_id: String,
     /// `ip:port` of the device.
     pub source: String,
     pub at: i64,
@@ -63,17 +65,18 @@ pub enum ConnectionEvent {
 /// last, once per client (it only moves forward, so the latest time is all that counts).
 pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
     let mut last_seen: BTreeMap<(&str, &str), (&ClientRef, i64)> = BTreeMap::new();
+    let mut key_used: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
     let mut tx = db.pool().begin().await?;
     for event in events {
         let (owner, at) = match event {
             ConnectionEvent::Connected(c) => {
                 sqlx::query(
-                    "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at, key_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (broker, mqtt_client_id) DO UPDATE SET id = excluded.id,
                          client_id = excluded.client_id, organization_id = excluded.organization_id,
                          source = excluded.source, connected_at = excluded.connected_at,
-                         disconnected_at = NULL",
+                         disconnected_at = NULL, key_id = excluded.key_id",
                 )
                 .bind(&c.id)
                 .bind(&c.broker)
@@ -82,8 +85,17 @@ pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
                 .bind(&c.owner.organization_id)
                 .bind(&c.source)
                 .bind(c.at)
+                .bind(&c.key_id)
                 .execute(&mut *tx)
                 .await?;
+                key_used
+                    .entry(c.key_id.as_str())
+                    .and_modify(|used| {
+                        if c.at >= used.0 {
+                            *used = (c.at, c.source.as_str());
+                        }
+                    })
+                    .or_insert((c.at, c.source.as_str()));
                 if let Some(device) = &c.device {
                     devices::record_seen_in(
                         &mut tx,
@@ -111,6 +123,10 @@ pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
     }
     for (owner, at) in last_seen.into_values() {
         clients::update_last_seen_in(&mut tx, owner, at).await?;
+    }
+    // Keys last, after their clients (see `client_keys`' lock order).
+    for (key_id, (at, source)) in key_used {
+        client_keys::record_use_in(&mut tx, key_id, at, source).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -140,6 +156,8 @@ pub struct Claim<'a> {
     pub broker: &'a str,
     pub mqtt_client_id: &'a str,
     pub owner: &'a ClientRef,
+    /// The key it authenticated with.
+    pub key_id: &'a str,
     /// The device's address as the broker reported it (empty when it did not).
     pub source: &'a str,
     /// The device it is, in connection form 3: recorded as seen (and created when new).
@@ -168,10 +186,11 @@ pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResu
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
     let taken = sqlx::query(
-        "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at, key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (broker, mqtt_client_id) DO UPDATE SET
-             source = excluded.source, connected_at = excluded.connected_at, disconnected_at = NULL
+             source = excluded.source, connected_at = excluded.connected_at, disconnected_at = NULL,
+             key_id = excluded.key_id
          WHERE device_sessions.client_id = excluded.client_id
            AND device_sessions.organization_id = excluded.organization_id",
     )
@@ -182,6 +201,7 @@ pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResu
     .bind(&claim.owner.organization_id)
     .bind(claim.source)
     .bind(now)
+    .bind(claim.key_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -231,6 +251,7 @@ pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResu
         .await?;
     }
     clients::update_last_seen_in(&mut tx, claim.owner, now).await?;
+    client_keys::record_use_in(&mut tx, claim.key_id, now, claim.source).await?;
     tx.commit().await?;
     Ok(Claimed::Yes)
 }
@@ -287,20 +308,23 @@ pub async fn report(
 }
 
 /// The MQTT client identifiers `owner` holds on `broker`, connected or not, oldest first: what a
-/// revocation must close there.
+/// revocation must close there. With `key`, only the sessions that authenticated with that key.
 pub async fn list_identifiers(
     db: &Db,
     broker: &str,
     owner: &ClientRef,
+    key: Option<&str>,
 ) -> StoreResult<Vec<String>> {
     let rows = sqlx::query(
         "SELECT mqtt_client_id FROM device_sessions
          WHERE broker = $1 AND client_id = $2 AND organization_id = $3
+           AND ($4 IS NULL OR key_id = $4)
          ORDER BY connected_at, mqtt_client_id",
     )
     .bind(broker)
     .bind(owner.client_id.as_str())
     .bind(&owner.organization_id)
+    .bind(key)
     .fetch_all(db.pool())
     .await?;
     rows.iter()
@@ -334,9 +358,10 @@ pub async fn delete_closed(
 /// none.
 pub async fn list(db: &Db, owner: &ClientRef) -> StoreResult<Vec<LiveSession>> {
     let rows = sqlx::query(
-        "SELECT broker, mqtt_client_id, source, connected_at FROM device_sessions
-         WHERE client_id = $1 AND organization_id = $2 AND disconnected_at IS NULL
-         ORDER BY connected_at, broker, mqtt_client_id",
+        "SELECT s.broker, s.mqtt_client_id, s.source, s.connected_at, k.key_hash
+         FROM device_sessions s LEFT JOIN client_keys k ON k.id = s.key_id
+         WHERE s.client_id = $1 AND s.organization_id = $2 AND s.disconnected_at IS NULL
+         ORDER BY s.connected_at, s.broker, s.mqtt_client_id",
     )
     .bind(owner.client_id.as_str())
     .bind(&owner.organization_id)
@@ -349,6 +374,9 @@ pub async fn list(db: &Db, owner: &ClientRef) -> StoreResult<Vec<LiveSession>> {
                 mqtt_client_id: r.try_get("mqtt_client_id")?,
                 source: r.try_get("source")?,
                 since: r.try_get("connected_at")?,
+                key_fingerprint: r
+                    .try_get::<Option<String>, _>("key_hash")?
+                    .map(|hash| crate::secrets::fingerprint(&hash)),
             })
         })
         .collect()

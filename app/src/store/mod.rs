@@ -24,6 +24,7 @@
 
 pub mod audit;
 pub mod broker_targets;
+pub mod client_keys;
 pub mod clients;
 pub mod deliveries;
 pub mod device_sessions;
@@ -71,6 +72,12 @@ pub enum StoreError {
     NamespaceTaken,
     #[error("not found")]
     NotFound,
+    /// A rotation of a client that has two keys already.
+    #[error("the client has two keys already")]
+    KeysFull,
+    /// Retiring a key that is the client's only working one.
+    #[error("the client's only working key cannot be retired")]
+    OnlyKey,
     #[error("this person is a member already")]
     AlreadyMember,
     #[error("the organization's last owner cannot leave or be demoted")]

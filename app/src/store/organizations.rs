@@ -123,6 +123,47 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Organization> {
     })
 }
 
+/// How many days a new key of the organization works for by default; `None`: never expires.
+pub async fn get_default_key_days(db: &Db, id: &str) -> StoreResult<Option<u32>> {
+    let days: Option<i64> =
+        sqlx::query_scalar("SELECT default_key_days FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    Ok(days.map(|d| d.clamp(0, i64::from(u32::MAX)) as u32))
+}
+
+/// Sets how many days a new key of `ctx.organization_id` works for by default (`None`: never).
+pub async fn update_default_key_days(
+    db: &Db,
+    ctx: &audit::AuditContext,
+    days: Option<u32>,
+) -> StoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    let changed = sqlx::query("UPDATE organizations SET default_key_days = $2 WHERE id = $1")
+        .bind(&ctx.organization_id)
+        .bind(days.map(i64::from))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let detail = days.map_or_else(|| "never".to_owned(), |d| format!("{d} days"));
+    audit::insert_in(
+        &mut tx,
+        ctx,
+        None,
+        AuditAction::OrganizationKeyExpiryChanged,
+        &ctx.organization_id,
+        &detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// How many organizations exist: sign-up is always open on an empty install.
 pub async fn count(db: &Db) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")

@@ -3,7 +3,7 @@
 //! done once every broker target it was queued for confirmed it.
 
 use super::{Db, StoreResult, deliveries, now_millis};
-use crate::model::RevocationReason;
+use crate::model::{ClientRef, RevocationReason};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -21,6 +21,8 @@ pub struct OutboxRow {
     /// The client's revision the change made ([`DELETED`] for a deletion): sessions authenticated
     /// against an earlier one are what the revocation closes.
     pub revision: i64,
+    /// The key whose sessions it closes, for a revocation of one key ([`RevocationReason::ends_one_key`]).
+    pub key_id: Option<String>,
 }
 
 /// Queues a revocation inside the caller's transaction, with one delivery for every registered
@@ -33,8 +35,39 @@ pub(super) async fn insert_in(
     reason: RevocationReason,
     revision: i64,
 ) -> StoreResult<i64> {
+    insert_row_in(conn, client_id, organization_id, reason, revision, None).await
+}
+
+/// Queues a revocation of one key of `client` (retired, expired) inside the caller's transaction:
+/// only the sessions that authenticated with `key_id` are closed.
+pub(super) async fn insert_key_in(
+    conn: &mut AnyConnection,
+    client: &ClientRef,
+    reason: RevocationReason,
+    revision: i64,
+    key_id: &str,
+) -> StoreResult<i64> {
+    insert_row_in(
+        conn,
+        client.client_id.as_str(),
+        &client.organization_id,
+        reason,
+        revision,
+        Some(key_id),
+    )
+    .await
+}
+
+async fn insert_row_in(
+    conn: &mut AnyConnection,
+    client_id: &str,
+    organization_id: &str,
+    reason: RevocationReason,
+    revision: i64,
+    key_id: Option<&str>,
+) -> StoreResult<i64> {
     let id: i64 = sqlx::query(
-        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at, revision) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO revocation_outbox (client_id, organization_id, reason, created_at, revision, key_id) VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING id",
     )
     .bind(client_id)
@@ -42,6 +75,7 @@ pub(super) async fn insert_in(
     .bind(reason.as_str())
     .bind(now_millis())
     .bind(revision)
+    .bind(key_id)
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")?;
@@ -94,6 +128,7 @@ pub(super) fn from_row(r: &AnyRow) -> StoreResult<OutboxRow> {
         reason: RevocationReason::parse(&r.try_get::<String, _>("reason")?)?,
         created_at: r.try_get("created_at")?,
         revision: r.try_get("revision")?,
+        key_id: r.try_get("key_id")?,
     })
 }
 
@@ -101,7 +136,7 @@ pub(super) fn from_row(r: &AnyRow) -> StoreResult<OutboxRow> {
 #[cfg(feature = "test-support")]
 pub async fn list_pending(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     let rows = sqlx::query(
-        "SELECT id, client_id, organization_id, reason, created_at, revision FROM revocation_outbox
+        "SELECT id, client_id, organization_id, reason, created_at, revision, key_id FROM revocation_outbox
          WHERE done_at IS NULL ORDER BY id LIMIT $1",
     )
     .bind(limit)
@@ -117,7 +152,7 @@ pub async fn list_for_client(
     client_id: &str,
 ) -> StoreResult<Vec<(OutboxRow, Option<i64>)>> {
     let rows = sqlx::query(
-        "SELECT id, client_id, organization_id, reason, created_at, revision, done_at FROM revocation_outbox
+        "SELECT id, client_id, organization_id, reason, created_at, revision, key_id, done_at FROM revocation_outbox
          WHERE client_id = $1 ORDER BY id",
     )
     .bind(client_id)

@@ -5,7 +5,7 @@
 
 use crate::model::access::{Access, Subject, decide};
 use crate::model::{
-    AccessFilter, AccessPreview, Capability, ClientId, ClientKey, ClientName, ClientQuery,
+    EXPIRING_WITHIN_MS, Expiry, MAX_KEYS, RetireAfter, AccessFilter, AccessPreview, Capability, ClientId, ClientKey, ClientName, ClientQuery,
     ClientRef, ClientRow, Description, DeviceId, LiveSession, Namespace, RevocationProgress, Scope,
     TopicRule, TopicRules,
 };
@@ -13,7 +13,7 @@ use crate::secrets::{self, SecretError};
 use crate::state::AppState;
 use crate::store::workspaces::Workspace;
 use crate::store::{
-    self, Db, StoreError, StoreResult, clients, deliveries, device_sessions, devices,
+    self, Db, StoreError, StoreResult, client_keys, clients, deliveries, device_sessions, devices,
 };
 use crate::use_cases::{Actor, Denied};
 use std::collections::HashMap;
@@ -44,6 +44,8 @@ pub struct NewClient {
     pub description: Description,
     /// `None`: any device in the workspace.
     pub scope: Option<Scope>,
+    /// When its key expires; `None`: the organization's default.
+    pub expiry: Option<Expiry>,
 }
 
 /// A key just set (a new client's, or a regenerated one), with what the reveal shows beside it.
@@ -88,7 +90,10 @@ pub async fn list(
 ) -> Result<Listed, ClientError> {
     let (mut rows, total) = clients::list(&state.db, &workspace.id, query).await?;
     attach_progress(&state.db, &workspace.organization_id, &mut rows).await?;
-    let workspace_total = if query.search.is_empty() && query.access == AccessFilter::All {
+    let workspace_total = if query.search.is_empty()
+        && query.access == AccessFilter::All
+        && query.expiry == crate::model::ExpiryFilter::All
+    {
         total
     } else {
         clients::count(&state.db, &workspace.id).await?
@@ -150,6 +155,7 @@ pub async fn create(
         return Err(StoreError::ClientIdTaken.into());
     }
     let hash = secrets::hash_key(&state.passwords, &new.key).await?;
+    let expiry = chosen_or_default(state, &by.organization_id, new.expiry).await?;
     let row = clients::create(
         &state.db,
         by,
@@ -159,6 +165,7 @@ pub async fn create(
             name: &new.name,
             description: &new.description,
             key_hash: hash.as_str(),
+            key_ends_at: expiry.ends_at(store::now_millis()),
             scope: new.scope.as_ref(),
         },
         state.settings.max_clients_per_workspace,
@@ -272,24 +279,163 @@ pub async fn set_active(
     Ok(with_progress(&state.db, &by.organization_id, row).await?)
 }
 
-/// Replaces a client's key and revokes the old one: it stops verifying when this returns.
+/// Replaces a client's keys with `key` (expiring as `expiry` says) and revokes the old ones: they
+/// stop verifying when this returns, and every session ends.
 #[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn regenerate(
     state: &AppState,
     actor: &Actor,
     id: &ClientId,
     key: ClientKey,
+    expiry: Option<Expiry>,
 ) -> Result<Issued, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
     // Ownership first, so another organization's client costs no hashing and reveals nothing.
     clients::get(&state.db, &by.organization_id, id).await?;
     let hash = secrets::hash_key(&state.passwords, &key).await?;
-    let record = clients::update_key(&state.db, by, id, hash.as_str()).await?;
+    let expiry = chosen_or_default(state, &by.organization_id, expiry).await?;
+    let ends_at = expiry.ends_at(store::now_millis());
+    let record = clients::update_key(&state.db, by, id, hash.as_str(), ends_at).await?;
     changed(state, id, Revokes::Yes);
+    issued(state, &by.organization_id, record, key).await
+}
+
+/// A rotation, as the Rotate step asks for it.
+#[derive(Debug)]
+pub struct Rotation {
+    /// The new key, which works when this returns.
+    pub key: ClientKey,
+    /// When the new key expires; `None`: the organization's default.
+    pub expiry: Option<Expiry>,
+    /// When the current key retires.
+    pub retire: RetireAfter,
+}
+
+/// Gives a client a second key that works at once, and retires its current key when
+/// `rotation.retire` says: until then both verify, and at that moment the current key's sessions
+/// close on every broker while the new key's stay. A client with two keys already is
+/// [`StoreError::KeysFull`] (retire one first).
+#[tracing::instrument(skip_all, fields(client_id = %id))]
+pub async fn rotate(
+    state: &AppState,
+    actor: &Actor,
+    id: &ClientId,
+    rotation: Rotation,
+) -> Result<Issued, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
+    let record = clients::get(&state.db, &by.organization_id, id).await?;
+    let now = store::now_millis();
+    if record.row.keys.iter().filter(|k| k.works_at(now)).count() >= MAX_KEYS {
+        // Before the hashing: a full client costs nothing.
+        return Err(StoreError::KeysFull.into());
+    }
+    let hash = secrets::hash_key(&state.passwords, &rotation.key).await?;
+    let expiry = chosen_or_default(state, &by.organization_id, rotation.expiry).await?;
+    client_keys::rotate(
+        &state.db,
+        by,
+        id,
+        client_keys::Rotation {
+            hash: hash.as_str(),
+            ends_at: expiry.ends_at(now),
+            retire_at: rotation.retire.at(now),
+        },
+    )
+    .await?;
+    // An expired key dropped by the rotation had its end applied in the same transaction.
+    changed(state, id, Revokes::Yes);
+    let record = clients::get(&state.db, &by.organization_id, id).await?;
+    issued(state, &by.organization_id, record, rotation.key).await
+}
+
+/// Retires key `key_id` of a client now: it stops verifying when this returns, and its sessions
+/// close on every broker; the client's other key's stay. The client's only working key is
+/// [`StoreError::OnlyKey`].
+#[tracing::instrument(skip_all, fields(client_id = %id))]
+pub async fn retire_key(
+    state: &AppState,
+    actor: &Actor,
+    id: &ClientId,
+    key_id: &str,
+) -> Result<ClientRow, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
+    client_keys::retire(&state.db, by, id, key_id).await?;
+    changed(state, id, Revokes::Yes);
+    let record = clients::get(&state.db, &by.organization_id, id).await?;
+    Ok(with_progress(&state.db, &by.organization_id, record.row).await?)
+}
+
+/// Sets when key `key_id` of a client expires. A key that is retiring or has ended is
+/// [`StoreError::NotFound`].
+#[tracing::instrument(skip_all, fields(client_id = %id))]
+pub async fn set_key_expiry(
+    state: &AppState,
+    actor: &Actor,
+    id: &ClientId,
+    key_id: &str,
+    expiry: Expiry,
+) -> Result<ClientRow, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
+    let ends_at = expiry.ends_at(store::now_millis());
+    client_keys::update_expiry(&state.db, by, id, key_id, ends_at).await?;
+    changed(state, id, Revokes::No);
+    let record = clients::get(&state.db, &by.organization_id, id).await?;
+    Ok(with_progress(&state.db, &by.organization_id, record.row).await?)
+}
+
+/// How long new keys of the actor's organization work by default, in days; `None`: never expire.
+pub async fn default_key_days(state: &AppState, actor: &Actor) -> Result<Option<u32>, ClientError> {
+    Ok(store::organizations::get_default_key_days(&state.db, &actor.audit().organization_id).await?)
+}
+
+/// Sets how long new keys of the actor's organization work by default.
+#[tracing::instrument(skip_all)]
+pub async fn set_default_key_days(
+    state: &AppState,
+    actor: &Actor,
+    days: Option<u32>,
+) -> Result<(), ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
+    Ok(store::organizations::update_default_key_days(&state.db, by, days).await?)
+}
+
+/// The keys of the actor's organization that expire within 7 days: the header's count.
+pub async fn count_expiring(state: &AppState, actor: &Actor) -> Result<u64, ClientError> {
+    Ok(client_keys::count_expiring(
+        &state.db,
+        &actor.audit().organization_id,
+        store::now_millis(),
+        EXPIRING_WITHIN_MS,
+    )
+    .await?)
+}
+
+/// The expiry chosen for a new key, or the organization's default when none was.
+async fn chosen_or_default(
+    state: &AppState,
+    organization_id: &str,
+    chosen: Option<Expiry>,
+) -> StoreResult<Expiry> {
+    Ok(match chosen {
+        Some(expiry) => expiry,
+        None => match store::organizations::get_default_key_days(&state.db, organization_id).await? {
+            Some(days) => Expiry::Days(days),
+            None => Expiry::Never,
+        },
+    })
+}
+
+/// What a key just set reveals: the client's row with its progress, its namespace, the key.
+async fn issued(
+    state: &AppState,
+    organization_id: &str,
+    record: clients::ClientRecord,
+    key: ClientKey,
+) -> Result<Issued, ClientError> {
     let workspace =
-        store::workspaces::get(&state.db, &by.organization_id, &record.workspace_id).await?;
+        store::workspaces::get(&state.db, organization_id, &record.workspace_id).await?;
     Ok(Issued {
-        row: with_progress(&state.db, &by.organization_id, record.row).await?,
+        row: with_progress(&state.db, organization_id, record.row).await?,
         key,
         namespace: workspace.namespace,
     })

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 
 /// The card layout: one card per client, same actions as the list.
 #[component]
-pub fn CardView(rows: Vec<ClientRow>) -> impl IntoView {
+pub fn CardView(rows: Vec<ClientRow>, now: i64) -> impl IntoView {
+    let _ = now;
     view! {
         <div class="cards" data-testid="client-cards">
             {rows.into_iter().map(|row| view! { <Card row/> }).collect_view()}

@@ -254,7 +254,7 @@ fn RegenerateStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView
         busy.set(true);
         let id = id.clone();
         leptos::task::spawn_local(async move {
-            let result = regenerate_key(id, SecretInput::new(key)).await;
+            let result = regenerate_key(id, SecretInput::new(key), String::new()).await;
             busy.set(false);
             match result {
                 Ok(revealed) => {

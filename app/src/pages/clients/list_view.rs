@@ -9,7 +9,8 @@ use leptos::prelude::*;
 
 /// The table layout. Column headers are links, so sorting works before the page is interactive.
 #[component]
-pub fn ListView(rows: Vec<ClientRow>, query: Memo<PageQuery>) -> impl IntoView {
+pub fn ListView(rows: Vec<ClientRow>, query: Memo<PageQuery>, now: i64) -> impl IntoView {
+    let _ = now;
     let header = move |key: SortKey| {
         let q = query.get_untracked();
         let arrow = if q.sort == key {

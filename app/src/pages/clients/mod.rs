@@ -20,6 +20,7 @@ use crate::components::role_gate::provide_may_manage;
 use crate::components::search_box::SearchBox;
 use crate::components::view_toggle::ViewToggle;
 use crate::model::{
+    ExpiryFilter,
     AccessFilter, ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode,
 };
 use leptos::prelude::*;
@@ -70,6 +71,7 @@ pub fn ClientsPage() -> impl IntoView {
         PageQuery {
             search: q.get("q").unwrap_or_default(),
             access: AccessFilter::parse(&q.get("access").unwrap_or_default()),
+            expiry: ExpiryFilter::parse(&q.get("expiry").unwrap_or_default()),
             sort,
             descending,
             page: q
@@ -93,6 +95,7 @@ pub fn ClientsPage() -> impl IntoView {
                 list_clients(
                     q.search,
                     q.access.as_str().to_owned(),
+                    q.expiry.as_str().to_owned(),
                     q.sort.as_str().to_owned(),
                     q.descending,
                     q.page,
@@ -106,11 +109,12 @@ pub fn ClientsPage() -> impl IntoView {
     }
 }
 
-/// The URL query of the page: `?q=&access=&sort=&dir=&page=`.
+/// The URL query of the page: `?q=&access=&expiry=&sort=&dir=&page=`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageQuery {
     pub search: String,
     pub access: AccessFilter,
+    pub expiry: ExpiryFilter,
     pub sort: SortKey,
     pub descending: bool,
     pub page: u32,
@@ -127,6 +131,9 @@ impl PageQuery {
         }
         if self.access != AccessFilter::All {
             parts.push(format!("access={}", self.access.as_str()));
+        }
+        if self.expiry != ExpiryFilter::All {
+            parts.push(format!("expiry={}", self.expiry.as_str()));
         }
         if self.sort != SortKey::default() {
             parts.push(format!("sort={}", self.sort.as_str()));
@@ -224,8 +231,13 @@ fn Toolbar(query: Memo<PageQuery>, view_mode: RwSignal<ViewMode>) -> impl IntoVi
                     let access = query.get().access;
                     (access != AccessFilter::All).then(|| view! { <input type="hidden" name="access" value=access.as_str()/> })
                 }}
+                {move || {
+                    let expiry = query.get().expiry;
+                    (expiry != ExpiryFilter::All).then(|| view! { <input type="hidden" name="expiry" value=expiry.as_str()/> })
+                }}
             </SearchBox>
             <AccessFilterLinks query/>
+            <ExpiryFilterLinks query/>
             <ViewToggle view_mode/>
         </div>
     }
@@ -253,6 +265,32 @@ fn AccessFilterLinks(query: Memo<PageQuery>) -> impl IntoView {
     view! {
         <nav class="view-toggle access-filter" aria-label="Filter by access">
             {AccessFilter::ALL.into_iter().map(link).collect_view()}
+        </nav>
+    }
+}
+
+/// Any expiry / Expiring in 7 days / Expired: plain links, like the access filter.
+#[component]
+fn ExpiryFilterLinks(query: Memo<PageQuery>) -> impl IntoView {
+    let link = move |filter: ExpiryFilter| {
+        let href = move || {
+            PageQuery {
+                expiry: filter,
+                page: 1,
+                ..query.get()
+            }
+            .href()
+        };
+        let current = move || query.get().expiry == filter;
+        let name = if filter == ExpiryFilter::All { "any" } else { filter.as_str() };
+        view! {
+            <a href=href class="button" class:active=current aria-current=move || current().then_some("page")
+                data-testid=format!("expiry-{name}")>{filter.label()}</a>
+        }
+    };
+    view! {
+        <nav class="view-toggle access-filter" aria-label="Filter by key expiry">
+            {ExpiryFilter::ALL.into_iter().map(link).collect_view()}
         </nav>
     }
 }
@@ -289,6 +327,11 @@ fn Results(
             AccessFilter::Restricted => "restricted ",
             AccessFilter::Unrestricted => "unrestricted ",
         };
+        let kind = match q.expiry {
+            ExpiryFilter::All => kind.to_owned(),
+            ExpiryFilter::Expiring => format!("{kind}expiring "),
+            ExpiryFilter::Expired => format!("{kind}expired "),
+        };
         let message = if q.search.is_empty() {
             view! { <p>"No " {kind} "clients in this workspace."</p> }.into_any()
         } else {
@@ -311,8 +354,8 @@ fn Results(
     view! {
         <p class="muted summary" data-testid="summary">{summary}</p>
         {move || match view_mode.get() {
-            ViewMode::List => view! { <list_view::ListView rows=rows.clone() query/> }.into_any(),
-            ViewMode::Cards => view! { <card_view::CardView rows=rows.clone()/> }.into_any(),
+            ViewMode::List => view! { <list_view::ListView rows=rows.clone() query now=page.now/> }.into_any(),
+            ViewMode::Cards => view! { <card_view::CardView rows=rows.clone() now=page.now/> }.into_any(),
         }}
         <pagination::Pagination page=page.clone() query/>
     }

@@ -133,6 +133,7 @@ pub fn NewClientModal() -> impl IntoView {
             description.get_untracked(),
             scope_mode.get_untracked(),
             scope_list.get_untracked(),
+            String::new(),
         );
         busy.set(true);
         leptos::task::spawn_local(async move {
