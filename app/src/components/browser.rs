@@ -1,5 +1,5 @@
-//! The few browser APIs the dashboard uses directly: clipboard and file download. They are only
-//! ever called from event handlers, so they never run during server rendering.
+//! The few browser APIs the dashboard uses directly: clipboard, file download and the clock. They
+//! are only ever called from event handlers and modals, so they never run during server rendering.
 
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -74,4 +74,20 @@ pub fn download_text(filename: &str, contents: &str) {
         },
         OBJECT_URL_LIFETIME,
     );
+}
+
+/// The browser's clock in Unix milliseconds: what a modal counts "in 3 days" from and checks a
+/// chosen date against. Pages the server renders count from the server's clock instead (the
+/// hydrated text must match the rendered one); off the browser this is the process's clock.
+pub fn now_millis() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
 }

@@ -1,8 +1,9 @@
 //! The top bar of every signed-in page: navigation, the organization and workspace switchers,
-//! the caller's role, and sign-out.
+//! the keys about to expire, the caller's role, and sign-out.
 
 use crate::api::account::{SignOut, switch_organization};
 use crate::api::workspaces::switch_workspace;
+use crate::components::key_policy::use_key_policy;
 use crate::components::protected::use_me_version;
 use crate::components::toast::use_toaster;
 use crate::model::Me;
@@ -76,6 +77,7 @@ pub fn Header(me: Me) -> impl IntoView {
                 </select>
             </label>
             <div class="account">
+                <ExpiringKeys/>
                 <span class="org" title="Organization">{me.organization_name.clone()}</span>
                 <span class="badge" data-testid="role" title="Your role in this organization">{me.role.label()}</span>
                 <a class="email" href="/settings/account" title="Your account">{me.email.clone()}</a>
@@ -85,4 +87,29 @@ pub fn Header(me: Me) -> impl IntoView {
             </div>
         </header>
     }
+}
+
+/// "2 keys expiring": the organization's keys that expire within 7 days, a link to the Clients
+/// page filtered to them; nothing when there are none. Read with the page (one request), and again
+/// after a change on the Clients page.
+#[component]
+fn ExpiringKeys() -> impl IntoView {
+    let policy = use_key_policy()?;
+    let resource = policy.resource();
+    Some(view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let count = resource.await.map_or(0, |p| p.expiring);
+                (count > 0).then(|| {
+                    let keys = if count == 1 { "key" } else { "keys" };
+                    let title = format!("{count} {keys} of this organization expire within 7 days: show the clients");
+                    view! {
+                        <a class="expiring-keys" href="/clients?expiry=expiring" data-testid="expiring-keys" title=title>
+                            {format!("{count} {keys} expiring")}
+                        </a>
+                    }
+                })
+            })}
+        </Transition>
+    })
 }

@@ -2,8 +2,10 @@
 
 pub mod browser;
 pub mod copy_button;
+pub mod expiry_field;
 pub mod field;
 pub mod header;
+pub mod key_policy;
 pub mod modal;
 pub mod pagination;
 pub mod protected;

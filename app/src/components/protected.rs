@@ -3,6 +3,7 @@
 
 use crate::api::account::current_user;
 use crate::components::header::Header;
+use crate::components::key_policy::provide_key_policy;
 use crate::error::AppError;
 use crate::model::Me;
 use leptos::prelude::*;
@@ -24,12 +25,15 @@ pub fn use_me_version() -> RwSignal<u32> {
 /// The signed-in user (`None` when signed out), refetched when [`MeVersion`] changes.
 pub type MeResource = Resource<Result<Option<Me>, AppError>>;
 
-/// Creates the page's [`MeResource`]. Pages create it (and their own data) at their top level,
-/// outside [`Protected`]: server rendering may run the protected view more than once, and a
-/// resource created in a discarded run would be fetched and serialized but missing at hydration.
+/// Creates the page's [`MeResource`], and beside it the key policy the header shows
+/// ([`provide_key_policy`]). Pages create it (and their own data) at their top level, outside
+/// [`Protected`]: server rendering may run the protected view more than once, and a resource
+/// created in a discarded run would be fetched and serialized but missing at hydration.
 pub fn me_resource() -> MeResource {
     let version = use_me_version();
-    Resource::new(move || version.get(), |_| current_user())
+    let me = Resource::new(move || version.get(), |_| current_user());
+    provide_key_policy(me);
+    me
 }
 
 /// Runs `fetch` only for a signed-in user; a signed-out visitor is redirected by [`Protected`]

@@ -1,9 +1,12 @@
-//! `/settings`: the organization's id, its workspaces and the audit log. The other tabs are
-//! `/settings/members`, `/settings/account` and `/settings/brokers`.
+//! `/settings`: the organization's id, its workspaces, how long new keys work, and the way to the
+//! audit log. The other tabs are `/settings/members`, `/settings/account` and `/settings/brokers`.
 
+use crate::api::keys::SetDefaultKeyExpiry;
 use crate::api::workspaces::{create_workspace, rename_workspace, switch_workspace};
 use crate::components::copy_button::CopyField;
+use crate::components::expiry_field::{ExpiryDraft, ExpiryField};
 use crate::components::field::TextField;
+use crate::components::key_policy::use_key_policy;
 use crate::components::protected::{Protected, me_resource, use_me_version};
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
@@ -35,6 +38,7 @@ fn Settings(me: Me) -> impl IntoView {
             <p class="hint">"Devices that connect with the username form " <code>"CLIENT_ID@ORGANIZATION_ID"</code> " use this id."</p>
         </section>
         <Workspaces me=me.clone()/>
+        <KeyDefaults manage=me.can(Capability::ManageClients)/>
         <section class="panel">
             <h2>"Activity"</h2>
             <p>"Every change, sign-in and refused MQTT login, with filters and a CSV export: " <a href="/settings/activity">"Settings → Activity"</a>"."</p>
@@ -60,6 +64,75 @@ pub fn SettingsNav(me: Me) -> impl IntoView {
                 {if me.operator { "Brokers" } else { "Revocations" }}
             </a>
         </nav>
+    }
+}
+
+/// How long new keys work unless their form says otherwise: never, or a number of days. Owners
+/// and admins change it (a plain form, so it works before the page is interactive); viewers read it.
+#[component]
+fn KeyDefaults(manage: bool) -> impl IntoView {
+    let policy = use_key_policy();
+    let resource = policy.map(|p| p.resource());
+    view! {
+        <section class="panel" data-testid="key-defaults">
+            <h2>"Keys"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let loaded = match resource {
+                        Some(resource) => resource.await,
+                        None => None,
+                    };
+                    match loaded {
+                        Some(p) if manage => view! { <DefaultExpiryForm default_days=p.default_days/> }.into_any(),
+                        Some(p) => view! {
+                            <p data-testid="default-expiry">{default_in_words(p.default_days)}</p>
+                            <p class="hint">"Owners and admins choose how long new keys work."</p>
+                        }.into_any(),
+                        None => view! { <p class="muted">"The key policy could not be read."</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// "New keys expire after 90 days." or "New keys never expire."
+fn default_in_words(default_days: Option<u32>) -> String {
+    match default_days {
+        None => "New keys never expire.".to_owned(),
+        Some(1) => "New keys expire after 1 day.".to_owned(),
+        Some(days) => format!("New keys expire after {days} days."),
+    }
+}
+
+#[component]
+fn DefaultExpiryForm(default_days: Option<u32>) -> impl IntoView {
+    let toaster = use_toaster();
+    let policy = use_key_policy();
+    let save = ServerAction::<SetDefaultKeyExpiry>::new();
+    let draft = ExpiryDraft::preselect(Some(default_days));
+    let error = Signal::derive(move || {
+        save.value().with(|result| {
+            result
+                .as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| e.to_string())
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            toaster.success(default_in_words(draft.text_untracked().parse().ok()));
+            if let Some(policy) = policy {
+                policy.refetch();
+            }
+        }
+    });
+    view! {
+        <ActionForm action=save attr:class="inline-form" attr:data-testid="default-expiry-form">
+            <ExpiryField draft label="Default key expiry for new keys" name="expiry" default_days=Some(default_days) error
+                hint="New clients, regenerated and rotated keys start with this unless their form says otherwise. Keys that exist keep their expiry."/>
+            <button type="submit" class="primary" data-testid="save-default-expiry" disabled=move || save.pending().get()>"Save default"</button>
+        </ActionForm>
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Clients page as a sortable table: one row per client, with its switch, badges and actions.
 
 use super::access_badges::AccessBadges;
+use super::key_badges::KeyBadges;
 use super::presence::{ConnectedBadge, RevocationBadge, last_seen};
 use super::{ClientsCtx, Dialog, PageQuery};
 use crate::components::status_switch::StatusSwitch;
@@ -10,7 +11,6 @@ use leptos::prelude::*;
 /// The table layout. Column headers are links, so sorting works before the page is interactive.
 #[component]
 pub fn ListView(rows: Vec<ClientRow>, query: Memo<PageQuery>, now: i64) -> impl IntoView {
-    let _ = now;
     let header = move |key: SortKey| {
         let q = query.get_untracked();
         let arrow = if q.sort == key {
@@ -46,7 +46,7 @@ pub fn ListView(rows: Vec<ClientRow>, query: Memo<PageQuery>, now: i64) -> impl 
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|row| view! { <Row row/> }).collect_view()}
+                    {rows.into_iter().map(|row| view! { <Row row now/> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -54,7 +54,7 @@ pub fn ListView(rows: Vec<ClientRow>, query: Memo<PageQuery>, now: i64) -> impl 
 }
 
 #[component]
-fn Row(row: ClientRow) -> impl IntoView {
+fn Row(row: ClientRow, now: i64) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
     let manage = crate::components::role_gate::may_manage();
     let active = RwSignal::new(row.active);
@@ -62,7 +62,7 @@ fn Row(row: ClientRow) -> impl IntoView {
     let delete_row = row.clone();
     view! {
         <tr data-client-id=row.client_id.to_string() class:inactive=move || !active.get()>
-            <td><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/><AccessBadges row=row.clone()/></td>
+            <td><code class="client-id">{row.client_id.to_string()}</code><ConnectedBadge count=row.live_sessions/><AccessBadges row=row.clone()/><KeyBadges keys=row.keys.clone() now/></td>
             <td class="name">{row.name.clone()}</td>
             <td class="description" title=row.description.clone()>{row.description.clone()}</td>
             <td class="status">

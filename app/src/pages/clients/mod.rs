@@ -4,6 +4,9 @@ mod access_badges;
 mod card_view;
 mod delete_modal;
 mod edit_modal;
+mod key_badges;
+mod key_steps;
+mod keys_panel;
 mod list_view;
 mod new_modal;
 mod pagination;
@@ -15,13 +18,13 @@ pub mod snippets;
 mod topic_rules_editor;
 
 use crate::api::clients::list_clients;
+use crate::components::key_policy::{KeyPolicyCtx, use_key_policy};
 use crate::components::protected::{Protected, me_resource, use_me_version, when_signed_in};
 use crate::components::role_gate::provide_may_manage;
 use crate::components::search_box::SearchBox;
 use crate::components::view_toggle::ViewToggle;
 use crate::model::{
-    ExpiryFilter,
-    AccessFilter, ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode,
+    AccessFilter, ClientId, ClientPage, ClientRow, ExpiryFilter, Me, RevealedKey, SortKey, ViewMode,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,8 +39,19 @@ pub enum Dialog {
     Delete(ClientRow),
     Reveal {
         revealed: RevealedKey,
-        regenerated: bool,
+        kind: RevealKind,
     },
+}
+
+/// How the revealed key came to be, which its warning tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevealKind {
+    /// A new client's first key.
+    Created,
+    /// Regenerated: the client's previous keys stopped working.
+    Regenerated,
+    /// Rotated: the previous key keeps working until then (Unix ms), when known.
+    Rotated { old_until: Option<i64> },
 }
 
 /// What the list and card views can ask of the page.
@@ -46,11 +60,16 @@ pub struct ClientsCtx {
     pub dialog: RwSignal<Dialog>,
     /// Bumped after every change: the list refetches without a page reload.
     pub version: RwSignal<u32>,
+    /// The page's key policy, read again with the list: the header's count of expiring keys.
+    policy: Option<KeyPolicyCtx>,
 }
 
 impl ClientsCtx {
     pub fn refresh(&self) {
         self.version.update(|v| *v += 1);
+        if let Some(policy) = self.policy {
+            policy.refetch();
+        }
     }
 }
 
@@ -81,12 +100,13 @@ pub fn ClientsPage() -> impl IntoView {
                 .max(1),
         }
     });
+    let me = me_resource();
     let ctx = ClientsCtx {
         dialog: RwSignal::new(Dialog::Closed),
         version: RwSignal::new(0),
+        policy: use_key_policy(),
     };
     provide_context(ctx);
-    let me = me_resource();
     let me_version = use_me_version();
     let data = Resource::new(
         move || (query.get(), ctx.version.get(), me_version.get()),
@@ -282,7 +302,11 @@ fn ExpiryFilterLinks(query: Memo<PageQuery>) -> impl IntoView {
             .href()
         };
         let current = move || query.get().expiry == filter;
-        let name = if filter == ExpiryFilter::All { "any" } else { filter.as_str() };
+        let name = if filter == ExpiryFilter::All {
+            "any"
+        } else {
+            filter.as_str()
+        };
         view! {
             <a href=href class="button" class:active=current aria-current=move || current().then_some("page")
                 data-testid=format!("expiry-{name}")>{filter.label()}</a>
@@ -378,10 +402,7 @@ fn Dialogs() -> impl IntoView {
                 Dialog::New => new_client_modal().await,
                 Dialog::Edit(client_id) => edit_client_modal(client_id).await,
                 Dialog::Delete(row) => delete_client_modal(row).await,
-                Dialog::Reveal {
-                    revealed,
-                    regenerated,
-                } => reveal_modal(revealed, regenerated).await,
+                Dialog::Reveal { revealed, kind } => reveal_modal(revealed, kind).await,
             }
         })
         .into_any()
@@ -404,6 +425,6 @@ fn delete_client_modal(row: ClientRow) -> AnyView {
 }
 
 #[lazy]
-fn reveal_modal(revealed: RevealedKey, regenerated: bool) -> AnyView {
-    view! { <reveal_modal::RevealModal revealed regenerated/> }.into_any()
+fn reveal_modal(revealed: RevealedKey, kind: RevealKind) -> AnyView {
+    view! { <reveal_modal::RevealModal revealed kind/> }.into_any()
 }

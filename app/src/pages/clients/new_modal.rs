@@ -1,10 +1,13 @@
-//! The New client modal: a generated or typed Client ID and key, checked as the user types, and
-//! which devices may use the key.
+//! The New client modal: a generated or typed Client ID and key, checked as the user types, when
+//! the key expires, and which devices may use it.
 
 use super::scope_editor::{ScopeEditor, scope_error};
-use super::{ClientsCtx, Dialog};
+use super::{ClientsCtx, Dialog, RevealKind};
 use crate::api::clients::{client_id_available, create_client};
+use crate::components::browser::now_millis;
+use crate::components::expiry_field::{ExpiryDraft, ExpiryField};
 use crate::components::field::TextField;
+use crate::components::key_policy::use_key_policy;
 use crate::components::modal::Modal;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
@@ -14,8 +17,9 @@ use crate::model::{
 use leptos::prelude::*;
 use std::time::Duration;
 
-/// `+ New`: a generated Client ID and key (both editable), a name and a description. Every field
-/// is checked as you type with the same parsers the server uses; the server checks again.
+/// `+ New`: a generated Client ID and key (both editable), a name and a description, and when the
+/// key expires (the organization's default preselected). Every field is checked as you type with
+/// the same parsers the server uses; the server checks again.
 #[component]
 pub fn NewClientModal() -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
@@ -26,6 +30,10 @@ pub fn NewClientModal() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let scope_mode = RwSignal::new(ScopeMode::Any);
     let scope_list = RwSignal::new(String::new());
+    let default_days = use_key_policy()
+        .and_then(|p| p.loaded())
+        .map(|p| p.default_days);
+    let expiry = ExpiryDraft::preselect(default_days);
     let submitted = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
@@ -69,6 +77,7 @@ pub fn NewClientModal() -> impl IntoView {
         description.track();
         scope_mode.track();
         scope_list.track();
+        expiry.text();
         if previous.is_some() {
             server_error.set(None);
         }
@@ -107,6 +116,12 @@ pub fn NewClientModal() -> impl IntoView {
             .map(|e| e.to_string())
             .or_else(|| server_msg(FieldError::Description))
     });
+    let expiry_error = Signal::derive(move || {
+        expiry
+            .error(now_millis())
+            .map(|e| e.to_string())
+            .or_else(|| server_msg(FieldError::KeyExpiry))
+    });
     let general_error = Signal::derive(move || match server_error.get() {
         Some(AppError::Invalid { .. }) | None => None,
         Some(e) => Some(e.to_string()),
@@ -119,6 +134,7 @@ pub fn NewClientModal() -> impl IntoView {
             || id_error.get_untracked().is_some()
             || key_error.get_untracked().is_some()
             || description_error.get_untracked().is_some()
+            || expiry_error.get_untracked().is_some()
             || (scope_mode.get_untracked() == ScopeMode::Only
                 && scope_error(ScopeMode::Only, &scope_list.get_untracked(), true).is_some())
         {
@@ -133,7 +149,7 @@ pub fn NewClientModal() -> impl IntoView {
             description.get_untracked(),
             scope_mode.get_untracked(),
             scope_list.get_untracked(),
-            String::new(),
+            expiry.text_untracked(),
         );
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -145,7 +161,7 @@ pub fn NewClientModal() -> impl IntoView {
                     ctx.refresh();
                     ctx.dialog.set(Dialog::Reveal {
                         revealed,
-                        regenerated: false,
+                        kind: RevealKind::Created,
                     });
                 }
                 Err(e) => server_error.set(Some(e)),
@@ -167,6 +183,8 @@ pub fn NewClientModal() -> impl IntoView {
                     hint="Generated from 32 random bytes, or type your own of at least 16 characters. It is shown once after you create the client.">
                     <button type="button" class="small" data-testid="generate-key" on:click=move |_| key.set(ClientKey::generate().expose().to_owned())>"Generate"</button>
                 </TextField>
+                <ExpiryField draft=expiry label="Key expires" name="expiry" default_days dates=true error=expiry_error
+                    hint="Devices cannot connect with the key after that. You can rotate it to a new key without downtime."/>
                 <ScopeEditor mode=scope_mode list=scope_list server_error=server_error submitted=submitted/>
                 {move || general_error.get().map(|e| view! { <div class="banner error" role="alert" data-testid="modal-error">{e}</div> })}
                 <footer class="modal-footer">

@@ -38,7 +38,7 @@ pub fn last_seen(row: &ClientRow) -> String {
     }
 }
 
-/// The Edit modal's table of live sessions.
+/// The Edit modal's table of live sessions, each with the key it authenticated with.
 #[component]
 pub fn LiveSessions(sessions: Vec<LiveSession>) -> impl IntoView {
     if sessions.is_empty() {
@@ -47,7 +47,7 @@ pub fn LiveSessions(sessions: Vec<LiveSession>) -> impl IntoView {
     }
     view! {
         <table class="table compact sessions" data-testid="live-sessions">
-            <thead><tr><th>"MQTT client identifier"</th><th>"Broker"</th><th>"From"</th><th>"Connected since"</th></tr></thead>
+            <thead><tr><th>"MQTT client identifier"</th><th>"Broker"</th><th>"From"</th><th>"Connected since"</th><th>"Key"</th></tr></thead>
             <tbody>
                 {sessions.into_iter().map(|s| view! {
                     <tr>
@@ -55,6 +55,10 @@ pub fn LiveSessions(sessions: Vec<LiveSession>) -> impl IntoView {
                         <td>{s.broker}</td>
                         <td>{if s.source.is_empty() { "—".to_owned() } else { s.source }}</td>
                         <td class="time">{time_format::utc_minutes(s.since)}</td>
+                        <td data-testid="session-key">{match s.key_fingerprint {
+                            Some(fingerprint) => view! { <code>{fingerprint}</code> }.into_any(),
+                            None => "—".into_any(),
+                        }}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -1,17 +1,17 @@
 //! The one place a key is shown: connection details, snippets and a download, until confirmed.
 
 use super::snippets::{Snippet, credentials_file, credentials_filename};
-use super::{ClientsCtx, Dialog};
+use super::{ClientsCtx, Dialog, RevealKind};
 use crate::components::browser::download_text;
 use crate::components::copy_button::{CopyButton, CopyField};
 use crate::components::modal::Modal;
-use crate::model::RevealedKey;
+use crate::model::{RevealedKey, time_format};
 use leptos::prelude::*;
 
 /// The one time a key is shown: every detail a device needs, copy buttons, a credentials file,
 /// snippets, and a confirmation the user must tick before the modal can close.
 #[component]
-pub fn RevealModal(revealed: RevealedKey, regenerated: bool) -> impl IntoView {
+pub fn RevealModal(revealed: RevealedKey, kind: RevealKind) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
     let saved = RwSignal::new(false);
     let snippet = RwSignal::new(Snippet::MosquittoPub);
@@ -31,20 +31,32 @@ pub fn RevealModal(revealed: RevealedKey, regenerated: bool) -> impl IntoView {
             );
         });
     };
-    let title = if regenerated {
-        "New key for "
-    } else {
-        "Client created: "
+    let title = match kind {
+        RevealKind::Created => "Client created: ",
+        RevealKind::Regenerated | RevealKind::Rotated { .. } => "New key for ",
     }
     .to_owned()
         + c.client_id.as_str();
+    let previous = match kind {
+        RevealKind::Created => String::new(),
+        RevealKind::Regenerated => "The previous key has stopped working.".to_owned(),
+        RevealKind::Rotated {
+            old_until: Some(until),
+        } => format!(
+            "The previous key keeps working until {}: move your devices to this key before then.",
+            time_format::utc_minutes(until)
+        ),
+        RevealKind::Rotated { old_until: None } => {
+            "The previous key keeps working until the time you chose.".to_owned()
+        }
+    };
     let stored = |s: String| Signal::stored(s);
     view! {
         <Modal title=title on_close=move |_| close() dismissable=Signal::derive(move || saved.get()) testid="reveal" wide=true>
             <div class="banner warning" role="note">
                 <strong>"Save this key now."</strong>
                 " Keygate keeps only a hash of it and can never show it again. "
-                {if regenerated { "The previous key has stopped working." } else { "" }}
+                <span data-testid="reveal-previous">{previous}</span>
             </div>
             <div class="reveal-grid">
                 <CopyField label="Client ID" value=stored(c.client_id.to_string()) testid="reveal-client-id"/>
