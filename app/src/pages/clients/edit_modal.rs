@@ -17,8 +17,8 @@ use crate::components::status_switch::StatusSwitch;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::model::{
-    ClientDetails, ClientId, ClientName, ClientRow, Description, FieldError, MAX_KEYS, ParseError,
-    ScopeMode, TopicRules, time_format,
+    ClientDetails, ClientId, ClientName, ClientRow, Description, FieldError, KeyInfo, MAX_KEYS,
+    ParseError, ScopeMode, TopicRules, time_format,
 };
 use leptos::prelude::*;
 
@@ -49,9 +49,11 @@ pub fn EditClientModal(client_id: ClientId) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match details.await {
                         Ok(details) => {
+                            // The keys as the Keys section last changed them, kept across the steps.
+                            let keys = RwSignal::new(details.row.keys.clone());
                             let details = StoredValue::new(details);
                             (move || match step.get() {
-                                Step::Details => view! { <DetailsStep details=details.get_value() step/> }.into_any(),
+                                Step::Details => view! { <DetailsStep details=details.get_value() keys step/> }.into_any(),
                                 Step::Regenerate => view! { <RegenerateStep details=details.get_value() on_back=back/> }.into_any(),
                                 Step::Rotate => view! { <RotateStep details=details.get_value() on_back=back/> }.into_any(),
                             }).into_any()
@@ -67,7 +69,11 @@ pub fn EditClientModal(client_id: ClientId) -> impl IntoView {
 }
 
 #[component]
-fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
+fn DetailsStep(
+    details: ClientDetails,
+    keys: RwSignal<Vec<KeyInfo>>,
+    step: RwSignal<Step>,
+) -> impl IntoView {
     let ctx = expect_context::<ClientsCtx>();
     let toaster = use_toaster();
     let row = details.row.clone();
@@ -182,8 +188,7 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
         });
     };
     let stored = |s: String| Signal::stored(s);
-    // The keys as the Keys section last changed them; Rotate is for a client with one working key.
-    let keys = RwSignal::new(row.keys.clone());
+    // Rotate is for a client with one working key.
     let rotate_refused = Signal::derive(move || {
         let now = now_millis();
         keys.with(|k| k.iter().filter(|k| k.works_at(now)).count() >= MAX_KEYS)

@@ -293,7 +293,7 @@ pub fn RotateStep(details: ClientDetails, on_back: Callback<()>) -> impl IntoVie
                 <Show when=move || retire_choice.get() == UNTIL_A_TIME>
                     <div class="field">
                         <label for="field-retire-at">"Retire the current key at (UTC)"</label>
-                        <input type="datetime-local" id="field-retire-at" name="retire_at" data-testid="retire-at" min=min.clone()
+                        <input type="datetime-local" id="field-retire-at" name="retire_at" data-testid="retire-at-time" min=min.clone()
                             aria-describedby="error-retire"
                             prop:value=move || retire_at.get()
                             on:input=move |ev| retire_at.set(event_target_value(&ev))/>
