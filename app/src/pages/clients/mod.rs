@@ -20,8 +20,7 @@ use crate::components::role_gate::provide_may_manage;
 use crate::components::search_box::SearchBox;
 use crate::components::view_toggle::ViewToggle;
 use crate::model::{
-    ExpiryFilter,
-    AccessFilter, ClientId, ClientPage, ClientRow, Me, RevealedKey, SortKey, ViewMode,
+    AccessFilter, ClientId, ClientPage, ClientRow, ExpiryFilter, Me, RevealedKey, SortKey, ViewMode,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -282,7 +281,11 @@ fn ExpiryFilterLinks(query: Memo<PageQuery>) -> impl IntoView {
             .href()
         };
         let current = move || query.get().expiry == filter;
-        let name = if filter == ExpiryFilter::All { "any" } else { filter.as_str() };
+        let name = if filter == ExpiryFilter::All {
+            "any"
+        } else {
+            filter.as_str()
+        };
         view! {
             <a href=href class="button" class:active=current aria-current=move || current().then_some("page")
                 data-testid=format!("expiry-{name}")>{filter.label()}</a>
