@@ -207,11 +207,23 @@ async fn login(
     let decided = match auth.authenticate(attempt, &broker.sessionless()).await {
         // The key was checked against the client as it was read; a revocation the broker heard
         // of since refuses it, as it refuses a CONNECT.
-        Ok(grant) if broker.revoked(&grant.client, attempt.began, grant.revision) => {
-            Err(Refusal::RevokedWhileChecking)
-        }
+        Ok(grant) if broker.revoked(&grant, attempt.began) => Err(Refusal::RevokedWhileChecking),
         decided => decided,
     };
+    if let Ok(grant) = &decided {
+        // A publish holds no session for the tracker to record: its key's use is written here.
+        let source = attempt.source.map(|ip| ip.to_string()).unwrap_or_default();
+        if let Err(e) = app::store::client_keys::record_use(
+            auth.db(),
+            &grant.key_id,
+            app::store::now_millis(),
+            &source,
+        )
+        .await
+        {
+            tracing::warn!("could not record a key's use: {e}");
+        }
+    }
     metrics.device_connect(ConnectPath::Http, &decided);
     if let Err(refusal) = &decided {
         if refusal.outcome().is_error() {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod device_auth;
 pub mod host_check;
 pub mod http_publish;
+pub mod key_ends;
 mod origin_check;
 pub mod revocation;
 mod router;

@@ -1,8 +1,8 @@
 //! What crosses the wire between the dashboard and its server functions.
 
 use super::{
-    ExpiryFilter, KeyInfo, AuditAction, BrokerKind, Capability, ClientId, ClientKey, Namespace, RevocationReason, Role,
-    Scope, TopicRules,
+    AuditAction, BrokerKind, Capability, ClientId, ClientKey, ExpiryFilter, KeyInfo, Namespace,
+    RevocationReason, Role, Scope, TopicRules,
 };
 use serde::{Deserialize, Serialize};
 

@@ -344,10 +344,7 @@ mod tests {
             badge(NOW + 3 * HOUR_MS),
             Some(("Expires in 3 hours".into(), true))
         );
-        assert_eq!(
-            badge(NOW + 1),
-            Some(("Expires in 1 minute".into(), true))
-        );
+        assert_eq!(badge(NOW + 1), Some(("Expires in 1 minute".into(), true)));
         assert_eq!(
             ClientExpiry::Expired.badge(NOW),
             Some(("Expired".into(), true))
@@ -363,7 +360,14 @@ mod tests {
         assert_eq!(Expiry::Days(30).ends_at(NOW), Some(NOW + 30 * DAY_MS));
         let date = Expiry::parse("2030-01-31", NOW).unwrap();
         assert_eq!(date, Expiry::On(1_896_048_000_000));
-        for bad in ["0", "3651", "-5", "soon", "2030-02-30", "99999999999999999999"] {
+        for bad in [
+            "0",
+            "3651",
+            "-5",
+            "soon",
+            "2030-02-30",
+            "99999999999999999999",
+        ] {
             assert_eq!(
                 problem_of(Expiry::parse(bad, NOW), FieldError::KeyExpiry),
                 Problem::Shape,
@@ -378,9 +382,18 @@ mod tests {
 
     #[test]
     fn retirement_choices_parse_and_a_past_date_is_refused() {
-        assert_eq!(RetireAfter::parse("1h", NOW).unwrap().at(NOW), NOW + HOUR_MS);
-        assert_eq!(RetireAfter::parse("24h", NOW).unwrap().at(NOW), NOW + DAY_MS);
-        assert_eq!(RetireAfter::parse("7d", NOW).unwrap().at(NOW), NOW + 7 * DAY_MS);
+        assert_eq!(
+            RetireAfter::parse("1h", NOW).unwrap().at(NOW),
+            NOW + HOUR_MS
+        );
+        assert_eq!(
+            RetireAfter::parse("24h", NOW).unwrap().at(NOW),
+            NOW + DAY_MS
+        );
+        assert_eq!(
+            RetireAfter::parse("7d", NOW).unwrap().at(NOW),
+            NOW + 7 * DAY_MS
+        );
         assert_eq!(
             RetireAfter::parse("2030-01-31T12:30", NOW),
             Ok(RetireAfter::At(1_896_093_000_000))

@@ -37,8 +37,8 @@ pub use fields::{
     ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, WorkspaceName,
 };
 pub use key_lifetime::{
-    ClientExpiry, DAY_MS, EXPIRING_WITHIN_MS, Expiry, ExpiryFilter, HOUR_MS, KeyInfo, KeyPolicy, KeyState,
-    MAX_KEYS, RetireAfter, in_words,
+    ClientExpiry, DAY_MS, EXPIRING_WITHIN_MS, Expiry, ExpiryFilter, HOUR_MS, KeyInfo, KeyPolicy,
+    KeyState, MAX_KEYS, RetireAfter, in_words,
 };
 pub use namespace::Namespace;
 pub use parse_error::{FieldError, ParseError, Problem};

@@ -130,7 +130,10 @@ pub async fn list_for(
 }
 
 /// The keys of `client`, oldest first, in the caller's transaction.
-pub(super) async fn list_of_in(conn: &mut AnyConnection, client: &ClientRef) -> StoreResult<Vec<KeyInfo>> {
+pub(super) async fn list_of_in(
+    conn: &mut AnyConnection,
+    client: &ClientRef,
+) -> StoreResult<Vec<KeyInfo>> {
     let rows = sqlx::query(&format!(
         "SELECT {INFO_COLUMNS} FROM client_keys k
          WHERE k.client_id = $1 AND k.organization_id = $2 ORDER BY k.created_at, k.id"
@@ -528,9 +531,7 @@ pub async fn list_hashes(db: &Db, client_id: &ClientId) -> StoreResult<Vec<Strin
     .bind(client_id.as_str())
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get("key_hash")?))
-        .collect()
+    rows.iter().map(|r| Ok(r.try_get("key_hash")?)).collect()
 }
 
 /// Moves a key's end to `ends_at`, as if it had been set that way: tests make a key expire or

@@ -5,13 +5,14 @@
 //! Key changes, deactivation and deletion write a revocation outbox row in the same transaction.
 
 use super::audit::{self, AuditContext};
-use super::mqtt_usernames::{self, UsernameKind};
 use super::client_keys::{self, StoredKey};
+use super::mqtt_usernames::{self, UsernameKind};
 use super::outbox;
 use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
 use crate::model::{
-    EXPIRING_WITHIN_MS, ExpiryFilter, AccessFilter, AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow,
-    Description, DeviceId, RevocationReason, Scope, SortKey, Tag, TopicRules,
+    AccessFilter, AuditAction, ClientId, ClientName, ClientQuery, ClientRef, ClientRow,
+    Description, DeviceId, EXPIRING_WITHIN_MS, ExpiryFilter, RevocationReason, Scope, SortKey, Tag,
+    TopicRules,
 };
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
@@ -382,10 +383,13 @@ async fn get_in(
     .await?
     .ok_or(StoreError::NotFound)?;
     let mut record = from_row(&row)?;
-    record.row.keys = client_keys::list_of_in(conn, &ClientRef {
-        organization_id: organization_id.to_owned(),
-        client_id: client_id.clone(),
-    })
+    record.row.keys = client_keys::list_of_in(
+        conn,
+        &ClientRef {
+            organization_id: organization_id.to_owned(),
+            client_id: client_id.clone(),
+        },
+    )
     .await?;
     Ok(record)
 }
@@ -741,7 +745,8 @@ impl DeviceCredential {
 }
 
 /// The columns of a credential, one row per key (a client has one or two), joined to its client.
-const CREDENTIAL_COLUMNS: &str = "c.client_id, c.organization_id, c.workspace_id, w.namespace, c.active, c.revision,
+const CREDENTIAL_COLUMNS: &str =
+    "c.client_id, c.organization_id, c.workspace_id, w.namespace, c.active, c.revision,
     c.scope, c.topic_rules, k.id AS key_id, k.key_hash, k.ends_at";
 
 /// The credential the rows of one client make (see [`CREDENTIAL_COLUMNS`]).
@@ -815,7 +820,9 @@ pub async fn find_credential_by_username(
     .bind(UsernameKind::Namespace.as_str())
     .fetch_all(db.pool())
     .await?;
-    let Some(r) = rows.first() else { return Ok(None) };
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
     let kind = UsernameKind::parse(&r.try_get::<String, _>("kind")?)?;
     if r.try_get::<Option<String>, _>("client_id")?.is_none() {
         return Ok(Some((kind, None)));

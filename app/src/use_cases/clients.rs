@@ -5,9 +5,9 @@
 
 use crate::model::access::{Access, Subject, decide};
 use crate::model::{
-    EXPIRING_WITHIN_MS, Expiry, MAX_KEYS, RetireAfter, AccessFilter, AccessPreview, Capability, ClientId, ClientKey, ClientName, ClientQuery,
-    ClientRef, ClientRow, Description, DeviceId, LiveSession, Namespace, RevocationProgress, Scope,
-    TopicRule, TopicRules,
+    AccessFilter, AccessPreview, Capability, ClientId, ClientKey, ClientName, ClientQuery,
+    ClientRef, ClientRow, Description, DeviceId, EXPIRING_WITHIN_MS, Expiry, LiveSession, MAX_KEYS,
+    Namespace, RetireAfter, RevocationProgress, Scope, TopicRule, TopicRules,
 };
 use crate::secrets::{self, SecretError};
 use crate::state::AppState;
@@ -385,7 +385,10 @@ pub async fn set_key_expiry(
 
 /// How long new keys of the actor's organization work by default, in days; `None`: never expire.
 pub async fn default_key_days(state: &AppState, actor: &Actor) -> Result<Option<u32>, ClientError> {
-    Ok(store::organizations::get_default_key_days(&state.db, &actor.audit().organization_id).await?)
+    Ok(
+        store::organizations::get_default_key_days(&state.db, &actor.audit().organization_id)
+            .await?,
+    )
 }
 
 /// Sets how long new keys of the actor's organization work by default.
@@ -418,7 +421,8 @@ async fn chosen_or_default(
 ) -> StoreResult<Expiry> {
     Ok(match chosen {
         Some(expiry) => expiry,
-        None => match store::organizations::get_default_key_days(&state.db, organization_id).await? {
+        None => match store::organizations::get_default_key_days(&state.db, organization_id).await?
+        {
             Some(days) => Expiry::Days(days),
             None => Expiry::Never,
         },

@@ -94,9 +94,12 @@ impl Connections {
     pub async fn authenticate(&self, id: &Id, attempt: &Attempt) -> Outcome {
         let decided = match self.auth.authenticate(attempt, &*self.sessions).await {
             Ok(grant)
-                if self
-                    .sessions
-                    .revoked(&grant.client, attempt.began, grant.revision) =>
+                if self.sessions.revoked(
+                    &grant.client,
+                    &grant.key_id,
+                    attempt.began,
+                    grant.revision,
+                ) =>
             {
                 // Right or wrong, the key was checked against what the client was before: the
                 // device's next attempt reads it as it is now.
@@ -137,10 +140,14 @@ impl Connections {
             tracing::error!(%identifier, "MQTT session without a grant");
             return None;
         };
-        if self
-            .sessions
-            .connected(identifier, &grant.client, session, began, grant.revision)
-        {
+        if self.sessions.connected(
+            identifier,
+            &grant.client,
+            &grant.key_id,
+            session,
+            began,
+            grant.revision,
+        ) {
             // Revoked between its authentication and now: recorded all the same, so that it is
             // tracked and untracked like any other, and closed from outside rmqtt's hook, which
             // holds the session's lock.
@@ -155,13 +162,8 @@ impl Connections {
             tokio::spawn(async move { end_once_connected(&sessions, &close).await });
         }
         let connection_id = app::store::new_id();
-        self.tracker.connected(
-            &connection_id,
-            &grant.client,
-            identifier,
-            session.remote_addr,
-            grant.seen_device(),
-        );
+        self.tracker
+            .connected(&connection_id, &grant, identifier, session.remote_addr);
         Some(Connection {
             connection_id,
             grant: RwLock::new(Arc::new(grant)),
@@ -193,10 +195,11 @@ impl Connections {
     pub async fn close_sessions(
         &self,
         client: &ClientRef,
+        key: Option<&str>,
         committed_by: Instant,
         revision: i64,
     ) -> usize {
-        let found = self.sessions.revoke(client, committed_by, revision);
+        let found = self.sessions.revoke(client, key, committed_by, revision);
         for session in &found {
             match self.sessions.end(&session.session).await {
                 Ok(()) => self.sessions.closed(session),
@@ -220,7 +223,7 @@ impl Connections {
         revision: i64,
     ) -> Result<Refreshed, app::store::StoreError> {
         let mut refreshed = Refreshed::default();
-        for found in self.sessions.revoke(client, committed_by, revision) {
+        for found in self.sessions.revoke(client, None, committed_by, revision) {
             let Some(session) = self.sessions.session(&found.session).await else {
                 continue;
             };

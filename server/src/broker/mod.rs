@@ -87,18 +87,20 @@ impl Broker {
         self.connections.session_counts()
     }
 
-    /// Closes every session, online or offline, of `client` that its revocation revoked (one
-    /// known committed by `committed_by`, making the client's `revision`), with its subscriptions
-    /// and queued messages, and refuses or closes the ones still being made; how many sessions it
-    /// found to close.
+    /// Closes every session, online or offline, of `client` (with `key`, only those that
+    /// authenticated with that key) that its revocation revoked (one known committed by
+    /// `committed_by`, making the client's `revision`), with its subscriptions and queued
+    /// messages, and refuses or closes the ones still being made; how many sessions it found to
+    /// close.
     pub async fn close_sessions(
         &self,
         client: &app::model::ClientRef,
+        key: Option<&str>,
         committed_by: Instant,
         revision: i64,
     ) -> usize {
         self.connections
-            .close_sessions(client, committed_by, revision)
+            .close_sessions(client, key, committed_by, revision)
             .await
     }
 
@@ -127,10 +129,11 @@ impl Broker {
         sessions::Sessionless(&self.sessions)
     }
 
-    /// Whether a revocation of `client` this broker heard of came after a decision that began at
-    /// `began` and let the client in with `revision` (see `broker::sessions`).
-    pub fn revoked(&self, client: &app::model::ClientRef, began: Instant, revision: i64) -> bool {
-        self.sessions.revoked(client, began, revision)
+    /// Whether a revocation of the client or key `grant` names, that this broker heard of, came
+    /// after a decision that began at `began` and made `grant` (see `broker::sessions`).
+    pub fn revoked(&self, grant: &crate::device_auth::Grant, began: Instant) -> bool {
+        self.sessions
+            .revoked(&grant.client, &grant.key_id, began, grant.revision)
     }
 }
 

@@ -66,6 +66,7 @@ mod tests {
             workspace_id: "ws".into(),
             namespace: "acme".into(),
             revision: 3,
+            key_id: "key-1".into(),
             identifier: "c-1".into(),
             device: None,
             scope: None,

@@ -43,6 +43,8 @@ struct Holder {
     began: Instant,
     /// The client's revision that CONNECT was let in with.
     revision: i64,
+    /// The key it authenticated with; `None` while the claim is being made.
+    key: Option<String>,
     online: bool,
 }
 
@@ -72,6 +74,8 @@ struct State {
     identifiers: HashMap<String, Holder>,
     by_owner: HashMap<ClientRef, BTreeSet<String>>,
     revoked: HashMap<ClientRef, Revoked>,
+    /// Revocations of one key (retired, expired), by key id: they concern that key's sessions.
+    revoked_keys: HashMap<String, Revoked>,
 }
 
 impl State {
@@ -109,10 +113,13 @@ impl State {
         }
     }
 
-    fn revoked(&self, owner: &ClientRef, began: Instant, revision: i64) -> bool {
+    fn revoked(&self, owner: &ClientRef, key: Option<&str>, began: Instant, revision: i64) -> bool {
         self.revoked
             .get(owner)
             .is_some_and(|r| r.predates(began, revision))
+            || key
+                .and_then(|key| self.revoked_keys.get(key))
+                .is_some_and(|r| r.predates(began, revision))
     }
 
     /// Sessions by whether their device is connected; a claim still being made is none yet.
@@ -142,6 +149,10 @@ impl State {
         }
         if self.revoked.len() >= SWEEP_AT {
             self.revoked.retain(|_, r| r.at.elapsed() < HANDSHAKE_LIMIT);
+        }
+        if self.revoked_keys.len() >= SWEEP_AT {
+            self.revoked_keys
+                .retain(|_, r| r.at.elapsed() < HANDSHAKE_LIMIT);
         }
     }
 }
@@ -183,10 +194,10 @@ impl EmbeddedSessions {
         self.state().counts()
     }
 
-    /// Whether a revocation of `owner` came after a CONNECT that began at `began` and was let in
-    /// with `revision`.
-    pub fn revoked(&self, owner: &ClientRef, began: Instant, revision: i64) -> bool {
-        self.state().revoked(owner, began, revision)
+    /// Whether a revocation of `owner`, or of its key `key`, came after a CONNECT that began at
+    /// `began` and was let in with `revision`.
+    pub fn revoked(&self, owner: &ClientRef, key: &str, began: Instant, revision: i64) -> bool {
+        self.state().revoked(owner, Some(key), began, revision)
     }
 
     /// A session of `owner` is established: it holds `identifier` now. True when the client was
@@ -196,6 +207,7 @@ impl EmbeddedSessions {
         &self,
         identifier: &str,
         owner: &ClientRef,
+        key: &str,
         session: &Id,
         began: Instant,
         revision: i64,
@@ -208,10 +220,11 @@ impl EmbeddedSessions {
                 session: Some(session.clone()),
                 began,
                 revision,
+                key: Some(key.to_owned()),
                 online: true,
             },
         );
-        state.revoked(owner, began, revision)
+        state.revoked(owner, Some(key), began, revision)
     }
 
     /// The device of `session` went offline; a persistent session stays held.
@@ -235,16 +248,30 @@ impl EmbeddedSessions {
         }
     }
 
-    /// Records a revocation of `owner` known committed by `at` that made `revision`, and hands out
-    /// the sessions, online and offline, it revoked (see [`EmbeddedSessions::revoked`]). A CONNECT
-    /// still being made is refused or closed when it arrives (see [`EmbeddedSessions::connected`]).
-    pub fn revoke(&self, owner: &ClientRef, at: Instant, revision: i64) -> Vec<ToClose> {
+    /// Records a revocation of `owner` (with `key`, of that key only) known committed by `at`
+    /// that made `revision`, and hands out the sessions, online and offline, it revoked (see
+    /// [`EmbeddedSessions::revoked`]). A CONNECT still being made is refused or closed when it
+    /// arrives (see [`EmbeddedSessions::connected`]).
+    pub fn revoke(
+        &self,
+        owner: &ClientRef,
+        key: Option<&str>,
+        at: Instant,
+        revision: i64,
+    ) -> Vec<ToClose> {
         let mut state = self.state();
         state.sweep();
-        let revoked = state
-            .revoked
-            .entry(owner.clone())
-            .or_insert(Revoked { at, revision });
+        let state = &mut *state;
+        let revoked = match key {
+            Some(key) => state
+                .revoked_keys
+                .entry(key.to_owned())
+                .or_insert(Revoked { at, revision }),
+            None => state
+                .revoked
+                .entry(owner.clone())
+                .or_insert(Revoked { at, revision }),
+        };
         revoked.at = revoked.at.max(at);
         revoked.revision = revoked.revision.max(revision);
         let revoked = Revoked { at, revision };
@@ -255,6 +282,9 @@ impl EmbeddedSessions {
             .iter()
             .filter_map(|identifier| {
                 let holder = state.identifiers.get(identifier)?;
+                if key.is_some() && holder.key.as_deref() != key {
+                    return None;
+                }
                 let session = holder
                     .session
                     .as_ref()
@@ -432,6 +462,7 @@ impl State {
                 session: None,
                 began: claim.began,
                 revision: 0,
+                key: None,
                 online: false,
             },
         );
@@ -462,6 +493,7 @@ mod tests {
                 session: None,
                 began: Instant::now(),
                 revision: 0,
+                key: None,
                 online: true,
             },
         );
@@ -489,6 +521,7 @@ mod tests {
                 session: None,
                 began: Instant::now(),
                 revision: 0,
+                key: None,
                 online: false,
             },
         );
@@ -503,6 +536,7 @@ mod tests {
         SessionClaim {
             identifier,
             owner,
+            key_id: "key-1",
             source: None,
             began,
             max_per_client: 2,
@@ -561,6 +595,7 @@ mod tests {
                     session: Some(id.clone()),
                     began: Instant::now(),
                     revision: 1,
+                    key: None,
                     online: true,
                 },
             );
@@ -598,6 +633,7 @@ mod tests {
                 session: Some(session),
                 began: Instant::now(),
                 revision: 1,
+                key: None,
                 online: true,
             },
         );

@@ -2,9 +2,10 @@
 //! transactions instead of one per device, and the broker never waits on the database to let a
 //! device in.
 
+use crate::device_auth::Grant;
 use app::model::ClientRef;
 use app::store::Db;
-use app::store::device_sessions::{self, Connected, ConnectionEvent, Disconnected, SeenDevice};
+use app::store::device_sessions::{self, Connected, ConnectionEvent, Disconnected};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -35,22 +36,23 @@ impl Tracker {
         Ok((Self { broker, tx }, tokio::spawn(write(db, rx))))
     }
 
+    /// A session `grant` let in is connected, with `mqtt_client_id`, from `source`.
     pub fn connected(
         &self,
         connection_id: &str,
-        owner: &ClientRef,
+        grant: &Grant,
         mqtt_client_id: &str,
         source: Option<SocketAddr>,
-        device: Option<SeenDevice>,
     ) {
         self.send(ConnectionEvent::Connected(Connected {
             id: connection_id.to_owned(),
             broker: self.broker.clone(),
-            owner: owner.clone(),
+            owner: grant.client.clone(),
             mqtt_client_id: mqtt_client_id.to_owned(),
+            key_id: grant.key_id.clone(),
             source: source.map(|a| a.to_string()).unwrap_or_default(),
             at: app::store::now_millis(),
-            device,
+            device: grant.seen_device(),
         }));
     }
 

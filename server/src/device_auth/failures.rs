@@ -84,6 +84,8 @@ pub enum FailureKind {
     TooManySessions,
     /// A restricted client's key from a device outside its scope, or not in connection form 3.
     OutsideScope,
+    /// A key of the client whose expiry has passed: refused like a wrong key, told apart here.
+    ExpiredKey,
 }
 
 impl FailureKind {
@@ -95,6 +97,7 @@ impl FailureKind {
             FailureKind::IdentifierHeld => AuditAction::MqttRefusedIdentifier,
             FailureKind::TooManySessions => AuditAction::MqttRefusedTooManySessions,
             FailureKind::OutsideScope => AuditAction::MqttRefusedScope,
+            FailureKind::ExpiredKey => AuditAction::MqttRefusedExpiredKey,
         }
     }
 
@@ -106,6 +109,7 @@ impl FailureKind {
             FailureKind::IdentifierHeld => "MQTT client identifier held by another client",
             FailureKind::TooManySessions => "too many sessions on one broker",
             FailureKind::OutsideScope => "device outside the restricted client's scope",
+            FailureKind::ExpiredKey => "expired key",
         }
     }
 }
@@ -232,12 +236,7 @@ impl Failures {
         ip: Option<IpAddr>,
         credential: Option<&DeviceCredential>,
     ) {
-        for permit in admission.permits {
-            permit.failed();
-        }
-        for (throttle, key) in admission.unreserved {
-            throttle.fail(&key);
-        }
+        Self::count(admission);
         match credential {
             Some(credential) => self.audit(credential, ip, FailureKind::WrongKey).await,
             None => {
@@ -249,6 +248,28 @@ impl Failures {
                     unknown.addresses.insert(ip.to_string());
                 }
             }
+        }
+    }
+
+    /// Counts a key that expired like a wrong key (a device cannot tell them apart), and audits it
+    /// as what it is.
+    pub async fn expired_key(
+        &self,
+        admission: Admission<'_>,
+        ip: Option<IpAddr>,
+        credential: &DeviceCredential,
+    ) {
+        Self::count(admission);
+        self.audit(credential, ip, FailureKind::ExpiredKey).await;
+    }
+
+    /// Counts a failure on every counter the attempt was admitted on.
+    fn count(admission: Admission<'_>) {
+        for permit in admission.permits {
+            permit.failed();
+        }
+        for (throttle, key) in admission.unreserved {
+            throttle.fail(&key);
         }
     }
 

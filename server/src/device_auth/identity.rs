@@ -10,6 +10,7 @@
 
 use app::model::{ClientId, ClientRef};
 use app::secrets;
+use app::store::client_keys::StoredKey;
 use app::store::clients::{self, DeviceCredential};
 use app::store::mqtt_usernames::UsernameKind;
 use app::store::{Db, StoreResult};
@@ -73,22 +74,27 @@ pub async fn resolve(db: &Db, username: &str, client_identifier: &str) -> StoreR
     })
 }
 
-/// The client `credential` is now, if it is still the same client with the same key: a key
-/// verified against what the client was when first read must not count once it changed. The same
-/// key's hash upgraded to its fast form meanwhile (by another connect of the same key) is the
-/// same key.
+/// The client `credential` is now, if it is still the same client and still has `key`, working:
+/// a key verified against what the client was when first read must not count once it changed
+/// (regenerated, retired, expired). The same key's hash upgraded to its fast form meanwhile (by
+/// another connect of the same key) is the same key.
 pub async fn reread(
     db: &Db,
     credential: &DeviceCredential,
+    key: &StoredKey,
     presented: &[u8],
 ) -> StoreResult<Option<DeviceCredential>> {
+    let now = app::store::now_millis();
     Ok(clients::find_credential(db, credential.client_id.as_str())
         .await?
-        .filter(|now| {
-            now.organization_id == credential.organization_id
-                && (now.key_hash == credential.key_hash
-                    || (secrets::is_fast_hash(&now.key_hash)
-                        && secrets::verify_fast_or_decoy(presented, Some(&now.key_hash))))
+        .filter(|current| {
+            current.organization_id == credential.organization_id
+                && current.key(&key.id).is_some_and(|k| {
+                    k.works_at(now)
+                        && (k.hash == key.hash
+                            || (secrets::is_fast_hash(&k.hash)
+                                && secrets::verify_fast_or_decoy(presented, Some(&k.hash))))
+                })
         }))
 }
 

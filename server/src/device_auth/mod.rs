@@ -35,10 +35,10 @@ pub use outcome::Outcome;
 use app::model::access::{self, Subject as AccessSubject, Verdict};
 use app::model::{ClientKey, ClientRef, DeviceId, TopicRules};
 use app::secrets;
-use app::store::clients;
 use app::store::clients::DeviceCredential;
 use app::store::device_sessions::SeenDevice;
 use app::store::{Db, StoreError, devices};
+use app::store::{client_keys, now_millis};
 use app::verified_keys::VerifiedKeys;
 use failures::{FailureKind, Failures, Limits};
 use identifier::IdentifierError;
@@ -59,6 +59,8 @@ pub struct Grant {
     /// The client's revision the decision was made against: a revocation of a later revision
     /// revoked what this session was let in with.
     pub revision: i64,
+    /// The key it authenticated with: a retirement or an expiry of that key ends the session.
+    pub key_id: String,
     /// The session's MQTT client identifier (`{device_id}` in a topic rule).
     pub identifier: String,
     /// The device the session is, when it connected in form 3 with a valid device id.
@@ -133,6 +135,9 @@ pub enum Refusal {
     TooManySessions,
     #[error("the client was revoked while its key was being checked")]
     RevokedWhileChecking,
+    /// The right key, expired: a device learns no more than from a wrong key.
+    #[error("bad username or password (the key expired)")]
+    KeyExpired,
     #[error("too many connects are waiting for key verification")]
     Busy,
     #[error("the credential store failed: {0}")]
@@ -219,49 +224,76 @@ impl DeviceAuth {
         };
         let resolved = resolve(&self.db, username, &attempt.client_identifier).await?;
         let presented = password.expose_secret();
-        let cached = resolved.credential.as_ref().is_some_and(|c| {
-            self.verified
-                .contains(c.client_id.as_str(), &c.key_hash, presented)
+        // A key proven right before, and still working, needs no verification.
+        let cached = resolved.credential.as_ref().and_then(|c| {
+            let now = now_millis();
+            c.keys
+                .iter()
+                .find(|k| {
+                    k.works_at(now)
+                        && self
+                            .verified
+                            .contains(c.client_id.as_str(), &k.hash, presented)
+                })
+                .map(|k| k.id.clone())
         });
-        let credential = match resolved.credential {
-            Some(credential) if cached => {
+        let (credential, key_id) = match (resolved.credential, cached) {
+            (Some(credential), Some(key_id)) => {
                 self.failures
                     .succeeded(None, &credential.client_ref(), attempt.source);
-                credential
+                (credential, key_id)
             }
-            credential => {
+            (credential, _) => {
                 let admission = self
                     .failures
                     .admit(&resolved.subject, attempt.source)
                     .map_err(Refusal::Throttled)?;
-                let hash = credential.as_ref().map(|c| c.key_hash.as_str());
-                let matched = self.verifier.verify(password, hash).await?;
-                match credential {
-                    Some(credential) if matched => {
+                // Every key, ended ones too: an expired key is refused like a wrong one, at the
+                // same cost, and told apart in the activity log.
+                let hashes: Vec<&str> = credential
+                    .as_ref()
+                    .map(|c| c.keys.iter().map(|k| k.hash.as_str()).collect())
+                    .unwrap_or_default();
+                let matched = self
+                    .verifier
+                    .verify_any(password, &hashes)
+                    .await?
+                    .and_then(|i| credential.as_ref().map(|c| c.keys[i].clone()));
+                match (credential, matched) {
+                    // Its end is judged after the verification, which may have waited.
+                    (Some(credential), Some(key)) if key.works_at(now_millis()) => {
                         // The wait for argon2id can be long: the key was right for the client
                         // as it was read before it. A fast hash was checked at once, against the
                         // row just read, like a key found in the cache.
-                        let current = if secrets::is_fast_hash(&credential.key_hash) {
+                        let current = if secrets::is_fast_hash(&key.hash) {
                             credential
                         } else {
-                            let current = identity::reread(&self.db, &credential, presented)
+                            let current = identity::reread(&self.db, &credential, &key, presented)
                                 .await?
                                 .ok_or(Refusal::RevokedWhileChecking)?;
-                            self.upgrade(current, presented).await
+                            self.upgrade(current, &key.id, presented).await
                         };
                         self.failures.succeeded(
                             Some(admission),
                             &current.client_ref(),
                             attempt.source,
                         );
-                        self.verified.remember(
-                            current.client_id.as_str(),
-                            &current.key_hash,
-                            presented,
-                        );
-                        current
+                        if let Some(stored) = current.key(&key.id) {
+                            self.verified.remember(
+                                current.client_id.as_str(),
+                                &stored.hash,
+                                presented,
+                            );
+                        }
+                        (current, key.id)
                     }
-                    credential => {
+                    (Some(credential), Some(_)) => {
+                        self.failures
+                            .expired_key(admission, attempt.source, &credential)
+                            .await;
+                        return Err(Refusal::KeyExpired);
+                    }
+                    (credential, _) => {
                         self.failures
                             .wrong_key(admission, attempt.source, credential.as_ref())
                             .await;
@@ -283,7 +315,12 @@ impl DeviceAuth {
             return refuse(FailureKind::Inactive, Refusal::Inactive).await;
         }
         let grant = match self
-            .grant_for(&credential, resolved.form, &attempt.client_identifier)
+            .grant_for(
+                &credential,
+                &key_id,
+                resolved.form,
+                &attempt.client_identifier,
+            )
             .await
         {
             Ok(grant) => grant,
@@ -312,6 +349,7 @@ impl DeviceAuth {
         let claim = SessionClaim {
             identifier: &attempt.client_identifier,
             owner: &grant.client,
+            key_id: &grant.key_id,
             source: attempt.source,
             began: attempt.began,
             max_per_client: self.max_sessions_per_client,
@@ -335,28 +373,26 @@ impl DeviceAuth {
     async fn upgrade(
         &self,
         mut credential: DeviceCredential,
+        key_id: &str,
         presented: &[u8],
     ) -> DeviceCredential {
         let generated = std::str::from_utf8(presented).is_ok_and(ClientKey::is_generated_text);
-        if !generated || secrets::is_fast_hash(&credential.key_hash) {
+        let client = credential.client_ref();
+        let Some(stored) = credential.keys.iter_mut().find(|k| k.id == key_id) else {
+            return credential;
+        };
+        if !generated || secrets::is_fast_hash(&stored.hash) {
             return credential;
         }
         let fast = secrets::fast_hash(presented);
-        match clients::upgrade_key_hash(
-            &self.db,
-            &credential.client_ref(),
-            &credential.key_hash,
-            &fast,
-        )
-        .await
-        {
+        match client_keys::upgrade_hash(&self.db, key_id, &stored.hash, &fast).await {
             Ok(true) => {
-                tracing::info!(client = %credential.client_ref(), "a generated key's hash was upgraded to its fast form");
-                credential.key_hash = fast;
+                tracing::info!(%client, "a generated key's hash was upgraded to its fast form");
+                stored.hash = fast;
             }
             Ok(false) => {}
             Err(e) => {
-                tracing::warn!(client = %credential.client_ref(), "could not upgrade a key's hash: {e}")
+                tracing::warn!(%client, "could not upgrade a key's hash: {e}")
             }
         }
         credential
@@ -372,11 +408,23 @@ impl DeviceAuth {
         client_identifier: &str,
     ) -> Result<Option<Grant>, StoreError> {
         let resolved = resolve(&self.db, username.unwrap_or_default(), client_identifier).await?;
+        let now = now_millis();
         let Some(credential) = resolved.credential.filter(|c| c.active) else {
             return Ok(None);
         };
+        // An authorization request names no key. A client none of whose keys works any more
+        // loses its rights at its next message; a session of one retired key among two keeps
+        // them until the retirement's revocation closes it, moments later.
+        let Some(key_id) = credential
+            .keys
+            .iter()
+            .find(|k| k.works_at(now))
+            .map(|k| k.id.clone())
+        else {
+            return Ok(None);
+        };
         match self
-            .grant_for(&credential, resolved.form, client_identifier)
+            .grant_for(&credential, &key_id, resolved.form, client_identifier)
             .await
         {
             Ok(grant) => Ok(Some(grant)),
@@ -396,8 +444,18 @@ impl DeviceAuth {
         else {
             return Ok(None);
         };
+        // The session's key must still work: a key that retired or expired ends it.
+        if !credential
+            .key(&grant.key_id)
+            .is_some_and(|k| k.works_at(now_millis()))
+        {
+            return Ok(None);
+        }
         let form = grant.device.as_ref().map(|_| Form::ClientId);
-        match self.grant_for(&credential, form, &grant.identifier).await {
+        match self
+            .grant_for(&credential, &grant.key_id, form, &grant.identifier)
+            .await
+        {
             Ok(next) => Ok(Some(next)),
             Err(Refusal::Store(e)) => Err(e),
             Err(_) => Ok(None),
@@ -410,6 +468,7 @@ impl DeviceAuth {
     async fn grant_for(
         &self,
         credential: &DeviceCredential,
+        key_id: &str,
         form: Option<Form>,
         identifier: &str,
     ) -> Result<Grant, Refusal> {
@@ -434,6 +493,7 @@ impl DeviceAuth {
             workspace_id: credential.workspace_id.clone(),
             namespace: credential.namespace.clone(),
             revision: credential.revision,
+            key_id: key_id.to_owned(),
             identifier: identifier.to_owned(),
             device,
             scope,

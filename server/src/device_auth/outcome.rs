@@ -30,7 +30,7 @@ impl Refusal {
     /// The one table from a refusal to its outcome.
     pub fn outcome(&self) -> Outcome {
         match self {
-            Refusal::BadCredentials => Outcome::BadCredentials,
+            Refusal::BadCredentials | Refusal::KeyExpired => Outcome::BadCredentials,
             Refusal::UnknownClient => Outcome::UnknownClient,
             Refusal::Identifier(_) => Outcome::IdentifierRejected,
             Refusal::Inactive
@@ -50,6 +50,7 @@ impl Refusal {
     pub fn reason(&self) -> &'static str {
         match self {
             Refusal::BadCredentials => "bad_credentials",
+            Refusal::KeyExpired => "key_expired",
             Refusal::UnknownClient => "unknown_client",
             Refusal::Identifier(_) => "identifier_rule",
             Refusal::Inactive => "inactive",

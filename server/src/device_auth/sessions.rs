@@ -21,6 +21,8 @@ use std::time::Instant;
 pub struct SessionClaim<'a> {
     pub identifier: &'a str,
     pub owner: &'a ClientRef,
+    /// The key it authenticated with.
+    pub key_id: &'a str,
     pub source: Option<IpAddr>,
     /// When the CONNECT's authentication began.
     pub began: Instant,
@@ -56,6 +58,7 @@ impl SessionRegistry for StoreSessions {
                 broker: &self.broker,
                 mqtt_client_id: claim.identifier,
                 owner: claim.owner,
+                key_id: claim.key_id,
                 source: &source,
                 device: claim.device,
             },

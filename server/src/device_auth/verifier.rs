@@ -69,33 +69,57 @@ impl KeyVerifier {
         }
     }
 
-    /// Whether `presented` matches `hash`; with no hash, costs the same and says no.
-    pub async fn verify(
+    /// Which of a client's stored `hashes` `presented` matches, if any. With none (an unknown
+    /// client) it costs what a wrong key costs, and says no. A generated-format key is checked
+    /// against the fast hashes at once and against any argon2id one on the pool; any other key
+    /// only against the argon2id ones (no typed key matches a fast hash), or the decoy when the
+    /// client has none, so that a typed guess costs the same whoever it names.
+    pub async fn verify_any(
+        &self,
+        presented: &SecretSlice<u8>,
+        hashes: &[&str],
+    ) -> Result<Option<usize>, VerifyError> {
+        let generated =
+            std::str::from_utf8(presented.expose_secret()).is_ok_and(ClientKey::is_generated_text);
+        let slow: Vec<usize> = (0..hashes.len())
+            .filter(|&i| !is_fast_hash(hashes[i]))
+            .collect();
+        if generated {
+            let fast: Vec<usize> = (0..hashes.len())
+                .filter(|&i| is_fast_hash(hashes[i]))
+                .collect();
+            if fast.is_empty() && slow.is_empty() {
+                self.verify_fast(presented, None);
+                return Ok(None);
+            }
+            for i in fast {
+                if self.verify_fast(presented, Some(hashes[i])) {
+                    return Ok(Some(i));
+                }
+            }
+        } else if slow.is_empty() {
+            self.verify_slow(presented, None).await?;
+            return Ok(None);
+        }
+        for i in slow {
+            if self.verify_slow(presented, Some(hashes[i])).await? {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
+    /// argon2id on the pool: `presented` against `hash`, or the decoy.
+    async fn verify_slow(
         &self,
         presented: &SecretSlice<u8>,
         hash: Option<&str>,
     ) -> Result<bool, VerifyError> {
-        let generated =
-            std::str::from_utf8(presented.expose_secret()).is_ok_and(ClientKey::is_generated_text);
-        let fast = hash.is_some_and(is_fast_hash);
-        let argon2_hash = match (generated, hash) {
-            (true, None) => return Ok(self.verify_fast(presented, None)),
-            (true, Some(hash)) if fast => return Ok(self.verify_fast(presented, Some(hash))),
-            // No typed key matches a fast hash: argon2id against the decoy, as for an unknown
-            // client, so that a typed guess costs the same whoever it names.
-            (false, Some(_)) if fast => None,
-            (_, hash) => hash,
-        };
-        let matched = match self
-            .pool
-            .verify(presented.expose_secret(), argon2_hash)
-            .await
-        {
-            Ok(matched) => matched,
-            Err(SecretError::Busy) => return Err(VerifyError::Busy),
-            Err(_) => return Err(VerifyError::Stopped),
-        };
-        Ok(matched && !fast)
+        match self.pool.verify(presented.expose_secret(), hash).await {
+            Ok(matched) => Ok(matched && hash.is_some()),
+            Err(SecretError::Busy) => Err(VerifyError::Busy),
+            Err(_) => Err(VerifyError::Stopped),
+        }
     }
 
     /// A generated key against a fast hash (or the decoy), here and now: timed like a pool job

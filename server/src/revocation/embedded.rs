@@ -16,15 +16,24 @@ use tracing::Instrument;
 /// mid-handshake).
 const SECOND_PASS: Duration = Duration::from_millis(500);
 
-/// Delivers a revocation of `reason` that made `revision` of `client`.
+/// Delivers a revocation of `reason` that made `revision` of `client`; `key` names the key whose
+/// sessions a retirement or an expiry ends.
 pub async fn deliver(
     broker: &Arc<Broker>,
     client: ClientRef,
     revision: i64,
     reason: RevocationReason,
+    key: Option<String>,
 ) -> Result<(), DeliveryError> {
     if reason.ends_every_session() {
-        close_sessions(broker, client, revision).await;
+        close_sessions(broker, client, None, revision).await;
+        return Ok(());
+    }
+    if reason.ends_one_key() {
+        // A row without its key cannot say which sessions: none is closed by mistake.
+        if key.is_some() {
+            close_sessions(broker, client, key, revision).await;
+        }
         return Ok(());
     }
     let committed_by = Instant::now();
@@ -42,21 +51,30 @@ pub async fn deliver(
     Ok(())
 }
 
-async fn close_sessions(broker: &Arc<Broker>, client: ClientRef, revision: i64) {
+async fn close_sessions(
+    broker: &Arc<Broker>,
+    client: ClientRef,
+    key: Option<String>,
+    revision: i64,
+) {
     // The change is committed by now. A CONNECT that begins later, or that read the client after
     // the change (a regenerated key, an activation: a later revision), is left alone by both
     // passes; one that began earlier and read it before may hold the old key, and is closed
     // whenever it arrives.
     let committed_by = Instant::now();
-    let closed = broker.close_sessions(&client, committed_by, revision).await;
+    let closed = broker
+        .close_sessions(&client, key.as_deref(), committed_by, revision)
+        .await;
     if closed > 0 {
-        tracing::info!(%client, "closed {closed} MQTT session(s)");
+        tracing::info!(%client, ?key, "closed {closed} MQTT session(s)");
     }
     let broker = broker.clone();
     tokio::spawn(
         async move {
             tokio::time::sleep(SECOND_PASS).await;
-            let closed = broker.close_sessions(&client, committed_by, revision).await;
+            let closed = broker
+                .close_sessions(&client, key.as_deref(), committed_by, revision)
+                .await;
             if closed > 0 {
                 tracing::info!(%client, "closed {closed} MQTT session(s) on the second pass");
             }

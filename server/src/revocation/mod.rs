@@ -297,12 +297,27 @@ impl Worker {
         };
         match target {
             Target::Embedded(broker) => {
-                embedded::deliver(broker, owner, revocation.revision, revocation.reason).await
+                embedded::deliver(
+                    broker,
+                    owner,
+                    revocation.revision,
+                    revocation.reason,
+                    revocation.key_id.clone(),
+                )
+                .await
             }
             Target::AdminApi(api) => {
                 // Every identifier the client holds on this broker, connected or not, as its
                 // webhook let them in (devices of forms 2 and 3 choose their own).
-                let ids = device_sessions::list_identifiers(&self.db, name, &owner).await?;
+                // A retirement or an expiry closes that key's sessions only; a row without its
+                // key closes none rather than every one.
+                let ids = match (revocation.reason.ends_one_key(), &revocation.key_id) {
+                    (true, None) => Vec::new(),
+                    (_, key) => {
+                        device_sessions::list_identifiers(&self.db, name, &owner, key.as_deref())
+                            .await?
+                    }
+                };
                 let ids = self.out_of_scope(&owner, revocation, ids).await?;
                 api.close_sessions(&self.http, &ids).await?;
                 // Closed there: what was known of them goes. (The embedded broker's own tracker

@@ -90,6 +90,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let revocations = Arc::new(RevocationSignal::new());
     let revocation_workers =
         revocation_workers(&config, &db, broker.as_ref(), &revocations, &metrics).await?;
+    // After the workers: the ends due while Keygate was down are applied now, and delivered.
+    background.push(tokio::spawn(crate::key_ends::run(
+        db.clone(),
+        revocations.clone(),
+    )));
     let webhooks = webhooks(&config, &device_auth, &metrics);
     let publish = Arc::new(http_publish::HttpPublish {
         auth: device_auth.clone(),

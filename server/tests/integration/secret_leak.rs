@@ -101,9 +101,10 @@ async fn dump_tables(db: &app::store::Db) -> Vec<u8> {
             "id || ' ' || email || ' ' || password_hash || ' ' || view_mode",
         ),
         ("workspaces", "id || ' ' || name || ' ' || namespace"),
+        ("clients", "client_id || ' ' || name || ' ' || description"),
         (
-            "clients",
-            "client_id || ' ' || name || ' ' || description || ' ' || key_hash",
+            "client_keys",
+            "client_id || ' ' || key_hash || ' ' || COALESCE(last_address, '')",
         ),
         (
             "audit_events",

@@ -86,10 +86,10 @@ async fn create_with_generated_id_and_key_reveals_the_key_exactly_once(engine: E
 
     let stored = stored_client(&app.db, id.as_str()).await.unwrap();
     assert!(
-        stored.key_hash.starts_with(app::secrets::FAST_PREFIX),
+        stored.keys.starts_with(app::secrets::FAST_PREFIX),
         "a generated key is stored as its SHA-256"
     );
-    assert!(!stored.key_hash.contains(key.expose()));
+    assert!(!stored.keys.contains(key.expose()));
     assert_eq!(stored.workspace_id, me.current_workspace_id);
     assert_eq!(stored.organization_id, me.organization_id);
     assert!(key_verifies(&app.db, id.as_str(), key.expose()).await);
@@ -177,7 +177,7 @@ async fn regenerate_makes_the_old_key_fail_and_the_new_one_verify(engine: Engine
     );
     assert!(key_verifies(&app.db, id, new_key.expose()).await);
     let after = stored_client(&app.db, id).await.unwrap();
-    assert_ne!(after.key_hash, before.key_hash);
+    assert_ne!(after.keys, before.keys);
     assert_eq!(after.audit_events, before.audit_events + 1);
     assert_eq!(after.outbox_rows, before.outbox_rows + 1);
     // Queued in the same transaction (the revocation worker may have delivered it since).
@@ -208,7 +208,7 @@ async fn regenerate_with_an_own_key_reveals_it_once_and_stores_only_its_hash(eng
     assert!(!key_verifies(&app.db, "pump-7", "first-own-key-0000").await);
     assert!(key_verifies(&app.db, "pump-7", "second-own-key-1111").await);
     let stored = stored_client(&app.db, "pump-7").await.unwrap();
-    assert!(!stored.key_hash.contains("second-own-key"));
+    assert!(!stored.keys.contains("second-own-key"));
     assert_eq!(stored.outbox_rows, 1);
     app.stop().await;
 }
@@ -491,7 +491,7 @@ async fn update_changes_name_and_description_only(engine: Engine) {
     assert_eq!(row.name, "Boiler (new)");
     assert_eq!(row.description, "Replaced in May");
     let after = stored_client(&app.db, id).await.unwrap();
-    assert_eq!(after.key_hash, before.key_hash);
+    assert_eq!(after.keys, before.keys);
     assert_eq!(after.active, before.active);
     assert_eq!(after.audit_events, before.audit_events + 1);
     assert_eq!(

@@ -65,11 +65,19 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
     for (what, query) in [
         (
             "clients",
-            "SELECT client_id || '|' || name || '|' || description || '|' || CAST(active AS TEXT) || '|' || key_hash FROM clients ORDER BY client_id",
+            "SELECT client_id || '|' || name || '|' || description || '|' || CAST(active AS TEXT) FROM clients ORDER BY client_id",
+        ),
+        (
+            "keys",
+            "SELECT client_id || '|' || key_hash || '|' || CAST(COALESCE(ends_at, 0) AS TEXT) || '|' || CAST(retiring AS TEXT) FROM client_keys ORDER BY id",
         ),
         (
             "workspaces",
             "SELECT name || '|' || namespace FROM workspaces ORDER BY id",
+        ),
+        (
+            "key defaults",
+            "SELECT id || '|' || CAST(COALESCE(default_key_days, 0) AS TEXT) FROM organizations ORDER BY id",
         ),
         (
             "roles",
@@ -135,6 +143,36 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
         "clients/set_active" => owned(&[("client_id", &fresh_client().await), ("active", "false")]),
         "clients/regenerate_key" => owned(&[("client_id", &fresh_client().await), ("key", key)]),
         "clients/delete" => owned(&[("client_id", &fresh_client().await)]),
+        "clients/rotate_key" => owned(&[
+            ("client_id", &fresh_client().await),
+            ("key", key),
+            ("retire", "24h"),
+        ]),
+        "clients/retire_key" | "clients/set_key_expiry" => {
+            let client = fresh_client().await;
+            let rotated: app::model::RevealedKey = t
+                .owner
+                .call(
+                    "clients/rotate_key",
+                    &[
+                        ("client_id", &client),
+                        ("key", app::model::ClientKey::generate().expose()),
+                        ("retire", "7d"),
+                    ],
+                )
+                .await
+                .expect("a rotation");
+            if endpoint == "clients/retire_key" {
+                owned(&[("client_id", &client), ("key_id", &rotated.row.keys[0].id)])
+            } else {
+                owned(&[
+                    ("client_id", &client),
+                    ("key_id", &rotated.row.keys[1].id),
+                    ("expiry", "90"),
+                ])
+            }
+        }
+        "keys/set_default_expiry" => owned(&[("expiry", "30")]),
         "clients/update_access" => owned(&[
             ("client_id", &fresh_client().await),
             ("scope_mode", "only"),
@@ -229,6 +267,11 @@ const ENDPOINTS: &[(&str, Admits)] = &[
     ("clients/regenerate_key", Admits::Admins),
     ("clients/update_access", Admits::Admins),
     ("clients/delete", Admits::Admins),
+    ("clients/rotate_key", Admits::Admins),
+    ("clients/retire_key", Admits::Admins),
+    ("clients/set_key_expiry", Admits::Admins),
+    ("keys/policy", Admits::Members),
+    ("keys/set_default_expiry", Admits::Admins),
     ("devices/create", Admits::Admins),
     ("devices/create_many", Admits::Admins),
     ("devices/update", Admits::Admins),

@@ -25,25 +25,48 @@ const API_TOKEN: &str = "admin-api-token-for-tests";
 
 /// Keygate without its embedded broker, with the webhooks on and the external broker as its
 /// only revocation target, and the broker itself.
-struct External {
-    setup: Setup,
+pub(crate) struct External {
+    pub(crate) setup: Setup,
+    pub(crate) broker: ExternalRmqtt,
+}
+
+/// Keygate configured for the external broker whose admin API is at `api`.
+fn configure(api: &str) -> impl FnOnce(&mut server::config::Config) {
+    let mut target = AdminApi::new(Some(NAME), Kind::Rmqtt, api).expect("a broker target");
+    target.token = Some(API_TOKEN.into());
+    move |c| {
+        c.no_broker = true;
+        c.webhook_secret = Some(SECRET.parse().unwrap());
+        c.broker_targets = vec![target];
+    }
+}
+
+/// The external broker while Keygate is stopped ([`External::stop_keygate`]).
+pub(crate) struct Stopped {
     broker: ExternalRmqtt,
+    client: RevealedKey,
+}
+
+impl Stopped {
+    /// Starts Keygate again on `database`, for the same broker.
+    pub(crate) async fn start_keygate(
+        &self,
+        database: crate::support::TestDatabase,
+    ) -> crate::support::TestApp {
+        crate::support::TestApp::spawn_on(database, configure(&self.broker.api)).await
+    }
+
+    pub(crate) fn client_id(&self) -> app::model::ClientId {
+        self.client.connection.client_id.clone()
+    }
 }
 
 impl External {
-    async fn start(engine: Engine) -> Self {
+    pub(crate) async fn start(engine: Engine) -> Self {
         // The broker needs Keygate's address and Keygate needs the broker's admin API: the API
         // gets a free port first, and the broker is told to listen there.
         let api = closed_port();
-        let mut target = AdminApi::new(Some(NAME), Kind::Rmqtt, &format!("http://{api}"))
-            .expect("a broker target");
-        target.token = Some(API_TOKEN.into());
-        let setup = Setup::with(engine, |c| {
-            c.no_broker = true;
-            c.webhook_secret = Some(SECRET.parse().unwrap());
-            c.broker_targets = vec![target];
-        })
-        .await;
+        let setup = Setup::with(engine, configure(&format!("http://{api}"))).await;
         let broker = ExternalRmqtt::start_with(
             &setup.app.base,
             SECRET,
@@ -60,7 +83,19 @@ impl External {
 
     /// Connects `login`, retrying while rmqtt still tears down an earlier session of the same
     /// client identifier; fails the test, with the broker's log, if it is refused.
-    async fn connect(&self, version: Version, login: &Login) -> Device {
+    /// Stops Keygate, keeping its database and leaving the broker and its sessions running.
+    pub(crate) async fn stop_keygate(self) -> (Stopped, crate::support::TestDatabase) {
+        let database = self.setup.app.stop_keeping_database().await;
+        (
+            Stopped {
+                broker: self.broker,
+                client: self.setup.client,
+            },
+            database,
+        )
+    }
+
+    pub(crate) async fn connect(&self, version: Version, login: &Login) -> Device {
         Device::connect(version, &self.tcp(), login)
             .await
             .unwrap_or_else(|refused| {
@@ -71,12 +106,12 @@ impl External {
             })
     }
 
-    async fn refused(&self, version: Version, login: &Login) -> Option<Refused> {
+    pub(crate) async fn refused(&self, version: Version, login: &Login) -> Option<Refused> {
         Device::connect(version, &self.tcp(), login).await.err()
     }
 
     /// Whether every revocation of the client is done, i.e. confirmed by the external broker.
-    async fn revocations_done(&self) -> bool {
+    pub(crate) async fn revocations_done(&self) -> bool {
         let id = self.setup.client.connection.client_id.as_str();
         eventually(Duration::from_secs(10), || async {
             let done = outbox_done(&self.setup.app.db, id).await;
@@ -85,7 +120,7 @@ impl External {
         .await
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         drop(self.broker);
         self.setup.app.stop().await;
     }

@@ -52,11 +52,7 @@ async fn a_generated_key_is_stored_fast_and_connects_without_argon2id(engine: En
     let setup = Setup::new(engine).await;
     let id = setup.client.connection.client_id.as_str();
     let stored = stored_client(&setup.app.db, id).await.unwrap();
-    assert!(
-        stored.key_hash.starts_with(FAST_PREFIX),
-        "{}",
-        stored.key_hash
-    );
+    assert!(stored.keys.starts_with(FAST_PREFIX), "{}", stored.keys);
     let verifier = setup.app.running().device_auth.verifier();
     let (all, argon2) = (verifier.verifications(), verifier.argon2_verifications());
     assert!(connects(&setup, setup.key()).await);
@@ -75,11 +71,7 @@ async fn a_typed_key_is_stored_as_argon2id_and_verified_with_it(engine: Engine) 
         .await
         .expect("a client with a typed key");
     let stored = stored_client(&setup.app.db, "typed-key-01").await.unwrap();
-    assert!(
-        stored.key_hash.starts_with("$argon2id$"),
-        "{}",
-        stored.key_hash
-    );
+    assert!(stored.keys.starts_with("$argon2id$"), "{}", stored.keys);
     let verifier = setup.app.running().device_auth.verifier();
     let argon2 = verifier.argon2_verifications();
     let device = Device::connect(
@@ -98,7 +90,7 @@ async fn a_typed_key_is_stored_as_argon2id_and_verified_with_it(engine: Engine) 
 async fn an_old_argon2id_hash_of_a_generated_key_verifies_and_is_upgraded(engine: Engine) {
     let setup = Setup::new(engine).await;
     let id = setup.client.connection.client_id.as_str();
-    sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
+    sqlx::query("UPDATE client_keys SET key_hash = $1 WHERE client_id = $2")
         .bind(argon2id(setup.key()))
         .bind(id)
         .execute(setup.app.db.pool())
@@ -115,18 +107,14 @@ async fn an_old_argon2id_hash_of_a_generated_key_verifies_and_is_upgraded(engine
         stored_client(&setup.app.db, id)
             .await
             .unwrap()
-            .key_hash
+            .keys
             .starts_with("$argon2id$"),
         "a wrong key upgrades nothing"
     );
     assert!(connects(&setup, setup.key()).await, "the old hash verifies");
     assert_eq!(verifier.argon2_verifications(), argon2 + 2);
     let upgraded = stored_client(&setup.app.db, id).await.unwrap();
-    assert!(
-        upgraded.key_hash.starts_with(FAST_PREFIX),
-        "{}",
-        upgraded.key_hash
-    );
+    assert!(upgraded.keys.starts_with(FAST_PREFIX), "{}", upgraded.keys);
     assert_eq!(
         (upgraded.audit_events, upgraded.outbox_rows),
         (revision.audit_events + 1, revision.outbox_rows),

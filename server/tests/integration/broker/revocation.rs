@@ -178,7 +178,7 @@ async fn a_connect_checked_against_the_old_key_is_refused_however_late_it_finish
 /// Stores, for `client_id`, a hash of its `key` that takes about `target` to verify (a connect
 /// storm ahead of it, say).
 pub(crate) async fn slow_down(db: &app::store::Db, client_id: &str, key: &str, target: Duration) {
-    sqlx::query("UPDATE clients SET key_hash = $1 WHERE client_id = $2")
+    sqlx::query("UPDATE client_keys SET key_hash = $1 WHERE client_id = $2")
         .bind(slow_hash(key, target))
         .bind(client_id)
         .execute(db.pool())

@@ -66,7 +66,8 @@ async fn a_webhook_login_checked_against_a_revoked_key_is_refused(engine: Engine
         app::store::device_sessions::list_identifiers(
             &setup.app.db,
             &format!("rmqtt:{}", api.addr),
-            &owner(&setup.client)
+            &owner(&setup.client),
+            None
         )
         .await
         .unwrap()
@@ -181,7 +182,8 @@ async fn webhook_authenticated_devices_show_as_connected_and_follow_broker_event
     // Offline, its session may persist: a revocation would still close it. Once it ends, it is
     // forgotten.
     let client = owner(&setup.client);
-    let held = || app::store::device_sessions::list_identifiers(&setup.app.db, &broker, &client);
+    let held =
+        || app::store::device_sessions::list_identifiers(&setup.app.db, &broker, &client, None);
     assert_eq!(held().await.unwrap(), ["gw-7"]);
     let (status, _) = event(
         &setup,

@@ -98,6 +98,7 @@ async fn emqx_authentication(engine: Engine) {
         &setup.app.db,
         server::webhooks::UNNAMED_BROKER,
         &owner(&setup.client),
+        None,
     )
     .await
     .unwrap();

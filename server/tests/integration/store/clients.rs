@@ -55,6 +55,7 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
             name: &ClientName::parse("Boiler 1").unwrap(),
             description: &Description::parse("In the basement").unwrap(),
             key_hash: "$argon2id$boiler",
+            key_ends_at: None,
             scope: None,
         },
         u32::MAX,
@@ -533,7 +534,7 @@ async fn update_key_replaces_the_hash_and_writes_one_outbox_row_and_one_audit_ev
     add_client(&db, &acme, "boiler-01", "Boiler").await;
     let audit_before = audit_count(&db, &acme).await;
 
-    let record = clients::update_key(&db, &acme.ctx, &id("boiler-01"), "$argon2id$new-hash")
+    let record = clients::update_key(&db, &acme.ctx, &id("boiler-01"), "$argon2id$new-hash", None)
         .await
         .unwrap();
     assert_eq!(record.workspace_id, acme.workspace_id);
@@ -609,7 +610,7 @@ async fn revocations_of_another_organizations_client_are_not_found_and_write_not
         clients::update_active(&db, &acme.ctx, &target, true)
             .await
             .map(drop),
-        clients::update_key(&db, &acme.ctx, &target, "$argon2id$stolen")
+        clients::update_key(&db, &acme.ctx, &target, "$argon2id$stolen", None)
             .await
             .map(drop),
         clients::delete(&db, &acme.ctx, &target).await,
@@ -644,7 +645,7 @@ async fn concurrent_changes_to_different_clients_all_succeed(engine: Engine) {
                     1 => clients::update_active(&db, &acme.ctx, &target, false)
                         .await
                         .map(drop),
-                    2 => clients::update_key(&db, &acme.ctx, &target, "$argon2id$new")
+                    2 => clients::update_key(&db, &acme.ctx, &target, "$argon2id$new", None)
                         .await
                         .map(drop),
                     _ => clients::update(

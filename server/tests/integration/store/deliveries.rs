@@ -302,14 +302,14 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     assert_eq!(pending_ids(&db, "gone").await, Vec::<i64>::new());
     assert_eq!(pending_ids(&db, "live").await, vec![two.id]);
     assert!(
-        sessions_store::list_identifiers(&db, "gone", &three_ref)
+        sessions_store::list_identifiers(&db, "gone", &three_ref, None)
             .await
             .unwrap()
             .is_empty(),
         "what was known on the forgotten broker goes with it"
     );
     assert_eq!(
-        sessions_store::list_identifiers(&db, "other-gone", &three_ref)
+        sessions_store::list_identifiers(&db, "other-gone", &three_ref, None)
             .await
             .unwrap(),
         ["sensor-3"],
@@ -327,7 +327,7 @@ async fn a_forgotten_target_stops_holding_up_revocations(engine: Engine) {
     );
     assert_eq!(outbox_done(&db, "three").await, vec![true]);
     assert!(
-        sessions_store::list_identifiers(&db, "other-gone", &three_ref)
+        sessions_store::list_identifiers(&db, "other-gone", &three_ref, None)
             .await
             .unwrap()
             .is_empty()

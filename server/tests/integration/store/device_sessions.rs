@@ -15,6 +15,7 @@ const BROKER: &str = "embedded:n1";
 fn connected(conn: &str, owner: &ClientRef, broker: &str, at: i64) -> ConnectionEvent {
     ConnectionEvent::Connected(Connected {
         id: conn.into(),
+        key_id: "k".into(),
         broker: broker.into(),
         owner: owner.clone(),
         mqtt_client_id: format!("device-of-{conn}"),
@@ -220,6 +221,7 @@ async fn a_connect_takes_over_an_identifier_on_its_broker_only(engine: Engine) {
     let same = |conn: &str, broker: &str, at| {
         ConnectionEvent::Connected(Connected {
             id: conn.into(),
+            key_id: "k".into(),
             broker: broker.into(),
             owner: boiler.clone(),
             mqtt_client_id: "sensor-1".into(),
@@ -289,7 +291,7 @@ async fn an_identifier_belongs_to_the_client_row_that_claimed_it(engine: Engine)
         Claimed::Yes
     );
     assert_eq!(
-        device_sessions::list_identifiers(&db, "emqx", &boiler)
+        device_sessions::list_identifiers(&db, "emqx", &boiler, None)
             .await
             .unwrap(),
         ["gateway-7"]
@@ -332,6 +334,7 @@ async fn a_client_holds_at_most_its_limit_of_identifiers_per_broker(engine: Engi
                 &db,
                 &device_sessions::Claim {
                     broker: "emqx",
+                    key_id: "k",
                     mqtt_client_id: identifier,
                     owner: &boiler,
                     source: "",
@@ -352,7 +355,7 @@ async fn a_client_holds_at_most_its_limit_of_identifiers_per_broker(engine: Engi
         .await
         .unwrap();
     assert_eq!(limited("three").await, Claimed::Yes);
-    let mut held = device_sessions::list_identifiers(&db, "emqx", &boiler)
+    let mut held = device_sessions::list_identifiers(&db, "emqx", &boiler, None)
         .await
         .unwrap();
     held.sort();
@@ -378,7 +381,7 @@ async fn broker_events_mark_sessions_offline_and_end_them_in_order(engine: Engin
     assert_eq!(report(BrokerEvent::Disconnected, now).await.unwrap(), 1);
     assert_eq!(row(&db, &acme, "boiler-01").await.live_sessions, 0);
     assert_eq!(
-        device_sessions::list_identifiers(&db, "rmqtt", &boiler)
+        device_sessions::list_identifiers(&db, "rmqtt", &boiler, None)
             .await
             .unwrap(),
         ["s-1"],
@@ -416,14 +419,14 @@ async fn a_revocation_forgets_only_the_sessions_that_began_before_it(engine: Eng
         1
     );
     assert_eq!(
-        device_sessions::list_identifiers(&db, "emqx", &boiler)
+        device_sessions::list_identifiers(&db, "emqx", &boiler, None)
             .await
             .unwrap(),
         ["new"],
         "the session opened after the change (a regenerated key) stays"
     );
     assert_eq!(
-        device_sessions::list_identifiers(&db, "vernemq", &boiler)
+        device_sessions::list_identifiers(&db, "vernemq", &boiler, None)
             .await
             .unwrap(),
         ["old"],
@@ -499,6 +502,7 @@ async fn a_batch_ends_as_its_events_applied_one_by_one(engine: Engine) {
                     Step::Connect(conn, (broker, mqtt_client_id)) => {
                         ConnectionEvent::Connected(Connected {
                             id: conn.clone(),
+                            key_id: "k".into(),
                             broker: broker.clone(),
                             owner,
                             mqtt_client_id: mqtt_client_id.clone(),
@@ -589,6 +593,7 @@ async fn a_batch_and_a_claim_on_one_device_and_client_both_commit(engine: Engine
                     &db,
                     &device_sessions::Claim {
                         broker: "emqx",
+                        key_id: "k",
                         mqtt_client_id: &format!("gw-{round}"),
                         owner: &gateway,
                         source: "",

@@ -27,7 +27,7 @@ async fn a_revocation_whose_outbox_row_cannot_be_written_is_rolled_back(engine: 
             .is_err()
     );
     assert!(
-        clients::update_key(&db, &acme.ctx, &target, "$argon2id$new")
+        clients::update_key(&db, &acme.ctx, &target, "$argon2id$new", None)
             .await
             .is_err()
     );

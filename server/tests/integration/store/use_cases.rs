@@ -60,6 +60,7 @@ fn new_client(client_id: &str, key: &ClientKey) -> NewClient {
         name: ClientName::parse("Boiler").unwrap(),
         description: Description::parse("In the basement").unwrap(),
         scope: None,
+        expiry: None,
     }
 }
 
@@ -157,7 +158,7 @@ async fn create_stores_a_hash_the_key_verifies_and_reveals_the_key_with_its_name
     assert_eq!(issued.row.revocation, None);
     let stored = stored_client(&db, "boiler-01").await.unwrap();
     assert!(
-        stored.key_hash.starts_with(app::secrets::FAST_PREFIX),
+        stored.keys.starts_with(app::secrets::FAST_PREFIX),
         "only a hash is stored, a generated key's fast one"
     );
     assert!(key_verifies(&db, "boiler-01", key.expose()).await);
@@ -285,7 +286,7 @@ async fn regenerate_replaces_the_key_revokes_the_old_one_and_reveals_the_new_one
     remember(&state, "boiler-01");
     let mut workers = state.revocations.subscribe();
     let new = ClientKey::generate();
-    let issued = clients::regenerate(&state, &acme.owner, &id("boiler-01"), new.clone())
+    let issued = clients::regenerate(&state, &acme.owner, &id("boiler-01"), new.clone(), None)
         .await
         .unwrap();
     assert_eq!(issued.key.expose(), new.expose());
@@ -338,7 +339,7 @@ async fn changes_to_another_organizations_client_are_not_found_and_change_nothin
         expect_not_found(clients::set_active(&state, &globex.owner, &target, active).await);
     }
     expect_not_found(
-        clients::regenerate(&state, &globex.owner, &target, ClientKey::generate()).await,
+        clients::regenerate(&state, &globex.owner, &target, ClientKey::generate(), None).await,
     );
     expect_not_found(clients::delete(&state, &globex.owner, &target).await);
     let missing = ClientId::parse("no-such-client").unwrap();

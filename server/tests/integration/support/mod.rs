@@ -345,7 +345,8 @@ pub struct StoredClient {
     pub name: String,
     pub description: String,
     pub active: i64,
-    pub key_hash: String,
+    /// Its keys' hashes and ends, oldest first.
+    pub keys: String,
     pub created_at: i64,
     pub updated_at: i64,
     pub audit_events: i64,
@@ -356,7 +357,7 @@ pub struct StoredClient {
 pub async fn stored_client(db: &Db, client_id: &str) -> Option<StoredClient> {
     use sqlx::Row;
     let row = sqlx::query(
-        "SELECT client_id, workspace_id, organization_id, name, description, active, key_hash, created_at, updated_at
+        "SELECT client_id, workspace_id, organization_id, name, description, active, created_at, updated_at
          FROM clients WHERE client_id = $1",
     )
     .bind(client_id)
@@ -369,6 +370,24 @@ pub async fn stored_client(db: &Db, client_id: &str) -> Option<StoredClient> {
             .fetch_one(db.pool())
             .await
             .expect("an audit count");
+    let keys: Vec<String> = sqlx::query(
+        "SELECT key_hash, ends_at, retiring, ended_at FROM client_keys WHERE client_id = $1 ORDER BY created_at, id",
+    )
+    .bind(client_id)
+    .fetch_all(db.pool())
+    .await
+    .expect("a key query")
+    .iter()
+    .map(|k| {
+        format!(
+            "{} {:?} {} {:?}",
+            k.get::<String, _>("key_hash"),
+            k.get::<Option<i64>, _>("ends_at"),
+            k.get::<i64, _>("retiring"),
+            k.get::<Option<i64>, _>("ended_at")
+        )
+    })
+    .collect();
     let outbox_rows: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM revocation_outbox WHERE client_id = $1")
             .bind(client_id)
@@ -382,7 +401,7 @@ pub async fn stored_client(db: &Db, client_id: &str) -> Option<StoredClient> {
         name: row.get("name"),
         description: row.get("description"),
         active: row.get("active"),
-        key_hash: row.get("key_hash"),
+        keys: keys.join("; "),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
         audit_events,
@@ -639,18 +658,25 @@ pub fn expect_not_found<T: std::fmt::Debug>(result: Result<T, AppError>) {
     }
 }
 
-/// Whether `key` verifies against the hash stored for `client_id` (what the broker will check).
+/// Whether `key` verifies against one of the hashes stored for `client_id`'s keys (what the
+/// broker will check).
 pub async fn key_verifies(db: &Db, client_id: &str, key: &str) -> bool {
     let id = app::model::ClientId::parse(client_id).expect("a valid Client ID");
-    let stored = app::store::clients::get_key_hash(db, &id)
+    let stored = app::store::client_keys::list_hashes(db, &id)
         .await
-        .expect("a stored key hash");
+        .expect("the stored key hashes");
     let key = app::model::ClientKey::parse(key).expect("a valid key");
     // A pool of its own per call: a typed key's argon2id is the one cost, and tests run at once.
     let pool = app::argon2_pool::Argon2Pool::unobserved("test-verify", 1, 1);
-    app::secrets::verify_key(&pool, &key, &app::secrets::SecretHash::from_stored(stored))
-        .await
-        .expect("verification runs")
+    for hash in stored {
+        if app::secrets::verify_key(&pool, &key, &app::secrets::SecretHash::from_stored(hash))
+            .await
+            .expect("verification runs")
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// How many times `needle` occurs in `haystack`.
