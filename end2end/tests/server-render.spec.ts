@@ -29,8 +29,9 @@ test('server rendering hands the browser only successful resources, once each', 
         const response = await page.request.get(path);
         expect(response.status()).toBe(200);
         const resources = serializedResources(await response.text());
-        // Resource 0 is the signed-in user; the page's own resource follows, exactly once.
-        if (resources.size !== 2) problems.push(`${path}: ${resources.size} resources (ids ${[...resources.keys()]})`);
+        // Resource 0 is the signed-in user and 1 the key policy beside it (the header's count of
+        // expiring keys); the page's own resource follows, exactly once.
+        if (resources.size !== 3) problems.push(`${path}: ${resources.size} resources (ids ${[...resources.keys()]})`);
         for (const [id, value] of resources) {
           if (value.startsWith('{"Err"')) problems.push(`${path}: resource ${id} = ${value}`);
         }
