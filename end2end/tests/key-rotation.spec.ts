@@ -218,12 +218,15 @@ test('during a rotation devices connect with either key; Retire now closes the o
   const sessionKeys = await modal.getByTestId('session-key').allInnerTexts();
   expect(sessionKeys.sort()).toEqual([oldFingerprint!, newFingerprint!].sort());
 
-  // Retire now asks first; Cancel leaves the key as it was.
+  // Retire now asks first, with the keyboard on Cancel; Cancel leaves the key as it was and the
+  // keyboard where it was.
   await keys(modal).nth(0).getByTestId('retire-now').click();
   const confirm = keys(modal).nth(0).getByTestId('retire-confirm');
   await expect(confirm).toContainText(`Retire key ${oldFingerprint} now?`);
-  await confirm.getByTestId('cancel-retire').click();
+  await expect(confirm.getByTestId('cancel-retire')).toBeFocused();
+  await page.keyboard.press('Enter');
   await expect(confirm).toHaveCount(0);
+  await expect(keys(modal).nth(0).getByTestId('retire-now')).toBeFocused();
   await keys(modal).nth(0).getByTestId('retire-now').click();
   await screenshot(page, 'retire-confirm');
   await keys(modal).nth(0).getByTestId('confirm-retire').click();
@@ -341,6 +344,7 @@ test('a key’s expiry changes to a date, and a past date is refused at the fiel
   await gotoApp(page, '/clients', consoleErrors);
   const modal = await openEdit(page, 'dated-1');
   await keys(modal).nth(0).getByTestId('change-expiry').click();
+  await expect(modal.getByTestId('key-expiry')).toBeFocused();
   await modal.getByTestId('key-expiry').selectOption('date');
   await expect(modal.getByTestId('error-key-expiry')).toHaveText('Pick one of the choices, or a date as YYYY-MM-DD.');
   await modal.getByLabel('Expiry date (UTC)').fill('2001-01-01');
@@ -349,7 +353,8 @@ test('a key’s expiry changes to a date, and a past date is refused at the fiel
   await modal.getByLabel('Expiry date (UTC)').fill(date);
   await expect(modal.getByTestId('error-key-expiry')).toHaveText('');
   await screenshot(page, 'change-expiry');
-  await modal.getByTestId('save-expiry').click();
+  // Enter in the date field saves, as in a form.
+  await modal.getByLabel('Expiry date (UTC)').press('Enter');
   await expect(toast(page, `expires ${date} 00:00 UTC`)).toBeVisible();
   await expect(keys(modal).nth(0).getByTestId('key-end')).toHaveText(new RegExp(`^Expires ${date} 00:00 UTC · in [45] days$`));
   // The Edit form is still there, unsaved and unchanged.

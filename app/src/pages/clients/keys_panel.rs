@@ -14,6 +14,7 @@ use crate::model::{
     ClientId, ClientRow, EXPIRING_WITHIN_MS, FieldError, KeyInfo, KeyState, in_words, time_format,
 };
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Which of the client's keys this is, when it has two: the older one and its successor.
 fn role(index: usize, count: usize) -> Option<&'static str> {
@@ -153,6 +154,33 @@ pub fn KeysSection(client_id: ClientId, keys: RwSignal<Vec<KeyInfo>>) -> impl In
     }
 }
 
+/// Keeps the keyboard's place around an inline form that `open` shows in place of `trigger`: focus
+/// moves to the form's first `selector` when it opens, and back to the trigger when it closes.
+fn follow_focus(
+    open: RwSignal<bool>,
+    trigger: NodeRef<leptos::html::Button>,
+    form: NodeRef<leptos::html::Div>,
+    selector: &'static str,
+) {
+    // Effects run after the view has changed, so the element to focus is in the page by then.
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get();
+        if was_open.is_some_and(|was| was != is_open) {
+            let target = if is_open {
+                form.get_untracked()
+                    .and_then(|f| f.query_selector(selector).ok().flatten())
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            } else {
+                trigger.get_untracked().map(Into::into)
+            };
+            if let Some(target) = target {
+                let _ = target.focus();
+            }
+        }
+        is_open
+    });
+}
+
 /// "Retire now", with a confirmation in place: the key stops working at once and its sessions
 /// close; the other key's stay.
 #[component]
@@ -160,6 +188,10 @@ fn RetireNow(client_id: ClientId, key: KeyInfo, on_changed: Callback<ClientRow>)
     let toaster = use_toaster();
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
+    let trigger = NodeRef::new();
+    let form = NodeRef::new();
+    // Cancel first: the destructive button is one deliberate move away.
+    follow_focus(confirming, trigger, form, "[data-testid=cancel-retire]");
     let fingerprint = key.fingerprint.clone();
     let question = format!("Retire key {fingerprint} now?");
     let retire = move |_| {
@@ -184,10 +216,10 @@ fn RetireNow(client_id: ClientId, key: KeyInfo, on_changed: Callback<ClientRow>)
     view! {
         <div class="key-actions">
             <Show when=move || confirming.get() fallback=move || view! {
-                <button type="button" class="small danger-outline" data-testid="retire-now"
+                <button type="button" class="small danger-outline" data-testid="retire-now" node_ref=trigger
                     on:click=move |_| confirming.set(true)>"Retire now"</button>
             }>
-                <div class="key-confirm" role="group" aria-label=question.clone() data-testid="retire-confirm">
+                <div class="key-confirm" role="group" aria-label=question.clone() data-testid="retire-confirm" node_ref=form>
                     <p><strong>{question.clone()}</strong>
                         " It stops working at once, and devices still connected with it are disconnected. The new key keeps working."</p>
                     <button type="button" class="small danger-solid" data-testid="confirm-retire"
@@ -212,6 +244,9 @@ fn ChangeExpiry(
     let toaster = use_toaster();
     let open = RwSignal::new(false);
     let busy = RwSignal::new(false);
+    let trigger = NodeRef::new();
+    let form = NodeRef::new();
+    follow_focus(open, trigger, form, "select");
     let server_error = RwSignal::new(None::<AppError>);
     let default_days = use_key_policy()
         .and_then(|p| p.loaded())
@@ -240,7 +275,7 @@ fn ChangeExpiry(
     };
     let key_id = StoredValue::new(key.id.clone());
     let fingerprint = StoredValue::new(key.fingerprint.clone());
-    let save = move |_| {
+    let save = move |()| {
         if error.get_untracked().is_some() {
             return;
         }
@@ -272,23 +307,30 @@ fn ChangeExpiry(
             }
         });
     };
-    // Enter in the date field saves this expiry rather than the Edit form around it.
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" {
-            ev.prevent_default();
+    // Enter in the date field saves, as in a form (the keys are outside the Edit form).
+    let on_keydown = {
+        let save = save.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            let in_field = ev
+                .target()
+                .is_some_and(|t| t.dyn_into::<web_sys::HtmlInputElement>().is_ok());
+            if ev.key() == "Enter" && in_field {
+                ev.prevent_default();
+                save(());
+            }
         }
     };
     view! {
         <div class="key-actions">
             <Show when=move || open.get() fallback=move || view! {
-                <button type="button" class="small" data-testid="change-expiry"
+                <button type="button" class="small" data-testid="change-expiry" node_ref=trigger
                     on:click=move |_| open.set(true)>"Change expiry"</button>
             }>
-                <div class="key-expiry-form" role="group" aria-label="Change expiry" on:keydown=on_keydown>
+                <div class="key-expiry-form" role="group" aria-label="Change expiry" on:keydown=on_keydown.clone() node_ref=form>
                     <ExpiryField draft label="Expires" name="key-expiry" default_days=Some(default_days.flatten()) dates=true error/>
                     {move || other_error().map(|e| view! { <div class="banner error" role="alert">{e}</div> })}
                     <button type="button" class="small primary" data-testid="save-expiry"
-                        disabled=move || busy.get() on:click=save.clone()>"Save expiry"</button>
+                        disabled=move || busy.get() on:click={ let save = save.clone(); move |_| save(()) }>"Save expiry"</button>
                     <button type="button" class="small" data-testid="cancel-expiry"
                         on:click=move |_| open.set(false)>"Cancel"</button>
                 </div>
