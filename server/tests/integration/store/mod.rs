@@ -4,6 +4,7 @@
 
 mod access;
 mod audit;
+mod client_keys;
 mod clients;
 mod deliveries;
 mod device_sessions;
