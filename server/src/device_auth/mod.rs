@@ -61,6 +61,8 @@ pub struct Grant {
     pub revision: i64,
     /// The key it authenticated with: a retirement or an expiry of that key ends the session.
     pub key_id: String,
+    /// When that key ends, as it was when the grant was made (Unix ms); `None`: never.
+    pub key_ends_at: Option<i64>,
     /// The session's MQTT client identifier (`{device_id}` in a topic rule).
     pub identifier: String,
     /// The device the session is, when it connected in form 3 with a valid device id.
@@ -494,6 +496,7 @@ impl DeviceAuth {
             namespace: credential.namespace.clone(),
             revision: credential.revision,
             key_id: key_id.to_owned(),
+            key_ends_at: credential.key(key_id).and_then(|k| k.ends_at),
             identifier: identifier.to_owned(),
             device,
             scope,

@@ -28,7 +28,7 @@ mod topic_rules;
 mod tracking;
 mod transports;
 mod webhook_sessions;
-mod webhooks;
+pub(crate) mod webhooks;
 
 use crate::support::{self, Engine, Tenant, TestApp};
 use app::model::{ClientKey, RevealedKey};

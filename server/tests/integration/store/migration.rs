@@ -186,8 +186,24 @@ async fn migration_9_gives_every_client_its_key_as_its_one_key(engine: Engine) {
     assert_eq!(
         rows,
         vec![
-            ("dev-1".into(), "o1".into(), fast.clone(), 4000, None, 0, None),
-            ("dev-2".into(), "o1".into(), "$argon2id$typed".into(), 5000, None, 0, None),
+            (
+                "dev-1".into(),
+                "o1".into(),
+                fast.clone(),
+                4000,
+                None,
+                0,
+                None
+            ),
+            (
+                "dev-2".into(),
+                "o1".into(),
+                "$argon2id$typed".into(),
+                5000,
+                None,
+                0,
+                None
+            ),
         ],
         "each client's key, as it was, never expiring"
     );
@@ -202,9 +218,15 @@ async fn migration_9_gives_every_client_its_key_as_its_one_key(engine: Engine) {
             .fetch_one(db.pool())
             .await
             .unwrap();
-    assert_eq!(key_id, None, "a session from before keys had ids names none");
+    assert_eq!(
+        key_id, None,
+        "a session from before keys had ids names none"
+    );
     assert!(
-        sqlx::query("SELECT key_hash FROM clients").fetch_all(db.pool()).await.is_err(),
+        sqlx::query("SELECT key_hash FROM clients")
+            .fetch_all(db.pool())
+            .await
+            .is_err(),
         "the client's own key column is gone: one place holds keys"
     );
     db.close().await;
