@@ -20,6 +20,10 @@ text_enum!(
         /// A client's scope changed: restricted, unrestricted, or other devices and tags.
         ClientScopeChanged = "client.scope_changed",
         ClientRulesChanged = "client.rules_changed",
+        /// The back-off's lock-out of a client (and of its addresses) cleared by a member.
+        ClientLockoutCleared = "client.lockout_cleared",
+        /// Every live session of a client closed by a member; its key and status unchanged.
+        ClientSessionsDisconnected = "client.sessions_disconnected",
         DeviceCreated = "device.created",
         DeviceUpdated = "device.updated",
         DeviceDeleted = "device.deleted",
@@ -76,6 +80,8 @@ mod tests {
                 "client.deleted",
                 "client.scope_changed",
                 "client.rules_changed",
+                "client.lockout_cleared",
+                "client.sessions_disconnected",
                 "device.created",
                 "device.updated",
                 "device.deleted",

@@ -12,6 +12,7 @@ mod device_id;
 mod device_paste;
 mod dto;
 mod fields;
+mod login_activity;
 mod namespace;
 mod parse_error;
 mod revocation_reason;
@@ -34,6 +35,9 @@ pub use device_paste::{DevicePaste, MAX_PASTE, PasteLine, parse_paste};
 pub use dto::*;
 pub use fields::{
     ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, WorkspaceName,
+};
+pub use login_activity::{
+    Lockout, LoginActivity, LoginFailure, LoginFailureReason, duration_words,
 };
 pub use namespace::Namespace;
 pub use parse_error::{FieldError, ParseError, Problem};

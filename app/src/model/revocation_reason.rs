@@ -14,6 +14,9 @@ text_enum!(
         /// A client's topic rules changed: each session keeps only the subscriptions still
         /// allowed.
         RulesChanged = "rules_changed",
+        /// Every live session was closed at a member's request; the key, status and access are
+        /// unchanged, so a device with the key reconnects.
+        SessionsDisconnected = "sessions_disconnected",
     }
 );
 
@@ -26,6 +29,7 @@ impl RevocationReason {
             RevocationReason::Deleted => "Deleted",
             RevocationReason::ScopeNarrowed => "Scope narrowed",
             RevocationReason::RulesChanged => "Topic rules changed",
+            RevocationReason::SessionsDisconnected => "Sessions disconnected",
         }
     }
 
@@ -38,6 +42,7 @@ impl RevocationReason {
             RevocationReason::KeyRegenerated
                 | RevocationReason::Deactivated
                 | RevocationReason::Deleted
+                | RevocationReason::SessionsDisconnected
         )
     }
 }
@@ -56,7 +61,8 @@ mod tests {
                 "deactivated",
                 "deleted",
                 "scope_narrowed",
-                "rules_changed"
+                "rules_changed",
+                "sessions_disconnected"
             ]
         );
     }

@@ -140,7 +140,10 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
             ("scope_mode", "only"),
             ("scope", "sensor-1"),
         ]),
-        "clients/get" => owned(&[("client_id", &fresh_client().await)]),
+        "clients/get"
+        | "clients/login_activity"
+        | "clients/clear_lockout"
+        | "clients/disconnect_sessions" => owned(&[("client_id", &fresh_client().await)]),
         "devices/create" => owned(&[
             ("device_id", &format!("made-{suffix}")),
             ("name", ""),
@@ -218,6 +221,7 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
 const ENDPOINTS: &[(&str, Admits)] = &[
     ("clients/list", Admits::Members),
     ("clients/get", Admits::Members),
+    ("clients/login_activity", Admits::Members),
     ("devices/list", Admits::Members),
     ("members/team", Admits::Members),
     ("activity/list", Admits::Members),
@@ -229,6 +233,8 @@ const ENDPOINTS: &[(&str, Admits)] = &[
     ("clients/regenerate_key", Admits::Admins),
     ("clients/update_access", Admits::Admins),
     ("clients/delete", Admits::Admins),
+    ("clients/clear_lockout", Admits::Admins),
+    ("clients/disconnect_sessions", Admits::Admins),
     ("devices/create", Admits::Admins),
     ("devices/create_many", Admits::Admins),
     ("devices/update", Admits::Admins),

@@ -25,13 +25,13 @@ const API_TOKEN: &str = "admin-api-token-for-tests";
 
 /// Keygate without its embedded broker, with the webhooks on and the external broker as its
 /// only revocation target, and the broker itself.
-struct External {
-    setup: Setup,
-    broker: ExternalRmqtt,
+pub(super) struct External {
+    pub(super) setup: Setup,
+    pub(super) broker: ExternalRmqtt,
 }
 
 impl External {
-    async fn start(engine: Engine) -> Self {
+    pub(super) async fn start(engine: Engine) -> Self {
         // The broker needs Keygate's address and Keygate needs the broker's admin API: the API
         // gets a free port first, and the broker is told to listen there.
         let api = closed_port();
@@ -60,7 +60,7 @@ impl External {
 
     /// Connects `login`, retrying while rmqtt still tears down an earlier session of the same
     /// client identifier; fails the test, with the broker's log, if it is refused.
-    async fn connect(&self, version: Version, login: &Login) -> Device {
+    pub(super) async fn connect(&self, version: Version, login: &Login) -> Device {
         Device::connect(version, &self.tcp(), login)
             .await
             .unwrap_or_else(|refused| {
@@ -76,7 +76,7 @@ impl External {
     }
 
     /// Whether every revocation of the client is done, i.e. confirmed by the external broker.
-    async fn revocations_done(&self) -> bool {
+    pub(super) async fn revocations_done(&self) -> bool {
         let id = self.setup.client.connection.client_id.as_str();
         eventually(Duration::from_secs(10), || async {
             let done = outbox_done(&self.setup.app.db, id).await;
@@ -85,7 +85,7 @@ impl External {
         .await
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         drop(self.broker);
         self.setup.app.stop().await;
     }
