@@ -11,7 +11,7 @@ use crate::model::{
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::auth::Caller;
     use crate::error::AppError;
     use crate::model::{
@@ -240,6 +240,17 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
     let row = crate::use_cases::clients::set_active(&state, &caller.actor(), &id, active).await?;
+    Ok(ssr::shown(&caller, row))
+}
+
+/// Closes every live session of a client on every broker; its key, status and access stay, so
+/// its devices reconnect with the same key.
+#[server(prefix = "/api", endpoint = "clients/disconnect_sessions")]
+pub async fn disconnect_sessions(client_id: String) -> Result<ClientRow, AppError> {
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let id = ssr::existing_id(&client_id)?;
+    let row = crate::use_cases::clients::disconnect_sessions(&state, &caller.actor(), &id).await?;
     Ok(ssr::shown(&caller, row))
 }
 

@@ -8,5 +8,6 @@ pub mod brokers;
 pub mod clients;
 pub mod devices;
 pub mod install;
+pub mod login_activity;
 pub mod members;
 pub mod workspaces;

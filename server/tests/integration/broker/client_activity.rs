@@ -428,9 +428,9 @@ async fn another_organization_can_neither_read_clear_nor_disconnect(engine: Engi
         "the owner's client is still locked out"
     );
     assert_eq!(
-        refused(&setup, &right(&setup)).await,
+        refused(&setup, &wrong(&setup)).await,
         Some(Refused(0x87)),
-        "and a new connect from the locked address is still refused"
+        "and guesses from the locked address are still refused unchecked"
     );
     device.disconnect().await;
     setup.app.stop().await;
