@@ -142,11 +142,20 @@ test('a viewer sees a client’s logins without Clear lock-out or Disconnect all
   const accepted = await viewer.request.post('/api/members/accept', { form: { token, password: PASSWORD } });
   expect(accepted.ok(), await accepted.text()).toBeTruthy();
 
+  // The Logins modal is code of its own (a `#[lazy]` function), fetched when it opens.
+  const split = (await (await viewer.request.get('/pkg/__wasm_split_manifest.json')).json()) as Record<string, string[]>;
+  const names = Object.keys(split).filter((name) => name.startsWith('login_activity_modal_'));
+  expect(names).toHaveLength(1);
+  const chunks = split[names[0]].map((chunk) => (chunk.endsWith('.wasm') ? chunk : `${chunk}.wasm`));
+  const fetched = new Set<string>();
+  viewer.on('response', (response) => fetched.add(new URL(response.url()).pathname.split('/').pop() ?? ''));
   await gotoApp(viewer, '/clients', consoleErrors);
+  expect(chunks.filter((chunk) => !fetched.has(chunk)).length, 'not loaded by /clients').toBeGreaterThan(0);
   await expect(row(viewer, CLIENT).getByTestId('edit')).toHaveCount(0);
   await row(viewer, CLIENT).getByTestId('logins').click();
   const modal = viewer.getByTestId('login-activity-modal');
   await expect(modal).toHaveAccessibleName(`Logins of ${CLIENT}`);
+  expect(chunks.filter((chunk) => !fetched.has(chunk)), 'loaded when it opens').toEqual([]);
   await expect(modal.getByTestId('failures-24h')).toHaveText('3');
   await expect(modal.getByTestId('last-failure')).toContainText('wrong key · from 127.0.0.1');
   await expect(modal.getByTestId('lockout')).toContainText('Locked out');
