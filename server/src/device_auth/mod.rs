@@ -157,6 +157,21 @@ impl From<VerifyError> for Refusal {
     }
 }
 
+/// The dashboard's view of the back-off (`AppState::back_off`).
+impl app::back_off::BackOff for DeviceAuth {
+    fn lockout(&self, client: &ClientRef) -> Option<app::model::Lockout> {
+        self.failures.lockout(client)
+    }
+
+    fn clear_lockout(&self, client: &ClientRef) -> Option<app::model::Lockout> {
+        self.failures.clear_lockout(client)
+    }
+
+    fn unwritten(&self, client: &ClientRef) -> Vec<app::store::login_failures::Tally> {
+        self.failures.unwritten(client)
+    }
+}
+
 /// How many MQTT client identifiers a client may hold on one broker, by default: each is one
 /// admin API call when the client is revoked on an external broker.
 pub const DEFAULT_MAX_SESSIONS_PER_CLIENT: u32 = 256;
@@ -246,10 +261,15 @@ impl DeviceAuth {
                 (credential, key_id)
             }
             (credential, _) => {
-                let admission = self
-                    .failures
-                    .admit(&resolved.subject, attempt.source)
-                    .map_err(Refusal::Throttled)?;
+                let admission = match self.failures.admit(&resolved.subject, attempt.source) {
+                    Ok(admission) => admission,
+                    Err(secs) => {
+                        if let Some(credential) = &credential {
+                            self.failures.locked_out(credential, attempt.source);
+                        }
+                        return Err(Refusal::Throttled(secs));
+                    }
+                };
                 // Every key, ended ones too: an expired key is refused like a wrong one, at the
                 // same cost, and told apart in the activity log.
                 let hashes: Vec<&str> = credential

@@ -1,6 +1,7 @@
 //! The Edit modal: a client's details, status, access (scope and topic rules, with a preview) and
 //! live sessions, and the Regenerate Key step.
 
+use super::login_activity::ClientActivity;
 use super::presence::LiveSessions;
 use super::preview_box::PreviewBox;
 use super::scope_editor::{ScopeEditor, scope_error};
@@ -189,6 +190,7 @@ fn DetailsStep(details: ClientDetails, step: RwSignal<Step>) -> impl IntoView {
                 draft_invalid=Signal::derive(move || scope_invalid.get() || rules_invalid.get())/>
             <h3>"Live sessions"</h3>
             <LiveSessions sessions=details.sessions.clone()/>
+            <ClientActivity client_id=row.client_id.clone()/>
             <h3>"Connection details"</h3>
             <div class="reveal-grid">
                 <CopyField label="Client ID" value=stored(c.client_id.to_string()) testid="edit-client-id"/>

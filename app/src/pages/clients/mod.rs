@@ -5,6 +5,7 @@ mod card_view;
 mod delete_modal;
 mod edit_modal;
 mod list_view;
+mod login_activity;
 mod new_modal;
 mod pagination;
 mod presence;
@@ -32,6 +33,8 @@ pub enum Dialog {
     Closed,
     New,
     Edit(ClientId),
+    /// A client's login activity, for members who cannot open Edit.
+    Logins(ClientId),
     Delete(ClientRow),
     Reveal {
         revealed: RevealedKey,
@@ -380,6 +383,7 @@ fn Dialogs() -> impl IntoView {
                 Dialog::Closed => ().into_any(),
                 Dialog::New => new_client_modal().await,
                 Dialog::Edit(client_id) => edit_client_modal(client_id).await,
+                Dialog::Logins(client_id) => login_activity_modal(client_id).await,
                 Dialog::Delete(row) => delete_client_modal(row).await,
                 Dialog::Reveal {
                     revealed,
@@ -399,6 +403,11 @@ fn new_client_modal() -> AnyView {
 #[lazy]
 fn edit_client_modal(client_id: ClientId) -> AnyView {
     view! { <edit_modal::EditClientModal client_id/> }.into_any()
+}
+
+#[lazy]
+fn login_activity_modal(client_id: ClientId) -> AnyView {
+    view! { <login_activity::LoginActivityModal client_id/> }.into_any()
 }
 
 #[lazy]

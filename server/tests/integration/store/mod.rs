@@ -10,6 +10,7 @@ mod deliveries;
 mod device_sessions;
 mod devices;
 mod fixtures;
+mod login_failures;
 mod migration;
 mod mqtt_usernames;
 mod organizations;
