@@ -383,6 +383,19 @@ async fn another_organization_can_neither_read_clear_nor_disconnect(engine: Engi
     for _ in 0..3 {
         assert_eq!(refused(&setup, &wrong(&setup)).await, Some(Refused(0x86)));
     }
+    // The first wrong key's audit row is written beside the refusal, not before it: wait for it,
+    // so that the count below is the one the intruder must leave alone.
+    assert!(
+        crate::support::eventually(Duration::from_secs(5), || async {
+            count_rows(
+                &setup.app.db,
+                "audit_events WHERE action = 'mqtt.auth_failed'",
+            )
+            .await
+                >= 1
+        })
+        .await
+    );
     let outbox = count_rows(&setup.app.db, "revocation_outbox").await;
     let audit = count_rows(&setup.app.db, "audit_events").await;
     for endpoint in [
