@@ -1,6 +1,7 @@
 //! What every server function and page render can reach: the store and the settings.
 
 use crate::argon2_pool::Argon2Pool;
+use crate::back_off::BackOff;
 use crate::store::Db;
 use crate::throttle::Throttle;
 use crate::verified_keys::VerifiedKeys;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub verified_keys: Arc<VerifiedKeys>,
     /// Rung after a change that revokes a credential, so the revocation workers deliver it now.
     pub revocations: Arc<RevocationSignal>,
+    /// The device back-off: a client's lock-out, and its refused logins not written yet.
+    pub back_off: Arc<dyn BackOff>,
     pub leptos_options: LeptosOptions,
 }
 

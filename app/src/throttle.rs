@@ -138,6 +138,38 @@ impl Throttle {
         }
     }
 
+    /// How long each key `matches` accepts stays locked out, for those locked now.
+    pub fn locks_matching(&self, matches: impl Fn(&str) -> bool) -> Vec<Duration> {
+        let now = Instant::now();
+        self.lock()
+            .iter()
+            .filter(|(key, _)| matches(key))
+            .filter_map(|(_, entry)| entry.locked_until.filter(|until| *until > now))
+            .map(|until| until - now)
+            .collect()
+    }
+
+    /// Forgets the failures of every key `matches` accepts, as a success would (see
+    /// [`Throttle::succeed`]): their locks end now. How many keys were locked.
+    pub fn clear_matching(&self, matches: impl Fn(&str) -> bool) -> usize {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let mut unlocked = 0;
+        entries.retain(|key, entry| {
+            if !matches(key) {
+                return true;
+            }
+            if entry.locked_until.is_some_and(|until| until > now) {
+                unlocked += 1;
+            }
+            entry.failures = 0;
+            entry.locked_until = None;
+            // Attempts in flight keep their reservation, settled when they end.
+            entry.in_flight > 0
+        });
+        unlocked
+    }
+
     fn settle(&self, key: &str, failed: bool) {
         let now = Instant::now();
         let mut entries = self.lock();
@@ -236,6 +268,33 @@ mod tests {
         assert!(
             t.begin("a").is_ok(),
             "an attempt that never ran counts for nothing"
+        );
+    }
+
+    #[test]
+    fn clearing_ends_the_locks_of_the_keys_it_matches_and_no_others() {
+        let t = Throttle::new(0, Duration::from_secs(60), Duration::from_secs(600));
+        for key in ["org/c-1", "org/c-1@10.0.0.1", "org/c-1@10.0.0.2", "org/c-2"] {
+            t.fail(key);
+        }
+        let locks = t.locks_matching(|k| k.starts_with("org/c-1@"));
+        assert_eq!(locks.len(), 2);
+        assert!(locks.iter().all(|d| *d > Duration::from_secs(50)));
+        let in_flight = t.begin("org/c-3").unwrap();
+        assert_eq!(t.clear_matching(|k| k.starts_with("org/c-1")), 3);
+        assert!(t.check("org/c-1").is_ok());
+        assert!(t.check("org/c-1@10.0.0.1").is_ok());
+        assert!(t.check("org/c-2").is_err(), "another key keeps its lock");
+        assert!(t.locks_matching(|k| k.starts_with("org/c-1")).is_empty());
+        assert_eq!(
+            t.clear_matching(|k| k == "org/c-3"),
+            0,
+            "nothing was locked"
+        );
+        in_flight.failed();
+        assert!(
+            t.check("org/c-3").is_err(),
+            "an attempt in flight while clearing still counts when it fails"
         );
     }
 

@@ -114,7 +114,8 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_MQTT_MAX_SESSIONS_PER_CLIENT", default_value_t = crate::device_auth::DEFAULT_MAX_SESSIONS_PER_CLIENT, value_parser = clap::value_parser!(u32).range(1..))]
     pub mqtt_max_sessions_per_client: u32,
 
-    /// Refused MQTT logins are audited once at first, then summarised once per this many seconds.
+    /// Refused MQTT logins are audited once at first, then summarised once per this many seconds;
+    /// each client's failure counts (the Edit modal's) are written as often.
     #[arg(long, env = "KEYGATE_MQTT_AUDIT_WINDOW_SECS", default_value_t = 60)]
     pub mqtt_audit_window_secs: u64,
 

@@ -248,6 +248,17 @@ pub async fn set_client_active(client_id: String, active: bool) -> Result<Client
     Ok(ssr::shown(&caller, row))
 }
 
+/// Closes every live session of a client on every broker; its key, status and access stay, so
+/// its devices reconnect with the same key.
+#[server(prefix = "/api", endpoint = "clients/disconnect_sessions")]
+pub async fn disconnect_sessions(client_id: String) -> Result<ClientRow, AppError> {
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let id = ssr::existing_id(&client_id)?;
+    let row = crate::use_cases::clients::disconnect_sessions(&state, &caller.actor(), &id).await?;
+    Ok(ssr::shown(&caller, row))
+}
+
 /// Replaces a client's keys with one (generated or typed, expiring as `expiry` says: `never`,
 /// days, a date, or empty for the organization's default) and returns it, this once. The old keys
 /// stop verifying when this returns.

@@ -9,5 +9,6 @@ pub mod clients;
 pub mod devices;
 pub mod install;
 pub mod keys;
+pub mod login_activity;
 pub mod members;
 pub mod workspaces;

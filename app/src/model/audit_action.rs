@@ -25,6 +25,10 @@ text_enum!(
         ClientKeyExpired = "client.key_expired",
         ClientKeyExpiryChanged = "client.key_expiry_changed",
         OrganizationKeyExpiryChanged = "organization.key_expiry_changed",
+        /// The back-off's lock-out of a client (and of its addresses) cleared by a member.
+        ClientLockoutCleared = "client.lockout_cleared",
+        /// Every live session of a client closed by a member; its key and status unchanged.
+        ClientSessionsDisconnected = "client.sessions_disconnected",
         DeviceCreated = "device.created",
         DeviceUpdated = "device.updated",
         DeviceDeleted = "device.deleted",
@@ -87,6 +91,8 @@ mod tests {
                 "client.key_expired",
                 "client.key_expiry_changed",
                 "organization.key_expiry_changed",
+                "client.lockout_cleared",
+                "client.sessions_disconnected",
                 "device.created",
                 "device.updated",
                 "device.deleted",

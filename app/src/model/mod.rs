@@ -13,6 +13,7 @@ mod device_paste;
 mod dto;
 mod fields;
 mod key_lifetime;
+mod login_activity;
 mod namespace;
 mod parse_error;
 mod revocation_reason;
@@ -39,6 +40,9 @@ pub use fields::{
 pub use key_lifetime::{
     ClientExpiry, DAY_MS, EXPIRING_WITHIN_MS, Expiry, ExpiryFilter, HOUR_MS, KeyInfo, KeyPolicy,
     KeyState, MAX_KEYS, RetireAfter, in_words,
+};
+pub use login_activity::{
+    Lockout, LoginActivity, LoginFailure, LoginFailureReason, duration_words,
 };
 pub use namespace::Namespace;
 pub use parse_error::{FieldError, ParseError, Problem};

@@ -19,6 +19,9 @@ text_enum!(
         KeyRetired = "key_retired",
         /// A key expired: only the sessions that authenticated with it are closed.
         KeyExpired = "key_expired",
+        /// Every live session was closed at a member's request; the key, status and access are
+        /// unchanged, so a device with the key reconnects.
+        SessionsDisconnected = "sessions_disconnected",
     }
 );
 
@@ -33,6 +36,7 @@ impl RevocationReason {
             RevocationReason::RulesChanged => "Topic rules changed",
             RevocationReason::KeyRetired => "Old key retired",
             RevocationReason::KeyExpired => "Key expired",
+            RevocationReason::SessionsDisconnected => "Sessions disconnected",
         }
     }
 
@@ -54,6 +58,7 @@ impl RevocationReason {
             RevocationReason::KeyRegenerated
                 | RevocationReason::Deactivated
                 | RevocationReason::Deleted
+                | RevocationReason::SessionsDisconnected
         )
     }
 }
@@ -74,7 +79,8 @@ mod tests {
                 "scope_narrowed",
                 "rules_changed",
                 "key_retired",
-                "key_expired"
+                "key_expired",
+                "sessions_disconnected"
             ]
         );
     }

@@ -465,6 +465,32 @@ pub async fn update_active(
     )
 }
 
+/// Queues the closing of every session of a client on every broker (Disconnect all sessions),
+/// its key, status and access unchanged. The revision moves on, so a session let in before this
+/// is told from a device that reconnects after it with the same key.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
+pub async fn disconnect_sessions(
+    db: &Db,
+    ctx: &AuditContext,
+    client_id: &ClientId,
+) -> StoreResult<ClientRecord> {
+    let statement = sqlx::query(
+        "UPDATE clients SET revision = revision + 1 WHERE client_id = $1 AND organization_id = $2",
+    )
+    .bind(client_id.as_str())
+    .bind(&ctx.organization_id);
+    change(
+        db,
+        ctx,
+        client_id,
+        AuditAction::ClientSessionsDisconnected,
+        "",
+        Some(RevocationReason::SessionsDisconnected),
+        statement,
+    )
+    .await
+}
+
 /// Replaces every key of a client with one whose hash is `key_hash` (ending at `ends_at`) and
 /// queues a revocation that ends every session: the old keys stop when this returns.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]

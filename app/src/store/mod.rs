@@ -31,6 +31,7 @@ pub mod device_sessions;
 pub mod devices;
 pub mod install;
 pub mod invitations;
+pub mod login_failures;
 pub mod memberships;
 pub mod mqtt_usernames;
 pub mod operators;

@@ -1,7 +1,7 @@
 //! Clients: list and read them, create one, change its name or its access (and preview an access
-//! before it is saved), activate or deactivate it, regenerate its key, delete it. Every function
-//! is scoped to the acting organization: another organization's client is
-//! [`StoreError::NotFound`], exactly like a missing one.
+//! before it is saved), activate or deactivate it, disconnect its sessions, regenerate its key,
+//! delete it. Every function is scoped to the acting organization: another organization's client
+//! is [`StoreError::NotFound`], exactly like a missing one.
 
 use crate::model::access::{Access, Subject, decide};
 use crate::model::{
@@ -277,6 +277,22 @@ pub async fn set_active(
     let row = clients::update_active(&state.db, by, id, active).await?;
     changed(state, id, if active { Revokes::No } else { Revokes::Yes });
     Ok(with_progress(&state.db, &by.organization_id, row).await?)
+}
+
+/// Closes every live session of a client on every broker, its key, status and access unchanged:
+/// a device with the key reconnects at once.
+#[tracing::instrument(skip_all, fields(client_id = %id))]
+pub async fn disconnect_sessions(
+    state: &AppState,
+    actor: &Actor,
+    id: &ClientId,
+) -> Result<ClientRow, ClientError> {
+    let by = &actor.require(Capability::ManageClients)?;
+    let record = clients::disconnect_sessions(&state.db, by, id).await?;
+    // Not `changed`: the key is the same, so the verified-key cache keeps it and a fleet that
+    // reconnects costs no argon2id.
+    state.revocations.ring();
+    Ok(with_progress(&state.db, &by.organization_id, record.row).await?)
 }
 
 /// Replaces a client's keys with `key` (expiring as `expiry` says) and revokes the old ones: they

@@ -8,6 +8,7 @@ pub mod actor;
 pub mod clients;
 pub mod devices;
 pub mod install;
+pub mod login_activity;
 pub mod members;
 pub mod workspaces;
 

@@ -67,6 +67,7 @@ mod tests {
             namespace: "acme".into(),
             revision: 3,
             key_id: "key-1".into(),
+            key_ends_at: None,
             identifier: "c-1".into(),
             device: None,
             scope: None,

@@ -25,13 +25,19 @@
 //! summary row when the window ends. That is at most two rows per client per window, however many
 //! attempts arrive. Failures for Client IDs that do not exist belong to no organization and go to
 //! the log only, also summarised per window.
+//!
+//! Every refusal of an existing client, a lock-out's included, is also tallied per client and hour
+//! in memory, and each tally is added to `client_login_failures` once per window
+//! (`store::login_failures`): the Edit modal's last failure and 24-hour count, one upsert per
+//! client per window however many attempts arrive. The dashboard reads what is not written yet,
+//! and the lock-outs, through [`app::back_off::BackOff`].
 
 use super::identity::Subject;
-use app::model::AuditAction;
-use app::model::ClientRef;
-use app::store::Db;
+use app::model::{AuditAction, ClientRef, Lockout, LoginFailure, LoginFailureReason};
 use app::store::audit::{self, AuditContext};
 use app::store::clients::DeviceCredential;
+use app::store::login_failures::{self, Tally};
+use app::store::{Db, now_millis};
 use app::throttle::{Permit, Throttle};
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -101,16 +107,21 @@ impl FailureKind {
         }
     }
 
-    fn what(self) -> &'static str {
+    /// The reason the Edit modal shows for it.
+    fn reason(self) -> LoginFailureReason {
         match self {
-            FailureKind::WrongKey => "wrong key",
-            FailureKind::Inactive => "client is inactive",
-            FailureKind::WillOutsideNamespace => "Last Will topic outside the namespace",
-            FailureKind::IdentifierHeld => "MQTT client identifier held by another client",
-            FailureKind::TooManySessions => "too many sessions on one broker",
-            FailureKind::OutsideScope => "device outside the restricted client's scope",
-            FailureKind::ExpiredKey => "expired key",
+            FailureKind::WrongKey => LoginFailureReason::WrongKey,
+            FailureKind::Inactive => LoginFailureReason::Inactive,
+            FailureKind::WillOutsideNamespace => LoginFailureReason::WillOutsideNamespace,
+            FailureKind::IdentifierHeld => LoginFailureReason::IdentifierHeld,
+            FailureKind::TooManySessions => LoginFailureReason::TooManySessions,
+            FailureKind::OutsideScope => LoginFailureReason::OutsideScope,
+            FailureKind::ExpiredKey => LoginFailureReason::ExpiredKey,
         }
+    }
+
+    fn what(self) -> &'static str {
+        self.reason().words()
     }
 }
 
@@ -142,6 +153,8 @@ pub struct Failures {
     /// Per (organization, client, kind): failures since the window's first, already written, row.
     pending: Mutex<HashMap<(String, String, FailureKind), Pending>>,
     unknown: Mutex<UnknownIds>,
+    /// Per client and hour: refusals not written to `client_login_failures` yet.
+    tallies: Mutex<HashMap<(ClientRef, i64), Tally>>,
 }
 
 /// Known addresses remembered at most; beyond, the oldest half is forgotten.
@@ -152,7 +165,12 @@ fn client_key(client: &ClientRef) -> String {
 }
 
 fn client_address_key(client: &ClientRef, ip: IpAddr) -> String {
-    format!("{}/{}@{ip}", client.organization_id, client.client_id)
+    format!("{}{ip}", client_address_prefix(client))
+}
+
+/// What every client + address key of `client` begins with (a Client ID holds no `@`).
+fn client_address_prefix(client: &ClientRef) -> String {
+    format!("{}/{}@", client.organization_id, client.client_id)
 }
 
 /// An attempt's reserved places on the counters it is subject to, settled once its key was
@@ -178,6 +196,7 @@ impl Failures {
             limits,
             pending: Mutex::new(HashMap::new()),
             unknown: Mutex::new(UnknownIds::default()),
+            tallies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -303,6 +322,7 @@ impl Failures {
         ip: Option<IpAddr>,
         kind: FailureKind,
     ) {
+        self.tally(credential.client_ref(), ip, kind.reason());
         let address = ip.map(|ip| ip.to_string()).unwrap_or_default();
         let key = (
             credential.organization_id.clone(),
@@ -357,6 +377,77 @@ impl Failures {
         });
     }
 
+    /// An attempt for `credential` the back-off refused before its key was checked: tallied for
+    /// the Edit modal, not audited (a flood of them would say nothing the first refusal did not).
+    pub fn locked_out(&self, credential: &DeviceCredential, ip: Option<IpAddr>) {
+        self.tally(credential.client_ref(), ip, LoginFailureReason::LockedOut);
+    }
+
+    /// Counts a refusal of `client` in its hour's tally, in memory: no write, so a refusal takes
+    /// as long whether or not its Client ID exists.
+    fn tally(&self, client: ClientRef, ip: Option<IpAddr>, reason: LoginFailureReason) {
+        let at = now_millis();
+        let hour = login_failures::hour_of(at);
+        let last = LoginFailure {
+            at,
+            address: ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            reason,
+        };
+        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        let tally = tallies
+            .entry((client.clone(), hour))
+            .or_insert_with(|| Tally {
+                client,
+                hour,
+                failures: 0,
+                last: last.clone(),
+            });
+        tally.failures += 1;
+        tally.last = last;
+    }
+
+    /// `client`'s refusals tallied since the last write.
+    pub fn unwritten(&self, client: &ClientRef) -> Vec<Tally> {
+        let tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        tallies
+            .values()
+            .filter(|t| &t.client == client)
+            .cloned()
+            .collect()
+    }
+
+    /// What the back-off holds against `client` now: the client's own lock and its addresses'.
+    pub fn lockout(&self, client: &ClientRef) -> Option<Lockout> {
+        let own = client_key(client);
+        let prefix = client_address_prefix(client);
+        let client_lock = self.by_client.locks_matching(|key| key == own).pop();
+        let addresses = self
+            .by_client_address
+            .locks_matching(|key| key.starts_with(&prefix));
+        if client_lock.is_none() && addresses.is_empty() {
+            return None;
+        }
+        // A lock's last partial second counts as one, as the refusal's Retry-After says.
+        let secs = |d: Duration| d.as_secs() + u64::from(d.subsec_nanos() > 0);
+        Some(Lockout {
+            client_secs: client_lock.map(secs),
+            addresses: addresses.len() as u32,
+            address_secs: addresses.into_iter().map(secs).max().unwrap_or(0),
+        })
+    }
+
+    /// Ends `client`'s lock-out now: its own count and every address's count for it are
+    /// forgotten, as if their last attempts had succeeded. What was locked before.
+    pub fn clear_lockout(&self, client: &ClientRef) -> Option<Lockout> {
+        let before = self.lockout(client);
+        let own = client_key(client);
+        let prefix = client_address_prefix(client);
+        self.by_client.clear_matching(|key| key == own);
+        self.by_client_address
+            .clear_matching(|key| key.starts_with(&prefix));
+        before
+    }
+
     /// Writes the summaries of windows that have ended. Runs every window.
     pub async fn flush(&self) {
         self.write_summaries(false).await;
@@ -368,6 +459,7 @@ impl Failures {
     }
 
     async fn write_summaries(&self, ended: bool) {
+        self.write_tallies().await;
         let window = self.limits.audit_window.as_secs().max(1);
         let summaries: Vec<_> = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -430,6 +522,36 @@ impl Failures {
                 addresses = ?unknown.addresses,
                 "failed MQTT logins for Client IDs that do not exist in the last {window} s"
             );
+        }
+    }
+
+    /// Adds every tally held to the store, one upsert per client and hour, and forgets it. A
+    /// write that fails puts its tallies back, to be tried with the next window's.
+    async fn write_tallies(&self) {
+        let tallies: Vec<Tally> = {
+            let mut held = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+            held.drain().map(|(_, tally)| tally).collect()
+        };
+        if tallies.is_empty() {
+            return;
+        }
+        if let Err(e) = login_failures::record(&self.db, &tallies).await {
+            tracing::warn!(
+                "could not write the refused logins of {} client(s): {e}",
+                tallies.len()
+            );
+            let mut held = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+            for tally in tallies {
+                match held.entry((tally.client.clone(), tally.hour)) {
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(tally);
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut slot) => {
+                        // Refusals counted meanwhile are later than the ones put back.
+                        slot.get_mut().failures += tally.failures;
+                    }
+                }
+            }
         }
     }
 }

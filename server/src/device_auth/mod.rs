@@ -61,6 +61,8 @@ pub struct Grant {
     pub revision: i64,
     /// The key it authenticated with: a retirement or an expiry of that key ends the session.
     pub key_id: String,
+    /// When that key ends, as it was when the grant was made (Unix ms); `None`: never.
+    pub key_ends_at: Option<i64>,
     /// The session's MQTT client identifier (`{device_id}` in a topic rule).
     pub identifier: String,
     /// The device the session is, when it connected in form 3 with a valid device id.
@@ -155,6 +157,21 @@ impl From<VerifyError> for Refusal {
     }
 }
 
+/// The dashboard's view of the back-off (`AppState::back_off`).
+impl app::back_off::BackOff for DeviceAuth {
+    fn lockout(&self, client: &ClientRef) -> Option<app::model::Lockout> {
+        self.failures.lockout(client)
+    }
+
+    fn clear_lockout(&self, client: &ClientRef) -> Option<app::model::Lockout> {
+        self.failures.clear_lockout(client)
+    }
+
+    fn unwritten(&self, client: &ClientRef) -> Vec<app::store::login_failures::Tally> {
+        self.failures.unwritten(client)
+    }
+}
+
 /// How many MQTT client identifiers a client may hold on one broker, by default: each is one
 /// admin API call when the client is revoked on an external broker.
 pub const DEFAULT_MAX_SESSIONS_PER_CLIENT: u32 = 256;
@@ -244,10 +261,15 @@ impl DeviceAuth {
                 (credential, key_id)
             }
             (credential, _) => {
-                let admission = self
-                    .failures
-                    .admit(&resolved.subject, attempt.source)
-                    .map_err(Refusal::Throttled)?;
+                let admission = match self.failures.admit(&resolved.subject, attempt.source) {
+                    Ok(admission) => admission,
+                    Err(secs) => {
+                        if let Some(credential) = &credential {
+                            self.failures.locked_out(credential, attempt.source);
+                        }
+                        return Err(Refusal::Throttled(secs));
+                    }
+                };
                 // Every key, ended ones too: an expired key is refused like a wrong one, at the
                 // same cost, and told apart in the activity log.
                 let hashes: Vec<&str> = credential
@@ -494,6 +516,7 @@ impl DeviceAuth {
             namespace: credential.namespace.clone(),
             revision: credential.revision,
             key_id: key_id.to_owned(),
+            key_ends_at: credential.key(key_id).and_then(|k| k.ends_at),
             identifier: identifier.to_owned(),
             device,
             scope,

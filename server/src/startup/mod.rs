@@ -4,7 +4,8 @@
 //! 1. the database, whose migrations run as it opens;
 //! 2. the dashboard's listener, bound early so that a taken port fails before anything starts;
 //! 3. device authentication: the argon2id pool, the back-off and the verified-key cache;
-//! 4. the background sweeps (expired web sessions, summaries of refused MQTT logins);
+//! 4. the background sweeps (expired web sessions, summaries of refused MQTT logins, refused
+//!    logins older than 30 days);
 //! 5. the embedded broker and its connection tracker, unless `--no-broker`;
 //! 6. the revocation workers, one per broker target;
 //! 7. the broker webhooks, when a webhook secret is configured, and HTTP publish;
@@ -114,6 +115,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         passwords: passwords.clone(),
         verified_keys,
         revocations,
+        back_off: device_auth.clone(),
         leptos_options: leptos_options(&config, addr),
     };
     let hosts =
@@ -217,6 +219,7 @@ fn background_tasks(db: &Db, device_auth: &Arc<DeviceAuth>) -> Vec<JoinHandle<()
     vec![
         tokio::spawn(delete_expired_sessions(DbSessionStore::new(db.clone()))),
         tokio::spawn(flush_failures(device_auth.clone())),
+        tokio::spawn(delete_old_login_failures(db.clone())),
     ]
 }
 
@@ -227,6 +230,19 @@ async fn flush_failures(auth: Arc<DeviceAuth>) {
     loop {
         every.tick().await;
         auth.failures().flush().await;
+    }
+}
+
+/// Hourly sweep of refused logins older than the Edit modal reaches back.
+async fn delete_old_login_failures(db: Db) {
+    use app::store::login_failures;
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let before = app::store::now_millis() - login_failures::KEPT_MS;
+        if let Err(e) = login_failures::delete_before(&db, before).await {
+            tracing::warn!("could not delete old refused logins: {e}");
+        }
     }
 }
 

@@ -55,11 +55,17 @@ pub async fn authn(
             ),
         )
         .await;
-    authn_answer(
-        Outcome::of(&decided),
-        decided.ok().as_ref(),
-        hooks.expire_at(),
-    )
+    let grant = decided.as_ref().ok();
+    // A key that ends sooner than the session limit ends the session then: the broker itself
+    // closes it at that moment, besides the revocation Keygate sends.
+    let key_end = grant
+        .and_then(|g| g.key_ends_at)
+        .map(|ms| (ms.max(0) / 1000) as u64);
+    let expire_at = match (hooks.expire_at(), key_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    authn_answer(Outcome::of(&decided), grant, expire_at)
 }
 
 /// An outcome as EMQX 5 and rmqtt's auth-http plugin take it. A wrong key, or the right key of a

@@ -53,6 +53,9 @@ fn Card(row: ClientRow, now: i64) -> impl IntoView {
                 {manage.then(|| view! {
                     <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
                 })}
+                {(!manage).then(|| { let id = row.client_id.clone(); view! {
+                    <button type="button" class="small" data-testid="logins" on:click=move |_| ctx.dialog.set(Dialog::Logins(id.clone()))>"Logins"</button>
+                }})}
             </footer>
         </article>
     }

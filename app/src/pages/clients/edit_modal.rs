@@ -1,8 +1,9 @@
-//! The Edit modal: a client's details, status, access (scope and topic rules, with a preview), keys
-//! and live sessions, and the steps to a new key (Regenerate, Rotate).
+//! The Edit modal: a client's details, status, access (scope and topic rules, with a preview), keys,
+//! live sessions and login activity, and the steps to a new key (Regenerate, Rotate).
 
 use super::key_steps::{RegenerateStep, RotateStep};
 use super::keys_panel::KeysSection;
+use super::login_activity::ClientActivity;
 use super::presence::LiveSessions;
 use super::preview_box::PreviewBox;
 use super::scope_editor::{ScopeEditor, scope_error};
@@ -212,6 +213,7 @@ fn DetailsStep(
         <KeysSection client_id=row.client_id.clone() keys/>
         <h3>"Live sessions"</h3>
         <LiveSessions sessions=details.sessions.clone()/>
+        <ClientActivity client_id=row.client_id.clone()/>
         <h3>"Connection details"</h3>
         <div class="reveal-grid">
             <CopyField label="Client ID" value=stored(c.client_id.to_string()) testid="edit-client-id"/>

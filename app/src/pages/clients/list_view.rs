@@ -76,6 +76,9 @@ fn Row(row: ClientRow, now: i64) -> impl IntoView {
             <td class="time">{time_format::utc_minutes(row.created_at)}</td>
             <td class="time" data-testid="last-seen">{last_seen(&row)}</td>
             <td class="actions">
+                {(!manage).then(|| { let id = row.client_id.clone(); view! {
+                    <button type="button" class="small" data-testid="logins" on:click=move |_| ctx.dialog.set(Dialog::Logins(id.clone()))>"Logins"</button>
+                }})}
                 {manage.then(|| view! {
                     <button type="button" class="small" data-testid="edit" on:click=move |_| ctx.dialog.set(Dialog::Edit(edit_id.clone()))>"Edit"</button>
                     <button type="button" class="small danger" data-testid="delete" on:click=move |_| ctx.dialog.set(Dialog::Delete(delete_row.clone()))>"DELETE"</button>

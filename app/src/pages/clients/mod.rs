@@ -8,6 +8,7 @@ mod key_badges;
 mod key_steps;
 mod keys_panel;
 mod list_view;
+mod login_activity;
 mod new_modal;
 mod pagination;
 mod presence;
@@ -36,6 +37,8 @@ pub enum Dialog {
     Closed,
     New,
     Edit(ClientId),
+    /// A client's login activity, for members who cannot open Edit.
+    Logins(ClientId),
     Delete(ClientRow),
     Reveal {
         revealed: RevealedKey,
@@ -401,6 +404,7 @@ fn Dialogs() -> impl IntoView {
                 Dialog::Closed => ().into_any(),
                 Dialog::New => new_client_modal().await,
                 Dialog::Edit(client_id) => edit_client_modal(client_id).await,
+                Dialog::Logins(client_id) => login_activity_modal(client_id).await,
                 Dialog::Delete(row) => delete_client_modal(row).await,
                 Dialog::Reveal { revealed, kind } => reveal_modal(revealed, kind).await,
             }
@@ -417,6 +421,11 @@ fn new_client_modal() -> AnyView {
 #[lazy]
 fn edit_client_modal(client_id: ClientId) -> AnyView {
     view! { <edit_modal::EditClientModal client_id/> }.into_any()
+}
+
+#[lazy]
+fn login_activity_modal(client_id: ClientId) -> AnyView {
+    view! { <login_activity::LoginActivityModal client_id/> }.into_any()
 }
 
 #[lazy]

@@ -2,7 +2,9 @@
 //! sessions the Edit modal lists. The broker's connection tracker keeps the data current.
 
 use crate::api::clients::revocation_progress;
-use crate::model::{ClientId, ClientRow, LiveSession, RevocationProgress, time_format};
+use crate::model::{
+    ClientId, ClientRow, LiveSession, RevocationProgress, RevocationReason, time_format,
+};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -131,6 +133,8 @@ pub fn RevocationBadge(client_id: ClientId, progress: Option<RevocationProgress>
                 format!("{what} at {}. A broker refused to close its sessions, in a way retrying cannot fix ({problem}); Settings → Brokers can retry it once the broker is fixed.", time_format::utc_minutes(p.created_at))
             } else if p.brokers == 0 {
                 format!("{what} at {}. No broker is configured yet; its sessions are closed as soon as one is.", time_format::utc_minutes(p.created_at))
+            } else if p.reason == RevocationReason::SessionsDisconnected {
+                format!("{what} at {}: every broker closes the client's sessions; devices with the key reconnect.", time_format::utc_minutes(p.created_at))
             } else if p.reason.ends_every_session() {
                 format!("{what} at {}: every broker closes the sessions that used the old credential.", time_format::utc_minutes(p.created_at))
             } else {

@@ -10,6 +10,7 @@ mod clients;
 mod devices;
 mod http_publish;
 mod isolation;
+mod keys;
 mod limits;
 mod members;
 mod request_ids;

@@ -178,7 +178,10 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
             ("scope_mode", "only"),
             ("scope", "sensor-1"),
         ]),
-        "clients/get" => owned(&[("client_id", &fresh_client().await)]),
+        "clients/get"
+        | "clients/login_activity"
+        | "clients/clear_lockout"
+        | "clients/disconnect_sessions" => owned(&[("client_id", &fresh_client().await)]),
         "devices/create" => owned(&[
             ("device_id", &format!("made-{suffix}")),
             ("name", ""),
@@ -256,6 +259,7 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
 const ENDPOINTS: &[(&str, Admits)] = &[
     ("clients/list", Admits::Members),
     ("clients/get", Admits::Members),
+    ("clients/login_activity", Admits::Members),
     ("devices/list", Admits::Members),
     ("members/team", Admits::Members),
     ("activity/list", Admits::Members),
@@ -272,6 +276,8 @@ const ENDPOINTS: &[(&str, Admits)] = &[
     ("clients/set_key_expiry", Admits::Admins),
     ("keys/policy", Admits::Members),
     ("keys/set_default_expiry", Admits::Admins),
+    ("clients/clear_lockout", Admits::Admins),
+    ("clients/disconnect_sessions", Admits::Admins),
     ("devices/create", Admits::Admins),
     ("devices/create_many", Admits::Admins),
     ("devices/update", Admits::Admins),

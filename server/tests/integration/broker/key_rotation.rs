@@ -453,3 +453,43 @@ async fn an_expiry_survives_a_restart(engine: Engine) {
     );
     app.stop().await;
 }
+
+/// EMQX and rmqtt end a webhook-authenticated session at the answer's `expire_at`: for a key that
+/// ends before the session limit, that is the key's end, so the broker closes the session itself
+/// at that moment too.
+#[engines]
+async fn the_webhook_login_of_an_expiring_key_expires_with_the_key(engine: Engine) {
+    use crate::broker::webhooks::{SECRET, webhook};
+    let setup = Setup::with(engine, |c| {
+        c.webhook_secret = Some(SECRET.parse().unwrap());
+        c.webhook_session_max_secs = Some(3600);
+    })
+    .await;
+    let key_id = setup.client.row.keys[0].id.clone();
+    let ends = app::store::now_millis() + 600_000;
+    client_keys::set_end_for_test(&setup.app.db, &key_id, ends)
+        .await
+        .unwrap();
+    let id = setup.client.connection.client_id.to_string();
+    let body = serde_json::json!({
+        "clientid": id, "username": setup.client.connection.username_namespace(),
+        "password": setup.key(), "peerhost": "10.1.2.3",
+    });
+    let (status, answer) = webhook(&setup, "/webhooks/emqx/authn", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"], "allow", "{answer}");
+    assert_eq!(
+        answer["expire_at"].as_u64(),
+        Some((ends / 1000) as u64),
+        "the key's end, before the hour's limit: {answer}"
+    );
+    // The session records the key it used.
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT key_id FROM device_sessions WHERE mqtt_client_id = $1")
+            .bind(&id)
+            .fetch_one(setup.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(key.as_deref(), Some(key_id.as_str()));
+    setup.app.stop().await;
+}

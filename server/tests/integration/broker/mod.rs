@@ -3,6 +3,7 @@
 //! functions, and connects, subscribes and publishes as a device would.
 
 mod access_paths;
+mod client_activity;
 mod commands;
 mod connect;
 mod crash;
@@ -28,7 +29,7 @@ mod topic_rules;
 mod tracking;
 mod transports;
 mod webhook_sessions;
-mod webhooks;
+pub(crate) mod webhooks;
 
 use crate::support::{self, Engine, Tenant, TestApp};
 use app::model::{ClientKey, RevealedKey};

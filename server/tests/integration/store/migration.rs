@@ -1,6 +1,7 @@
-//! Migration 0005 on a database that has lived before it, on both engines: names that already
-//! collide keep their older owner, the embedded broker's live sessions and the identifiers the
-//! webhooks remembered become device sessions, nothing is lost.
+//! Migrations on a database that has lived before them, on both engines. 0005: names that
+//! already collide keep their older owner, the embedded broker's live sessions and the
+//! identifiers the webhooks remembered become device sessions, nothing is lost. 0009: every
+//! client's key becomes its one key, which still verifies and never expires.
 
 use crate::support::{Engine, TestDatabase, engines};
 use app::store::Db;
@@ -11,6 +12,11 @@ use std::borrow::Cow;
 
 /// The database as Keygate left it before migration 5.
 async fn before_migration_5(database: &TestDatabase) -> AnyPool {
+    before_migration(database, 5).await
+}
+
+/// The database as Keygate left it before migration `version`.
+async fn before_migration(database: &TestDatabase, version: i64) -> AnyPool {
     install_default_drivers();
     let (url, dir) = match database.engine {
         Engine::Sqlite => (format!("{}?mode=rwc", database.url), "sqlite"),
@@ -29,7 +35,7 @@ async fn before_migration_5(database: &TestDatabase) -> AnyPool {
         migrator
             .migrations
             .iter()
-            .filter(|m| m.version < 5)
+            .filter(|m| m.version < version)
             .cloned()
             .collect(),
     );
@@ -132,5 +138,96 @@ async fn migration_5_keeps_what_was_there(engine: Engine) {
             "{gone} is dropped"
         );
     }
+    db.close().await;
+}
+
+#[engines]
+async fn migration_9_gives_every_client_its_key_as_its_one_key(engine: Engine) {
+    let database = TestDatabase::create(engine).await;
+    let pool = before_migration(&database, 9).await;
+    let key = app::model::ClientKey::generate();
+    let fast = app::secrets::fast_hash(key.expose().as_bytes());
+    for sql in [
+        "INSERT INTO organizations (id, name, created_at) VALUES ('o1', 'Acme', 1)".to_owned(),
+        "INSERT INTO workspaces (id, organization_id, name, namespace, created_at) VALUES ('w1', 'o1', 'Default', 'acme', 1)".to_owned(),
+        format!(
+            "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, key_hash, created_at, updated_at) VALUES
+                ('dev-1', 'w1', 'o1', 'Boiler', 'boiler', '', 1, '{fast}', 3000, 4000),
+                ('dev-2', 'w1', 'o1', 'Pump', 'pump', '', 1, '$argon2id$typed', 3000, 5000)"
+        ),
+        "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at) VALUES
+            ('s1', 'emqx-eu', 'gw-1', 'dev-1', 'o1', '', 4500)".to_owned(),
+    ] {
+        exec(&pool, &sql).await;
+    }
+    pool.close().await;
+
+    let db: Db = database.connect().await;
+    let rows = sqlx::query(
+        "SELECT client_id, organization_id, key_hash, created_at, ends_at, retiring, ended_at FROM client_keys ORDER BY client_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let rows: Vec<(String, String, String, i64, Option<i64>, i64, Option<i64>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("client_id"),
+                r.get("organization_id"),
+                r.get("key_hash"),
+                r.get("created_at"),
+                r.get("ends_at"),
+                r.get("retiring"),
+                r.get("ended_at"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "dev-1".into(),
+                "o1".into(),
+                fast.clone(),
+                4000,
+                None,
+                0,
+                None
+            ),
+            (
+                "dev-2".into(),
+                "o1".into(),
+                "$argon2id$typed".into(),
+                5000,
+                None,
+                0,
+                None
+            ),
+        ],
+        "each client's key, as it was, never expiring"
+    );
+    assert!(crate::support::key_verifies(&db, "dev-1", key.expose()).await);
+    let credential = app::store::clients::find_credential(&db, "dev-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(credential.keys.len(), 1);
+    let key_id: Option<String> =
+        sqlx::query_scalar("SELECT key_id FROM device_sessions WHERE id = 's1'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        key_id, None,
+        "a session from before keys had ids names none"
+    );
+    assert!(
+        sqlx::query("SELECT key_hash FROM clients")
+            .fetch_all(db.pool())
+            .await
+            .is_err(),
+        "the client's own key column is gone: one place holds keys"
+    );
     db.close().await;
 }

@@ -4,11 +4,13 @@
 
 mod access;
 mod audit;
+mod client_keys;
 mod clients;
 mod deliveries;
 mod device_sessions;
 mod devices;
 mod fixtures;
+mod login_failures;
 mod migration;
 mod mqtt_usernames;
 mod organizations;
