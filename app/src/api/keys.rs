@@ -80,7 +80,7 @@ pub async fn set_key_expiry(
 }
 
 /// How many days new keys of the caller's organization work for by default (`None`: never
-/// expire), and how many of its keys expire within 7 days (the header's count).
+/// expire), and how many keys of the current workspace expire within 7 days (the header's count).
 #[server(prefix = "/api", endpoint = "keys/policy")]
 pub async fn key_policy() -> Result<crate::model::KeyPolicy, AppError> {
     let caller = crate::auth::caller().await?;
@@ -88,7 +88,7 @@ pub async fn key_policy() -> Result<crate::model::KeyPolicy, AppError> {
     let actor = caller.actor();
     Ok(crate::model::KeyPolicy {
         default_days: crate::use_cases::clients::default_key_days(&state, &actor).await?,
-        expiring: crate::use_cases::clients::count_expiring(&state, &actor).await?,
+        expiring: crate::use_cases::clients::count_expiring(&state, &caller.workspace).await?,
     })
 }
 

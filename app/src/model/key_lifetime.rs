@@ -41,7 +41,8 @@ pub struct KeyInfo {
 pub struct KeyPolicy {
     /// How many days a new key works for by default; `None`: never expires.
     pub default_days: Option<u32>,
-    /// The organization's keys that expire within 7 days.
+    /// The current workspace's keys that expire within 7 days (what its Clients page's
+    /// "expiring" filter lists the clients of).
     pub expiring: u64,
 }
 
@@ -120,13 +121,14 @@ impl ClientExpiry {
     }
 }
 
-/// A time to come, in words: "5 days", "1 day", "3 hours", "12 minutes", rounded up.
+/// A time to come, in words: "5 days", "1 day", "3 hours", "12 minutes", rounded up in the largest
+/// unit it fills ("1 day" for exactly 24 hours, "2 days" for a minute more).
 pub fn in_words(ms: i64) -> String {
     let ms = ms.max(0);
     let up = |unit: i64| (ms + unit - 1) / unit;
-    let (count, unit) = if ms > DAY_MS {
+    let (count, unit) = if ms >= DAY_MS {
         (up(DAY_MS), "day")
-    } else if ms > HOUR_MS {
+    } else if ms >= HOUR_MS {
         (up(HOUR_MS), "hour")
     } else {
         (up(60_000).max(1), "minute")

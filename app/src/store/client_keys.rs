@@ -501,19 +501,20 @@ pub async fn upgrade_hash(db: &Db, key_id: &str, from: &str, to: &str) -> StoreR
     )
 }
 
-/// How many keys of `organization_id` expire (not retire) after `now` and within `within` ms:
-/// the header's count.
+/// How many keys of `workspace_id`'s clients expire (not retire) after `now` and within `within`
+/// ms: the header's count, beside the Clients page's "expiring" filter of the same workspace.
 pub async fn count_expiring(
     db: &Db,
-    organization_id: &str,
+    workspace_id: &str,
     now: i64,
     within: i64,
 ) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM client_keys
-         WHERE organization_id = $1 AND retiring = 0 AND ends_at > $2 AND ends_at <= $3",
+        "SELECT COUNT(*) FROM client_keys k
+         JOIN clients c ON c.client_id = k.client_id AND c.organization_id = k.organization_id
+         WHERE c.workspace_id = $1 AND k.retiring = 0 AND k.ends_at > $2 AND k.ends_at <= $3",
     )
-    .bind(organization_id)
+    .bind(workspace_id)
     .bind(now)
     .bind(now + within)
     .fetch_one(db.pool())

@@ -418,11 +418,11 @@ pub async fn set_default_key_days(
     Ok(store::organizations::update_default_key_days(&state.db, by, days).await?)
 }
 
-/// The keys of the actor's organization that expire within 7 days: the header's count.
-pub async fn count_expiring(state: &AppState, actor: &Actor) -> Result<u64, ClientError> {
+/// The keys of `workspace`'s clients that expire within 7 days: the header's count.
+pub async fn count_expiring(state: &AppState, workspace: &Workspace) -> Result<u64, ClientError> {
     Ok(client_keys::count_expiring(
         &state.db,
-        &actor.audit().organization_id,
+        &workspace.id,
         store::now_millis(),
         EXPIRING_WITHIN_MS,
     )

@@ -169,7 +169,8 @@ async fn migration_9_gives_every_client_its_key_as_its_one_key(engine: Engine) {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    let rows: Vec<(String, String, String, i64, Option<i64>, i64, Option<i64>)> = rows
+    type KeyRow = (String, String, String, i64, Option<i64>, i64, Option<i64>);
+    let rows: Vec<KeyRow> = rows
         .iter()
         .map(|r| {
             (
