@@ -6,7 +6,8 @@ use crate::error::AppError;
 use crate::model::LoginActivity;
 use leptos::prelude::*;
 
-/// A client's last refused login, how many in the last 24 hours, and whether it is locked out.
+/// A client's last successful and last refused login, how many refused in the last 24 hours, and
+/// whether it is locked out.
 #[server(prefix = "/api", endpoint = "clients/login_activity")]
 pub async fn get_login_activity(client_id: String) -> Result<LoginActivity, AppError> {
     let caller = crate::auth::caller().await?;

@@ -71,6 +71,9 @@ impl Lockout {
 /// A client's failed logins: the Edit modal's login activity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginActivity {
+    /// The latest successful login, with any of the client's keys: when, and from which address
+    /// (empty when its broker reported none); `None`: none yet.
+    pub last_success: Option<(i64, String)>,
     /// The latest refused login Keygate remembers (for 30 days); `None`: none.
     pub last_failure: Option<LoginFailure>,
     /// Refused logins in the last 24 hours, counted by the hour (the hour that began 24 hours ago

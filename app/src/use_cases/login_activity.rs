@@ -28,7 +28,16 @@ pub async fn get(
         organization_id: record.organization_id,
         client_id: id.clone(),
     };
-    read(state, &client).await
+    let mut activity = read(state, &client).await?;
+    activity.last_success = last_success(&record.row.keys);
+    Ok(activity)
+}
+
+/// The latest use of any of the client's keys: each key's last successful login is kept with it.
+fn last_success(keys: &[crate::model::KeyInfo]) -> Option<(i64, String)> {
+    keys.iter()
+        .filter_map(|k| Some((k.last_used_at?, k.last_address.clone().unwrap_or_default())))
+        .max_by_key(|(at, _)| *at)
 }
 
 /// Ends the back-off's lock-out of a client of the actor's organization, in this process: its own
@@ -58,7 +67,9 @@ pub async fn clear_lockout(
     )
     .await?;
     state.back_off.clear_lockout(&client);
-    read(state, &client).await
+    let mut activity = read(state, &client).await?;
+    activity.last_success = last_success(&record.row.keys);
+    Ok(activity)
 }
 
 /// The activity log's words for what clearing lifted.
@@ -101,6 +112,7 @@ async fn read(state: &AppState, client: &ClientRef) -> Result<LoginActivity, Cli
         .chain(stored.last)
         .max_by_key(|f| f.at);
     Ok(LoginActivity {
+        last_success: None,
         last_failure,
         failures_24h,
         lockout: state.back_off.lockout(client),

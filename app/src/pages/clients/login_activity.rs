@@ -181,6 +181,8 @@ fn LoginActivityPanel(client_id: ClientId) -> impl IntoView {
                     let locked = left.is_some_and(|s| s > 0);
                     view! {
                         <dl class="facts">
+                            <dt>"Last successful login"</dt>
+                            <dd data-testid="last-success">{last_success(a.last_success.as_ref())}</dd>
                             <dt>"Last failed login"</dt>
                             <dd data-testid="last-failure">{last_failure(a.last_failure.as_ref())}</dd>
                             <dt>"Failed logins, last 24 h"</dt>
@@ -202,6 +204,15 @@ fn LoginActivityPanel(client_id: ClientId) -> impl IntoView {
             }}
             <p class="hint">"Wrong keys lock a client out for a while: new devices are refused, even with the right key, until the lock runs out. Refused logins are kept 30 days."</p>
         </section>
+    }
+}
+
+/// "2026-11-23 14:05 UTC from 10.1.2.3", or that there was none.
+fn last_success(success: Option<&(i64, String)>) -> String {
+    match success {
+        None => "None yet".to_owned(),
+        Some((at, address)) if address.is_empty() => time_format::utc_minutes(*at),
+        Some((at, address)) => format!("{} from {address}", time_format::utc_minutes(*at)),
     }
 }
 
@@ -267,6 +278,7 @@ mod tests {
     #[test]
     fn the_lockout_says_how_long_and_whom_it_keeps_out() {
         let mut activity = LoginActivity {
+            last_success: None,
             last_failure: None,
             failures_24h: 3,
             lockout: Some(Lockout {

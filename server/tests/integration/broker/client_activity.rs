@@ -72,6 +72,7 @@ async fn wrong_keys_show_as_the_last_failure_with_its_address_the_count_and_the_
     assert_eq!(
         quiet,
         LoginActivity {
+            last_success: None,
             last_failure: None,
             failures_24h: 0,
             lockout: None

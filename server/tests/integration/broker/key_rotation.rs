@@ -493,3 +493,62 @@ async fn the_webhook_login_of_an_expiring_key_expires_with_the_key(engine: Engin
     assert_eq!(key.as_deref(), Some(key_id.as_str()));
     setup.app.stop().await;
 }
+
+/// Each key says when and from where it was last used and how many live sessions it has, and the
+/// client's last successful login is its keys' latest use.
+#[engines]
+async fn each_key_says_its_last_use_and_live_sessions(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let broker = setup.tcp();
+    let (new_key, _) = rotate(&setup, "7d").await;
+    let device = Device::connect(
+        Version::V5,
+        &broker,
+        &device_login(&setup, new_key.expose()),
+    )
+    .await
+    .expect("the new key connects");
+    let id = setup.client.connection.client_id.to_string();
+    let keys = || async {
+        setup
+            .tenant
+            .call::<app::model::ClientDetails>("clients/get", &[("client_id", &id)])
+            .await
+            .unwrap()
+            .row
+            .keys
+    };
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let keys = keys().await;
+            keys[1].live_sessions == 1 && keys[1].last_used_at.is_some()
+        })
+        .await,
+        "the new key's use is recorded: {:?}",
+        keys().await
+    );
+    let keys = keys().await;
+    assert_eq!(keys[0].live_sessions, 0, "the old key has none");
+    assert_eq!(keys[0].last_used_at, None);
+    assert!(
+        keys[1]
+            .last_address
+            .as_deref()
+            .is_some_and(|a| a.starts_with("127.0.0.1:")),
+        "{keys:?}"
+    );
+    let activity: app::model::LoginActivity = setup
+        .tenant
+        .call("clients/login_activity", &[("client_id", &id)])
+        .await
+        .unwrap();
+    assert_eq!(
+        activity.last_success,
+        Some((
+            keys[1].last_used_at.unwrap(),
+            keys[1].last_address.clone().unwrap()
+        ))
+    );
+    device.disconnect().await;
+    setup.app.stop().await;
+}

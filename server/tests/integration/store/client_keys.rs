@@ -382,10 +382,17 @@ async fn the_clients_page_filters_by_expiry_and_the_header_counts_expiring_keys(
     assert_eq!(listed(ExpiryFilter::All).await.len(), 5);
     let week = 7 * 24 * HOUR;
     assert_eq!(
-        client_keys::count_expiring(&db, &acme.ctx.organization_id, now, week)
+        client_keys::count_expiring(&db, &acme.workspace_id, now, week)
             .await
             .unwrap(),
         1,
-        "one key of Acme's expires within the week (a retiring key is not counted)"
+        "one key of Acme's workspace expires within the week (a retiring key is not counted)"
+    );
+    assert_eq!(
+        client_keys::count_expiring(&db, &globex.workspace_id, now, week)
+            .await
+            .unwrap(),
+        1,
+        "Globex's is its own"
     );
 }
