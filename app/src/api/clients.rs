@@ -148,6 +148,22 @@ pub async fn list_clients(
     })
 }
 
+/// Every client of the current workspace as a file (`Csv` or `Json`): what each is and may do,
+/// never a key nor a hash. Any member may export what they may read.
+#[server(prefix = "/api", endpoint = "clients/export")]
+pub async fn export_clients(
+    #[server(default)] format: crate::model::client_export::ExportFormat,
+) -> Result<String, AppError> {
+    let caller = crate::auth::caller().await?;
+    let state = crate::auth::state()?;
+    let rows = crate::store::clients::list_all(&state.db, &caller.workspace.id).await?;
+    Ok(crate::model::client_export::write(
+        &rows,
+        format,
+        crate::store::now_millis(),
+    ))
+}
+
 /// How far a client's latest revocation got ("disconnecting… / done on 2 of 2 brokers"); `None`
 /// when it has none pending or recent. Polled by the Clients page while one is pending.
 #[server(prefix = "/api", endpoint = "clients/revocation")]

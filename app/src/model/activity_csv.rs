@@ -1,49 +1,26 @@
-//! The activity log as CSV (RFC 4180), for Settings → Activity's export. Every field is quoted;
-//! a field a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
-//! carriage return) gets a leading `'`: events carry text from the network (an MQTT client's
-//! identifier, a username), and opening the export must not run what a device chose to send.
+//! The activity log as CSV, for Settings → Activity's export, written by [`super::csv`] (every
+//! field quoted, formulas defused: events carry text from the network, an MQTT client's
+//! identifier, a username).
 
 use super::{AuditEntry, time_format};
 
-const HEADER: &str = "time_utc,who,what,target,detail,address";
+const HEADER: [&str; 6] = ["time_utc", "who", "what", "target", "detail", "address"];
 
 /// The CSV of `entries`, a header line first, lines ending in CRLF.
 pub fn to_csv(entries: &[AuditEntry]) -> String {
-    let mut out = String::with_capacity(64 * (entries.len() + 1));
-    out.push_str(HEADER);
-    out.push_str("\r\n");
-    for e in entries {
-        let fields = [
-            time_format::utc_seconds(e.at),
-            e.actor.clone(),
-            e.action.as_str().to_owned(),
-            e.target.clone(),
-            e.detail.clone(),
-            e.address.clone(),
-        ];
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_field(&mut out, field);
-        }
-        out.push_str("\r\n");
-    }
-    out
-}
-
-fn push_field(out: &mut String, field: &str) {
-    out.push('"');
-    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        out.push('\'');
-    }
-    for c in field.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
-    out.push('"');
+    super::csv::to_csv(
+        &HEADER,
+        entries.iter().map(|e| {
+            [
+                time_format::utc_seconds(e.at),
+                e.actor.clone(),
+                e.action.as_str().to_owned(),
+                e.target.clone(),
+                e.detail.clone(),
+                e.address.clone(),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -71,7 +48,7 @@ mod tests {
             "line 1\nline 2",
         )]);
         let mut lines = csv.split("\r\n");
-        assert_eq!(lines.next(), Some(HEADER));
+        assert_eq!(lines.next(), Some(HEADER.join(",").as_str()));
         assert_eq!(
             lines.next(),
             Some(

@@ -129,6 +129,28 @@ pub async fn list_for(
     Ok(keys)
 }
 
+/// The keys of every client of `workspace_id`, oldest first, in one query: an export's.
+pub async fn list_for_workspace(
+    db: &Db,
+    workspace_id: &str,
+) -> StoreResult<HashMap<String, Vec<KeyInfo>>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {INFO_COLUMNS} FROM client_keys k
+         JOIN clients c ON c.client_id = k.client_id AND c.organization_id = k.organization_id
+         WHERE c.workspace_id = $1 ORDER BY k.created_at, k.id"
+    ))
+    .bind(workspace_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut keys: HashMap<String, Vec<KeyInfo>> = HashMap::new();
+    for row in rows {
+        keys.entry(row.try_get("client_id")?)
+            .or_default()
+            .push(info_from_row(&row)?);
+    }
+    Ok(keys)
+}
+
 /// The keys of `client`, oldest first, in the caller's transaction.
 pub(super) async fn list_of_in(
     conn: &mut AnyConnection,

@@ -277,6 +277,25 @@ pub async fn list(
     Ok((rows, total as u64))
 }
 
+/// Every client of a workspace with its keys, by Client ID: what an export writes. The workspace
+/// must already be known to belong to the caller's organization.
+pub async fn list_all(db: &Db, workspace_id: &str) -> StoreResult<Vec<ClientRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM clients WHERE workspace_id = $1 ORDER BY client_id"
+    ))
+    .bind(workspace_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut keys = client_keys::list_for_workspace(db, workspace_id).await?;
+    rows.iter()
+        .map(|r| {
+            let mut row = from_row(r)?.row;
+            row.keys = keys.remove(row.client_id.as_str()).unwrap_or_default();
+            Ok(row)
+        })
+        .collect()
+}
+
 /// How many clients a workspace has.
 pub async fn count(db: &Db, workspace_id: &str) -> StoreResult<u64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE workspace_id = $1")

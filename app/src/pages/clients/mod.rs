@@ -4,6 +4,7 @@ mod access_badges;
 mod card_view;
 mod delete_modal;
 mod edit_modal;
+mod export;
 mod key_badges;
 mod key_steps;
 mod keys_panel;
@@ -210,6 +211,7 @@ fn Clients(
         .map(|w| w.namespace.to_string())
         .unwrap_or_default();
     let workspace_name = workspace.map(|w| w.name).unwrap_or_default();
+    let export_namespace = namespace.clone();
 
     view! {
         <div class="page-head">
@@ -217,9 +219,12 @@ fn Clients(
                 <h1>"Clients"</h1>
                 <p class="muted">"Workspace " <strong>{workspace_name}</strong> " · namespace " <code data-testid="namespace">{namespace}</code></p>
             </div>
-            {manage.then(|| view! {
-                <button type="button" class="primary" data-testid="new-client" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
-            })}
+            <div class="page-actions">
+                <export::ExportButtons namespace=export_namespace/>
+                {manage.then(|| view! {
+                    <button type="button" class="primary" data-testid="new-client" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
+                })}
+            </div>
             {(!manage).then(|| view! { <span class="badge" data-testid="read-only">"Read-only: your role is Viewer"</span> })}
         </div>
         <Toolbar query view_mode/>

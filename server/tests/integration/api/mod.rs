@@ -8,6 +8,7 @@ mod activity;
 mod client_access;
 mod clients;
 mod devices;
+mod export;
 mod http_publish;
 mod isolation;
 mod keys;

@@ -259,6 +259,7 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
 const ENDPOINTS: &[(&str, Admits)] = &[
     ("clients/list", Admits::Members),
     ("clients/get", Admits::Members),
+    ("clients/export", Admits::Members),
     ("clients/login_activity", Admits::Members),
     ("devices/list", Admits::Members),
     ("members/team", Admits::Members),
