@@ -211,17 +211,17 @@ async fn login(
         decided => decided,
     };
     if let Ok(grant) = &decided {
-        // A publish holds no session for the tracker to record: its key's use is written here.
-        let source = attempt.source.map(|ip| ip.to_string()).unwrap_or_default();
-        if let Err(e) = app::store::client_keys::record_use(
-            auth.db(),
-            &grant.key_id,
-            app::store::now_millis(),
-            &source,
-        )
-        .await
-        {
-            tracing::warn!("could not record a key's use: {e}");
+        // A publish holds no session for the tracker to record: its key's use is written here,
+        // at most once a minute per key, so a device publishing every second is no write a
+        // second.
+        let now = app::store::now_millis();
+        if app::store::client_keys::use_worth_recording(grant.key_last_used_at, now) {
+            let source = attempt.source.map(|ip| ip.to_string()).unwrap_or_default();
+            if let Err(e) =
+                app::store::client_keys::record_use(auth.db(), &grant.key_id, now, &source).await
+            {
+                tracing::warn!("could not record a key's use: {e}");
+            }
         }
     }
     metrics.device_connect(ConnectPath::Http, &decided);

@@ -25,6 +25,18 @@ pub struct StoredKey {
     pub hash: String,
     /// When it stops verifying; `None`: never.
     pub ends_at: Option<i64>,
+    /// Its last successful login as read.
+    pub last_used_at: Option<i64>,
+}
+
+/// A key's last use is written at most this often by a login that holds no session (an HTTP
+/// publish): the dashboard shows minutes, and a publish a second must not be a write a second.
+const USE_RECORDED_EVERY_MS: i64 = 60_000;
+
+/// Whether a login at `now` with a key last used at `last_used_at` should record its use: it was
+/// not recorded lately.
+pub fn use_worth_recording(last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.is_none_or(|at| now - at >= USE_RECORDED_EVERY_MS)
 }
 
 impl StoredKey {

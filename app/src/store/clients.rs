@@ -792,7 +792,7 @@ impl DeviceCredential {
 /// The columns of a credential, one row per key (a client has one or two), joined to its client.
 const CREDENTIAL_COLUMNS: &str =
     "c.client_id, c.organization_id, c.workspace_id, w.namespace, c.active, c.revision,
-    c.scope, c.topic_rules, k.id AS key_id, k.key_hash, k.ends_at";
+    c.scope, c.topic_rules, k.id AS key_id, k.key_hash, k.ends_at, k.last_used_at";
 
 /// The credential the rows of one client make (see [`CREDENTIAL_COLUMNS`]).
 fn credential_from_rows(rows: &[AnyRow]) -> StoreResult<Option<DeviceCredential>> {
@@ -806,6 +806,7 @@ fn credential_from_rows(rows: &[AnyRow]) -> StoreResult<Option<DeviceCredential>
                 id,
                 hash: row.try_get("key_hash")?,
                 ends_at: row.try_get("ends_at")?,
+                last_used_at: row.try_get("last_used_at")?,
             });
         }
     }

@@ -68,6 +68,7 @@ mod tests {
             revision: 3,
             key_id: "key-1".into(),
             key_ends_at: None,
+            key_last_used_at: None,
             identifier: "c-1".into(),
             device: None,
             scope: None,

@@ -63,6 +63,8 @@ pub struct Grant {
     pub key_id: String,
     /// When that key ends, as it was when the grant was made (Unix ms); `None`: never.
     pub key_ends_at: Option<i64>,
+    /// When that key was last used, as it was when the grant was made.
+    pub key_last_used_at: Option<i64>,
     /// The session's MQTT client identifier (`{device_id}` in a topic rule).
     pub identifier: String,
     /// The device the session is, when it connected in form 3 with a valid device id.
@@ -517,6 +519,7 @@ impl DeviceAuth {
             revision: credential.revision,
             key_id: key_id.to_owned(),
             key_ends_at: credential.key(key_id).and_then(|k| k.ends_at),
+            key_last_used_at: credential.key(key_id).and_then(|k| k.last_used_at),
             identifier: identifier.to_owned(),
             device,
             scope,

@@ -798,3 +798,44 @@ async fn a_restricted_key_publishes_only_as_a_device_in_its_scope_and_only_to_th
     sub.disconnect().await;
     setup.app.stop().await;
 }
+
+/// An HTTP publish records its key's use, as a connect does, but at most once a minute per key:
+/// a device publishing many times a minute is one write, not one per request.
+#[engines]
+async fn a_publish_records_its_keys_use_at_most_once_a_minute(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let client = &setup.client;
+    let topic = format!(
+        "{}/devices/{}/t",
+        client.connection.namespace, client.connection.client_id
+    );
+    let last_used = || async {
+        sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT last_used_at FROM client_keys WHERE client_id = $1",
+        )
+        .bind(client.connection.client_id.as_str())
+        .fetch_one(setup.app.db.pool())
+        .await
+        .unwrap()
+    };
+    assert_eq!(last_used().await, None);
+    let answer = post(client, &topic, Some(client_id_and_key(client)), "1").await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let first = last_used().await.expect("the key's use is recorded");
+    for i in 0..5 {
+        let answer = post(
+            client,
+            &topic,
+            Some(client_id_and_key(client)),
+            i.to_string(),
+        )
+        .await;
+        assert_eq!(answer.status, 200);
+    }
+    assert_eq!(
+        last_used().await,
+        Some(first),
+        "not written again within the minute"
+    );
+    setup.app.stop().await;
+}
