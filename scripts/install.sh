@@ -3,7 +3,8 @@
 # at the right version (a warm run takes a few seconds). Safe to re-run. Root or sudo is needed only
 # for apt packages and global npm packages.
 #
-#   apt:   chromium, postgresql, mosquitto-clients, protobuf-compiler, libssl-dev, pkg-config
+#   apt:   chromium, postgresql, mosquitto-clients, mosquitto (mosquitto_passwd, mosquitto_ctrl
+#          for the import tests), protobuf-compiler, libssl-dev, pkg-config
 #          (+ nodejs/npm if there is no node)
 #   rust:  wasm32-unknown-unknown target, rustfmt, clippy
 #   (no cargo install: tools/build-site, a workspace crate, builds the site with wasm-bindgen and
@@ -22,7 +23,7 @@ NODE_MIN_MAJOR=20 # @playwright/test in end2end/ needs node >= 20
 RUSTC_MIN=1.94    # rmqtt 0.24
 # fonts-noto-color-emoji: the UI uses emoji icons; without it screenshots show empty boxes.
 # libssl-dev, pkg-config: the test broker's rmqtt-web-hook builds reqwest with native-tls (OpenSSL).
-APT_PACKAGES=(chromium postgresql mosquitto-clients protobuf-compiler libssl-dev pkg-config fonts-noto-color-emoji curl ca-certificates)
+APT_PACKAGES=(chromium postgresql mosquitto-clients mosquitto protobuf-compiler libssl-dev pkg-config fonts-noto-color-emoji curl ca-certificates)
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 

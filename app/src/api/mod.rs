@@ -7,6 +7,7 @@ pub mod activity;
 pub mod brokers;
 pub mod clients;
 pub mod devices;
+pub mod imports;
 pub mod install;
 pub mod keys;
 pub mod login_activity;

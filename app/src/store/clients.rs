@@ -98,8 +98,37 @@ pub async fn create(
     new: NewClient<'_>,
     limit: u32,
 ) -> StoreResult<ClientRow> {
+    let mut tx = db.pool().begin().await?;
+    let row = create_in(&mut tx, ctx, &new, limit, now_millis()).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Creates clients in one transaction, all or nothing: an import's (see
+/// `use_cases::imports`). The first Client ID in use, or the workspace's limit, fails them all.
+pub async fn create_many(
+    db: &Db,
+    ctx: &AuditContext,
+    clients: &[NewClient<'_>],
+    limit: u32,
+) -> StoreResult<usize> {
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
+    for new in clients {
+        create_in(&mut tx, ctx, new, limit, now).await?;
+    }
+    tx.commit().await?;
+    Ok(clients.len())
+}
+
+/// [`create`] within a transaction.
+async fn create_in(
+    tx: &mut AnyConnection,
+    ctx: &AuditContext,
+    new: &NewClient<'_>,
+    limit: u32,
+    now: i64,
+) -> StoreResult<ClientRow> {
     // The workspace's row lock first, then the count: a burst of creations cannot pass the limit
     // together. Another organization's workspace locks nothing and is "not found".
     let locked =
@@ -142,16 +171,16 @@ pub async fn create(
     if inserted == 0 {
         return Err(StoreError::NotFound);
     }
-    if !mqtt_usernames::reserve_in(&mut tx, new.client_id.as_str(), UsernameKind::Client).await? {
+    if !mqtt_usernames::reserve_in(&mut *tx, new.client_id.as_str(), UsernameKind::Client).await? {
         return Err(StoreError::ClientIdTaken);
     }
     let owner = ClientRef {
         organization_id: ctx.organization_id.clone(),
         client_id: new.client_id.clone(),
     };
-    client_keys::insert_in(&mut tx, &owner, new.key_hash, new.key_ends_at, now).await?;
+    client_keys::insert_in(&mut *tx, &owner, new.key_hash, new.key_ends_at, now).await?;
     audit::insert_in(
-        &mut tx,
+        &mut *tx,
         ctx,
         Some(new.workspace_id),
         AuditAction::ClientCreated,
@@ -159,11 +188,10 @@ pub async fn create(
         new.name.as_str(),
     )
     .await?;
-    let keys = get_in(&mut tx, &ctx.organization_id, new.client_id)
+    let keys = get_in(&mut *tx, &ctx.organization_id, new.client_id)
         .await?
         .row
         .keys;
-    tx.commit().await?;
     Ok(ClientRow {
         keys,
         client_id: new.client_id.clone(),

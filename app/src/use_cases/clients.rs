@@ -430,7 +430,7 @@ pub async fn count_expiring(state: &AppState, workspace: &Workspace) -> Result<u
 }
 
 /// The expiry chosen for a new key, or the organization's default when none was.
-async fn chosen_or_default(
+pub(crate) async fn chosen_or_default(
     state: &AppState,
     organization_id: &str,
     chosen: Option<Expiry>,

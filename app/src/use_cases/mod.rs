@@ -7,6 +7,7 @@
 pub mod actor;
 pub mod clients;
 pub mod devices;
+pub mod imports;
 pub mod install;
 pub mod login_activity;
 pub mod members;

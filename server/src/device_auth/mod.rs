@@ -391,9 +391,12 @@ impl DeviceAuth {
         }
     }
 
-    /// A generated key still stored as argon2id (it was made before the fast form existed) gets
-    /// its fast form now that it verified, so its next cold connect costs a SHA-256. Failing to
-    /// store it costs nothing but speed: the next connect tries again.
+    /// A key whose stored hash is not Keygate's own form for it gets that form now that it
+    /// verified ([`secrets::rehash_after_login`] decides): a generated key still stored as
+    /// argon2id (made before the fast form existed) its fast form, so its next cold connect costs
+    /// a SHA-256; a hash imported from another broker the fast form or argon2id (on the
+    /// verifier's pool). Failing to store it costs nothing but speed: the next connect tries
+    /// again.
     async fn upgrade(
         &self,
         mut credential: DeviceCredential,
@@ -405,14 +408,21 @@ impl DeviceAuth {
         let Some(stored) = credential.keys.iter_mut().find(|k| k.id == key_id) else {
             return credential;
         };
-        if !generated || secrets::is_fast_hash(&stored.hash) {
-            return credential;
-        }
-        let fast = secrets::fast_hash(presented);
-        match client_keys::upgrade_hash(&self.db, key_id, &stored.hash, &fast).await {
+        let rehashed = match secrets::rehash_after_login(&stored.hash, generated) {
+            None => return credential,
+            Some(secrets::Rehash::Fast) => secrets::fast_hash(presented),
+            Some(secrets::Rehash::Argon2) => match self.verifier.hash(presented).await {
+                Ok(hash) => hash,
+                Err(e) => {
+                    tracing::warn!(%client, "could not re-hash a key: {e}");
+                    return credential;
+                }
+            },
+        };
+        match client_keys::upgrade_hash(&self.db, key_id, &stored.hash, &rehashed).await {
             Ok(true) => {
-                tracing::info!(%client, "a generated key's hash was upgraded to its fast form");
-                stored.hash = fast;
+                tracing::info!(%client, "a key's hash was upgraded to Keygate's own form");
+                stored.hash = rehashed;
             }
             Ok(false) => {}
             Err(e) => {

@@ -1,5 +1,6 @@
 //! Key verification. A generated key stored in the fast form (`app::secrets`) is checked at once,
-//! on the caller's task: a SHA-256, microseconds. Every other key is argon2id, on the broker's own
+//! on the caller's task: a SHA-256, microseconds. Every other key is argon2id (or a hash imported
+//! from another broker, PBKDF2 as slow as its iterations, until its first login), on the broker's own
 //! [`Argon2Pool`] (the dashboard's passwords have another), so a burst of connects queues for a
 //! few workers instead of taking every core from the dashboard.
 //!
@@ -109,7 +110,16 @@ impl KeyVerifier {
         Ok(None)
     }
 
-    /// argon2id on the pool: `presented` against `hash`, or the decoy.
+    /// A new argon2id hash of `presented`, on the pool: an imported hash's replacement.
+    pub async fn hash(&self, presented: &[u8]) -> Result<String, VerifyError> {
+        match self.pool.hash(presented).await {
+            Ok(hash) => Ok(hash.as_str().to_owned()),
+            Err(SecretError::Busy) => Err(VerifyError::Busy),
+            Err(_) => Err(VerifyError::Stopped),
+        }
+    }
+
+    /// argon2id, or an imported hash, on the pool: `presented` against `hash`, or the decoy.
     async fn verify_slow(
         &self,
         presented: &SecretSlice<u8>,

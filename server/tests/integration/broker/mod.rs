@@ -11,6 +11,7 @@ pub mod device;
 pub(crate) mod external_rmqtt;
 mod fake_admin_api;
 mod identifiers;
+mod imports;
 mod isolation;
 mod key_forms;
 mod key_rotation;
