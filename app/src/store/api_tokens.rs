@@ -2,7 +2,7 @@
 //! optionally to one of its workspaces, and works until it expires or is revoked.
 
 use super::{Db, StoreError, StoreResult, audit, new_id, now_millis};
-use crate::model::{ApiTokenRow, AuditAction, TokenName, TokenScope};
+use crate::model::{ApiTokenRow, AuditAction, Role, TokenName, TokenScope};
 use sqlx::{Row, any::AnyRow};
 
 /// A token found by its hash, with what authenticating needs besides its row.
@@ -10,12 +10,16 @@ use sqlx::{Row, any::AnyRow};
 pub struct StoredToken {
     pub organization_id: String,
     pub token_hash: String,
+    /// The role its creator has in its organization now; `None` when they are no longer in it.
+    pub creator_role: Option<Role>,
     pub row: ApiTokenRow,
 }
 
 /// What a new token is, besides its hash.
 #[derive(Clone, Debug)]
 pub struct NewToken<'a> {
+    /// The user making it: the token works only while they may do what its scope covers.
+    pub created_by_user: &'a str,
     pub name: &'a TokenName,
     pub scope: TokenScope,
     pub workspace_id: Option<&'a str>,
@@ -26,13 +30,21 @@ pub struct NewToken<'a> {
 /// thousand calls a minute cost one `UPDATE`.
 pub const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 
-const COLUMNS: &str = "id, organization_id, workspace_id, name, scope, token_hash, created_by, \
-     created_at, expires_at, last_used_at, revoked_at";
+const COLUMNS: &str = "t.id, t.organization_id, t.workspace_id, t.name, t.scope, t.token_hash, \
+     t.created_by, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, m.role AS creator_role";
+
+/// The tokens with their creator's membership in the token's organization, if any.
+const FROM: &str = "api_tokens t LEFT JOIN memberships m \
+     ON m.organization_id = t.organization_id AND m.user_id = t.created_by_user";
 
 fn from_row(row: &AnyRow) -> StoreResult<StoredToken> {
     Ok(StoredToken {
         organization_id: row.try_get("organization_id")?,
         token_hash: row.try_get("token_hash")?,
+        creator_role: row
+            .try_get::<Option<String>, _>("creator_role")?
+            .map(|role| Role::parse(&role))
+            .transpose()?,
         row: ApiTokenRow {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
@@ -80,8 +92,8 @@ pub async fn create(
         revoked_at: None,
     };
     sqlx::query(
-        "INSERT INTO api_tokens (id, organization_id, workspace_id, name, scope, token_hash, created_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO api_tokens (id, organization_id, workspace_id, name, scope, token_hash, created_by, created_by_user, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&row.id)
     .bind(&ctx.organization_id)
@@ -90,6 +102,7 @@ pub async fn create(
     .bind(row.scope.as_str())
     .bind(token_hash)
     .bind(&row.created_by)
+    .bind(new.created_by_user)
     .bind(row.created_at)
     .bind(row.expires_at)
     .execute(&mut *tx)
@@ -110,8 +123,8 @@ pub async fn create(
 /// The organization's tokens, revoked and expired ones included, newest first.
 pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<ApiTokenRow>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE organization_id = $1
-         ORDER BY created_at DESC, id LIMIT 500"
+        "SELECT {COLUMNS} FROM {FROM} WHERE t.organization_id = $1
+         ORDER BY t.created_at DESC, t.id LIMIT 500"
     ))
     .bind(organization_id)
     .fetch_all(db.pool())
@@ -122,7 +135,7 @@ pub async fn list(db: &Db, organization_id: &str) -> StoreResult<Vec<ApiTokenRow
 /// The token whose SHA-256 is `token_hash`, whatever its state; `None` when there is none.
 pub async fn find_by_hash(db: &Db, token_hash: &str) -> StoreResult<Option<StoredToken>> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"
+        "SELECT {COLUMNS} FROM {FROM} WHERE t.token_hash = $1"
     ))
     .bind(token_hash)
     .fetch_optional(db.pool())
@@ -135,7 +148,7 @@ pub async fn find_by_hash(db: &Db, token_hash: &str) -> StoreResult<Option<Store
 pub async fn revoke(db: &Db, ctx: &audit::AuditContext, id: &str) -> StoreResult<()> {
     let mut tx = db.pool().begin().await?;
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE id = $1 AND organization_id = $2"
+        "SELECT {COLUMNS} FROM {FROM} WHERE t.id = $1 AND t.organization_id = $2"
     ))
     .bind(id)
     .bind(&ctx.organization_id)

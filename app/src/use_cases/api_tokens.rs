@@ -4,8 +4,10 @@
 //! Who may make a token: creating or revoking any token, read-only ones included, needs
 //! [`Capability::ManageClients`] (an Admin or an Owner). A token is a credential that outlives the
 //! session it was made in, so a Viewer, who changes nothing, makes none either; they see the list.
-//! A manage token's reach is an Admin's over clients, never more than its creator's role, and a
-//! token cannot make or revoke tokens itself.
+//! A manage token's reach is an Admin's over clients, and a token cannot make or revoke tokens
+//! itself. A token never does more than its creator's role allows, then or later: it stops working
+//! when its creator leaves the organization, and a manage token when they can no longer manage
+//! clients (a demotion to viewer).
 
 use super::{Actor, Denied, Failure, TokenLimit};
 use crate::model::{
@@ -37,6 +39,7 @@ pub async fn create(
         db,
         &ctx,
         &NewToken {
+            created_by_user: &actor.user_id,
             name: &request.name,
             scope: request.scope,
             workspace_id: request.workspace_id.as_deref(),
@@ -83,6 +86,16 @@ pub enum Unauthorized {
     Store(#[from] StoreError),
 }
 
+/// Whether a creator with `role` now (none: no longer a member) may still stand behind a token of
+/// `scope`.
+fn creator_still_allows(role: Option<Role>, scope: TokenScope) -> bool {
+    match (role, scope) {
+        (None, _) => false,
+        (Some(_), TokenScope::Read) => true,
+        (Some(role), TokenScope::ManageClients) => role.allows(Capability::ManageClients),
+    }
+}
+
 /// The role a token of `scope` acts with: read → Viewer, manage clients → Admin (and
 /// [`TokenLimit`] keeps the latter to clients).
 pub fn role_of(scope: TokenScope) -> Role {
@@ -118,7 +131,14 @@ pub async fn authenticate(
     );
     let now = now_millis();
     let stored = match stored {
-        Some(stored) if matched && presented.is_some() && stored.row.usable(now) => stored,
+        Some(stored)
+            if matched
+                && presented.is_some()
+                && stored.row.usable(now)
+                && creator_still_allows(stored.creator_role, stored.row.scope) =>
+        {
+            stored
+        }
         _ => return Err(Unauthorized::Refused),
     };
     let row = stored.row;

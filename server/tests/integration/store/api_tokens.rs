@@ -237,3 +237,44 @@ async fn a_viewer_makes_no_token_and_another_organization_cannot_revoke(engine: 
             .is_none()
     );
 }
+
+#[engines]
+async fn a_token_never_outlasts_what_its_creator_may_do(engine: Engine) {
+    let (_database, db) = fresh_db(engine).await;
+    let org = org(&db, "Acme").await;
+    let manage = api_tokens::create(
+        &db,
+        &org.owner,
+        &request("deploy", TokenScope::ManageClients),
+    )
+    .await
+    .unwrap();
+    let read = api_tokens::create(&db, &org.owner, &request("read", TokenScope::Read))
+        .await
+        .unwrap();
+    let works = |token: String| {
+        let db = db.clone();
+        async move {
+            api_tokens::authenticate(&db, &bearer(&token), "::1")
+                .await
+                .is_ok()
+        }
+    };
+    assert!(works(manage.token.clone()).await && works(read.token.clone()).await);
+    // Demoted to viewer: the manage token stops, the read token goes on.
+    sqlx::query("UPDATE memberships SET role = 'viewer' WHERE user_id = $1")
+        .bind(&org.owner.user_id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(!works(manage.token.clone()).await);
+    assert!(works(read.token.clone()).await);
+    // No longer a member: neither works.
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+        .bind(&org.owner.user_id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(!works(manage.token).await);
+    assert!(!works(read.token).await);
+}
