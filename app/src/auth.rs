@@ -45,6 +45,7 @@ impl Caller {
             role: self.membership.role,
             operator: self.operator,
             address: self.address.clone(),
+            token: None,
         }
     }
 }

@@ -196,6 +196,10 @@ mod from_server_errors {
                 Denied::NotOperator => {
                     "Only an operator of this Keygate can see or change this.".to_owned()
                 }
+                Denied::TokenScope { scope, .. } => format!(
+                    "This API token's scope ({}) does not allow this.",
+                    scope.label()
+                ),
             })
         }
     }

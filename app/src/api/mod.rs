@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod api_tokens;
 pub mod brokers;
 pub mod clients;
 pub mod devices;

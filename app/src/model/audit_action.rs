@@ -56,6 +56,9 @@ text_enum!(
         UserPasswordChanged = "user.password_changed",
         /// Every dashboard session of the user ended at their request.
         UserSignedOutEverywhere = "user.signed_out_everywhere",
+        /// An API token made (the target is its name; the detail its scope).
+        ApiTokenCreated = "api_token.created",
+        ApiTokenRevoked = "api_token.revoked",
         SignupOpened = "install.signup_opened",
         SignupClosed = "install.signup_closed",
         OperatorNamed = "install.operator_named",
@@ -111,6 +114,8 @@ mod tests {
                 "member.left",
                 "user.password_changed",
                 "user.signed_out_everywhere",
+                "api_token.created",
+                "api_token.revoked",
                 "install.signup_opened",
                 "install.signup_closed",
                 "install.operator_named",

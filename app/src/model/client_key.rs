@@ -1,5 +1,6 @@
 //! `ClientKey`: a client's secret key, generated in the browser or typed, never logged.
 
+use super::checksummed::{self, RANDOM_BYTES};
 use super::{FieldError, ParseError, Problem};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -7,8 +8,6 @@ use std::fmt;
 
 /// The fixed prefix of generated keys, so secret scanners can recognise a leaked Keygate key.
 pub const KEY_PREFIX: &str = "kgk_";
-const RANDOM_BYTES: usize = 32;
-const CHECKSUM_BYTES: usize = 4;
 
 /// A client's key (the MQTT password). It has no `Display`, its `Debug` is redacted, and it is
 /// zeroed when dropped: the only ways out are [`ClientKey::expose`] and serialization, which the
@@ -61,27 +60,12 @@ impl ClientKey {
 
     /// The 32 random bytes of a `kgk_` key whose checksum is right.
     fn generated_bytes(raw: &str) -> Option<[u8; RANDOM_BYTES]> {
-        let body = raw.strip_prefix(KEY_PREFIX)?;
-        let bytes = bs58::decode(body).into_vec().ok()?;
-        if bytes.len() != RANDOM_BYTES + CHECKSUM_BYTES {
-            return None;
-        }
-        let (random, checksum) = bytes.split_at(RANDOM_BYTES);
-        (crc32fast::hash(random).to_be_bytes() == checksum).then(|| {
-            let mut out = [0u8; RANDOM_BYTES];
-            out.copy_from_slice(random);
-            out
-        })
+        checksummed::random_part(KEY_PREFIX, raw)
     }
 
     /// 32 random bytes from the OS RNG, base58, with a prefix and a CRC32 checksum: `kgk_…`.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; RANDOM_BYTES + CHECKSUM_BYTES];
-        super::random_bytes(&mut bytes[..RANDOM_BYTES]);
-        let crc = crc32fast::hash(&bytes[..RANDOM_BYTES]);
-        bytes[RANDOM_BYTES..].copy_from_slice(&crc.to_be_bytes());
-        let encoded = bs58::encode(&bytes).into_string();
-        Self(SecretString::from(format!("{KEY_PREFIX}{encoded}")))
+        Self(SecretString::from(checksummed::generate(KEY_PREFIX)))
     }
 
     /// Whether `raw` carries a valid Keygate checksum (what a secret scanner would check).

@@ -95,6 +95,11 @@ text_field!(
     OrgName, OrgName, 1, 80, false
 );
 text_field!(
+    /// An API token's name: who or what uses it ("CI deploy"), and the actor its changes are
+    /// audited under.
+    TokenName, Name, 1, 60, false
+);
+text_field!(
     /// A workspace's name ("Production", "staging", …).
     WorkspaceName, WorkspaceName, 1, 40, false
 );

@@ -3,8 +3,10 @@
 pub mod access;
 mod access_preview;
 pub mod activity_csv;
+mod api_token;
 mod audit_action;
 mod broker_kind;
+mod checksummed;
 pub mod client_export;
 mod client_id;
 mod client_key;
@@ -28,6 +30,9 @@ mod topic_rules;
 mod user_agent;
 
 pub use access_preview::{AccessPreview, PreviewReason};
+pub use api_token::{
+    ApiToken, ApiTokenRow, IssuedApiToken, TOKEN_PREFIX, TokenLifetime, TokenScope,
+};
 pub use audit_action::AuditAction;
 pub use broker_kind::BrokerKind;
 pub use client_id::ClientId;
@@ -37,7 +42,8 @@ pub use device_id::{DeviceId, MAX_TAGS, Tag, parse_tags, tags_text};
 pub use device_paste::{DevicePaste, MAX_PASTE, PasteLine, parse_paste};
 pub use dto::*;
 pub use fields::{
-    ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, WorkspaceName,
+    ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, TokenName,
+    WorkspaceName,
 };
 pub use key_lifetime::{
     ClientExpiry, DAY_MS, EXPIRING_WITHIN_MS, Expiry, ExpiryFilter, HOUR_MS, KeyInfo, KeyPolicy,

@@ -27,6 +27,8 @@ pub enum FieldError {
     KeyExpiry,
     /// When a rotated key's predecessor retires.
     RetireAt,
+    /// What an API token may do.
+    TokenScope,
 }
 
 impl FieldError {
@@ -49,6 +51,7 @@ impl FieldError {
             FieldError::TopicRule => ("a", "topic filter"),
             FieldError::KeyExpiry => ("an", "expiry"),
             FieldError::RetireAt => ("a", "retirement time"),
+            FieldError::TokenScope => ("a", "token scope"),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod api_tokens;
 mod auth_form;
 pub mod brokers;
 pub mod clients;
@@ -65,6 +66,10 @@ lazy_page!(
 lazy_page!(
     /// `/settings/members`
     MembersRoute => members::MembersPage
+);
+lazy_page!(
+    /// `/settings/api-tokens`
+    ApiTokensRoute => api_tokens::ApiTokensPage
 );
 lazy_page!(
     /// `/settings/account`

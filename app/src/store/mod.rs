@@ -22,6 +22,7 @@
 //! are Unix milliseconds in BIGINT columns, booleans are 0/1 BIGINTs, and placeholders are `$N`
 //! (which SQLite accepts too).
 
+pub mod api_tokens;
 pub mod audit;
 pub mod broker_targets;
 pub mod client_keys;

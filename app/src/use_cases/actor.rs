@@ -2,7 +2,7 @@
 //! first, so the dashboard's server functions and any other front door get the same answer from
 //! the one rule ([`Role::allows`]).
 
-use crate::model::{Capability, Role};
+use crate::model::{Capability, Role, TokenScope};
 use crate::store::StoreError;
 use crate::store::audit::AuditContext;
 
@@ -17,6 +17,33 @@ pub struct Actor {
     pub operator: bool,
     /// The request's source address, for the audit log.
     pub address: String,
+    /// Set when an API token acts rather than a signed-in member: what its scope leaves out is
+    /// refused whatever `role` says, and a later front door keeps it to its workspace.
+    pub token: Option<TokenLimit>,
+}
+
+/// What an API token acting as an [`Actor`] is limited to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenLimit {
+    pub token_id: String,
+    pub scope: TokenScope,
+    /// The one workspace the token may reach; `None` for all of its organization's.
+    pub workspace_id: Option<String>,
+}
+
+impl TokenLimit {
+    /// Whether the token's scope covers `capability`: a read token covers none, a manage token
+    /// covers clients only (never workspaces or members).
+    pub fn allows(&self, capability: Capability) -> bool {
+        self.scope == TokenScope::ManageClients && capability == Capability::ManageClients
+    }
+
+    /// Whether the token may reach `workspace_id`.
+    pub fn reaches(&self, workspace_id: &str) -> bool {
+        self.workspace_id
+            .as_deref()
+            .is_none_or(|own| own == workspace_id)
+    }
 }
 
 /// A use case the actor's role (or their not operating the install) does not allow. Nothing was
@@ -27,6 +54,11 @@ pub enum Denied {
     Role { role: Role, needed: Capability },
     #[error("only an operator of this Keygate may do this")]
     NotOperator,
+    #[error("a {scope} API token may not do this (it needs {needed:?})")]
+    TokenScope {
+        scope: TokenScope,
+        needed: Capability,
+    },
 }
 
 impl Actor {
@@ -42,6 +74,14 @@ impl Actor {
 
     /// The audit context to change what `capability` covers with, if the actor's role allows it.
     pub fn require(&self, capability: Capability) -> Result<AuditContext, Denied> {
+        if let Some(token) = &self.token
+            && !token.allows(capability)
+        {
+            return Err(Denied::TokenScope {
+                scope: token.scope,
+                needed: capability,
+            });
+        }
         if self.role.allows(capability) {
             Ok(self.audit())
         } else {
@@ -54,7 +94,7 @@ impl Actor {
 
     /// The audit context for an install-wide change, if the actor operates the install.
     pub fn require_operator(&self) -> Result<AuditContext, Denied> {
-        if self.operator {
+        if self.operator && self.token.is_none() {
             Ok(self.audit())
         } else {
             Err(Denied::NotOperator)

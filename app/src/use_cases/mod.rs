@@ -5,6 +5,7 @@
 //! code: each parses its request, calls a use case and maps the result.
 
 pub mod actor;
+pub mod api_tokens;
 pub mod clients;
 pub mod devices;
 pub mod imports;
@@ -13,4 +14,4 @@ pub mod login_activity;
 pub mod members;
 pub mod workspaces;
 
-pub use actor::{Actor, Denied, Failure};
+pub use actor::{Actor, Denied, Failure, TokenLimit};

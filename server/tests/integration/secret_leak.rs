@@ -240,6 +240,21 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
         .await
         .unwrap_err();
     secrets.push(("wrong password".into(), wrong_password));
+    // An API token, revealed once and then listed.
+    let token: app::model::IssuedApiToken = ann
+        .call(
+            "api_tokens/create",
+            &[
+                ("name", "CI"),
+                ("scope", "manage_clients"),
+                ("workspace_id", ""),
+                ("lifetime", "30"),
+            ],
+        )
+        .await
+        .unwrap();
+    let _: Vec<app::model::ApiTokenRow> = ann.call("api_tokens/list", &[]).await.unwrap();
+    secrets.push(("API token".into(), token.token));
 
     // Devices: the current keys connect over MQTT 3.1.1 and 5, the old and refused ones do not.
     let mqtt = app.mqtt;

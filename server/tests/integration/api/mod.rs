@@ -5,6 +5,7 @@
 
 mod account;
 mod activity;
+mod api_tokens;
 mod client_access;
 mod clients;
 mod devices;

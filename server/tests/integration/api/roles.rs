@@ -50,6 +50,7 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
         "users",
         "memberships",
         "invitations",
+        "api_tokens",
         "operators",
         "workspaces",
         "clients",
@@ -63,6 +64,10 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
         ));
     }
     for (what, query) in [
+        (
+            "api_tokens",
+            "SELECT id || '|' || COALESCE(CAST(revoked_at AS TEXT), '-') FROM api_tokens ORDER BY id",
+        ),
         (
             "clients",
             "SELECT client_id || '|' || name || '|' || description || '|' || CAST(active AS TEXT) FROM clients ORDER BY client_id",
@@ -260,6 +265,28 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
             owned(&[("email", &extra.email)])
         }
         "brokers/retry" => owned(&[("target", "embedded")]),
+        "api_tokens/create" => owned(&[
+            ("name", &format!("token {suffix}")),
+            ("scope", "manage_clients"),
+            ("workspace_id", ""),
+            ("lifetime", "30"),
+        ]),
+        "api_tokens/revoke" => {
+            let issued: app::model::IssuedApiToken = t
+                .owner
+                .call(
+                    "api_tokens/create",
+                    &[
+                        ("name", "to revoke"),
+                        ("scope", "read"),
+                        ("workspace_id", ""),
+                        ("lifetime", "never"),
+                    ],
+                )
+                .await
+                .expect("a token");
+            owned(&[("id", &issued.row.id)])
+        }
         _ => Vec::new(),
     }
 }
@@ -274,6 +301,9 @@ const ENDPOINTS: &[(&str, Admits)] = &[
     ("activity/list", Admits::Members),
     ("activity/export", Admits::Members),
     ("brokers/revocations", Admits::Members),
+    ("api_tokens/list", Admits::Members),
+    ("api_tokens/create", Admits::Admins),
+    ("api_tokens/revoke", Admits::Admins),
     ("clients/create", Admits::Admins),
     ("clients/update", Admits::Admins),
     ("clients/set_active", Admits::Admins),

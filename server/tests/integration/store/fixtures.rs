@@ -42,6 +42,7 @@ pub async fn org(db: &Db, name: &str) -> Org {
             role: app::model::Role::Owner,
             operator: false,
             address: "192.0.2.1".into(),
+            token: None,
         },
         ctx: AuditContext {
             organization_id: account.organization_id,

@@ -3,6 +3,7 @@
 //! revocation guarantee (a change and its outbox row commit together).
 
 mod access;
+mod api_tokens;
 mod audit;
 mod client_keys;
 mod clients;
