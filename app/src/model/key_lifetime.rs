@@ -59,10 +59,16 @@ pub enum KeyState {
     Expired,
 }
 
+/// Whether a key that ends at `ends_at` (`None`: never) verifies at `now`: the one rule, for the
+/// dashboard's keys and the broker's alike.
+pub fn works_until(ends_at: Option<i64>, now: i64) -> bool {
+    ends_at.is_none_or(|end| end > now)
+}
+
 impl KeyInfo {
     /// Whether the key verifies at `now`.
     pub fn works_at(&self, now: i64) -> bool {
-        self.ends_at.is_none_or(|end| end > now)
+        works_until(self.ends_at, now)
     }
 
     pub fn state(&self, now: i64) -> KeyState {

@@ -47,7 +47,7 @@ pub use fields::{
 };
 pub use key_lifetime::{
     ClientExpiry, DAY_MS, EXPIRING_WITHIN_MS, Expiry, ExpiryFilter, HOUR_MS, KeyInfo, KeyPolicy,
-    KeyState, MAX_KEYS, RetireAfter, in_words,
+    KeyState, MAX_KEYS, RetireAfter, in_words, works_until,
 };
 pub use login_activity::{
     Lockout, LoginActivity, LoginFailure, LoginFailureReason, duration_words,

@@ -42,11 +42,7 @@ pub fn use_worth_recording(last_used_at: Option<i64>, now: i64) -> bool {
 impl StoredKey {
     /// Whether it verifies at `now` (Unix ms).
     pub fn works_at(&self, now: i64) -> bool {
-        self.ends_at.is_none_or(|end| end > now)
-    }
-
-    pub fn fingerprint(&self) -> String {
-        secrets::fingerprint(&self.hash)
+        crate::model::works_until(self.ends_at, now)
     }
 }
 
@@ -228,16 +224,17 @@ pub async fn rotate(
     let (_, workspace_id) = bump_client_in(&mut tx, &client, now).await?;
     // An expired key has no sessions once its end is applied: apply it (its revocation commits
     // with this change), then forget the key.
-    for key in list_of_in(&mut tx, &client).await? {
-        if !key.works_at(now) {
-            end_in(&mut tx, &client, &key.id, now).await?;
-            sqlx::query("DELETE FROM client_keys WHERE id = $1")
-                .bind(&key.id)
-                .execute(&mut *tx)
-                .await?;
-        }
+    let (working, ended): (Vec<_>, Vec<_>) = list_of_in(&mut tx, &client)
+        .await?
+        .into_iter()
+        .partition(|key| key.works_at(now));
+    for key in ended {
+        end_in(&mut tx, &client, &key.id, now).await?;
+        sqlx::query("DELETE FROM client_keys WHERE id = $1")
+            .bind(&key.id)
+            .execute(&mut *tx)
+            .await?;
     }
-    let working = list_of_in(&mut tx, &client).await?;
     if working.len() >= MAX_KEYS {
         return Err(StoreError::KeysFull);
     }
