@@ -21,6 +21,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The request contradicts what happened since (a retry of a create whose client was deleted).
+    #[error("{0}")]
+    Conflict(String),
     /// A request no form of ours sends (a hand-made one with a missing or mistyped field).
     #[error("Malformed request: {0}")]
     BadRequest(String),
@@ -63,6 +66,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -181,7 +185,22 @@ mod from_server_errors {
                 ClientError::Hashing(e) => e.into(),
                 ClientError::Rule(e) => AppError::invalid(FieldError::TopicRule, e.to_string()),
                 ClientError::Denied(e) => e.into(),
+                e @ (ClientError::BadIdempotencyKey | ClientError::IdempotencyKeyReused) => {
+                    AppError::invalid(FieldError::IdempotencyKey, capitalized(&e.to_string()))
+                }
+                ClientError::ReplayedClientGone => AppError::Conflict(
+                    "The client this Idempotency-Key created has been deleted since; send a new key to create it again.".into(),
+                ),
             }
+        }
+    }
+
+    /// A lower layer's sentence as a message: its first letter capitalized, a full stop added.
+    fn capitalized(sentence: &str) -> String {
+        let mut chars = sentence.chars();
+        match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => String::new(),
         }
     }
 

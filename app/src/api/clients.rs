@@ -11,7 +11,7 @@ use crate::model::{
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
+pub mod ssr {
     use crate::auth::Caller;
     use crate::error::AppError;
     use crate::model::{
@@ -97,7 +97,8 @@ pub(crate) mod ssr {
         }
     }
 
-    fn strip_port(host: &str) -> &str {
+    /// The host of a `Host` header, without its port (and an IPv6 address without brackets).
+    pub fn strip_port(host: &str) -> &str {
         if host.starts_with('[') {
             host.split_once(']').map(|(h, _)| &h[1..]).unwrap_or(host)
         } else {
@@ -228,7 +229,7 @@ pub async fn get_client(client_id: String) -> Result<ClientDetails, AppError> {
     let caller = crate::auth::caller().await?;
     let state = crate::auth::state()?;
     let id = ssr::existing_id(&client_id)?;
-    let details = crate::use_cases::clients::get(&state, caller.organization_id(), &id).await?;
+    let details = crate::use_cases::clients::get(&state, &caller.actor(), &id).await?;
     Ok(ClientDetails {
         connection: ssr::connection(&caller, &id, &details.namespace)?,
         row: ssr::shown(&caller, details.row),

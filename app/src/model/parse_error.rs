@@ -29,6 +29,8 @@ pub enum FieldError {
     RetireAt,
     /// What an API token may do.
     TokenScope,
+    /// A REST request's `Idempotency-Key` header.
+    IdempotencyKey,
 }
 
 impl FieldError {
@@ -52,6 +54,7 @@ impl FieldError {
             FieldError::KeyExpiry => ("an", "expiry"),
             FieldError::RetireAt => ("a", "retirement time"),
             FieldError::TokenScope => ("a", "token scope"),
+            FieldError::IdempotencyKey => ("an", "Idempotency-Key header"),
         }
     }
 }

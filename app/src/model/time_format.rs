@@ -98,6 +98,25 @@ pub fn until(now: i64, then: i64) -> String {
     }
 }
 
+/// `2026-11-23T14:05:09.123Z` for a Unix-millisecond timestamp: RFC 3339, as the REST API and
+/// the credential events write times.
+pub fn rfc3339(millis: i64) -> String {
+    match OffsetDateTime::from_unix_timestamp_nanos(millis as i128 * 1_000_000) {
+        Ok(t) => {
+            let (year, month, day) = t.to_calendar_date();
+            format!(
+                "{year:04}-{:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+                u8::from(month),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.millisecond()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

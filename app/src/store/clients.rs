@@ -6,6 +6,7 @@
 
 use super::audit::{self, AuditContext};
 use super::client_keys::{self, StoredKey};
+use super::idempotency_keys::{self, IdempotencyKey};
 use super::mqtt_usernames::{self, UsernameKind};
 use super::outbox;
 use super::{Db, StoreError, StoreResult, is_unique_violation, like_pattern, now_millis};
@@ -38,6 +39,8 @@ pub struct NewClient<'a> {
     pub key_ends_at: Option<i64>,
     /// `None`: any device in the workspace.
     pub scope: Option<&'a Scope>,
+    /// The request's `Idempotency-Key`, remembered with the client in its transaction.
+    pub idempotency: Option<&'a IdempotencyKey<'a>>,
 }
 
 const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at, revision, scope, topic_rules,
@@ -179,6 +182,9 @@ async fn create_in(
         client_id: new.client_id.clone(),
     };
     client_keys::insert_in(&mut *tx, &owner, new.key_hash, new.key_ends_at, now).await?;
+    if let Some(key) = new.idempotency {
+        idempotency_keys::record_in(&mut *tx, key, new.client_id.as_str(), now).await?;
+    }
     audit::insert_in(
         &mut *tx,
         ctx,
@@ -232,77 +238,218 @@ pub async fn list(
     workspace_id: &str,
     query: &ClientQuery,
 ) -> StoreResult<(Vec<ClientRow>, u64)> {
-    let search = query.search.trim();
-    let mut filter = if search.is_empty() {
-        "workspace_id = $1".to_owned()
-    } else {
-        // Client IDs are ASCII, which LOWER() folds alike on both engines; names are folded
-        // by `fold` when written.
-        "workspace_id = $1 AND (LOWER(client_id) LIKE $2 ESCAPE '\\' OR name_folded LIKE $2 ESCAPE '\\')".to_owned()
-    };
-    match query.access {
-        AccessFilter::All => {}
-        AccessFilter::Restricted => filter.push_str(" AND scope IS NOT NULL"),
-        AccessFilter::Unrestricted => filter.push_str(" AND scope IS NULL"),
-    }
-    // Times are the server's own numbers, written into the statement (no placeholder shifts).
-    let now = now_millis();
-    let works = |at: i64| {
-        format!(
-            "EXISTS (SELECT 1 FROM client_keys k WHERE k.client_id = clients.client_id
-                     AND k.organization_id = clients.organization_id
-                     AND (k.ends_at IS NULL OR k.ends_at > {at}))"
+    let mut select = Selection::new(workspace_id, query);
+    let order = select.order(query.sort, query.descending);
+    let per_page = i64::from(ClientQuery::PER_PAGE);
+    let offset = (i64::from(query.page.max(1)) - 1) * per_page;
+    let limit_at = select.push(Bind::Int(per_page));
+    let offset_at = select.push(Bind::Int(offset));
+    let rows = select
+        .fetch(
+            db,
+            &format!(
+                "SELECT {COLUMNS} FROM clients WHERE {} ORDER BY {order} LIMIT ${limit_at} OFFSET ${offset_at}",
+                select.filter
+            ),
         )
-    };
-    match query.expiry {
-        ExpiryFilter::All => {}
-        ExpiryFilter::Expired => filter.push_str(&format!(" AND NOT {}", works(now))),
-        ExpiryFilter::Expiring => filter.push_str(&format!(
-            " AND {} AND NOT {}",
-            works(now),
-            works(now + EXPIRING_WITHIN_MS)
-        )),
-    }
-    let direction = if query.descending { "DESC" } else { "ASC" };
-    // The Client ID breaks ties so pages never overlap or skip rows.
-    let order = match query.sort {
-        SortKey::ClientId => format!("client_id {direction}"),
-        SortKey::Name => format!("name {direction}, client_id {direction}"),
-        SortKey::Created => format!("created_at {direction}, client_id {direction}"),
-        SortKey::LastSeen => format!("last_seen_at {direction} NULLS LAST, client_id {direction}"),
-    };
-    let per_page = ClientQuery::PER_PAGE as i64;
-    let offset = (query.page.max(1) as i64 - 1) * per_page;
-    let pattern = like_pattern(search);
-    let (limit_at, offset_at) = if search.is_empty() { (2, 3) } else { (3, 4) };
-
-    let sql = format!(
-        "SELECT {COLUMNS} FROM clients WHERE {filter} ORDER BY {order} LIMIT ${limit_at} OFFSET ${offset_at}"
-    );
-    let mut rows = sqlx::query(&sql).bind(workspace_id);
-    if !search.is_empty() {
-        rows = rows.bind(&pattern);
-    }
-    let rows = rows
-        .bind(per_page)
-        .bind(offset)
-        .fetch_all(db.pool())
         .await?;
+    let total = Selection::new(workspace_id, query).count(db).await?;
+    Ok((with_keys(db, rows).await?, total))
+}
 
-    let count_sql = format!("SELECT COUNT(*) FROM clients WHERE {filter}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(workspace_id);
-    if !search.is_empty() {
-        count = count.bind(&pattern);
+/// Where a page of [`list_after`] starts: after the row with this sort value and Client ID.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct After {
+    /// The last row's name (sorting by name) or time (by creation or last seen; `None` for a
+    /// client never seen, which sorts last either way).
+    pub text: Option<String>,
+    pub time: Option<i64>,
+    pub client_id: String,
+}
+
+impl After {
+    /// Where the page after `row` starts, sorting by `sort`.
+    pub fn row(row: &ClientRow, sort: SortKey) -> Self {
+        let (text, time) = match sort {
+            SortKey::ClientId => (None, None),
+            SortKey::Name => (Some(row.name.clone()), None),
+            SortKey::Created => (None, Some(row.created_at)),
+            SortKey::LastSeen => (None, row.last_seen_at),
+        };
+        After {
+            text,
+            time,
+            client_id: row.client_id.to_string(),
+        }
     }
-    let total = count.fetch_one(db.pool()).await?;
+}
 
+/// Up to `limit` of a workspace's clients after `after` (from the first when `None`), searched,
+/// filtered and sorted as `query` says (its page is ignored), plus the number of matches: a
+/// keyset page, which neither skips nor repeats a client when others are created or deleted
+/// between pages. The workspace must already be known to belong to the caller's organization.
+pub async fn list_after(
+    db: &Db,
+    workspace_id: &str,
+    query: &ClientQuery,
+    after: Option<&After>,
+    limit: u32,
+) -> StoreResult<(Vec<ClientRow>, u64)> {
+    let mut select = Selection::new(workspace_id, query);
+    let order = select.order(query.sort, query.descending);
+    if let Some(after) = after {
+        select.after(query.sort, query.descending, after);
+    }
+    let limit_at = select.push(Bind::Int(i64::from(limit)));
+    let rows = select
+        .fetch(
+            db,
+            &format!(
+                "SELECT {COLUMNS} FROM clients WHERE {} ORDER BY {order} LIMIT ${limit_at}",
+                select.filter
+            ),
+        )
+        .await?;
+    let total = Selection::new(workspace_id, query).count(db).await?;
+    Ok((with_keys(db, rows).await?, total))
+}
+
+/// Rows read by [`list`] or [`list_after`], with their keys.
+async fn with_keys(db: &Db, rows: Vec<AnyRow>) -> StoreResult<Vec<ClientRow>> {
     let records = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
     let organization_id = records.first().map(|r| r.organization_id.clone());
     let mut rows: Vec<ClientRow> = records.into_iter().map(|r| r.row).collect();
     if let Some(organization_id) = organization_id {
         attach_keys(db, &organization_id, &mut rows).await?;
     }
-    Ok((rows, total as u64))
+    Ok(rows)
+}
+
+/// A value bound to a listing's statement.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The `WHERE` clause of a listing of one workspace's clients, with the values it binds: the one
+/// place that says what a search and the filters match, for pages and for counts alike.
+struct Selection {
+    filter: String,
+    binds: Vec<Bind>,
+}
+
+impl Selection {
+    fn new(workspace_id: &str, query: &ClientQuery) -> Self {
+        let mut select = Selection {
+            filter: "workspace_id = $1".to_owned(),
+            binds: vec![Bind::Text(workspace_id.to_owned())],
+        };
+        let search = query.search.trim();
+        if !search.is_empty() {
+            // Client IDs are ASCII, which LOWER() folds alike on both engines; names are folded
+            // by `fold` when written.
+            let at = select.push(Bind::Text(like_pattern(search)));
+            select.filter.push_str(&format!(
+                " AND (LOWER(client_id) LIKE ${at} ESCAPE '\\' OR name_folded LIKE ${at} ESCAPE '\\')"
+            ));
+        }
+        match query.access {
+            AccessFilter::All => {}
+            AccessFilter::Restricted => select.filter.push_str(" AND scope IS NOT NULL"),
+            AccessFilter::Unrestricted => select.filter.push_str(" AND scope IS NULL"),
+        }
+        // Times are the server's own numbers, written into the statement.
+        let now = now_millis();
+        let works = |at: i64| {
+            format!(
+                "EXISTS (SELECT 1 FROM client_keys k WHERE k.client_id = clients.client_id
+                         AND k.organization_id = clients.organization_id
+                         AND (k.ends_at IS NULL OR k.ends_at > {at}))"
+            )
+        };
+        match query.expiry {
+            ExpiryFilter::All => {}
+            ExpiryFilter::Expired => select.filter.push_str(&format!(" AND NOT {}", works(now))),
+            ExpiryFilter::Expiring => select.filter.push_str(&format!(
+                " AND {} AND NOT {}",
+                works(now),
+                works(now + EXPIRING_WITHIN_MS)
+            )),
+        }
+        select
+    }
+
+    /// Binds `value`; its placeholder's number.
+    fn push(&mut self, value: Bind) -> usize {
+        self.binds.push(value);
+        self.binds.len()
+    }
+
+    /// The `ORDER BY` for `sort`. The Client ID breaks ties, so pages never overlap or skip rows,
+    /// and clients never seen sort last in both directions.
+    fn order(&self, sort: SortKey, descending: bool) -> String {
+        let direction = if descending { "DESC" } else { "ASC" };
+        match sort {
+            SortKey::ClientId => format!("client_id {direction}"),
+            SortKey::Name => format!("name {direction}, client_id {direction}"),
+            SortKey::Created => format!("created_at {direction}, client_id {direction}"),
+            SortKey::LastSeen => {
+                format!("last_seen_at {direction} NULLS LAST, client_id {direction}")
+            }
+        }
+    }
+
+    /// Keeps the rows that [`Self::order`] puts after `after`.
+    fn after(&mut self, sort: SortKey, descending: bool, after: &After) {
+        let op = if descending { "<" } else { ">" };
+        let id = self.push(Bind::Text(after.client_id.clone()));
+        let condition = match (sort, &after.text, after.time) {
+            (SortKey::Name, Some(name), _) => {
+                let v = self.push(Bind::Text(name.clone()));
+                format!("(name {op} ${v} OR (name = ${v} AND client_id {op} ${id}))")
+            }
+            (SortKey::Created, _, Some(time)) => {
+                let v = self.push(Bind::Int(time));
+                format!("(created_at {op} ${v} OR (created_at = ${v} AND client_id {op} ${id}))")
+            }
+            (SortKey::LastSeen, _, Some(time)) => {
+                let v = self.push(Bind::Int(time));
+                format!(
+                    "(last_seen_at {op} ${v} OR (last_seen_at = ${v} AND client_id {op} ${id}) OR last_seen_at IS NULL)"
+                )
+            }
+            (SortKey::LastSeen, _, None) => {
+                format!("(last_seen_at IS NULL AND client_id {op} ${id})")
+            }
+            // By Client ID, or a cursor without the value its sort needs: the Client ID alone.
+            _ => format!("client_id {op} ${id}"),
+        };
+        self.filter.push_str(" AND ");
+        self.filter.push_str(&condition);
+    }
+
+    async fn fetch(&self, db: &Db, sql: &str) -> StoreResult<Vec<AnyRow>> {
+        let mut query = sqlx::query(sql);
+        for value in &self.binds {
+            query = match value {
+                Bind::Text(text) => query.bind(text.as_str()),
+                Bind::Int(n) => query.bind(*n),
+            };
+        }
+        Ok(query.fetch_all(db.pool()).await?)
+    }
+
+    async fn count(&self, db: &Db) -> StoreResult<u64> {
+        let sql = format!("SELECT COUNT(*) FROM clients WHERE {}", self.filter);
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for value in &self.binds {
+            query = match value {
+                Bind::Text(text) => query.bind(text.as_str()),
+                Bind::Int(n) => query.bind(*n),
+            };
+        }
+        Ok(query.fetch_one(db.pool()).await? as u64)
+    }
 }
 
 /// Every client of a workspace with its keys, by Client ID: what an export writes. The workspace

@@ -30,6 +30,7 @@ pub mod clients;
 pub mod deliveries;
 pub mod device_sessions;
 pub mod devices;
+pub mod idempotency_keys;
 pub mod install;
 pub mod invitations;
 pub mod login_failures;
@@ -77,6 +78,9 @@ pub enum StoreError {
     /// A rotation of a client that has two keys already.
     #[error("the client has two keys already")]
     KeysFull,
+    /// An `Idempotency-Key` remembered already: a concurrent request with it committed first.
+    #[error("this Idempotency-Key was used already")]
+    IdempotencyKeyUsed,
     /// Retiring a key that is the client's only working one.
     #[error("the client's only working key cannot be retired")]
     OnlyKey,

@@ -92,6 +92,19 @@ impl Actor {
         }
     }
 
+    /// Whether the actor may reach `workspace_id` (a workspace of their organization): a token
+    /// limited to one workspace reaches only it; members and unlimited tokens reach every one.
+    pub fn reaches(&self, workspace_id: &str) -> bool {
+        self.token
+            .as_ref()
+            .is_none_or(|token| token.reaches(workspace_id))
+    }
+
+    /// The one workspace the actor is limited to, if any.
+    pub fn workspace_limit(&self) -> Option<&str> {
+        self.token.as_ref().and_then(|t| t.workspace_id.as_deref())
+    }
+
     /// The audit context for an install-wide change, if the actor operates the install.
     pub fn require_operator(&self) -> Result<AuditContext, Denied> {
         if self.operator && self.token.is_none() {

@@ -11,6 +11,7 @@ use crate::model::{
 };
 use crate::secrets::{self, SecretError};
 use crate::state::AppState;
+use crate::store::idempotency_keys::{self, IdempotencyKey};
 use crate::store::workspaces::Workspace;
 use crate::store::{
     self, Db, StoreError, StoreResult, client_keys, clients, deliveries, device_sessions, devices,
@@ -33,6 +34,18 @@ pub enum ClientError {
     /// The actor's role does not allow the change; nothing was read or changed.
     #[error(transparent)]
     Denied(#[from] Denied),
+    /// An `Idempotency-Key` that is empty, too long, or not visible ASCII.
+    #[error(
+        "an Idempotency-Key is 1 to {} visible ASCII characters",
+        idempotency_keys::MAX_KEY_LEN
+    )]
+    BadIdempotencyKey,
+    /// An `Idempotency-Key` the caller sent before with another request; nothing was created.
+    #[error("this Idempotency-Key was sent before with a different request")]
+    IdempotencyKeyReused,
+    /// A retry whose first request's client has been deleted since; nothing was created.
+    #[error("the client this Idempotency-Key created has been deleted since")]
+    ReplayedClientGone,
 }
 
 /// A new client, its fields parsed.
@@ -54,6 +67,7 @@ pub struct NewClient {
 pub struct Issued {
     pub row: ClientRow,
     pub key: ClientKey,
+    pub workspace_id: String,
     /// The namespace of the client's workspace, where its devices' topics live.
     pub namespace: Namespace,
 }
@@ -63,6 +77,7 @@ pub struct Issued {
 #[derive(Debug)]
 pub struct Details {
     pub row: ClientRow,
+    pub workspace_id: String,
     pub namespace: Namespace,
     pub sessions: Vec<LiveSession>,
 }
@@ -105,14 +120,27 @@ pub async fn list(
     })
 }
 
-/// A client of `organization_id` with its namespace and live sessions.
-#[tracing::instrument(level = "debug", skip_all, fields(client_id = %id))]
-pub async fn get(
+/// Up to `limit` of `workspace`'s clients after `after` (a workspace the actor reaches), as
+/// `query` searches, filters and sorts them, with their latest revocations; and how many match.
+#[tracing::instrument(level = "debug", skip_all, fields(workspace = %workspace.id))]
+pub async fn list_after(
     state: &AppState,
-    organization_id: &str,
-    id: &ClientId,
-) -> Result<Details, ClientError> {
-    let record = clients::get(&state.db, organization_id, id).await?;
+    workspace: &Workspace,
+    query: &ClientQuery,
+    after: Option<&clients::After>,
+    limit: u32,
+) -> Result<(Vec<ClientRow>, u64), ClientError> {
+    let (mut rows, total) =
+        clients::list_after(&state.db, &workspace.id, query, after, limit).await?;
+    attach_progress(&state.db, &workspace.organization_id, &mut rows).await?;
+    Ok((rows, total))
+}
+
+/// A client the actor reaches, with its namespace and live sessions.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %id))]
+pub async fn get(state: &AppState, actor: &Actor, id: &ClientId) -> Result<Details, ClientError> {
+    let organization_id = actor.organization_id.as_str();
+    let record = reached(state, actor, id).await?;
     let workspace =
         store::workspaces::get(&state.db, organization_id, &record.workspace_id).await?;
     let owner = ClientRef {
@@ -122,6 +150,7 @@ pub async fn get(
     let sessions = device_sessions::list(&state.db, &owner).await?;
     Ok(Details {
         row: with_progress(&state.db, organization_id, record.row).await?,
+        workspace_id: record.workspace_id,
         namespace: workspace.namespace,
         sessions,
     })
@@ -150,6 +179,109 @@ pub async fn create(
     workspace: &Workspace,
     new: NewClient,
 ) -> Result<Issued, ClientError> {
+    create_remembering(state, actor, workspace, new, None).await
+}
+
+/// What [`create_once`] did.
+#[derive(Debug)]
+pub enum Created {
+    /// It created the client: its key, this once.
+    New(Issued),
+    /// An earlier request with the same `Idempotency-Key` created it: the client as it is now,
+    /// without a key (only the first answer carries one).
+    Replayed(Details),
+}
+
+/// [`create`], at most once per `idempotency_key` of the actor within a day: a retry of a request
+/// that created a client, whether or not its answer arrived, answers with that client and creates
+/// nothing; the same key with a different request is [`ClientError::IdempotencyKeyReused`]. The
+/// key is remembered in the creating transaction, so a crash cannot separate the two, and a retry
+/// racing the first request waits for it and replays its client.
+#[tracing::instrument(skip_all, fields(client_id = %new.client_id, workspace = %workspace.id))]
+pub async fn create_once(
+    state: &AppState,
+    actor: &Actor,
+    workspace: &Workspace,
+    new: NewClient,
+    idempotency_key: &str,
+) -> Result<Created, ClientError> {
+    actor.require(Capability::ManageClients)?;
+    if idempotency_key.is_empty()
+        || idempotency_key.len() > idempotency_keys::MAX_KEY_LEN
+        || !idempotency_key
+            .bytes()
+            .all(|b| b.is_ascii_graphic() || b == b' ')
+    {
+        return Err(ClientError::BadIdempotencyKey);
+    }
+    // What was asked, the key aside: a generated key differs on every retry, and a typed one is
+    // not kept even as a fast hash.
+    let request_hash = secrets::fast_hash(
+        format!(
+            "{}\n{}\n{}\n{}\n{:?}\n{:?}",
+            workspace.id,
+            new.client_id,
+            new.name.as_str(),
+            new.description.as_str(),
+            new.scope.as_ref().map(Scope::to_text),
+            new.expiry,
+        )
+        .as_bytes(),
+    );
+    let remember = IdempotencyKey {
+        organization_id: &actor.organization_id,
+        caller: &actor.user_id,
+        key: idempotency_key,
+        request_hash: &request_hash,
+    };
+    if let Some(created) = replay(state, actor, &remember).await? {
+        return Ok(created);
+    }
+    match create_remembering(state, actor, workspace, new, Some(&remember)).await {
+        Ok(issued) => Ok(Created::New(issued)),
+        // A concurrent request with the key committed first (with the same Client ID, the
+        // unique key on Client IDs is what stopped this one).
+        Err(ClientError::Store(StoreError::ClientIdTaken | StoreError::IdempotencyKeyUsed))
+            if let Some(created) = replay(state, actor, &remember).await? =>
+        {
+            Ok(created)
+        }
+        Err(ClientError::Store(StoreError::IdempotencyKeyUsed)) => {
+            Err(ClientError::IdempotencyKeyReused)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The client an earlier request with `key` created, if there was one and it asked the same.
+async fn replay(
+    state: &AppState,
+    actor: &Actor,
+    key: &IdempotencyKey<'_>,
+) -> Result<Option<Created>, ClientError> {
+    let Some(remembered) = idempotency_keys::find(&state.db, key, store::now_millis()).await?
+    else {
+        return Ok(None);
+    };
+    if remembered.request_hash != key.request_hash {
+        return Err(ClientError::IdempotencyKeyReused);
+    }
+    let id = ClientId::parse(&remembered.client_id).map_err(StoreError::from)?;
+    match get(state, actor, &id).await {
+        Ok(details) => Ok(Some(Created::Replayed(details))),
+        Err(ClientError::Store(StoreError::NotFound)) => Err(ClientError::ReplayedClientGone),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`create`], remembering `idempotency` with the client when given.
+async fn create_remembering(
+    state: &AppState,
+    actor: &Actor,
+    workspace: &Workspace,
+    new: NewClient,
+    idempotency: Option<&IdempotencyKey<'_>>,
+) -> Result<Issued, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
     if clients::exists(&state.db, &new.client_id).await? {
         return Err(StoreError::ClientIdTaken.into());
@@ -167,6 +299,7 @@ pub async fn create(
             key_hash: hash.as_str(),
             key_ends_at: expiry.ends_at(store::now_millis()),
             scope: new.scope.as_ref(),
+            idempotency,
         },
         state.settings.max_clients_per_workspace,
     )
@@ -174,6 +307,7 @@ pub async fn create(
     Ok(Issued {
         row,
         key: new.key,
+        workspace_id: workspace.id.clone(),
         namespace: workspace.namespace.clone(),
     })
 }
@@ -188,6 +322,7 @@ pub async fn update(
     description: &Description,
 ) -> Result<ClientRow, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     let row = clients::update(&state.db, by, id, name, description).await?;
     changed(state, id, Revokes::No);
     Ok(with_progress(&state.db, &by.organization_id, row).await?)
@@ -205,6 +340,7 @@ pub async fn update_access(
     rules: Vec<TopicRule>,
 ) -> Result<ClientRow, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     let record = clients::get(&state.db, &by.organization_id, id).await?;
     let workspace =
         store::workspaces::get(&state.db, &by.organization_id, &record.workspace_id).await?;
@@ -274,6 +410,7 @@ pub async fn set_active(
     active: bool,
 ) -> Result<ClientRow, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     let row = clients::update_active(&state.db, by, id, active).await?;
     changed(state, id, if active { Revokes::No } else { Revokes::Yes });
     Ok(with_progress(&state.db, &by.organization_id, row).await?)
@@ -288,6 +425,7 @@ pub async fn disconnect_sessions(
     id: &ClientId,
 ) -> Result<ClientRow, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     let record = clients::disconnect_sessions(&state.db, by, id).await?;
     // Not `changed`: the key is the same, so the verified-key cache keeps it and a fleet that
     // reconnects costs no argon2id.
@@ -306,6 +444,7 @@ pub async fn regenerate(
     expiry: Option<Expiry>,
 ) -> Result<Issued, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     // Ownership first, so another organization's client costs no hashing and reveals nothing.
     clients::get(&state.db, &by.organization_id, id).await?;
     let hash = secrets::hash_key(&state.passwords, &key).await?;
@@ -339,6 +478,7 @@ pub async fn rotate(
     rotation: Rotation,
 ) -> Result<Issued, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     let record = clients::get(&state.db, &by.organization_id, id).await?;
     let now = store::now_millis();
     if record.row.keys.iter().filter(|k| k.works_at(now)).count() >= MAX_KEYS {
@@ -375,6 +515,7 @@ pub async fn retire_key(
     key_id: &str,
 ) -> Result<ClientRow, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     client_keys::retire(&state.db, by, id, key_id).await?;
     changed(state, id, Revokes::Yes);
     let record = clients::get(&state.db, &by.organization_id, id).await?;
@@ -392,6 +533,7 @@ pub async fn set_key_expiry(
     expiry: Expiry,
 ) -> Result<ClientRow, ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     let ends_at = expiry.ends_at(store::now_millis());
     client_keys::update_expiry(&state.db, by, id, key_id, ends_at).await?;
     changed(state, id, Revokes::No);
@@ -457,6 +599,7 @@ async fn issued(
     Ok(Issued {
         row: with_progress(&state.db, organization_id, record.row).await?,
         key,
+        workspace_id: record.workspace_id,
         namespace: workspace.namespace,
     })
 }
@@ -465,8 +608,33 @@ async fn issued(
 #[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn delete(state: &AppState, actor: &Actor, id: &ClientId) -> Result<(), ClientError> {
     let by = &actor.require(Capability::ManageClients)?;
+    within_reach(state, actor, id).await?;
     clients::delete(&state.db, by, id).await?;
     changed(state, id, Revokes::Yes);
+    Ok(())
+}
+
+/// A client of the actor's organization that the actor reaches: one outside a token's workspace
+/// limit is [`StoreError::NotFound`], exactly like another organization's.
+async fn reached(
+    state: &AppState,
+    actor: &Actor,
+    id: &ClientId,
+) -> Result<clients::ClientRecord, ClientError> {
+    let record = clients::get(&state.db, &actor.organization_id, id).await?;
+    if actor.reaches(&record.workspace_id) {
+        Ok(record)
+    } else {
+        Err(StoreError::NotFound.into())
+    }
+}
+
+/// [`reached`] for a change, which reads nothing more unless the actor is limited to a workspace:
+/// the store's own writes already keep it to the actor's organization.
+async fn within_reach(state: &AppState, actor: &Actor, id: &ClientId) -> Result<(), ClientError> {
+    if actor.workspace_limit().is_some() {
+        reached(state, actor, id).await?;
+    }
     Ok(())
 }
 

@@ -103,6 +103,7 @@ pub async fn import(
             key_hash: hash.as_str(),
             key_ends_at: ends_at,
             scope: None,
+            idempotency: None,
         })
         .collect();
     let created = clients::create_many(

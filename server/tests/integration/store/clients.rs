@@ -57,6 +57,7 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
             key_hash: "$argon2id$boiler",
             key_ends_at: None,
             scope: None,
+            idempotency: None,
         },
         u32::MAX,
     )

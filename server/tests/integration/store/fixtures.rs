@@ -75,6 +75,7 @@ pub async fn add_client_in(
             key_hash: &format!("$argon2id$hash-of-{client_id}"),
             key_ends_at: None,
             scope: None,
+            idempotency: None,
         },
         u32::MAX,
     )

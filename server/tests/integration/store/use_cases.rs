@@ -384,7 +384,7 @@ async fn list_and_get_read_the_rows_with_their_latest_revocation(engine: Engine)
         listed.rows[0].revocation.as_ref().map(|p| p.reason),
         Some(RevocationReason::Deactivated)
     );
-    let details = clients::get(&state, &acme.ctx.organization_id, &id("boiler-02"))
+    let details = clients::get(&state, &acme.owner, &id("boiler-02"))
         .await
         .unwrap();
     assert_eq!(details.row, listed.rows[0]);
@@ -402,5 +402,5 @@ async fn list_and_get_read_the_rows_with_their_latest_revocation(engine: Engine)
             .unwrap(),
         None
     );
-    expect_not_found(clients::get(&state, &globex.ctx.organization_id, &id("boiler-02")).await);
+    expect_not_found(clients::get(&state, &globex.owner, &id("boiler-02")).await);
 }
