@@ -42,6 +42,9 @@ pub async fn run(command: &Command, config: &Config) -> Result<String, CommandEr
         .map_err(CommandError::Database)?;
     let said = match command {
         Command::ForgetBrokerTarget { name } => forget_broker_target(&db, name).await,
+        Command::Clients { .. } | Command::Workspaces { .. } => {
+            unreachable!("`main` runs the API commands with `crate::cli`, without a database")
+        }
     };
     db.pool().close().await;
     said

@@ -270,7 +270,8 @@ pub struct Config {
     pub command: Option<Command>,
 }
 
-/// Operator commands: each runs once against `--database-url` and exits.
+/// Commands: operator commands run once against `--database-url` and exit; `clients` and
+/// `workspaces` talk to a running Keygate's REST API.
 #[derive(Clone, Debug, clap::Subcommand)]
 pub enum Command {
     /// Forget a broker target that no Keygate process delivers to any more (a renamed or removed
@@ -279,6 +280,22 @@ pub enum Command {
     ForgetBrokerTarget {
         /// The target's name as Settings → Brokers shows it, e.g. `embedded:old-node` or `emqx-eu`.
         name: String,
+    },
+    /// Manage clients on a running Keygate through its REST API, with an API token
+    /// (`KEYGATE_URL`, `KEYGATE_TOKEN`). Exit codes: 0 done, 1 failed, 2 usage, 3 token refused,
+    /// 4 not allowed for the token, 5 not found, 6 input refused, 7 Keygate unreachable.
+    Clients {
+        #[command(flatten)]
+        connection: crate::cli::Connection,
+        #[command(subcommand)]
+        command: crate::cli::ClientsCommand,
+    },
+    /// List the workspaces an API token reaches, through the REST API of a running Keygate.
+    Workspaces {
+        #[command(flatten)]
+        connection: crate::cli::Connection,
+        #[command(subcommand)]
+        command: crate::cli::WorkspacesCommand,
     },
 }
 

@@ -5,6 +5,7 @@
 
 mod api_responses;
 pub mod broker;
+pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod device_auth;
@@ -12,6 +13,7 @@ pub mod host_check;
 pub mod http_publish;
 pub mod key_ends;
 mod origin_check;
+pub mod rest;
 pub mod revocation;
 mod router;
 mod see_other;

@@ -1,7 +1,7 @@
 //! The `keygate` binary: parses the flags, runs an operator command or starts the server.
 
 use clap::Parser;
-use server::config::Config;
+use server::config::{Command, Config};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
@@ -21,6 +21,17 @@ async fn run() -> std::process::ExitCode {
             .with_env_filter(EnvFilter::new("warn"))
             .with_writer(std::io::stderr)
             .init();
+        match command {
+            Command::Clients {
+                connection,
+                command,
+            } => return cli_exit(server::cli::clients(connection, command).await),
+            Command::Workspaces {
+                connection,
+                command,
+            } => return cli_exit(server::cli::workspaces(connection, command).await),
+            Command::ForgetBrokerTarget { .. } => {}
+        }
         return match server::commands::run(command, &config).await {
             Ok(said) => {
                 println!("{said}");
@@ -48,6 +59,18 @@ async fn run() -> std::process::ExitCode {
             tracing::error!("{e}");
             eprintln!("keygate: {e}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A CLI command's exit: its answer is printed already; a failure says why on stderr, with the
+/// exit code of its kind.
+fn cli_exit(result: Result<(), server::cli::CliError>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keygate: {e}");
+            std::process::ExitCode::from(e.exit_code())
         }
     }
 }

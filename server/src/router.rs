@@ -1,12 +1,13 @@
 //! The whole HTTP application: the dashboard (the Leptos app with its server functions, behind the
 //! session layer and the Origin check, its redirects made 303 See Other), HTTP publish
-//! (`/v1/publish`, behind the Origin check without sessions) and, when configured, the broker
+//! (`/v1/publish`, behind the Origin check without sessions), the REST API (`/api/v1/`, API
+//! tokens, no sessions) and, when configured, the broker
 //! webhooks; all of them behind the Host check when it is on, each request with its id and span
 //! (`telemetry::requests`).
 
 use crate::host_check::{self, AllowedHosts};
 use crate::telemetry::{self, Metrics};
-use crate::{api_responses, http_publish, origin_check, see_other, webhooks};
+use crate::{api_responses, http_publish, origin_check, rest, see_other, webhooks};
 use app::state::AppState;
 use app::store::sessions::DbSessionStore;
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn router(
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::milliseconds(state.settings.session_idle_ms),
         ));
+    let rest_state = state.clone();
     let routes = route_list();
     let options = state.leptos_options.clone();
     let dashboard = Router::new()
@@ -57,7 +59,11 @@ pub fn router(
         .with_state(state);
     // Devices and brokers are not browsers: HTTP publish and the webhooks take no session and
     // no cookie, only a key or their secret.
-    let app = http_publish::router(publish).merge(dashboard);
+    // The REST API takes no session either: an API token in each request, which a browser never
+    // sends by itself, so it needs no Origin check.
+    let app = http_publish::router(publish)
+        .merge(rest::router(rest_state))
+        .merge(dashboard);
     let app = match webhooks {
         Some(hooks) => webhooks::router(hooks).merge(app),
         None => app,

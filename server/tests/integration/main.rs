@@ -8,6 +8,7 @@
 //! | `architecture_map` | docs/architecture.md's module map against the source tree            |
 //! | `broker/`     | the embedded broker with real MQTT clients, webhooks, revocation delivery |
 //! | `http/`       | what the HTTP layer refuses or redirects before any route runs            |
+//! | `rest/`       | the REST API as scripts call it, with API tokens, and the `keygate` CLI   |
 //! | `store/`      | the store's verbs, one file per store module                              |
 //! | `secret_leak` | no secret in the database, the logs or the HTML                           |
 //!
@@ -24,6 +25,7 @@ mod api;
 mod architecture_map;
 mod broker;
 mod http;
+mod rest;
 mod secret_leak;
 mod store;
 mod support;

@@ -1,0 +1,217 @@
+//! The REST API's errors, as `application/problem+json` (RFC 9457): every error a handler meets
+//! is an [`AppError`] first (the one place that turns lower layers' errors into what a user may
+//! read), and becomes a [`Problem`] here, with the request field it belongs to.
+
+use app::error::AppError;
+use app::model::FieldError;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// What went wrong, as `application/problem+json`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// What kind of problem this is, stable for scripts to match on: `urn:keygate:problem:`
+    /// followed by `invalid`, `unauthorized`, `forbidden`, `not-found`, `conflict`,
+    /// `bad-request`, `too-many-requests`, `busy` or `internal`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong with this request, for a person.
+    pub detail: String,
+    /// The request body's field (or the header) that is wrong, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: format!("urn:keygate:problem:{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    /// A request whose field `field` is wrong.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            field: Some(field.to_owned()),
+            ..Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "A field of the request is not valid",
+                detail,
+            )
+        }
+    }
+
+    /// A request that is not even of the right shape.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "The request is malformed",
+            detail,
+        )
+    }
+
+    /// Nothing answers at this path, or the object is missing or someone else's.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// A request without a usable API token.
+    pub fn unauthorized() -> Self {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "An API token is needed",
+            "Send a working API token as `Authorization: Bearer kgt_…` (Settings → API tokens). \
+             A token that is unknown, expired or revoked is refused the same way.",
+        )
+    }
+
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let mut response = (status, Json(self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if unauthorized {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"keygate\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<AppError> for Problem {
+    fn from(e: AppError) -> Self {
+        let detail = e.to_string();
+        match e {
+            AppError::Invalid { field, .. } => Problem::invalid(field_name(field), detail),
+            AppError::Unauthorized => Problem::unauthorized(),
+            AppError::NotFound(_) => Problem::not_found(detail),
+            AppError::Forbidden(_) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for this token",
+                detail,
+            ),
+            AppError::Conflict(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "The request conflicts with what happened since",
+                detail,
+            ),
+            AppError::BadRequest(_) => Problem::bad_request(detail),
+            AppError::TooManyAttempts(_) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+                detail,
+            ),
+            AppError::Busy => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Keygate is busy",
+                detail,
+            ),
+            AppError::Internal | AppError::Transport(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on the server",
+                "Something went wrong on the server. Please try again.",
+            ),
+        }
+    }
+}
+
+/// The request field a form field's error belongs to, as the REST API names it.
+fn field_name(field: FieldError) -> &'static str {
+    match field {
+        FieldError::ClientId => "client_id",
+        FieldError::Key => "key",
+        FieldError::Name => "name",
+        FieldError::Description => "description",
+        FieldError::Email => "email",
+        FieldError::Password => "password",
+        FieldError::CurrentPassword => "current_password",
+        FieldError::OrgName => "organization_name",
+        FieldError::WorkspaceName => "workspace_name",
+        FieldError::Namespace => "namespace",
+        FieldError::DeviceId => "device_id",
+        FieldError::Tag => "tag",
+        FieldError::Scope => "scope",
+        FieldError::TopicRule => "topic_rules",
+        FieldError::KeyExpiry => "expiry",
+        FieldError::RetireAt => "retire",
+        FieldError::TokenScope => "scope",
+        FieldError::IdempotencyKey => "Idempotency-Key",
+    }
+}
+
+/// Anything that converts into an [`AppError`] (a use case's error) converts into a problem.
+pub fn from_app<E: Into<AppError>>(e: E) -> Problem {
+    e.into().into()
+}
+
+/// A body that is not JSON, not JSON of the request's shape, or not sent as JSON. axum's message
+/// names the field at fault ("name: invalid type …", "unknown field `nmae`").
+impl From<JsonRejection> for Problem {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = rejection.status();
+        let detail = rejection.body_text();
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The body must be JSON",
+                "Send the body as JSON, with `Content-Type: application/json`.",
+            ),
+            JsonRejection::JsonDataError(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "The body does not have the request's fields",
+                detail,
+            ),
+            // A body too large, or one that is not JSON at all.
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
+                Problem::new(status, "too-large", "The body is too large", detail)
+            }
+            _ => Problem::bad_request(detail),
+        }
+    }
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(rejection: QueryRejection) -> Self {
+        Problem::bad_request(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for Problem {
+    fn from(rejection: PathRejection) -> Self {
+        Problem::bad_request(rejection.body_text())
+    }
+}
