@@ -110,6 +110,20 @@ pub enum ClientsCommand {
         #[arg(long)]
         expiry: Option<String>,
     },
+    /// Give a client a second key that works at once; the current one works until --retire.
+    Rotate {
+        client_id: String,
+        /// When the current key stops working: 1h, 24h, 7d, or a date (YYYY-MM-DD).
+        #[arg(long)]
+        retire: String,
+        /// Read the new key from standard input instead of generating one.
+        #[arg(long)]
+        key_stdin: bool,
+        #[arg(long)]
+        expiry: Option<String>,
+    },
+    /// Close every session of a client on every broker (its key stays).
+    Disconnect { client_id: String },
     /// Delete a client; its key stops working at once.
     Delete { client_id: String },
     /// List the sessions connected with a client now.
@@ -273,6 +287,39 @@ pub async fn clients(connection: &Connection, command: &ClientsCommand) -> Resul
                 )
                 .await?;
             print_issued(&issued, json, "Regenerated the key of");
+        }
+        ClientsCommand::Rotate {
+            client_id,
+            retire,
+            key_stdin,
+            expiry,
+        } => {
+            let key = if *key_stdin { Some(read_key()?) } else { None };
+            let body = json!({ "key": key, "expiry": expiry, "retire": retire });
+            let issued: IssuedClient = api
+                .send_json(
+                    Method::POST,
+                    &client_path(client_id, "/rotate-key"),
+                    Some(&body),
+                    &[],
+                )
+                .await?;
+            print_issued(&issued, json, "Rotated the key of");
+        }
+        ClientsCommand::Disconnect { client_id } => {
+            let client: Client = api
+                .send_json::<(), _>(
+                    Method::POST,
+                    &client_path(client_id, "/disconnect"),
+                    None,
+                    &[],
+                )
+                .await?;
+            print_client(
+                &client,
+                json,
+                "Disconnecting every session of (its key stays)",
+            );
         }
         ClientsCommand::Delete { client_id } => {
             api.send_empty(Method::DELETE, &client_path(client_id, ""))

@@ -7,11 +7,14 @@ use super::extract::{Body, BodyOrDefault, Caller, Params};
 use super::problem::{Problem, from_app};
 use super::schema::{
     Client, ClientChange, ClientDetails, ClientList, Connection, ExportParams, IssuedClient,
-    ListParams, NewClient, NewKey, Session, SessionList,
+    ListParams, NewClient, NewKey, Rotation, Session, SessionList,
 };
 use app::error::AppError;
 use app::model::client_export::{self, ExportFormat};
-use app::model::{ClientId, ClientKey, ClientName, Description, Expiry, Namespace, Scope};
+use app::model::{
+    ClientId, ClientKey, ClientName, Description, Expiry, Namespace, Permission, RetireAfter,
+    RuleAction, Scope, TopicRule,
+};
 use app::state::AppState;
 use app::store::workspaces::Workspace;
 use app::use_cases::clients::{self as use_case, Created};
@@ -78,6 +81,26 @@ fn scope(given: Option<&[String]>) -> Result<Option<Scope>, Problem> {
         )),
         Some(entries) => Ok(Some(Scope::parse(&entries.join(",")).map_err(from_app)?)),
     }
+}
+
+/// Topic rules as the request gives them; whether each filter fits the client's namespace is the
+/// use case's to say.
+fn rules(given: &[super::schema::TopicRule]) -> Result<Vec<TopicRule>, Problem> {
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let wrong =
+                |what: &str| Problem::invalid("topic_rules", format!("Rule {}: {what}.", i + 1));
+            Ok(TopicRule {
+                permission: Permission::parse(&rule.permission)
+                    .ok_or_else(|| wrong("the permission is `allow` or `deny`"))?,
+                action: RuleAction::parse(&rule.action)
+                    .ok_or_else(|| wrong("the action is `publish`, `subscribe` or `both`"))?,
+                filter: rule.filter.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Where a client's devices connect: the configured broker host, else the host this request
@@ -332,6 +355,7 @@ pub async fn update(
         .as_ref()
         .map(|entries| scope(entries.as_deref()))
         .transpose()?;
+    let new_rules = change.topic_rules.as_deref().map(rules).transpose()?;
     let mut row = current.row;
     if name.is_some() || description.is_some() {
         let name = match name {
@@ -346,8 +370,15 @@ pub async fn update(
             .await
             .map_err(client_problem)?;
     }
-    if let Some(scope) = new_scope {
-        let rules = row.topic_rules.iter().cloned().collect();
+    if new_scope.is_some() || new_rules.is_some() {
+        let scope = match new_scope {
+            Some(scope) => scope,
+            None => row.scope.clone(),
+        };
+        let rules = match new_rules {
+            Some(rules) => rules,
+            None => row.topic_rules.iter().cloned().collect(),
+        };
         row = use_case::update_access(&state, actor, &id, scope, rules)
             .await
             .map_err(client_problem)?;
@@ -463,6 +494,123 @@ pub async fn regenerate_key(
             .then(|| issued.key.expose().to_owned()),
         client: Client::from_row(issued.row, &issued.workspace_id),
     }))
+}
+
+/// Gives a client a second key that works at once; the current key keeps working until `retire`,
+/// then stops, and the sessions that used it close on every broker while the new key's stay.
+#[utoipa::path(
+    post,
+    operation_id = "rotateClientKey",
+    path = "/api/v1/clients/{client_id}/rotate-key",
+    tag = "clients",
+    params(("client_id" = String, Path, description = "The Client ID")),
+    request_body = Rotation,
+    responses(
+        (status = 200, description = "Both keys work until the retirement; a generated new key is in the answer, this once", body = IssuedClient),
+        (status = 401, description = "No working API token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's scope is read-only, or the client has two keys already", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client within the token's reach", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The key, the expiry or the retirement is not valid; nothing changed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Body(request): Body<Rotation>,
+) -> Result<Json<IssuedClient>, Problem> {
+    let id = client_id(&raw)?;
+    let rotation = use_case::Rotation {
+        key: key(request.key.as_deref())?,
+        expiry: expiry(request.expiry.as_deref())?,
+        retire: RetireAfter::parse(&request.retire, app::store::now_millis()).map_err(from_app)?,
+    };
+    let issued = use_case::rotate(&state, &caller.0, &id, rotation)
+        .await
+        .map_err(client_problem)?;
+    Ok(Json(IssuedClient {
+        connection: connection(
+            &state,
+            &headers,
+            &id,
+            &issued.namespace,
+            &caller.0.organization_id,
+        ),
+        key: request
+            .key
+            .is_none()
+            .then(|| issued.key.expose().to_owned()),
+        client: Client::from_row(issued.row, &issued.workspace_id),
+    }))
+}
+
+/// Retires one of a client's keys now: it stops working, and the sessions that used it close on
+/// every broker. The client's only working key cannot be retired (regenerate instead).
+#[utoipa::path(
+    post,
+    operation_id = "retireClientKey",
+    path = "/api/v1/clients/{client_id}/keys/{key_id}/retire",
+    tag = "clients",
+    params(
+        ("client_id" = String, Path, description = "The Client ID"),
+        ("key_id" = String, Path, description = "The key's id (`keys[].id` of the client)"),
+    ),
+    responses(
+        (status = 200, description = "The client as it is now", body = Client),
+        (status = 401, description = "No working API token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's scope is read-only, or it is the client's only working key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client within the token's reach, or no such working key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn retire_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, key_id)): Path<(String, String)>,
+) -> Result<Json<Client>, Problem> {
+    let id = client_id(&raw)?;
+    let workspace_id = use_case::get(&state, &caller.0, &id)
+        .await
+        .map_err(client_problem)?
+        .workspace_id;
+    let row = use_case::retire_key(&state, &caller.0, &id, &key_id)
+        .await
+        .map_err(|e| Problem::from(AppError::missing_key(e)))?;
+    Ok(Json(Client::from_row(row, &workspace_id)))
+}
+
+/// Closes every session of a client on every broker; its key, status and access stay, so its
+/// devices reconnect with the key they have.
+#[utoipa::path(
+    post,
+    operation_id = "disconnectClient",
+    path = "/api/v1/clients/{client_id}/disconnect",
+    tag = "clients",
+    params(("client_id" = String, Path, description = "The Client ID")),
+    responses(
+        (status = 200, description = "The client; its sessions are being closed", body = Client),
+        (status = 401, description = "No working API token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's scope is read-only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client within the token's reach", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn disconnect(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Client>, Problem> {
+    let id = client_id(&raw)?;
+    let workspace_id = use_case::get(&state, &caller.0, &id)
+        .await
+        .map_err(client_problem)?
+        .workspace_id;
+    let row = use_case::disconnect_sessions(&state, &caller.0, &id)
+        .await
+        .map_err(client_problem)?;
+    Ok(Json(Client::from_row(row, &workspace_id)))
 }
 
 /// Deletes a client: its key stops working at once, and every session closes on every broker.

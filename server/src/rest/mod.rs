@@ -69,6 +69,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(clients::activate))
         .routes(routes!(clients::deactivate))
         .routes(routes!(clients::regenerate_key))
+        .routes(routes!(clients::rotate_key))
+        .routes(routes!(clients::retire_key))
+        .routes(routes!(clients::disconnect))
         .routes(routes!(clients::sessions))
         .split_for_parts()
 }

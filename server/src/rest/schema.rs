@@ -25,6 +25,9 @@ pub struct Client {
     /// The devices it is limited to (device ids and `tag:` entries); `null`: any device of its
     /// workspace.
     pub scope: Option<Vec<String>>,
+    /// What its devices may publish and subscribe to, in order: the first rule that matches
+    /// decides; without one, anything inside the namespace is allowed.
+    pub topic_rules: Vec<TopicRule>,
     /// Its keys (at most two while one rotates).
     pub keys: Vec<Key>,
 }
@@ -44,7 +47,31 @@ impl Client {
             scope: row
                 .scope
                 .map(|scope| scope.entries().map(|e| e.to_string()).collect()),
+            topic_rules: row.topic_rules.iter().map(TopicRule::from).collect(),
             keys: row.keys.into_iter().map(Key::from).collect(),
+        }
+    }
+}
+
+/// One topic rule.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicRule {
+    /// `allow` or `deny`.
+    pub permission: String,
+    /// `publish`, `subscribe` or `both`.
+    pub action: String,
+    /// A topic filter inside the namespace; `{client_id}` and `{device_id}` stand for the
+    /// Client ID and the device's MQTT client identifier.
+    pub filter: String,
+}
+
+impl From<&app::model::TopicRule> for TopicRule {
+    fn from(rule: &app::model::TopicRule) -> Self {
+        TopicRule {
+            permission: rule.permission.as_str().to_owned(),
+            action: rule.action.as_str().to_owned(),
+            filter: rule.filter.clone(),
         }
     }
 }
@@ -142,6 +169,9 @@ pub struct ClientChange {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Vec<String>>)]
     pub scope: Option<Option<Vec<String>>>,
+    /// Its topic rules, all of them, in order (`[]`: none). A change that narrows access
+    /// re-decides its sessions on every broker.
+    pub topic_rules: Option<Vec<TopicRule>>,
 }
 
 /// A field that is present, `null` included: `Some(None)` for `null`, and (with `default`) `None`
@@ -163,6 +193,19 @@ pub struct NewKey {
     /// When it expires: `never`, a number of days, or a date; the organization's default when
     /// left out.
     pub expiry: Option<String>,
+}
+
+/// A rotation: a second key that works at once, while the current one works until `retire`.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// The new key; generated when left out, and answered this once.
+    pub key: Option<String>,
+    /// When the new key expires: `never`, a number of days, or a date; the organization's
+    /// default when left out.
+    pub expiry: Option<String>,
+    /// When the current key stops working: `1h`, `24h`, `7d`, or a date (`YYYY-MM-DD`, UTC).
+    pub retire: String,
 }
 
 /// A client with a key just set.

@@ -200,3 +200,122 @@ async fn workspaces_lists_the_organizations_workspaces(engine: Engine) {
     let others = workspace_of(&other).await;
     assert!(!answer.body.to_string().contains(&others));
 }
+
+#[engines]
+async fn rotation_topic_rules_and_disconnect_through_the_api(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let owner = app.sign_up("Acme").await;
+    let workspace = workspace_of(&owner).await;
+    let api = Script::new(
+        &app.base,
+        Some(&token(&owner, "ci", "manage_clients", "").await),
+    );
+    let created = api
+        .post(
+            &format!("/api/v1/workspaces/{workspace}/clients"),
+            &json!({ "client_id": "boiler-01" }),
+        )
+        .await;
+    let old_key = created.body["key"].as_str().unwrap().to_owned();
+    let namespace = created.body["connection"]["namespace"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Rotate: both keys work until the old one retires.
+    let rotated = api
+        .post(
+            "/api/v1/clients/boiler-01/rotate-key",
+            &json!({ "retire": "24h" }),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{:?}", rotated.body);
+    let new_key = rotated.body["key"].as_str().unwrap();
+    assert!(key_verifies(&app.db, "boiler-01", &old_key).await);
+    assert!(key_verifies(&app.db, "boiler-01", new_key).await);
+    let keys = rotated.body["client"]["keys"].as_array().unwrap().clone();
+    assert_eq!(keys.len(), 2);
+    let retiring = keys.iter().find(|k| k["retiring"] == true).unwrap();
+    // A third key is refused while two work, and a bad retirement changes nothing.
+    api.post(
+        "/api/v1/clients/boiler-01/rotate-key",
+        &json!({ "retire": "24h" }),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, None);
+    api.post(
+        "/api/v1/clients/boiler-01/rotate-key",
+        &json!({ "retire": "2001-01-01" }),
+    )
+    .await
+    .problem(StatusCode::UNPROCESSABLE_ENTITY, Some("retire"));
+
+    // Retire the old key now; the only key left cannot be retired.
+    let retired = api
+        .post(
+            &format!(
+                "/api/v1/clients/boiler-01/keys/{}/retire",
+                retiring["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retired.status, StatusCode::OK, "{:?}", retired.body);
+    assert!(!key_verifies(&app.db, "boiler-01", &old_key).await);
+    let only = retired.body["keys"][0]["id"].as_str().unwrap().to_owned();
+    api.post(
+        &format!("/api/v1/clients/boiler-01/keys/{only}/retire"),
+        &json!({}),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, None);
+    api.post(
+        "/api/v1/clients/boiler-01/keys/no-such-key/retire",
+        &json!({}),
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND, None);
+
+    // Topic rules: set in order, checked against the namespace, each bad one named.
+    let rules = json!([
+        { "permission": "deny", "action": "publish", "filter": format!("{namespace}/config/#") },
+        { "permission": "allow", "action": "both", "filter": format!("{namespace}/devices/{{device_id}}/#") },
+    ]);
+    let with_rules = api
+        .patch(
+            "/api/v1/clients/boiler-01",
+            &json!({ "topic_rules": rules }),
+        )
+        .await;
+    assert_eq!(with_rules.status, StatusCode::OK, "{:?}", with_rules.body);
+    assert_eq!(with_rules.body["topic_rules"], rules);
+    for bad in [
+        json!([{ "permission": "maybe", "action": "both", "filter": format!("{namespace}/#") }]),
+        json!([{ "permission": "allow", "action": "read", "filter": format!("{namespace}/#") }]),
+        json!([{ "permission": "allow", "action": "both", "filter": "other-namespace/#" }]),
+        json!([{ "permission": "allow", "action": "both", "filter": format!("{namespace}/a#") }]),
+    ] {
+        api.patch("/api/v1/clients/boiler-01", &json!({ "topic_rules": bad }))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, Some("topic_rules"));
+    }
+    let still = api.get("/api/v1/clients/boiler-01").await;
+    assert_eq!(
+        still.body["client"]["topic_rules"], rules,
+        "nothing changed"
+    );
+
+    // Disconnect: a revocation of its sessions, the key untouched.
+    let before = outbox_done(&app.db, "boiler-01").await.len();
+    let disconnected = api
+        .post("/api/v1/clients/boiler-01/disconnect", &json!({}))
+        .await;
+    assert_eq!(
+        disconnected.status,
+        StatusCode::OK,
+        "{:?}",
+        disconnected.body
+    );
+    assert_eq!(outbox_done(&app.db, "boiler-01").await.len(), before + 1);
+    assert!(key_verifies(&app.db, "boiler-01", new_key).await);
+}

@@ -27,6 +27,16 @@ fn changes(id: &str) -> Vec<(reqwest::Method, String, Option<Value>)> {
             format!("/api/v1/clients/{id}/regenerate-key"),
             Some(json!({})),
         ),
+        (
+            Method::POST,
+            format!("/api/v1/clients/{id}/rotate-key"),
+            Some(json!({ "retire": "1h" })),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/clients/{id}/disconnect"),
+            None,
+        ),
         (Method::DELETE, format!("/api/v1/clients/{id}"), None),
     ]
 }
