@@ -127,6 +127,36 @@ fn connection(
     }
 }
 
+/// What a key just set answers: the client, where it connects, and the key when Keygate generated
+/// it (a key the caller sent is not echoed).
+fn issued_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &app::use_cases::Actor,
+    issued: use_case::Issued,
+    generated: bool,
+) -> IssuedClient {
+    IssuedClient {
+        connection: connection(
+            state,
+            headers,
+            &issued.row.client_id,
+            &issued.namespace,
+            &actor.organization_id,
+        ),
+        key: generated.then(|| issued.key.expose().to_owned()),
+        client: Client::from_row(issued.row, &issued.workspace_id),
+    }
+}
+
+/// The workspace of a client the token reaches: the answer of a change names it.
+async fn workspace_of(state: &AppState, caller: &Caller, id: &ClientId) -> Result<String, Problem> {
+    Ok(use_case::get(state, &caller.0, id)
+        .await
+        .map_err(client_problem)?
+        .workspace_id)
+}
+
 /// Lists a workspace's clients, a page at a time.
 #[utoipa::path(
     get,
@@ -236,17 +266,7 @@ pub async fn create(
     .map_err(from_app)?;
     let (body, replayed) = match created {
         Created::New(issued) => (
-            IssuedClient {
-                connection: connection(
-                    &state,
-                    &headers,
-                    &issued.row.client_id,
-                    &issued.namespace,
-                    &actor.organization_id,
-                ),
-                key: generated.then(|| issued.key.expose().to_owned()),
-                client: Client::from_row(issued.row, &issued.workspace_id),
-            },
+            issued_client(&state, &headers, actor, issued, generated),
             false,
         ),
         Created::Replayed(details) => (
@@ -439,10 +459,7 @@ async fn set_active(
     active: bool,
 ) -> Result<Json<Client>, Problem> {
     let id = client_id(&raw)?;
-    let workspace_id = use_case::get(&state, &caller.0, &id)
-        .await
-        .map_err(client_problem)?
-        .workspace_id;
+    let workspace_id = workspace_of(&state, &caller, &id).await?;
     let row = use_case::set_active(&state, &caller.0, &id, active)
         .await
         .map_err(client_problem)?;
@@ -480,20 +497,10 @@ pub async fn regenerate_key(
     let issued = use_case::regenerate(&state, &caller.0, &id, new_key, expiry)
         .await
         .map_err(client_problem)?;
-    Ok(Json(IssuedClient {
-        connection: connection(
-            &state,
-            &headers,
-            &id,
-            &issued.namespace,
-            &caller.0.organization_id,
-        ),
-        key: request
-            .key
-            .is_none()
-            .then(|| issued.key.expose().to_owned()),
-        client: Client::from_row(issued.row, &issued.workspace_id),
-    }))
+    let generated = request.key.is_none();
+    Ok(Json(issued_client(
+        &state, &headers, &caller.0, issued, generated,
+    )))
 }
 
 /// Gives a client a second key that works at once; the current key keeps working until `retire`,
@@ -530,20 +537,10 @@ pub async fn rotate_key(
     let issued = use_case::rotate(&state, &caller.0, &id, rotation)
         .await
         .map_err(client_problem)?;
-    Ok(Json(IssuedClient {
-        connection: connection(
-            &state,
-            &headers,
-            &id,
-            &issued.namespace,
-            &caller.0.organization_id,
-        ),
-        key: request
-            .key
-            .is_none()
-            .then(|| issued.key.expose().to_owned()),
-        client: Client::from_row(issued.row, &issued.workspace_id),
-    }))
+    let generated = request.key.is_none();
+    Ok(Json(issued_client(
+        &state, &headers, &caller.0, issued, generated,
+    )))
 }
 
 /// Retires one of a client's keys now: it stops working, and the sessions that used it close on
@@ -571,10 +568,7 @@ pub async fn retire_key(
     Path((raw, key_id)): Path<(String, String)>,
 ) -> Result<Json<Client>, Problem> {
     let id = client_id(&raw)?;
-    let workspace_id = use_case::get(&state, &caller.0, &id)
-        .await
-        .map_err(client_problem)?
-        .workspace_id;
+    let workspace_id = workspace_of(&state, &caller, &id).await?;
     let row = use_case::retire_key(&state, &caller.0, &id, &key_id)
         .await
         .map_err(|e| Problem::from(AppError::missing_key(e)))?;
@@ -603,10 +597,7 @@ pub async fn disconnect(
     Path(raw): Path<String>,
 ) -> Result<Json<Client>, Problem> {
     let id = client_id(&raw)?;
-    let workspace_id = use_case::get(&state, &caller.0, &id)
-        .await
-        .map_err(client_problem)?
-        .workspace_id;
+    let workspace_id = workspace_of(&state, &caller, &id).await?;
     let row = use_case::disconnect_sessions(&state, &caller.0, &id)
         .await
         .map_err(client_problem)?;
