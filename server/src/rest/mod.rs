@@ -107,6 +107,9 @@ pub fn router(state: AppState) -> Router {
             &format!("{PREFIX}/{{*rest}}"),
             axum::routing::any(nothing_here),
         )
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::method_not_allowed().into_response()
+        })
         .layer(axum::middleware::map_response(
             |mut response: axum::response::Response| async move {
                 response

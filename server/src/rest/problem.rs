@@ -69,6 +69,16 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
+    /// A path that exists, asked with a method it does not answer.
+    pub fn method_not_allowed() -> Self {
+        Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "This path does not answer this method; see /api/v1/openapi.json.",
+        )
+    }
+
     /// A request without a usable API token.
     pub fn unauthorized() -> Self {
         Problem::new(
