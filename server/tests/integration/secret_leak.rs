@@ -1,5 +1,5 @@
 //! Secrets never leave the one response that reveals them: after creating clients (generated and
-//! chosen keys), regenerating keys, refused attempts with valid-looking keys, and a failed sign-in,
+//! chosen keys, through the dashboard and through the REST API with a token), regenerating keys, refused attempts with valid-looking keys, and a failed sign-in,
 //! no plain key and no password appears in the database (the SQLite file and its WAL, or every
 //! PostgreSQL row), in any log line at TRACE level, or in the HTML of the dashboard's pages.
 //!
@@ -254,6 +254,44 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
         .await
         .unwrap();
     let _: Vec<app::model::ApiTokenRow> = ann.call("api_tokens/list", &[]).await.unwrap();
+    // The REST API with that token: a generated key, a chosen one, and a refused create that
+    // carried a key.
+    let rest = reqwest::Client::new();
+    let clients_url = app.url(&format!(
+        "/api/v1/workspaces/{}/clients",
+        ann.me().await.current_workspace_id
+    ));
+    let rest_own = format!("rest-own-key-{}", unique_suffix().replace('_', "-"));
+    let rest_refused = format!("rest-refused-key-{}", unique_suffix().replace('_', "-"));
+    let mut rest_generated = String::new();
+    for (body, status) in [
+        (serde_json::json!({ "client_id": "rest-generated" }), 201),
+        (
+            serde_json::json!({ "client_id": "rest-own", "key": rest_own }),
+            201,
+        ),
+        (
+            serde_json::json!({ "client_id": "rest-own", "key": rest_refused }),
+            422,
+        ),
+    ] {
+        let answer = rest
+            .post(&clients_url)
+            .bearer_auth(&token.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), status);
+        let answer: serde_json::Value = answer.json().await.unwrap();
+        if let Some(key) = answer["key"].as_str() {
+            rest_generated = key.to_owned();
+        }
+    }
+    assert!(rest_generated.starts_with("kgk_"));
+    secrets.push(("key generated through the REST API".into(), rest_generated));
+    secrets.push(("key chosen through the REST API".into(), rest_own));
+    secrets.push(("key refused by the REST API".into(), rest_refused));
     secrets.push(("API token".into(), token.token));
 
     // Devices: the current keys connect over MQTT 3.1.1 and 5, the old and refused ones do not.
