@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/members") view={Lazy::<pages::MembersRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/settings/activity") view={Lazy::<pages::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/settings/api-tokens") view={Lazy::<pages::ApiTokensRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/settings/events") view={Lazy::<pages::EventsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/settings/account") view={Lazy::<pages::AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view={Lazy::<pages::InviteRoute>::new()} ssr=SsrMode::Async/>
             </Routes>

@@ -225,16 +225,3 @@ pub async fn lease(db: &Db, id: &str, holder: &str, until: i64) -> StoreResult<b
     .rows_affected();
     Ok(taken == 1)
 }
-
-/// Gives the lease back, so another process can take over at once.
-pub async fn release(db: &Db, id: &str, holder: &str) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE event_endpoints SET lease_holder = NULL, lease_until = 0
-         WHERE id = $1 AND lease_holder = $2",
-    )
-    .bind(id)
-    .bind(holder)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
