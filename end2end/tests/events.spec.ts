@@ -1,7 +1,7 @@
 // Settings → Events: an owner adds an endpoint (a real HTTP receiver on 127.0.0.1), sees its
 // signing secret once, watches a client change arrive as a delivery, and resends it.
-import { test, expect } from './fixtures';
-import { createClientViaApi, gotoApp, reloadApp, signUpViaApi, unexpectedErrors } from './helpers';
+import { test, expect, uniqueEmail } from './fixtures';
+import { PASSWORD, createClientViaApi, gotoApp, reloadApp, signUpViaApi, unexpectedErrors } from './helpers';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -97,5 +97,44 @@ test('the Events tab of Settings opens the page', async ({ page, consoleErrors }
   await page.getByTestId('events-tab').click();
   await expect(page).toHaveURL(/\/settings\/events$/);
   await expect(page.getByTestId('new-event-endpoint')).toBeVisible();
+  expect(unexpectedErrors(consoleErrors)).toEqual([]);
+});
+
+test('a viewer sees the endpoints and their deliveries, and no button that changes them', async ({
+  page,
+  consoleErrors,
+  newContextPage,
+}) => {
+  const hook = await receiver();
+  await signUpViaApi(page, 'Acme Devices');
+  const made = await page.request.post('/api/events/create', {
+    form: { url: hook.url, event_types: 'client.created' },
+  });
+  expect(made.ok(), await made.text()).toBe(true);
+  await createClientViaApi(page, { client_id: 'boiler-2', name: 'Boiler' });
+  await expect.poll(() => hook.received.length).toBe(1);
+
+  // A viewer, invited and accepted through the server functions.
+  const email = uniqueEmail('viewer');
+  const invited = await page.request.post('/api/members/invite', { form: { email, role: 'viewer' } });
+  expect(invited.ok(), await invited.text()).toBe(true);
+  const token = ((await invited.json()) as { path: string }).path.replace('/invite/', '');
+  const viewer = await newContextPage('viewer');
+  const accepted = await viewer.request.post('/api/members/accept', { form: { token, password: PASSWORD } });
+  expect(accepted.ok(), await accepted.text()).toBe(true);
+
+  await gotoApp(viewer, '/settings/events', consoleErrors);
+  const endpoint = viewer.locator(`tr[data-event-endpoint="${hook.url}"]`);
+  await expect(endpoint.getByTestId('endpoint-last-delivery')).toHaveText('client.created · Delivered (200)');
+  await expect(viewer.getByTestId('new-event-endpoint')).toHaveCount(0);
+  for (const testid of ['toggle-endpoint', 'delete-endpoint']) {
+    await expect(endpoint.getByTestId(testid), testid).toHaveCount(0);
+  }
+  await endpoint.getByTestId('show-deliveries').click();
+  const delivery = viewer.getByTestId('event-deliveries').locator('tr[data-event-type="client.created"]');
+  await expect(delivery.getByTestId('delivery-state')).toHaveText('Delivered');
+  await expect(delivery.getByTestId('resend-delivery')).toHaveCount(0);
+
+  hook.close();
   expect(unexpectedErrors(consoleErrors)).toEqual([]);
 });
