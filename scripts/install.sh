@@ -10,7 +10,8 @@
 #   (no cargo install: tools/build-site, a workspace crate, builds the site with wasm-bindgen and
 #   the WASM splitter as libraries at the versions Cargo.lock pins)
 #   npm:   binaryen 123.0.0 (wasm-opt for release builds), end2end/ dependencies (npm ci)
-#   pip:   python-dotenv, in a venv of its own (lib.sh's test_python_venv), for the app's tests
+#   pip:   python-dotenv and standardwebhooks, in a venv of their own (lib.sh's test_python_venv),
+#          for the tests
 
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -19,6 +20,7 @@ cd "$KEYGATE_ROOT"
 
 BINARYEN_VERSION=123.0.0
 PYTHON_DOTENV_VERSION=1.2.4
+STANDARDWEBHOOKS_VERSION=1.1.0
 NODE_MIN_MAJOR=20 # @playwright/test in end2end/ needs node >= 20
 RUSTC_MIN=1.94    # rmqtt 0.24
 # fonts-noto-color-emoji: the UI uses emoji icons; without it screenshots show empty boxes.
@@ -131,18 +133,21 @@ install_end2end() {
 }
 
 # Why python-dotenv: the app's tests check that the credentials file reads back as written both in
-# sh and in what Python programs load .env files with. A venv keeps the machine's Python as it is.
+# sh and in what Python programs load .env files with. Why standardwebhooks: the server's event
+# tests verify each credential event's signature with Standard Webhooks' reference implementation.
+# A venv keeps the machine's Python as it is.
 install_test_python() {
   local venv
   venv=$(test_python_venv)
-  if "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("python-dotenv") != sys.argv[1])' \
-    "$PYTHON_DOTENV_VERSION" >/dev/null 2>&1; then
-    ok "python-dotenv $PYTHON_DOTENV_VERSION ($venv)"
+  if "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("python-dotenv") != sys.argv[1] or m.version("standardwebhooks") != sys.argv[2])' \
+    "$PYTHON_DOTENV_VERSION" "$STANDARDWEBHOOKS_VERSION" >/dev/null 2>&1; then
+    ok "python-dotenv $PYTHON_DOTENV_VERSION, standardwebhooks $STANDARDWEBHOOKS_VERSION ($venv)"
     return
   fi
-  log "python-dotenv $PYTHON_DOTENV_VERSION: installing into $venv"
+  log "python-dotenv $PYTHON_DOTENV_VERSION, standardwebhooks $STANDARDWEBHOOKS_VERSION: installing into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "python-dotenv==$PYTHON_DOTENV_VERSION"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "python-dotenv==$PYTHON_DOTENV_VERSION" "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
 }
 
 started=$SECONDS

@@ -33,9 +33,10 @@ as_root() {
   fi
 }
 
-# The Python the app's tests read the generated credentials file with: a venv of its own holding
-# python-dotenv (scripts/install.sh makes it; scripts/test.sh hands it to the tests as
-# KEYGATE_TEST_PYTHON), so that no package of the machine's Python is changed.
+# The Python the tests run: a venv of its own holding python-dotenv (the app's tests read the
+# generated credentials file with it) and standardwebhooks (the server's event tests verify
+# signatures with it); scripts/install.sh makes it, scripts/test.sh hands it to the tests as
+# KEYGATE_TEST_PYTHON, and no package of the machine's Python is changed.
 test_python_venv() { printf '%s\n' "${XDG_CACHE_HOME:-$HOME/.cache}/keygate/test-python"; }
 
 # Cargo's target directory for this workspace (honours CARGO_TARGET_DIR and .cargo/config).

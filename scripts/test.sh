@@ -161,7 +161,8 @@ fi
 
 target_dir=$(cargo_target_dir)
 echo "cargo target directory: $target_dir"
-# The Python with python-dotenv that the app's tests read the credentials file with.
+# The Python with python-dotenv (the app's tests read the credentials file with it) and
+# standardwebhooks (the server's event tests verify signatures with it).
 KEYGATE_TEST_PYTHON="$(test_python_venv)/bin/python"
 export KEYGATE_TEST_PYTHON
 # The real external rmqtt broker that the server tests

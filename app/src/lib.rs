@@ -17,6 +17,8 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod back_off;
 #[cfg(feature = "ssr")]
+pub mod event_signature;
+#[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod secrets;
@@ -80,6 +82,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/members") view={Lazy::<pages::MembersRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/settings/activity") view={Lazy::<pages::ActivityRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/settings/api-tokens") view={Lazy::<pages::ApiTokensRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/settings/events") view={Lazy::<pages::EventsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/settings/account") view={Lazy::<pages::AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view={Lazy::<pages::InviteRoute>::new()} ssr=SsrMode::Async/>
             </Routes>

@@ -43,17 +43,23 @@ pub struct AppState {
     pub verified_keys: Arc<VerifiedKeys>,
     /// Rung after a change that revokes a credential, so the revocation workers deliver it now.
     pub revocations: Arc<RevocationSignal>,
+    /// Rung after a change that may have queued credential events, so the event worker sends
+    /// them now.
+    pub events: Arc<Bell>,
     /// The device back-off: a client's lock-out, and its refused logins not written yet.
     pub back_off: Arc<dyn BackOff>,
     pub leptos_options: LeptosOptions,
 }
 
-/// Wakes every revocation worker (one per broker target) at once; a worker that was busy sees
-/// the ring when it next waits, so none is missed.
+/// Wakes every worker that waits on it at once (one per broker target for revocations, the event
+/// worker for events); a worker that was busy sees the ring when it next waits, so none is missed.
 #[derive(Debug)]
-pub struct RevocationSignal(tokio::sync::watch::Sender<u64>);
+pub struct Bell(tokio::sync::watch::Sender<u64>);
 
-impl RevocationSignal {
+/// The bell of the revocation workers.
+pub type RevocationSignal = Bell;
+
+impl Bell {
     pub fn new() -> Self {
         Self(tokio::sync::watch::channel(0).0)
     }
@@ -67,7 +73,7 @@ impl RevocationSignal {
     }
 }
 
-impl Default for RevocationSignal {
+impl Default for Bell {
     fn default() -> Self {
         Self::new()
     }

@@ -89,12 +89,13 @@ impl Throttle {
         })
     }
 
-    /// Counts a failure for `key` and locks it when past the free failures.
-    pub fn fail(&self, key: &str) {
+    /// Counts a failure for `key` and locks it when past the free failures. The lock it began,
+    /// when it is the first failure past them: a burst's start (see [`Throttle::count_failure`]).
+    pub fn fail(&self, key: &str) -> Option<Duration> {
         let now = Instant::now();
         let mut entries = self.lock();
         let entry = self.entry(&mut entries, key, now);
-        self.count_failure(entry, now);
+        self.count_failure(entry, now)
     }
 
     /// `key`'s entry, new when it has none (after forgetting stale entries if there are many).
@@ -113,17 +114,22 @@ impl Throttle {
         })
     }
 
-    fn count_failure(&self, entry: &mut Entry, now: Instant) {
+    /// Counts a failure; past the free failures it locks the key. Returns the lock when this
+    /// failure is the first past them, which begins a burst: the burst goes on, each failure
+    /// doubling the lock, until a success or a quiet `max` forgets the count.
+    fn count_failure(&self, entry: &mut Entry, now: Instant) -> Option<Duration> {
         if now.duration_since(entry.last_failure) > self.max {
             entry.failures = 0;
         }
         entry.failures += 1;
         entry.last_failure = now;
-        if entry.failures > self.free_failures {
-            let exponent = (entry.failures - self.free_failures - 1).min(20);
-            let lock = self.base.saturating_mul(1 << exponent).min(self.max);
-            entry.locked_until = Some(now + lock);
+        if entry.failures <= self.free_failures {
+            return None;
         }
+        let exponent = (entry.failures - self.free_failures - 1).min(20);
+        let lock = self.base.saturating_mul(1 << exponent).min(self.max);
+        entry.locked_until = Some(now + lock);
+        (entry.failures == self.free_failures + 1).then_some(lock)
     }
 
     /// Clears `key` after a success.
@@ -170,18 +176,18 @@ impl Throttle {
         unlocked
     }
 
-    fn settle(&self, key: &str, failed: bool) {
+    fn settle(&self, key: &str, failed: bool) -> Option<Duration> {
         let now = Instant::now();
         let mut entries = self.lock();
-        let Some(entry) = entries.get_mut(key) else {
-            return;
-        };
+        let entry = entries.get_mut(key)?;
         entry.in_flight = entry.in_flight.saturating_sub(1);
         if failed {
-            self.count_failure(entry, now);
-        } else if entry.in_flight == 0 && entry.failures == 0 {
+            return self.count_failure(entry, now);
+        }
+        if entry.in_flight == 0 && entry.failures == 0 {
             entries.remove(key);
         }
+        None
     }
 
     fn sweep(&self, entries: &mut HashMap<String, Entry>, now: Instant) {
@@ -199,11 +205,16 @@ pub struct Permit<'a> {
 }
 
 impl Permit<'_> {
-    /// The attempt failed: it counts, and may lock the key.
-    pub fn failed(mut self) {
-        if let Some(key) = self.key.take() {
-            self.throttle.settle(&key, true);
-        }
+    /// The attempt failed: it counts, and may lock the key. The lock it began, when it is the
+    /// first failure past the free ones (see [`Throttle::fail`]).
+    pub fn failed(mut self) -> Option<Duration> {
+        let key = self.key.take()?;
+        self.throttle.settle(&key, true)
+    }
+
+    /// Whether this is a reservation on `throttle`.
+    pub fn belongs_to(&self, throttle: &Throttle) -> bool {
+        std::ptr::eq(self.throttle, throttle)
     }
 
     /// The attempt succeeded: the key's failures are cleared.

@@ -218,6 +218,15 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_REVOCATION_RETRY_MAX_SECS", default_value_t = 30)]
     pub revocation_retry_max_secs: u64,
 
+    /// The first wait before a failed credential event delivery is retried, in milliseconds; it
+    /// doubles with each further failure (with jitter).
+    #[arg(long, env = "KEYGATE_EVENT_RETRY_MIN_MS", default_value_t = 1000)]
+    pub event_retry_min_ms: u64,
+
+    /// The longest wait between two retries of a credential event delivery, in seconds.
+    #[arg(long, env = "KEYGATE_EVENT_RETRY_MAX_SECS", default_value_t = 300)]
+    pub event_retry_max_secs: u64,
+
     /// Let anyone sign up and create an organization. Without it only the first visitor of an empty install can.
     #[arg(long, env = "KEYGATE_OPEN_SIGNUP")]
     pub open_signup: bool,

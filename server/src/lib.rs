@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod device_auth;
+pub mod events;
 pub mod host_check;
 pub mod http_publish;
 pub mod key_ends;

@@ -136,7 +136,9 @@ pub async fn sign_in(
     let user = match user {
         Some(user) if ok => user,
         known => {
-            permits.into_iter().for_each(|permit| permit.failed());
+            permits.into_iter().for_each(|permit| {
+                permit.failed();
+            });
             tracing::warn!(%address, "failed sign-in");
             // Audited where there is an organization to show it to; the throttle above bounds how
             // many such rows a password-guessing run can write.

@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod brokers;
 pub mod clients;
 pub mod devices;
+pub mod events;
 pub mod imports;
 pub mod install;
 pub mod keys;

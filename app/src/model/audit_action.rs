@@ -59,6 +59,13 @@ text_enum!(
         /// An API token made (the target is its name; the detail its scope).
         ApiTokenCreated = "api_token.created",
         ApiTokenRevoked = "api_token.revoked",
+        /// An event endpoint added (the target is its URL; the detail its event types).
+        EventEndpointCreated = "event_endpoint.created",
+        EventEndpointEnabled = "event_endpoint.enabled",
+        EventEndpointDisabled = "event_endpoint.disabled",
+        EventEndpointDeleted = "event_endpoint.deleted",
+        /// An event queued again for its endpoint (the detail names the event).
+        EventResent = "event_endpoint.event_resent",
         SignupOpened = "install.signup_opened",
         SignupClosed = "install.signup_closed",
         OperatorNamed = "install.operator_named",
@@ -116,6 +123,11 @@ mod tests {
                 "user.signed_out_everywhere",
                 "api_token.created",
                 "api_token.revoked",
+                "event_endpoint.created",
+                "event_endpoint.enabled",
+                "event_endpoint.disabled",
+                "event_endpoint.deleted",
+                "event_endpoint.event_resent",
                 "install.signup_opened",
                 "install.signup_closed",
                 "install.operator_named",

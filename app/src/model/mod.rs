@@ -15,6 +15,7 @@ mod device_dto;
 mod device_id;
 mod device_paste;
 mod dto;
+mod event;
 mod fields;
 mod key_lifetime;
 mod login_activity;
@@ -41,6 +42,10 @@ pub use device_dto::{BulkCreated, DevicePage, DeviceQuery, DeviceRow, DeviceSort
 pub use device_id::{DeviceId, MAX_TAGS, Tag, parse_tags, tags_text};
 pub use device_paste::{DevicePaste, MAX_PASTE, PasteLine, parse_paste};
 pub use dto::*;
+pub use event::{
+    DeliveryState, EndpointUrl, Event, EventData, EventDeliveryRow, EventEndpointRow, EventType,
+    EventTypes, IssuedEventEndpoint,
+};
 pub use fields::{
     ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, TokenName,
     WorkspaceName,

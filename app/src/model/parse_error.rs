@@ -31,6 +31,10 @@ pub enum FieldError {
     TokenScope,
     /// A REST request's `Idempotency-Key` header.
     IdempotencyKey,
+    /// Where an event endpoint's events are sent.
+    EndpointUrl,
+    /// Which events an endpoint receives.
+    EventTypes,
 }
 
 impl FieldError {
@@ -55,6 +59,8 @@ impl FieldError {
             FieldError::RetireAt => ("a", "retirement time"),
             FieldError::TokenScope => ("a", "token scope"),
             FieldError::IdempotencyKey => ("an", "Idempotency-Key header"),
+            FieldError::EndpointUrl => ("an", "endpoint URL"),
+            FieldError::EventTypes => ("an", "event type"),
         }
     }
 }
@@ -135,6 +141,15 @@ impl fmt::Display for ParseError {
                 write!(f, "{c:?} is not allowed in a topic filter.")
             }
             (F::Key, Problem::Empty) => write!(f, "Enter a key, or generate one."),
+            (F::EventTypes, Problem::Empty) => write!(f, "Choose at least one event type."),
+            (F::EventTypes, Problem::Shape) => write!(
+                f,
+                "Choose event types from the list: client.created, client.updated, client.key_regenerated, client.deactivated, client.activated, client.deleted, client.auth_failures."
+            ),
+            (F::EndpointUrl, Problem::Shape) => write!(
+                f,
+                "Enter an https:// URL without a user name or #fragment; plain http:// only to a loopback address (127.0.0.1, [::1]) for development."
+            ),
             (F::Email, Problem::Empty) => write!(f, "Enter your email address."),
             (_, Problem::Empty) => write!(f, "Enter {a} {noun}."),
             (F::Password, Problem::TooShort { min }) => {

@@ -38,6 +38,25 @@ pub fn utc_seconds(millis: i64) -> String {
     }
 }
 
+/// `2026-11-23T14:05:09.123Z` for a Unix-millisecond timestamp: ISO 8601 in UTC, as an event's
+/// payload says when it happened.
+pub fn iso8601(millis: i64) -> String {
+    match OffsetDateTime::from_unix_timestamp_nanos(millis as i128 * 1_000_000) {
+        Ok(t) => {
+            let (year, month, day) = t.to_calendar_date();
+            format!(
+                "{year:04}-{:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+                u8::from(month),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.millisecond()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// The Unix-millisecond time of `2026-11-23T14:05` (what a `datetime-local` field sends, read as
 /// UTC like every time the dashboard shows); a date alone (`2026-11-23`) is its midnight. `None`
 /// for anything else.

@@ -7,6 +7,7 @@ mod auth_form;
 pub mod brokers;
 pub mod clients;
 pub mod devices;
+pub mod events;
 pub mod invite;
 pub mod members;
 pub mod not_found;
@@ -70,6 +71,10 @@ lazy_page!(
 lazy_page!(
     /// `/settings/api-tokens`
     ApiTokensRoute => api_tokens::ApiTokensPage
+);
+lazy_page!(
+    /// `/settings/events`
+    EventsRoute => events::EventsPage
 );
 lazy_page!(
     /// `/settings/account`

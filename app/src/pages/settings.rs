@@ -1,5 +1,5 @@
 //! `/settings`: the organization's id, its workspaces, how long new keys work, and the way to the
-//! audit log. The other tabs are `/settings/members`, `/settings/api-tokens`, `/settings/account` and `/settings/brokers`.
+//! audit log. The other tabs are `/settings/members`, `/settings/api-tokens`, `/settings/events`, `/settings/account` and `/settings/brokers`.
 
 use crate::api::keys::SetDefaultKeyExpiry;
 use crate::api::workspaces::{create_workspace, rename_workspace, switch_workspace};
@@ -60,6 +60,7 @@ pub fn SettingsNav(me: Me) -> impl IntoView {
             <a href="/settings/members" aria-current=current("/settings/members") data-testid="members-tab">"Members"</a>
             <a href="/settings/activity" aria-current=current("/settings/activity") data-testid="activity-tab">"Activity"</a>
             <a href="/settings/api-tokens" aria-current=current("/settings/api-tokens") data-testid="api-tokens-tab">"API tokens"</a>
+            <a href="/settings/events" aria-current=current("/settings/events") data-testid="events-tab">"Events"</a>
             <a href="/settings/account" aria-current=current("/settings/account") data-testid="account-tab">"Account"</a>
             <a href="/settings/brokers" aria-current=current("/settings/brokers") data-testid="brokers-tab">
                 {if me.operator { "Brokers" } else { "Revocations" }}

@@ -1,8 +1,9 @@
 //! Audit events: who changed what, when, and from which address. Written in the same
-//! transaction as the change they describe.
+//! transaction as the change they describe, and so is the credential event a change of a client
+//! raises ([`EventType::of`]): every change of a client is audited, whichever front door made it.
 
-use super::{Db, StoreResult, now_millis};
-use crate::model::{ActivityFilter, AuditAction, AuditEntry};
+use super::{Db, StoreResult, event_deliveries, now_millis};
+use crate::model::{ActivityFilter, AuditAction, AuditEntry, EventType};
 use sqlx::{AnyConnection, Row};
 
 /// Who is acting, for the audit log: taken from the signed-in session and the request.
@@ -16,6 +17,8 @@ pub struct AuditContext {
 }
 
 /// Records one event inside the caller's transaction: the change it describes commits with it.
+/// A change of a client (`target` is its Client ID) also queues its credential event for the
+/// organization's endpoints, in the same transaction.
 pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     ctx: &AuditContext,
@@ -36,8 +39,12 @@ pub(super) async fn insert_in(
     .bind(detail)
     .bind(&ctx.address)
     .bind(now_millis())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if let (Some(event), Some(workspace_id)) = (EventType::of(action), workspace_id) {
+        event_deliveries::queue_change_in(conn, &ctx.organization_id, workspace_id, event, target)
+            .await?;
+    }
     Ok(())
 }
 

@@ -30,6 +30,8 @@ pub mod clients;
 pub mod deliveries;
 pub mod device_sessions;
 pub mod devices;
+pub mod event_deliveries;
+pub mod event_endpoints;
 pub mod idempotency_keys;
 pub mod install;
 pub mod invitations;

@@ -105,6 +105,19 @@ impl Actor {
         self.token.as_ref().and_then(|t| t.workspace_id.as_deref())
     }
 
+    /// The audit context to change what `capability` covers with, for a signed-in member whose
+    /// role allows it; an API token acting never qualifies. For what outlives the session that
+    /// makes it and reaches beyond clients: API tokens, event endpoints.
+    pub fn require_member(&self, capability: Capability) -> Result<AuditContext, Denied> {
+        if let Some(token) = &self.token {
+            return Err(Denied::TokenScope {
+                scope: token.scope,
+                needed: capability,
+            });
+        }
+        self.require(capability)
+    }
+
     /// The audit context for an install-wide change, if the actor operates the install.
     pub fn require_operator(&self) -> Result<AuditContext, Denied> {
         if self.operator && self.token.is_none() {

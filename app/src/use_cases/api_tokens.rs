@@ -67,13 +67,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: &str) -> Result<(), Failure> {
 
 /// A signed-in member whose role manages clients; a token acting never qualifies.
 fn require_member_managing(actor: &Actor) -> Result<crate::store::audit::AuditContext, Denied> {
-    if let Some(token) = &actor.token {
-        return Err(Denied::TokenScope {
-            scope: token.scope,
-            needed: Capability::ManageClients,
-        });
-    }
-    actor.require(Capability::ManageClients)
+    actor.require_member(Capability::ManageClients)
 }
 
 /// Why a bearer token was refused. One answer for unknown, malformed, expired and revoked tokens

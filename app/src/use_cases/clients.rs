@@ -304,6 +304,7 @@ async fn create_remembering(
         state.settings.max_clients_per_workspace,
     )
     .await?;
+    state.events.ring();
     Ok(Issued {
         row,
         key: new.key,
@@ -656,12 +657,14 @@ enum Revokes {
 /// against the row as it is now.
 ///
 /// A revoking change also wakes the revocation workers, so its outbox row is delivered now
-/// rather than at their next poll.
+/// rather than at their next poll; and every change wakes the event worker, for the credential
+/// event its transaction queued.
 fn changed(state: &AppState, id: &ClientId, revokes: Revokes) {
     state.verified_keys.forget(id.as_str());
     if revokes == Revokes::Yes {
         state.revocations.ring();
     }
+    state.events.ring();
 }
 
 /// `row` with its latest revocation.

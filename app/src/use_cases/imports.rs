@@ -113,5 +113,7 @@ pub async fn import(
         state.settings.max_clients_per_workspace,
     )
     .await?;
+    // Each client's `client.created` was queued in the import's transaction.
+    state.events.ring();
     Ok(created)
 }

@@ -31,17 +31,23 @@
 //! (`store::login_failures`): the Edit modal's last failure and 24-hour count, one upsert per
 //! client per window however many attempts arrive. The dashboard reads what is not written yet,
 //! and the lock-outs, through [`app::back_off::BackOff`].
+//!
+//! The failure that first locks a client out (its client-wide counter past the free failures)
+//! begins a burst, which goes on until the count is forgotten: it queues one
+//! `client.auth_failures` credential event, however many failures the burst brings.
 
 use super::identity::Subject;
 use app::model::{AuditAction, ClientRef, Lockout, LoginFailure, LoginFailureReason};
+use app::state::Bell;
 use app::store::audit::{self, AuditContext};
 use app::store::clients::DeviceCredential;
+use app::store::event_deliveries;
 use app::store::login_failures::{self, Tally};
 use app::store::{Db, now_millis};
 use app::throttle::{Permit, Throttle};
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Addresses listed in one summary row, at most.
@@ -155,6 +161,8 @@ pub struct Failures {
     unknown: Mutex<UnknownIds>,
     /// Per client and hour: refusals not written to `client_login_failures` yet.
     tallies: Mutex<HashMap<(ClientRef, i64), Tally>>,
+    /// Rung when a burst queued its credential event.
+    events: Arc<Bell>,
 }
 
 /// Known addresses remembered at most; beyond, the oldest half is forgotten.
@@ -184,7 +192,7 @@ pub struct Admission<'a> {
 }
 
 impl Failures {
-    pub fn new(db: Db, limits: Limits) -> Self {
+    pub fn new(db: Db, limits: Limits, events: Arc<Bell>) -> Self {
         let throttle = |free| Throttle::new(free, limits.base, limits.max);
         Self {
             by_client: throttle(limits.free_per_client),
@@ -197,6 +205,7 @@ impl Failures {
             pending: Mutex::new(HashMap::new()),
             unknown: Mutex::new(UnknownIds::default()),
             tallies: Mutex::new(HashMap::new()),
+            events,
         }
     }
 
@@ -255,9 +264,14 @@ impl Failures {
         ip: Option<IpAddr>,
         credential: Option<&DeviceCredential>,
     ) {
-        Self::count(admission);
+        let burst = self.count(admission);
         match credential {
-            Some(credential) => self.audit(credential, ip, FailureKind::WrongKey).await,
+            Some(credential) => {
+                if let Some(lock) = burst {
+                    self.burst_began(credential, lock);
+                }
+                self.audit(credential, ip, FailureKind::WrongKey).await
+            }
             None => {
                 let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
                 unknown.count += 1;
@@ -278,18 +292,58 @@ impl Failures {
         ip: Option<IpAddr>,
         credential: &DeviceCredential,
     ) {
-        Self::count(admission);
+        if let Some(lock) = self.count(admission) {
+            self.burst_began(credential, lock);
+        }
         self.audit(credential, ip, FailureKind::ExpiredKey).await;
     }
 
-    /// Counts a failure on every counter the attempt was admitted on.
-    fn count(admission: Admission<'_>) {
+    /// Counts a failure on every counter the attempt was admitted on. The client-wide lock it
+    /// began, when it is the failure that begins a burst.
+    fn count(&self, admission: Admission<'_>) -> Option<Duration> {
+        let mut began = None;
         for permit in admission.permits {
-            permit.failed();
+            let of_client = permit.belongs_to(&self.by_client);
+            let lock = permit.failed();
+            if of_client {
+                began = began.or(lock);
+            }
         }
         for (throttle, key) in admission.unreserved {
-            throttle.fail(&key);
+            let lock = throttle.fail(&key);
+            if std::ptr::eq(throttle, &self.by_client) {
+                began = began.or(lock);
+            }
         }
+        began
+    }
+
+    /// A burst of wrong keys locked `credential`'s client out for `lock`: its one
+    /// `client.auth_failures` event is queued beside the refusal, not before it (see
+    /// [`Failures::audit`]).
+    fn burst_began(&self, credential: &DeviceCredential, lock: Duration) {
+        let (db, events) = (self.db.clone(), self.events.clone());
+        let client = credential.client_ref();
+        let workspace_id = credential.workspace_id.clone();
+        let failures = self.limits.free_per_client + 1;
+        tokio::spawn(async move {
+            let locked_for_secs = lock.as_secs() + u64::from(lock.subsec_nanos() > 0);
+            match event_deliveries::queue_auth_failures(
+                &db,
+                &client,
+                &workspace_id,
+                failures,
+                locked_for_secs,
+            )
+            .await
+            {
+                Ok(true) => events.ring(),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(%client, "could not queue a client.auth_failures event: {e}")
+                }
+            }
+        });
     }
 
     /// The right key for `client` from `ip`: the address becomes known for the client, and its

@@ -194,9 +194,10 @@ impl DeviceAuth {
         verifier: KeyVerifier,
         limits: Limits,
         max_sessions_per_client: u32,
+        events: Arc<app::state::Bell>,
     ) -> Self {
         Self {
-            failures: Failures::new(db.clone(), limits),
+            failures: Failures::new(db.clone(), limits, events),
             db,
             verified,
             verifier,

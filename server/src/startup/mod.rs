@@ -7,7 +7,7 @@
 //! 4. the background sweeps (expired web sessions, summaries of refused MQTT logins, refused
 //!    logins older than 30 days);
 //! 5. the embedded broker and its connection tracker, unless `--no-broker`;
-//! 6. the revocation workers, one per broker target;
+//! 6. the revocation workers, one per broker target, and the credential event worker;
 //! 7. the broker webhooks, when a webhook secret is configured, and HTTP publish;
 //! 8. the dashboard's HTTP server, with all of the above in its state;
 //! 9. the metrics endpoint, when `--metrics-listen` is set. Its recorder is made first, since
@@ -23,9 +23,9 @@ use crate::device_auth::failures::Limits;
 use crate::device_auth::{self, DeviceAuth};
 use crate::telemetry::exporter::{self, Sources};
 use crate::telemetry::metrics::Metrics;
-use crate::{host_check, http_publish, revocation, router, webhooks};
+use crate::{events, host_check, http_publish, revocation, router, webhooks};
 use app::argon2_pool::Argon2Pool;
-use app::state::{AppState, RevocationSignal, Settings};
+use app::state::{AppState, Bell, RevocationSignal, Settings};
 use app::store::Db;
 use app::store::sessions::DbSessionStore;
 use app::throttle::Throttle;
@@ -85,12 +85,22 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         None => None,
     };
     let verified_keys = Arc::new(VerifiedKeys::new());
-    let device_auth = device_auth(&config, &db, &verified_keys, &metrics);
+    let event_bell = Arc::new(Bell::new());
+    let device_auth = device_auth(&config, &db, &verified_keys, &event_bell, &metrics);
     let mut background = background_tasks(&db, &device_auth);
     let broker = embedded_broker(&config, &db, &device_auth, &metrics, &mut background).await?;
     let revocations = Arc::new(RevocationSignal::new());
     let revocation_workers =
         revocation_workers(&config, &db, broker.as_ref(), &revocations, &metrics).await?;
+    background.push(events::start(
+        db.clone(),
+        config.node_name.clone(),
+        &event_bell,
+        revocation::backoff::Backoff {
+            min: Duration::from_millis(config.event_retry_min_ms.max(1)),
+            max: Duration::from_secs(config.event_retry_max_secs.max(1)),
+        },
+    ));
     // After the workers: the ends due while Keygate was down are applied now, and delivered.
     background.push(tokio::spawn(crate::key_ends::run(
         db.clone(),
@@ -115,6 +125,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         passwords: passwords.clone(),
         verified_keys,
         revocations,
+        events: event_bell,
         back_off: device_auth.clone(),
         leptos_options: leptos_options(&config, addr),
     };
@@ -183,6 +194,7 @@ fn device_auth(
     config: &Config,
     db: &Db,
     verified_keys: &Arc<VerifiedKeys>,
+    events: &Arc<Bell>,
     metrics: &Metrics,
 ) -> Arc<DeviceAuth> {
     Arc::new(DeviceAuth::new(
@@ -203,6 +215,7 @@ fn device_auth(
             audit_window: Duration::from_secs(config.mqtt_audit_window_secs.max(1)),
         },
         config.mqtt_max_sessions_per_client,
+        events.clone(),
     ))
 }
 

@@ -22,7 +22,8 @@ pub struct Running {
     /// The decisions behind every MQTT CONNECT (the tests read its counters).
     pub device_auth: Arc<DeviceAuth>,
     pub(super) servers: Servers,
-    /// Tasks that loop until they are aborted: sweeps, and the broker's connection tracker.
+    /// Tasks that loop until they are aborted: sweeps, the broker's connection tracker, and the
+    /// credential event worker.
     pub(super) background: Vec<JoinHandle<()>>,
     pub(super) revocation_workers: revocation::Workers,
 }

@@ -1,7 +1,9 @@
 //! Secrets never leave the one response that reveals them: after creating clients (generated and
 //! chosen keys, through the dashboard and through the REST API with a token), regenerating keys, refused attempts with valid-looking keys, and a failed sign-in,
 //! no plain key and no password appears in the database (the SQLite file and its WAL, or every
-//! PostgreSQL row), in any log line at TRACE level, or in the HTML of the dashboard's pages.
+//! PostgreSQL row, credential events queued for an endpoint included), in any log line at TRACE
+//! level, or in the HTML of the dashboard's pages; nor does an event endpoint's signing secret
+//! reach a log line or a page (the database keeps it: signing needs it).
 //!
 //! The logs searched are those of the real `keygate` binary, run as a process of its own with
 //! `--log trace` (rmqtt's own records included) and its output in a file. That is why this test
@@ -111,6 +113,7 @@ async fn dump_tables(db: &app::store::Db) -> Vec<u8> {
             "actor || ' ' || action || ' ' || target || ' ' || detail || ' ' || address",
         ),
         ("revocation_outbox", "client_id || ' ' || reason"),
+        ("event_deliveries", "event_type || ' ' || payload"),
         ("sessions", "id || ' ' || record"),
     ] {
         let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {columns} FROM {table}"))
@@ -179,6 +182,23 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
         ("the admin API secret".into(), ADMIN_API_SECRET.into()),
     ];
     let mut revealed: Vec<RevealedKey> = Vec::new();
+    // A credential event endpoint that is down, made first, so every change below queues an
+    // event (searched in the database) and its retries are logged. Its signing secret is kept in
+    // the database, since signing needs it; it must reach no log line and no page.
+    let endpoint: app::model::IssuedEventEndpoint = ann
+        .call(
+            "events/create",
+            &[
+                ("url", &format!("http://{}/hook", unused_address())),
+                ("event_types", "client.created,client.updated,client.key_regenerated,client.deactivated,client.activated,client.deleted,client.auth_failures"),
+            ],
+        )
+        .await
+        .unwrap();
+    let event_secret = (
+        "the event endpoint's signing secret".to_owned(),
+        endpoint.secret.clone(),
+    );
 
     // A generated key and a chosen one (letters, digits and '-' only, so that no encoding —
     // URL, JSON, HTML — could hide an occurrence from a plain byte search).
@@ -391,6 +411,13 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
     let (status, html) = ann.page("/clients").await;
     assert!(status.is_success(), "/clients as cards: {status}");
     pages.push(("/clients as cards".to_owned(), html));
+    let (status, html) = ann.page("/settings/events").await;
+    assert!(status.is_success(), "/settings/events: {status}");
+    assert!(
+        html.contains(&endpoint.row.url),
+        "/settings/events lists the endpoint, so its HTML is worth searching"
+    );
+    pages.push(("/settings/events".to_owned(), html));
     assert!(
         pages[3].1.contains(&format!("emqx:{down}")),
         "/settings/brokers shows the admin API target, so its HTML is worth searching"
@@ -479,11 +506,13 @@ async fn no_secret_reaches_the_database_the_logs_or_the_html(engine: Engine) {
             found.push(format!("{name} in the database ({what})"));
         }
     }
-    for name in leaks(&log_bytes, &secrets) {
+    let mut shown_once = secrets.clone();
+    shown_once.push(event_secret);
+    for name in leaks(&log_bytes, &shown_once) {
         found.push(format!("{name} in the logs"));
     }
     for (path, html) in &pages {
-        for name in leaks(html.as_bytes(), &secrets) {
+        for name in leaks(html.as_bytes(), &shown_once) {
             found.push(format!("{name} in the HTML of {path}"));
         }
     }

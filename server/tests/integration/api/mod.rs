@@ -9,6 +9,7 @@ mod api_tokens;
 mod client_access;
 mod clients;
 mod devices;
+mod events;
 mod export;
 mod http_publish;
 mod isolation;

@@ -51,6 +51,8 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
         "memberships",
         "invitations",
         "api_tokens",
+        "event_endpoints",
+        "event_deliveries",
         "operators",
         "workspaces",
         "clients",
@@ -67,6 +69,10 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
         (
             "api_tokens",
             "SELECT id || '|' || COALESCE(CAST(revoked_at AS TEXT), '-') FROM api_tokens ORDER BY id",
+        ),
+        (
+            "event endpoints",
+            "SELECT id || '|' || CAST(enabled AS TEXT) FROM event_endpoints ORDER BY id",
         ),
         (
             "clients",
@@ -132,6 +138,21 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
             .await
             .expect("a device");
         id
+    };
+    // An endpoint nothing listens at (loopback: tests send nothing off the machine), for events
+    // of `types`: only the resend's receives the clients this test makes, so the event worker's
+    // retries stay few.
+    let fresh_endpoint = |types: &'static str| async move {
+        let url = format!(
+            "http://{}/hook",
+            crate::support::event_receiver::refusing_address()
+        );
+        let issued: app::model::IssuedEventEndpoint = t
+            .owner
+            .call("events/create", &[("url", &url), ("event_types", types)])
+            .await
+            .expect("an endpoint");
+        issued.row.id
     };
     let suffix = unique_suffix();
     let key = app::model::ClientKey::generate();
@@ -287,6 +308,34 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
                 .expect("a token");
             owned(&[("id", &issued.row.id)])
         }
+        "events/create" => owned(&[
+            ("url", &format!("https://hooks.example.com/{suffix}")),
+            ("event_types", "client.created,client.deleted"),
+        ]),
+        "events/set_enabled" | "events/delete" | "events/deliveries" => {
+            let id = fresh_endpoint("client.auth_failures").await;
+            if endpoint == "events/set_enabled" {
+                owned(&[("id", &id), ("enabled", "false")])
+            } else {
+                owned(&[("id", &id)])
+            }
+        }
+        "events/resend" => {
+            let id = fresh_endpoint("client.created").await;
+            fresh_client().await;
+            let deliveries: Vec<app::model::EventDeliveryRow> = t
+                .owner
+                .call("events/deliveries", &[("id", &id)])
+                .await
+                .expect("its deliveries");
+            // Off, so the worker leaves it alone: a resend queues all the same.
+            let _: app::model::EventEndpointRow = t
+                .owner
+                .call("events/set_enabled", &[("id", &id), ("enabled", "false")])
+                .await
+                .expect("the endpoint disabled");
+            owned(&[("id", &deliveries[0].id.to_string())])
+        }
         _ => Vec::new(),
     }
 }
@@ -304,6 +353,12 @@ const ENDPOINTS: &[(&str, Admits)] = &[
     ("api_tokens/list", Admits::Members),
     ("api_tokens/create", Admits::Admins),
     ("api_tokens/revoke", Admits::Admins),
+    ("events/list", Admits::Members),
+    ("events/deliveries", Admits::Members),
+    ("events/create", Admits::Admins),
+    ("events/set_enabled", Admits::Admins),
+    ("events/delete", Admits::Admins),
+    ("events/resend", Admits::Admins),
     ("clients/create", Admits::Admins),
     ("clients/update", Admits::Admins),
     ("clients/set_active", Admits::Admins),

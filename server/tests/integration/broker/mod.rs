@@ -3,6 +3,7 @@
 //! functions, and connects, subscribes and publishes as a device would.
 
 mod access_paths;
+mod auth_failure_events;
 mod client_activity;
 mod commands;
 mod connect;

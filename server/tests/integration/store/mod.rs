@@ -10,6 +10,7 @@ mod clients;
 mod deliveries;
 mod device_sessions;
 mod devices;
+mod event_deliveries;
 mod fixtures;
 mod login_failures;
 mod migration;

@@ -41,6 +41,7 @@ fn state(db: &Db) -> AppState {
         passwords: Arc::new(Argon2Pool::unobserved("test-password", 1, 32)),
         verified_keys: Arc::new(VerifiedKeys::new()),
         revocations: Arc::new(RevocationSignal::new()),
+        events: Arc::new(app::state::Bell::new()),
         back_off: Arc::new(app::back_off::Idle),
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("keygate")

@@ -9,6 +9,7 @@
 //! admin URL such as `postgres://keygate:keygate@127.0.0.1:5432/postgres`); without it the
 //! PostgreSQL variants fail, unless `KEYGATE_TEST_SQLITE_ONLY=1` says to skip them.
 
+pub mod event_receiver;
 pub mod keygate_process;
 pub mod rmqtt;
 pub mod scrape;
