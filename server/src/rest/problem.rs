@@ -178,6 +178,8 @@ fn field_name(field: FieldError) -> &'static str {
         FieldError::RetireAt => "retire",
         FieldError::TokenScope => "scope",
         FieldError::IdempotencyKey => "Idempotency-Key",
+        FieldError::EndpointUrl => "url",
+        FieldError::EventTypes => "event_types",
     }
 }
 

@@ -59,6 +59,7 @@ async fn a_change_that_fails_queues_no_event(engine: Engine) {
             key_hash: "$argon2id$not-a-real-hash",
             key_ends_at: None,
             scope: None,
+            idempotency: None,
         })
         .collect();
     let failed = clients::create_many(&db, &acme.ctx, &new, 100).await;
