@@ -16,6 +16,7 @@ mod device_id;
 mod device_paste;
 mod dto;
 mod fields;
+pub mod import_format;
 mod key_lifetime;
 mod login_activity;
 mod namespace;
@@ -45,6 +46,7 @@ pub use fields::{
     ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, TokenName,
     WorkspaceName,
 };
+pub use import_format::{EmqxHashing, HashDigest, ImportFormat, KeySource, SaltPosition};
 pub use key_lifetime::{
     ClientExpiry, DAY_MS, EXPIRING_WITHIN_MS, Expiry, ExpiryFilter, HOUR_MS, KeyInfo, KeyPolicy,
     KeyState, MAX_KEYS, RetireAfter, in_words, works_until,

@@ -167,6 +167,8 @@ pub async fn create(
             key_hash: hash.as_str(),
             key_ends_at: expiry.ends_at(store::now_millis()),
             scope: new.scope.as_ref(),
+            active: true,
+            topic_rules: &TopicRules::default(),
         },
         state.settings.max_clients_per_workspace,
     )

@@ -57,6 +57,8 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
             key_hash: "$argon2id$boiler",
             key_ends_at: None,
             scope: None,
+            active: true,
+            topic_rules: &Default::default(),
         },
         u32::MAX,
     )

@@ -75,6 +75,8 @@ pub async fn add_client_in(
             key_hash: &format!("$argon2id$hash-of-{client_id}"),
             key_ends_at: None,
             scope: None,
+            active: true,
+            topic_rules: &Default::default(),
         },
         u32::MAX,
     )

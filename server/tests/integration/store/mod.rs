@@ -11,6 +11,7 @@ mod deliveries;
 mod device_sessions;
 mod devices;
 mod fixtures;
+mod import_use_case;
 mod login_failures;
 mod migration;
 mod mqtt_usernames;
