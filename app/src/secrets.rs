@@ -14,13 +14,21 @@
 //!   that serves pages.
 //!
 //! Keys generated before the fast form existed are argon2id hashes; they keep verifying, and the
-//! broker replaces each with the fast form after its next successful verification.
+//! broker replaces each with the fast form after its next successful verification. Hashes
+//! imported from other brokers ([`imported`]) verify as those brokers made them until the same
+//! replacement after a device's first successful login.
 
 use crate::argon2_pool::Argon2Pool;
 use crate::model::{ClientKey, Password};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use std::sync::OnceLock;
+
+mod imported;
+
+pub use imported::{ImportedHash, MAX_BCRYPT_COST, MAX_PBKDF2_ITERATIONS, digest_len};
+#[cfg(any(test, feature = "test-support"))]
+pub use imported::{pbkdf2_digest, salted_digest};
 
 /// What is stored for a secret: an argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), or
 /// for a generated key its SHA-256 (`$keygate-sha256$` and 64 hex digits). Safe to store.
@@ -112,7 +120,8 @@ pub fn hash_with(memory: &mut Argon2Memory, secret: &[u8]) -> Result<SecretHash,
 }
 
 /// Whether `presented` matches a stored slow hash of any kind ([`HashKind`]), in constant time.
-/// Blocking: imported PBKDF2 hashes can cost as much as argon2id, so they run on the same pool.
+/// Blocking: imported PBKDF2 and bcrypt hashes can cost as much as argon2id, so they run on the
+/// same pool.
 fn verify_with(memory: &mut Argon2Memory, presented: &[u8], stored: &str) -> bool {
     match HashKind::of(stored) {
         HashKind::Argon2 => verify_argon2_with(memory, presented, stored),
@@ -201,20 +210,6 @@ pub fn is_fast_hash(hash: &str) -> bool {
     HashKind::of(hash) == HashKind::Fast
 }
 
-/// The stored form of a PBKDF2-HMAC-SHA512 hash imported from Mosquitto (a `password_file`'s
-/// `$7$` lines, `dynamic-security.json`'s clients): `$pbkdf2-sha512$ITERATIONS$SALT$HASH`, salt
-/// and hash in standard base64, as Mosquitto writes them.
-pub const PBKDF2_SHA512_PREFIX: &str = "$pbkdf2-sha512$";
-
-/// The stored form of a salted SHA-512 imported from Mosquitto 1.x (a `password_file`'s `$6$`
-/// lines): `$sha512-salted$SALT$HASH`, the SHA-512 of the password followed by the salt.
-pub const SHA512_SALTED_PREFIX: &str = "$sha512-salted$";
-
-/// More PBKDF2 iterations than this are refused on import and never run at login: a hash with
-/// billions of them would hold a verification worker for minutes. Mosquitto's default is 101 in
-/// a `password_file` and dynamic security's 101 too; a million costs about a second.
-pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
-
 /// What a stored hash is. The one place that tells the kinds apart: the broker's verifier, the
 /// pool's workers and the upgrade after a login all ask it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -263,119 +258,6 @@ pub fn rehash_after_login(stored: &str, generated: bool) -> Option<Rehash> {
         (HashKind::Imported(_), true) => Some(Rehash::Fast),
         (HashKind::Imported(_), false) => Some(Rehash::Argon2),
         (HashKind::Unknown, _) => None,
-    }
-}
-
-/// A hash imported from another broker, verified as that broker does.
-#[derive(Clone, PartialEq, Eq)]
-pub enum ImportedHash {
-    /// PBKDF2-HMAC-SHA512 (Mosquitto 2's `password_file`, dynamic security).
-    Pbkdf2Sha512 {
-        iterations: u32,
-        salt: Vec<u8>,
-        hash: Vec<u8>,
-    },
-    /// SHA-512 of the password then the salt (Mosquitto 1.x's `password_file`).
-    Sha512Salted { salt: Vec<u8>, hash: Vec<u8> },
-}
-
-impl std::fmt::Debug for ImportedHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Pbkdf2Sha512 { iterations, .. } => f
-                .debug_struct("Pbkdf2Sha512")
-                .field("iterations", iterations)
-                .finish_non_exhaustive(),
-            Self::Sha512Salted { .. } => f.debug_struct("Sha512Salted").finish_non_exhaustive(),
-        }
-    }
-}
-
-/// Longest salt and hash accepted, in bytes: Mosquitto's are 12 and 64.
-const MAX_IMPORTED_BYTES: usize = 256;
-
-impl ImportedHash {
-    /// Reads a stored imported hash; `None` for anything malformed (too many iterations too).
-    pub fn parse(stored: &str) -> Option<Self> {
-        use base64ct::{Base64, Encoding};
-        let decode = |text: &str| {
-            Base64::decode_vec(text)
-                .ok()
-                .filter(|b| !b.is_empty() && b.len() <= MAX_IMPORTED_BYTES)
-        };
-        if let Some(rest) = stored.strip_prefix(PBKDF2_SHA512_PREFIX) {
-            let mut parts = rest.split('$');
-            let (Some(iterations), Some(salt), Some(hash), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return None;
-            };
-            let iterations: u32 = iterations.parse().ok()?;
-            if iterations == 0 || iterations > MAX_PBKDF2_ITERATIONS {
-                return None;
-            }
-            return Some(Self::Pbkdf2Sha512 {
-                iterations,
-                salt: decode(salt)?,
-                hash: decode(hash)?,
-            });
-        }
-        let rest = stored.strip_prefix(SHA512_SALTED_PREFIX)?;
-        let (salt, hash) = rest.split_once('$')?;
-        let hash = decode(hash)?;
-        (hash.len() == 64).then_some(())?;
-        Some(Self::Sha512Salted {
-            salt: decode(salt)?,
-            hash,
-        })
-    }
-
-    /// The stored form ([`PBKDF2_SHA512_PREFIX`], [`SHA512_SALTED_PREFIX`]).
-    pub fn to_stored(&self) -> SecretHash {
-        use base64ct::{Base64, Encoding};
-        SecretHash(match self {
-            Self::Pbkdf2Sha512 {
-                iterations,
-                salt,
-                hash,
-            } => format!(
-                "{PBKDF2_SHA512_PREFIX}{iterations}${}${}",
-                Base64::encode_string(salt),
-                Base64::encode_string(hash)
-            ),
-            Self::Sha512Salted { salt, hash } => format!(
-                "{SHA512_SALTED_PREFIX}{}${}",
-                Base64::encode_string(salt),
-                Base64::encode_string(hash)
-            ),
-        })
-    }
-
-    /// Whether `presented` is the password this hash was made from, compared in constant time.
-    /// Blocking (PBKDF2 runs its iterations here): for [`Argon2Pool`]'s workers.
-    pub fn verify(&self, presented: &[u8]) -> bool {
-        use sha2::{Digest, Sha512};
-        use subtle::ConstantTimeEq;
-        match self {
-            Self::Pbkdf2Sha512 {
-                iterations,
-                salt,
-                hash,
-            } => {
-                if *iterations > MAX_PBKDF2_ITERATIONS {
-                    return false;
-                }
-                let mut out = vec![0u8; hash.len()];
-                pbkdf2::pbkdf2_hmac::<Sha512>(presented, salt, *iterations, &mut out);
-                out.ct_eq(hash).into()
-            }
-            Self::Sha512Salted { salt, hash } => {
-                let mut digest = Sha512::new();
-                digest.update(presented);
-                digest.update(salt);
-                digest.finalize().as_slice().ct_eq(hash).into()
-            }
-        }
     }
 }
 
@@ -590,45 +472,6 @@ mod tests {
                 .unwrap(),
             "the iterations count"
         );
-    }
-
-    #[test]
-    fn an_imported_hash_reads_back_as_it_was_stored_and_malformed_ones_are_unknown() {
-        let ImportedHash::Pbkdf2Sha512 { iterations, .. } = ImportedHash::parse(PBKDF2_2).unwrap()
-        else {
-            panic!("PBKDF2")
-        };
-        assert_eq!(iterations, 2);
-        assert_eq!(
-            ImportedHash::parse(PBKDF2_2).unwrap().to_stored().as_str(),
-            PBKDF2_2
-        );
-        for bad in [
-            "$pbkdf2-sha512$0$c2FsdA==$AAAA",
-            "$pbkdf2-sha512$1000001$c2FsdA==$AAAA",
-            "$pbkdf2-sha512$1$c2FsdA==",
-            "$pbkdf2-sha512$1$***$AAAA",
-            "$sha512-salted$c2FsdA==$AAAA",
-            "plain",
-        ] {
-            assert_eq!(HashKind::of(bad), HashKind::Unknown, "{bad}");
-            assert!(!verify_with(&mut Argon2Memory::default(), b"password", bad));
-        }
-    }
-
-    #[test]
-    fn a_salted_sha512_verifies_the_password_then_the_salt() {
-        use base64ct::{Base64, Encoding};
-        use sha2::{Digest, Sha512};
-        let digest = Sha512::new()
-            .chain_update(b"password")
-            .chain_update(b"salt")
-            .finalize();
-        let stored = format!("$sha512-salted$c2FsdA==${}", Base64::encode_string(&digest));
-        let mut memory = Argon2Memory::default();
-        assert!(verify_with(&mut memory, b"password", &stored));
-        assert!(!verify_with(&mut memory, b"passwore", &stored));
-        assert!(!verify_with(&mut memory, b"passwordsalt", &stored));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The few browser APIs the dashboard uses directly: clipboard, file download and the clock. They
-//! are only ever called from event handlers and modals, so they never run during server rendering.
+//! The few browser APIs the dashboard uses directly: clipboard, file download and upload, and the
+//! clock. They are only ever called from event handlers and modals, so they never run during
+//! server rendering.
 
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -74,6 +75,16 @@ pub fn download_text(filename: &str, contents: &str) {
         },
         OBJECT_URL_LIFETIME,
     );
+}
+
+/// The text of the file chosen in `input` (read as UTF-8, in the browser: an import previews it
+/// before anything is sent); `None` when none is chosen or it cannot be read.
+pub async fn chosen_file_text(input: &web_sys::HtmlInputElement) -> Option<String> {
+    let file = input.files()?.get(0)?;
+    wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .ok()?
+        .as_string()
 }
 
 /// The browser's clock in Unix milliseconds: what a modal counts "in 3 days" from and checks a

@@ -2,7 +2,10 @@
 //! a password, `password` (the PBKDF2-HMAC-SHA512 hash), `salt` (both base64) and
 //! `iterations`. Roles and groups are not imported: Keygate's scopes are set per client.
 
-use super::{ImportError, ImportProblem, ImportedEntry, Parsed, Position, base64, client_id};
+use super::{
+    Credential, ImportError, ImportProblem, ImportedEntry, Parsed, Position, base64, client_id,
+};
+use crate::model::HashDigest;
 use crate::secrets::ImportedHash;
 use serde::Deserialize;
 
@@ -52,11 +55,13 @@ fn entry(position: Position, client: Client) -> Result<ImportedEntry, ImportErro
     Ok(ImportedEntry {
         position,
         client_id,
-        hash: ImportedHash::Pbkdf2Sha512 {
+        credential: Credential::Hash(ImportedHash::Pbkdf2 {
+            digest: HashDigest::Sha512,
             iterations: super::iterations(position, client.iterations)?,
             salt: base64(position, "salt", &salt)?,
             hash: base64(position, "hash", &hash)?,
-        },
+        }),
+        fields: None,
     })
 }
 
@@ -75,8 +80,8 @@ mod tests {
     fn a_dynsec_client_verifies_its_password_only() {
         let entries = parse(ImportFormat::MosquittoDynsec, ADMIN).unwrap();
         assert_eq!(entries[0].client_id.as_str(), "admin");
-        assert!(entries[0].hash.verify(b"secretpw"));
-        assert!(!entries[0].hash.verify(b"secretpx"));
+        assert!(entries[0].credential.hash().verify(b"secretpw"));
+        assert!(!entries[0].credential.hash().verify(b"secretpx"));
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Reading the credentials another broker already holds, so its devices keep their passwords:
-//! a Mosquitto `password_file` ([`mosquitto`]) and a Mosquitto `dynamic-security.json`
-//! ([`dynsec`]). Each entry becomes an [`ImportedEntry`]: a username that is a valid Client ID
-//! and the hash as that broker made it ([`ImportedHash`]), which Keygate verifies as it is until
-//! the device's first successful login replaces it with Keygate's own form.
+//! Reading a file of clients to import ([`ImportFormat`]): Keygate's own export, with keys
+//! generated or given ([`keygate`]), or the credentials another broker already holds, so its
+//! devices keep their passwords: a Mosquitto `password_file` ([`mosquitto`]), a Mosquitto
+//! `dynamic-security.json` ([`dynsec`]) or an EMQX built-in database user export ([`emqx`]).
+//! Each entry becomes an [`ImportedEntry`]: a username that is a valid Client ID and its
+//! [`Credential`]; another broker's hash ([`ImportedHash`]) is verified as it is until the
+//! device's first successful login replaces it with Keygate's own form.
 //!
 //! The files' text is hostile: it is size-limited, every problem is an [`ImportError`] at a
 //! line (or a client of the JSON file), and one bad entry fails the whole file, so an import is
@@ -10,9 +12,13 @@
 //! ID rule's own sentence), not silently renamed: the device would connect with the old name.
 
 pub mod dynsec;
+pub mod emqx;
+pub mod keygate;
 pub mod mosquitto;
+mod rows;
 
-use crate::model::ClientId;
+pub use crate::model::ImportFormat;
+use crate::model::{ClientId, ClientKey, ClientName, Description, Scope, TopicRule};
 use crate::secrets::ImportedHash;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -25,21 +31,64 @@ pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
 /// Most entries accepted from one file.
 pub const MAX_IMPORT_ENTRIES: usize = 10_000;
 
-/// Which file an import reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ImportFormat {
-    /// Mosquitto's `password_file`, as `mosquitto_passwd` writes it (`$7$` and `$6$` lines).
-    MosquittoPasswordFile,
-    /// Mosquitto's dynamic-security plugin's `dynamic-security.json`.
-    MosquittoDynsec,
-}
+/// Most keys a person chose (or plain passwords) in one file: each costs an argon2id hash on
+/// import, tens of milliseconds of the dashboard's few hashing threads.
+pub const MAX_SLOW_KEYS: usize = 1_000;
 
-/// One device's credential read from a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One client read from a file.
+#[derive(Clone, Debug)]
 pub struct ImportedEntry {
     pub position: Position,
     pub client_id: ClientId,
-    pub hash: ImportedHash,
+    pub credential: Credential,
+    /// What Keygate's own files say of the client; other brokers' files name only the user.
+    pub fields: Option<ClientFields>,
+}
+
+/// What a client's devices will authenticate with.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// A new generated key, shown once after the import.
+    Generate,
+    /// The key the file gives.
+    Key(ClientKey),
+    /// The hash another broker made, verified as it is until the first successful login.
+    Hash(ImportedHash),
+    /// A password another broker kept as it is (EMQX's `plain`): hashed on import, never
+    /// stored.
+    Plain(secrecy::SecretString),
+}
+
+impl Credential {
+    /// Whether storing it costs an argon2id hash.
+    fn is_slow(&self) -> bool {
+        match self {
+            Self::Key(key) => !key.is_generated(),
+            Self::Plain(_) => true,
+            Self::Generate | Self::Hash(_) => false,
+        }
+    }
+
+    /// The imported hash, for tests that verify what a parser read.
+    #[cfg(test)]
+    pub(crate) fn hash(&self) -> &ImportedHash {
+        match self {
+            Self::Hash(hash) => hash,
+            other => panic!("not a hash: {other:?}"),
+        }
+    }
+}
+
+/// A Keygate file's description of a client, beside its Client ID and key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientFields {
+    pub name: ClientName,
+    pub description: Description,
+    pub active: bool,
+    /// `None`: any device in the workspace.
+    pub scope: Option<Scope>,
+    /// Checked against the namespace of the workspace it is imported into.
+    pub topic_rules: Vec<TopicRule>,
 }
 
 /// Where in the file an entry or a problem is: a line (1-based), or for JSON the client's place
@@ -72,6 +121,18 @@ pub enum ImportProblem {
     Empty,
     #[error("expected username:hash")]
     NoSeparator,
+    #[error("the file has no {0} column")]
+    MissingColumn(&'static str),
+    #[error("not valid CSV: {0}")]
+    Csv(String),
+    #[error("{column}: {why}")]
+    Invalid { column: &'static str, why: String },
+    #[error("the Client ID {0} is taken by another client or workspace")]
+    Taken(String),
+    #[error("the row has a key: import the file \"with the keys in the file\" to keep it")]
+    KeyNotWanted,
+    #[error("the file has more than {max} keys to hash: import it in parts")]
+    TooManySlowKeys { max: usize },
     #[error("unknown hash type {0:?} (expected $7$ or $6$)")]
     UnknownHashType(String),
     #[error("the hash has the wrong number of $-separated parts")]
@@ -115,8 +176,10 @@ pub fn parse(format: ImportFormat, text: &str) -> Result<Vec<ImportedEntry>, Vec
         )]);
     }
     let parsed = match format {
+        ImportFormat::Keygate(keys) => keygate::parse(text, keys),
         ImportFormat::MosquittoPasswordFile => mosquitto::parse_password_file(text),
         ImportFormat::MosquittoDynsec => dynsec::parse(text),
+        ImportFormat::Emqx(hashing) => emqx::parse(text, hashing),
     };
     let (entries, mut errors) = parsed?;
     let mut seen: HashMap<String, Position> = HashMap::new();
@@ -139,6 +202,12 @@ pub fn parse(format: ImportFormat, text: &str) -> Result<Vec<ImportedEntry>, Vec
             ImportProblem::TooManyEntries {
                 max: MAX_IMPORT_ENTRIES,
             },
+        ));
+    }
+    if entries.iter().filter(|e| e.credential.is_slow()).count() > MAX_SLOW_KEYS {
+        errors.push(ImportError::at(
+            Position::File,
+            ImportProblem::TooManySlowKeys { max: MAX_SLOW_KEYS },
         ));
     }
     if entries.is_empty() && errors.is_empty() {
@@ -167,6 +236,23 @@ fn client_id(position: Position, username: &str) -> Result<ClientId, ImportError
             }
         })
         .map_err(|why| ImportError::at(position, ImportProblem::InvalidClientId(why)))
+}
+
+/// A text field of a row, as Keygate's parsers check it: `parse`'s error is the problem.
+fn field<T, E: fmt::Display>(
+    position: Position,
+    column: &'static str,
+    parsed: Result<T, E>,
+) -> Result<T, ImportError> {
+    parsed.map_err(|e| {
+        ImportError::at(
+            position,
+            ImportProblem::Invalid {
+                column,
+                why: e.to_string(),
+            },
+        )
+    })
 }
 
 /// Standard base64 (Mosquitto's), at most a few hundred bytes, never empty.

@@ -3,7 +3,10 @@
 //! (SHA-512 of the password and the salt, Mosquitto 1.x), salt and hash in base64. Blank lines
 //! and `#` comments are skipped, as Mosquitto does.
 
-use super::{ImportError, ImportProblem, ImportedEntry, Parsed, Position, base64, client_id};
+use super::{
+    Credential, ImportError, ImportProblem, ImportedEntry, Parsed, Position, base64, client_id,
+};
+use crate::model::{HashDigest, SaltPosition};
 use crate::secrets::ImportedHash;
 
 /// Every line of a password file.
@@ -34,7 +37,8 @@ fn parse_line(position: Position, line: &str) -> Result<ImportedEntry, ImportErr
     Ok(ImportedEntry {
         position,
         client_id,
-        hash,
+        credential: Credential::Hash(hash),
+        fields: None,
     })
 }
 
@@ -43,20 +47,21 @@ pub fn parse_hash(position: Position, hash: &str) -> Result<ImportedHash, Import
     let fail = |problem| ImportError::at(position, problem);
     let parts: Vec<&str> = hash.split('$').collect();
     match parts.as_slice() {
-        ["", "7", iterations, salt, hash] => Ok(ImportedHash::Pbkdf2Sha512 {
+        ["", "7", iterations, salt, hash] => Ok(ImportedHash::Pbkdf2 {
+            digest: HashDigest::Sha512,
             iterations: super::iterations(position, iterations.parse().ok())?,
             salt: base64(position, "salt", salt)?,
             hash: base64(position, "hash", hash)?,
         }),
         ["", "6", salt, hash] => {
             let hash = base64(position, "hash", hash)?;
-            if hash.len() != 64 {
-                return Err(fail(ImportProblem::BadBase64("hash")));
-            }
-            Ok(ImportedHash::Sha512Salted {
-                salt: base64(position, "salt", salt)?,
+            ImportedHash::salted(
+                HashDigest::Sha512,
+                SaltPosition::Suffix,
+                base64(position, "salt", salt)?,
                 hash,
-            })
+            )
+            .ok_or(fail(ImportProblem::BadBase64("hash")))
         }
         ["", "7" | "6", ..] => Err(fail(ImportProblem::MalformedHash)),
         ["", kind, ..] => Err(fail(ImportProblem::UnknownHashType(format!(
@@ -82,8 +87,8 @@ mod tests {
         let entries = parse(ImportFormat::MosquittoPasswordFile, ALICE).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].client_id.as_str(), "alice");
-        assert!(entries[0].hash.verify(b"alicepw"));
-        assert!(!entries[0].hash.verify(b"alicepx"));
+        assert!(entries[0].credential.hash().verify(b"alicepw"));
+        assert!(!entries[0].credential.hash().verify(b"alicepx"));
     }
 
     #[test]
@@ -101,8 +106,8 @@ mod tests {
             Base64::encode_string(&digest)
         );
         let entries = parse(ImportFormat::MosquittoPasswordFile, &line).unwrap();
-        assert!(entries[0].hash.verify(b"oldpw"));
-        assert!(!entries[0].hash.verify(b"oldpx"));
+        assert!(entries[0].credential.hash().verify(b"oldpw"));
+        assert!(!entries[0].credential.hash().verify(b"oldpx"));
     }
 
     #[test]

@@ -27,9 +27,21 @@ fn push_line(out: &mut String, fields: impl IntoIterator<Item = String>) {
     out.push_str("\r\n");
 }
 
+/// What a field a spreadsheet would run as a formula starts with.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A field as it was before [`to_csv`] defused it: the `'` before a formula's start is dropped,
+/// so a file Keygate exported reads back as it was exported.
+pub fn undefused(field: &str) -> &str {
+    match field.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => field,
+    }
+}
+
 fn push_field(out: &mut String, field: &str) {
     out.push('"');
-    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if field.starts_with(FORMULA_STARTS) {
         out.push('\'');
     }
     for c in field.chars() {
@@ -63,6 +75,9 @@ mod tests {
                 to_csv(&["a"], [vec![start.to_owned()]]).contains("\"'"),
                 "{start:?}"
             );
+            assert_eq!(undefused(&format!("'{start}")), start);
         }
+        assert_eq!(undefused("'quoted"), "'quoted");
+        assert_eq!(undefused("plain"), "plain");
     }
 }

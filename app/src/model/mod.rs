@@ -17,6 +17,7 @@ mod device_paste;
 mod dto;
 mod event;
 mod fields;
+pub mod import_format;
 mod key_lifetime;
 mod login_activity;
 mod namespace;
@@ -50,6 +51,7 @@ pub use fields::{
     ClientName, Description, DeviceName, Email, OrgName, Password, SecretInput, TokenName,
     WorkspaceName,
 };
+pub use import_format::{EmqxHashing, HashDigest, ImportFormat, KeySource, SaltPosition};
 pub use key_lifetime::{
     ClientExpiry, DAY_MS, EXPIRING_WITHIN_MS, Expiry, ExpiryFilter, HOUR_MS, KeyInfo, KeyPolicy,
     KeyState, MAX_KEYS, RetireAfter, in_words, works_until,

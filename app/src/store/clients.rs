@@ -41,6 +41,10 @@ pub struct NewClient<'a> {
     pub scope: Option<&'a Scope>,
     /// The request's `Idempotency-Key`, remembered with the client in its transaction.
     pub idempotency: Option<&'a IdempotencyKey<'a>>,
+    /// Whether it may connect from the start (an import keeps an exported client's status).
+    pub active: bool,
+    /// Checked against the workspace's namespace by the caller.
+    pub topic_rules: &'a TopicRules,
 }
 
 const COLUMNS: &str = "client_id, workspace_id, organization_id, name, description, active, created_at, updated_at, last_seen_at, revision, scope, topic_rules,
@@ -155,8 +159,8 @@ async fn create_in(
         });
     }
     let inserted = sqlx::query(
-        "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, created_at, updated_at, scope)
-         SELECT $1, w.id, w.organization_id, $2, $7, $3, 1, $4, $4, $8 FROM workspaces w
+        "INSERT INTO clients (client_id, workspace_id, organization_id, name, name_folded, description, active, created_at, updated_at, scope, topic_rules)
+         SELECT $1, w.id, w.organization_id, $2, $7, $3, $9, $4, $4, $8, $10 FROM workspaces w
          WHERE w.id = $5 AND w.organization_id = $6",
     )
     .bind(new.client_id.as_str())
@@ -167,6 +171,8 @@ async fn create_in(
     .bind(&ctx.organization_id)
     .bind(fold(new.name.as_str()))
     .bind(new.scope.map(Scope::to_text))
+    .bind(new.active as i64)
+    .bind(new.topic_rules.to_json())
     .execute(&mut *tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { StoreError::ClientIdTaken } else { e.into() })?
@@ -203,14 +209,14 @@ async fn create_in(
         client_id: new.client_id.clone(),
         name: new.name.as_str().to_owned(),
         description: new.description.as_str().to_owned(),
-        active: true,
+        active: new.active,
         created_at: now,
         updated_at: now,
         last_seen_at: None,
         live_sessions: 0,
         revocation: None,
         scope: new.scope.cloned(),
-        topic_rules: TopicRules::default(),
+        topic_rules: new.topic_rules.clone(),
     })
 }
 

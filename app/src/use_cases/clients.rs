@@ -300,6 +300,8 @@ async fn create_remembering(
             key_ends_at: expiry.ends_at(store::now_millis()),
             scope: new.scope.as_ref(),
             idempotency,
+            active: true,
+            topic_rules: &TopicRules::default(),
         },
         state.settings.max_clients_per_workspace,
     )

@@ -5,6 +5,7 @@ mod card_view;
 mod delete_modal;
 mod edit_modal;
 mod export;
+mod import_modal;
 mod key_badges;
 mod key_steps;
 mod keys_panel;
@@ -41,6 +42,8 @@ pub enum Dialog {
     /// A client's login activity, for members who cannot open Edit.
     Logins(ClientId),
     Delete(ClientRow),
+    /// Import clients from a file; its result holds the keys it generated.
+    Import,
     Reveal {
         revealed: RevealedKey,
         kind: RevealKind,
@@ -222,6 +225,8 @@ fn Clients(
             <div class="page-actions">
                 <export::ExportButtons namespace=export_namespace/>
                 {manage.then(|| view! {
+                    <button type="button" class="small" data-testid="import-clients" title="Create clients from a Keygate export, a Mosquitto or an EMQX file"
+                        on:click=move |_| ctx.dialog.set(Dialog::Import)>"Import"</button>
                     <button type="button" class="primary" data-testid="new-client" on:click=move |_| ctx.dialog.set(Dialog::New)>"+ New"</button>
                 })}
             </div>
@@ -411,6 +416,7 @@ fn Dialogs() -> impl IntoView {
                 Dialog::Edit(client_id) => edit_client_modal(client_id).await,
                 Dialog::Logins(client_id) => login_activity_modal(client_id).await,
                 Dialog::Delete(row) => delete_client_modal(row).await,
+                Dialog::Import => import_clients_modal().await,
                 Dialog::Reveal { revealed, kind } => reveal_modal(revealed, kind).await,
             }
         })
@@ -436,6 +442,11 @@ fn login_activity_modal(client_id: ClientId) -> AnyView {
 #[lazy]
 fn delete_client_modal(row: ClientRow) -> AnyView {
     view! { <delete_modal::DeleteClientModal row/> }.into_any()
+}
+
+#[lazy]
+fn import_clients_modal() -> AnyView {
+    view! { <import_modal::ImportClientsModal/> }.into_any()
 }
 
 #[lazy]

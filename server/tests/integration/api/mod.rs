@@ -7,6 +7,7 @@ mod account;
 mod activity;
 mod api_tokens;
 mod client_access;
+mod client_import;
 mod clients;
 mod devices;
 mod events;

@@ -116,9 +116,6 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
     out
 }
 
-/// A Mosquitto 1.x password file line's hash (salted SHA-512 of "secret"), for the import.
-const IMPORTED_LINE: &str = "$6$MDEyMzQ1Njc4OWFi$qEXipeLbgxRlwd06QHfY5WITkUZg0jLg9SZbXzq3ifXjfj+v3GbJGrSfC5PAg3UNCS+UFfbhUIZX4bmIAs330w==";
-
 /// The form a server function gets, with fresh objects made by the owner for it to act on.
 async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
     let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
@@ -202,9 +199,12 @@ async fn form_for(t: &Team3, endpoint: &str) -> Vec<(String, String)> {
             }
         }
         "keys/set_default_expiry" => owned(&[("expiry", "30")]),
-        "clients/import_hashes" => owned(&[
-            ("format", "mosquitto-password-file"),
-            ("text", &format!("imported-{suffix}:{IMPORTED_LINE}")),
+        "clients/import" => owned(&[
+            ("format", "keygate-generated"),
+            (
+                "text",
+                &format!("client_id,name\nimported-{suffix},Imported\n"),
+            ),
             ("commit", "true"),
         ]),
         "clients/update_access" => owned(&[
@@ -366,7 +366,7 @@ const ENDPOINTS: &[(&str, Admits)] = &[
     ("clients/update_access", Admits::Admins),
     ("clients/delete", Admits::Admins),
     ("clients/rotate_key", Admits::Admins),
-    ("clients/import_hashes", Admits::Admins),
+    ("clients/import", Admits::Admins),
     ("clients/retire_key", Admits::Admins),
     ("clients/set_key_expiry", Admits::Admins),
     ("keys/policy", Admits::Members),

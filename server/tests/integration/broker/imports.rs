@@ -1,7 +1,8 @@
 //! Importing clients with the hashes their devices already have, from files the real Mosquitto
-//! tools wrote: the device then connects to Keygate's broker with its old password, a wrong one
-//! is refused, and after the first login the stored hash is Keygate's own. A bad file imports
-//! nothing and says what is wrong where.
+//! tools wrote and EMQX user exports as EMQX's built-in database hashes them: the device then
+//! connects to Keygate's broker with its old password, a wrong one is refused, and after the
+//! first login the stored hash is Keygate's own. A bad file imports nothing and says what is
+//! wrong where.
 
 use crate::broker::Setup;
 use crate::broker::device::{Device, Login, Version};
@@ -23,11 +24,11 @@ async fn import(setup: &Setup, format: &str, text: &str, commit: bool) -> Import
     setup
         .tenant
         .call(
-            "clients/import_hashes",
+            "clients/import",
             &[("format", format), ("text", text), ("commit", commit)],
         )
         .await
-        .expect("import_hashes answers")
+        .expect("clients/import answers")
 }
 
 /// Connects as a device of `client_id` (username = Client ID) with `password`.
@@ -173,6 +174,167 @@ async fn a_bad_file_imports_nothing_and_says_what_is_wrong_by_line(engine: Engin
         report.errors[0].text.contains("larger than"),
         "{:?}",
         report.errors
+    );
+    setup.app.stop().await;
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Imports `text` as an EMQX export hashed with `format`, then: a wrong password is refused and
+/// leaves the imported hash, the old one connects, and the stored hash is Keygate's own after.
+async fn emqx_devices_keep_their_passwords(
+    setup: &Setup,
+    format: &str,
+    text: &str,
+    users: &[(&str, &str)],
+) {
+    let preview = import(setup, format, text, false).await;
+    assert_eq!(preview.errors, vec![], "{format}");
+    assert_eq!(preview.entries.len(), users.len());
+    let report = import(setup, format, text, true).await;
+    assert_eq!(
+        (report.created, report.errors),
+        (users.len(), vec![]),
+        "{format}"
+    );
+    assert!(
+        report.keys.is_empty(),
+        "devices keep their passwords: no keys"
+    );
+    for (user, password) in users {
+        let before = hashes(setup, user).await;
+        assert!(
+            !connects(setup, user, "not-the-password").await,
+            "{format}: a wrong password"
+        );
+        assert_eq!(
+            hashes(setup, user).await,
+            before,
+            "a failure changes nothing"
+        );
+        assert!(
+            connects(setup, user, password).await,
+            "{format}: {user}'s old password"
+        );
+        let upgraded = hashes(setup, user).await;
+        assert!(
+            upgraded[0].starts_with("$argon2id$"),
+            "{format}: {upgraded:?}"
+        );
+        assert!(connects(setup, user, password).await, "{format}: and again");
+    }
+}
+
+#[engines]
+async fn an_emqx_export_with_the_default_hashing_imports_and_devices_keep_their_passwords(
+    engine: Engine,
+) {
+    use app::model::{HashDigest, SaltPosition};
+    let setup = Setup::new(engine).await;
+    let suffix = crate::support::unique_suffix();
+    let (one, two) = (format!("emqx-one-{suffix}"), format!("emqx-two-{suffix}"));
+    let hash = |salt: &str, password: &str| {
+        hex(&app::secrets::salted_digest(
+            HashDigest::Sha256,
+            SaltPosition::Suffix,
+            salt.as_bytes(),
+            password.as_bytes(),
+        ))
+    };
+    // As EMQX's dashboard exports users: a header, hex hashes, salts used as the text they are.
+    let csv = format!(
+        "user_id,password_hash,salt,is_superuser\n{one},{},de1024f462fb83910fd13151bd4bd235,true\n{two},{},ad773b5be9dd0613fe6c2f4d8c403139,false\n",
+        hash("de1024f462fb83910fd13151bd4bd235", "one-old-pw").to_uppercase(),
+        hash("ad773b5be9dd0613fe6c2f4d8c403139", "two-old-pw"),
+    );
+    emqx_devices_keep_their_passwords(
+        &setup,
+        "emqx:sha256:suffix",
+        &csv,
+        &[(&one, "one-old-pw"), (&two, "two-old-pw")],
+    )
+    .await;
+    setup.app.stop().await;
+}
+
+#[engines]
+async fn emqx_exports_hashed_with_pbkdf2_bcrypt_or_kept_plain_import_and_connect(engine: Engine) {
+    use app::model::HashDigest;
+    let setup = Setup::new(engine).await;
+    let suffix = crate::support::unique_suffix();
+
+    let user = format!("emqx-pbkdf2-{suffix}");
+    let hash = app::secrets::pbkdf2_digest(HashDigest::Sha512, 4096, b"salt-1", b"pbkdf2-pw", 64);
+    let json = format!(
+        r#"[{{"user_id": "{user}", "password_hash": "{}", "salt": "salt-1", "is_superuser": false}}]"#,
+        hex(&hash)
+    );
+    emqx_devices_keep_their_passwords(
+        &setup,
+        "emqx:pbkdf2:sha512:4096",
+        &json,
+        &[(&user, "pbkdf2-pw")],
+    )
+    .await;
+
+    let user = format!("emqx-bcrypt-{suffix}");
+    let hash = bcrypt_hash("bcrypt-pw");
+    let json = format!(
+        r#"[{{"user_id": "{user}", "password_hash": "{hash}", "salt": "{}"}}]"#,
+        &hash[..29]
+    );
+    emqx_devices_keep_their_passwords(&setup, "emqx:bcrypt", &json, &[(&user, "bcrypt-pw")]).await;
+
+    // A plain password is hashed on import: no plain text is ever stored.
+    let user = format!("emqx-plain-{suffix}");
+    let csv = format!("user_id,password_hash\n{user},plain-pw-1\n");
+    let report = import(&setup, "emqx:plain", &csv, true).await;
+    assert_eq!((report.created, report.errors), (1, vec![]));
+    let stored = hashes(&setup, &user).await;
+    assert!(stored[0].starts_with("$argon2id$") && !stored[0].contains("plain-pw-1"));
+    assert!(connects(&setup, &user, "plain-pw-1").await);
+    setup.app.stop().await;
+}
+
+/// A bcrypt hash at EMQX's lowest cost (5), as EMQX writes it (`$2b$`).
+fn bcrypt_hash(password: &str) -> String {
+    bcrypt::hash_with_salt(password, 5, *b"keygate-tst-salt")
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoB)
+}
+
+#[engines]
+async fn a_bad_emqx_export_imports_nothing_and_names_each_line(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let suffix = crate::support::unique_suffix();
+    let good = format!("emqx-good-{suffix}");
+    let taken = setup.client.connection.client_id.to_string();
+    let sha = "ab".repeat(32);
+    let csv = format!(
+        "user_id,password_hash,salt\n{good},{sha},s\nbad id,{sha},s\n{good}-2,abcd,s\n{taken},{sha},s\n"
+    );
+    let report = import(&setup, "emqx:sha256:suffix", &csv, true).await;
+    let positions: Vec<&str> = report.errors.iter().map(|e| e.position.as_str()).collect();
+    assert_eq!(positions, ["line 3", "line 4"], "{:?}", report.errors);
+    assert!(
+        hashes(&setup, &good).await.is_empty(),
+        "nothing is imported"
+    );
+    let csv = format!("user_id,password_hash,salt\n{good},{sha},s\n{taken},{sha},s\n");
+    let report = import(&setup, "emqx:sha256:suffix", &csv, true).await;
+    assert_eq!(report.created, 0);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!(report.errors[0].position, "line 3");
+    assert!(
+        report.errors[0].text.contains("taken"),
+        "{:?}",
+        report.errors
+    );
+    assert!(
+        hashes(&setup, &good).await.is_empty(),
+        "nothing is imported"
     );
     setup.app.stop().await;
 }

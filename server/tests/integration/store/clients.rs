@@ -58,6 +58,8 @@ async fn create_then_get_returns_the_client_with_its_owner(engine: Engine) {
             key_ends_at: None,
             scope: None,
             idempotency: None,
+            active: true,
+            topic_rules: &Default::default(),
         },
         u32::MAX,
     )

@@ -76,6 +76,8 @@ pub async fn add_client_in(
             key_ends_at: None,
             scope: None,
             idempotency: None,
+            active: true,
+            topic_rules: &Default::default(),
         },
         u32::MAX,
     )

@@ -12,6 +12,7 @@ mod device_sessions;
 mod devices;
 mod event_deliveries;
 mod fixtures;
+mod import_use_case;
 mod login_failures;
 mod migration;
 mod mqtt_usernames;

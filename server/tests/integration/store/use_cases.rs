@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// The process state a use case runs in, on `db`.
-fn state(db: &Db) -> AppState {
+pub(super) fn state(db: &Db) -> AppState {
     AppState {
         db: db.clone(),
         settings: Arc::new(Settings {
@@ -49,7 +49,7 @@ fn state(db: &Db) -> AppState {
     }
 }
 
-async fn workspace(db: &Db, org: &Org) -> Workspace {
+pub(super) async fn workspace(db: &Db, org: &Org) -> Workspace {
     workspaces::get(db, &org.ctx.organization_id, &org.workspace_id)
         .await
         .unwrap()
