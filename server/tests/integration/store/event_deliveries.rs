@@ -49,6 +49,7 @@ async fn a_change_that_fails_queues_no_event(engine: Engine) {
         Description::parse("").unwrap(),
     );
     let (fresh, taken) = (id("fresh-1"), id("taken-1"));
+    let no_rules = app::model::TopicRules::default();
     let new: Vec<NewClient<'_>> = [&fresh, &taken]
         .into_iter()
         .map(|client_id| NewClient {
@@ -59,6 +60,8 @@ async fn a_change_that_fails_queues_no_event(engine: Engine) {
             key_hash: "$argon2id$not-a-real-hash",
             key_ends_at: None,
             scope: None,
+            active: true,
+            topic_rules: &no_rules,
             idempotency: None,
         })
         .collect();
