@@ -1,6 +1,7 @@
 //! The CLI's side of the REST API: one request at a time to a running Keygate, with the token, and
 //! every failure as a [`CliError`] that says what went wrong and which exit code it is.
 
+use crate::rest::problem::FileProblem;
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -26,13 +27,19 @@ pub struct ApiProblem {
     pub status: StatusCode,
     pub detail: String,
     pub field: Option<String>,
+    /// A refused file's problems, each where it is.
+    pub errors: Vec<FileProblem>,
 }
 
 fn describe(problem: &ApiProblem) -> String {
-    match &problem.field {
+    let mut said = match &problem.field {
         Some(field) => format!("{} ({field}: {})", problem.detail, problem.status),
         None => format!("{} ({})", problem.detail, problem.status),
+    };
+    for error in &problem.errors {
+        said.push_str(&format!("\n  {}: {}", error.position, error.problem));
     }
+    said
 }
 
 impl CliError {
@@ -168,11 +175,13 @@ impl Api {
                 status,
                 detail: problem.detail,
                 field: problem.field,
+                errors: problem.errors.unwrap_or_default(),
             }),
             Err(_) => CliError::Api(ApiProblem {
                 status,
                 detail: format!("Keygate answered {status} without a problem description"),
                 field: None,
+                errors: Vec::new(),
             }),
         })
     }
@@ -183,6 +192,7 @@ impl Api {
 struct ProblemBody {
     detail: String,
     field: Option<String>,
+    errors: Option<Vec<FileProblem>>,
 }
 
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, CliError> {

@@ -9,7 +9,7 @@ mod table;
 pub use api::CliError;
 
 use crate::rest::schema::{
-    Client, ClientDetails, ClientList, IssuedClient, SessionList, WorkspaceList,
+    Client, ClientDetails, ClientList, ImportResult, IssuedClient, SessionList, WorkspaceList,
 };
 use api::Api;
 use clap::{Args, Subcommand};
@@ -128,6 +128,20 @@ pub enum ClientsCommand {
     Delete { client_id: String },
     /// List the sessions connected with a client now.
     Sessions { client_id: String },
+    /// Import a file of clients, all or nothing; keys generated for them are printed once, as CSV.
+    Import {
+        /// The file, or `-` for standard input.
+        file: String,
+        /// keygate-generated, keygate-given, mosquitto-password-file, mosquitto-dynsec, or
+        /// emqx:HASHING (emqx:sha256:suffix, emqx:bcrypt, emqx:pbkdf2:sha256:4096, emqx:plain, …).
+        #[arg(long)]
+        format: String,
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// Only check the file and list what it would create.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write a workspace's clients (never keys) as CSV or JSON to standard output.
     Export {
         #[command(flatten)]
@@ -338,6 +352,29 @@ pub async fn clients(connection: &Connection, command: &ClientsCommand) -> Resul
                 print!("{}", table::sessions(&sessions));
             }
         }
+        ClientsCommand::Import {
+            file,
+            format,
+            workspace,
+            dry_run,
+        } => {
+            let content = read_file(file)?;
+            let workspace = workspace_id(&api, workspace).await?;
+            let body = json!({ "format": format, "content": content, "dry_run": dry_run });
+            let result: ImportResult = api
+                .send_json(
+                    Method::POST,
+                    &format!("workspaces/{}/clients/import", segment(&workspace)),
+                    Some(&body),
+                    &[],
+                )
+                .await?;
+            if json {
+                print_json(&result);
+            } else {
+                print!("{}", table::import(&result));
+            }
+        }
         ClientsCommand::Export { workspace, format } => {
             let workspace = workspace_id(&api, workspace).await?;
             let file = api
@@ -458,6 +495,19 @@ fn scope_entries(text: &str) -> Vec<String> {
         .filter(|e| !e.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// A file's text, or standard input's for `-`.
+fn read_file(path: &str) -> Result<String, CliError> {
+    use std::io::Read;
+    let mut text = String::new();
+    let read = if path == "-" {
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::read_to_string(path).map(|t| text = t)
+    };
+    read.map_err(|e| CliError::Usage(format!("cannot read {path}: {e}")))?;
+    Ok(text)
 }
 
 /// A key from standard input: its first line, so `echo KEY |` and a file both work.

@@ -1,6 +1,8 @@
 //! The CLI's output for people: aligned columns, times to the minute, one client per row.
 
-use crate::rest::schema::{Client, ClientDetails, ClientList, SessionList, WorkspaceList};
+use crate::rest::schema::{
+    Client, ClientDetails, ClientList, ImportResult, SessionList, WorkspaceList,
+};
 
 /// Rows under a header, each column as wide as its widest cell.
 fn render(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -160,4 +162,34 @@ pub fn workspaces(list: &WorkspaceList) -> String {
         })
         .collect();
     render(&["ID", "NAME", "NAMESPACE", "CLIENTS"], &rows)
+}
+
+/// A dry run's clients, or what an import created with the keys generated for them, as CSV
+/// (`client_id,key`) under a line that says they are shown once.
+pub fn import(result: &ImportResult) -> String {
+    if result.dry_run {
+        let rows: Vec<Vec<String>> = result
+            .clients
+            .iter()
+            .map(|c| vec![c.position.clone(), c.client_id.clone()])
+            .collect();
+        let mut out = render(&["WHERE", "CLIENT ID"], &rows);
+        out.push_str(&format!(
+            "The file is fine: importing it creates {} clients.\n",
+            result.clients.len()
+        ));
+        return out;
+    }
+    let mut out = format!("Imported {} clients.\n", result.created);
+    if !result.keys.is_empty() {
+        out.push_str("Their keys (shown once; Keygate keeps only their hashes):\n");
+        out.push_str(&app::model::csv::to_csv(
+            &["client_id", "key"],
+            result
+                .keys
+                .iter()
+                .map(|k| [k.client_id.clone(), k.key.clone()]),
+        ));
+    }
+    out
 }

@@ -7,6 +7,7 @@
 mod clients;
 mod cursor;
 mod extract;
+mod imports;
 pub mod problem;
 pub mod schema;
 mod workspaces;
@@ -65,6 +66,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workspaces::list))
         .routes(routes!(clients::list, clients::create))
         .routes(routes!(clients::export))
+        .routes(routes!(imports::import))
         .routes(routes!(clients::get, clients::update, clients::delete))
         .routes(routes!(clients::activate))
         .routes(routes!(clients::deactivate))

@@ -18,9 +18,9 @@ pub struct Problem {
     /// followed by `invalid`, `unauthorized`, `forbidden`, `not-found`, `conflict`,
     /// `bad-request`, `too-many-requests`, `busy` or `internal`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
     /// A short summary of the kind.
-    pub title: String,
+    pub title: &'static str,
     /// The HTTP status.
     pub status: u16,
     /// What went wrong with this request, for a person.
@@ -28,16 +28,50 @@ pub struct Problem {
     /// The request body's field (or the header) that is wrong, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a file that was refused, every problem in it, where it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FileProblem>>,
+}
+
+/// A problem at a place in a file.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct FileProblem {
+    /// `line 3`, `client 2` of a JSON file, or `file`.
+    pub position: String,
+    pub problem: String,
 }
 
 impl Problem {
-    fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+    /// `kind` is the whole `urn:keygate:problem:…`.
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Problem {
-            kind: format!("urn:keygate:problem:{kind}"),
-            title: title.to_owned(),
+            kind,
+            title,
             status: status.as_u16(),
             detail: detail.into(),
             field: None,
+            errors: None,
+        }
+    }
+
+    /// A file with `problems`, each at its place; nothing was created.
+    pub fn file(problems: Vec<(String, String)>) -> Self {
+        Problem {
+            errors: Some(
+                problems
+                    .into_iter()
+                    .map(|(position, problem)| FileProblem { position, problem })
+                    .collect(),
+            ),
+            ..Problem::invalid(
+                "content",
+                "The file has problems (each in `errors`, where it is); nothing was imported.",
+            )
         }
     }
 
@@ -47,7 +81,7 @@ impl Problem {
             field: Some(field.to_owned()),
             ..Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
+                "urn:keygate:problem:invalid",
                 "A field of the request is not valid",
                 detail,
             )
@@ -58,7 +92,7 @@ impl Problem {
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::BAD_REQUEST,
-            "bad-request",
+            "urn:keygate:problem:bad-request",
             "The request is malformed",
             detail,
         )
@@ -66,14 +100,19 @@ impl Problem {
 
     /// Nothing answers at this path, or the object is missing or someone else's.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "urn:keygate:problem:not-found",
+            "Not found",
+            detail,
+        )
     }
 
     /// A path that exists, asked with a method it does not answer.
     pub fn method_not_allowed() -> Self {
         Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
+            "urn:keygate:problem:method-not-allowed",
             "Method not allowed",
             "This path does not answer this method; see /api/v1/openapi.json.",
         )
@@ -83,7 +122,7 @@ impl Problem {
     pub fn unauthorized() -> Self {
         Problem::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            "urn:keygate:problem:unauthorized",
             "An API token is needed",
             "Send a working API token as `Authorization: Bearer kgt_…` (Settings → API tokens). \
              A token that is unknown, expired or revoked is refused the same way.",
@@ -124,32 +163,32 @@ impl From<AppError> for Problem {
             AppError::NotFound(_) => Problem::not_found(detail),
             AppError::Forbidden(_) => Problem::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                "urn:keygate:problem:forbidden",
                 "Not allowed for this token",
                 detail,
             ),
             AppError::Conflict(_) => Problem::new(
                 StatusCode::CONFLICT,
-                "conflict",
+                "urn:keygate:problem:conflict",
                 "The request conflicts with what happened since",
                 detail,
             ),
             AppError::BadRequest(_) => Problem::bad_request(detail),
             AppError::TooManyAttempts(_) => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too-many-requests",
+                "urn:keygate:problem:too-many-requests",
                 "Too many requests",
                 detail,
             ),
             AppError::Busy => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
+                "urn:keygate:problem:busy",
                 "Keygate is busy",
                 detail,
             ),
             AppError::Internal | AppError::Transport(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                "urn:keygate:problem:internal",
                 "Something went wrong on the server",
                 "Something went wrong on the server. Please try again.",
             ),
@@ -197,20 +236,23 @@ impl From<JsonRejection> for Problem {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
+                "urn:keygate:problem:unsupported-media-type",
                 "The body must be JSON",
                 "Send the body as JSON, with `Content-Type: application/json`.",
             ),
             JsonRejection::JsonDataError(_) => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
+                "urn:keygate:problem:invalid",
                 "The body does not have the request's fields",
                 detail,
             ),
             // A body too large, or one that is not JSON at all.
-            _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
-                Problem::new(status, "too-large", "The body is too large", detail)
-            }
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+                status,
+                "urn:keygate:problem:too-large",
+                "The body is too large",
+                detail,
+            ),
             _ => Problem::bad_request(detail),
         }
     }

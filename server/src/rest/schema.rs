@@ -303,3 +303,47 @@ pub struct ExportParams {
     /// `csv` (the default) or `json`.
     pub format: Option<String>,
 }
+
+/// A file of clients to preview or import into a workspace.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    /// What the file is: `keygate-generated` (Keygate's export, a key generated for each
+    /// client), `keygate-given` (the same with a `key` column), `mosquitto-password-file`,
+    /// `mosquitto-dynsec`, or an EMQX user export with how EMQX hashed it: `emqx:plain`,
+    /// `emqx:bcrypt`, `emqx:sha256:suffix` (EMQX's default; also `md5`, `sha`, `sha512`, and
+    /// `prefix` or `disable` for the salt), `emqx:pbkdf2:sha256:4096`.
+    pub format: String,
+    /// The file's text (at most 1 MiB).
+    pub content: String,
+    /// Check the file and answer what it holds, creating nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What an import found or did.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportResult {
+    pub dry_run: bool,
+    /// How many clients were created: 0 for a dry run.
+    pub created: usize,
+    /// For a dry run, the clients the file would create, with where each is in the file.
+    pub clients: Vec<ImportedClient>,
+    /// The keys generated for the clients created (`keygate-generated`), this once.
+    pub keys: Vec<IssuedKey>,
+}
+
+/// A client a file holds.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportedClient {
+    /// `line 3`, or `client 2` of a JSON file.
+    pub position: String,
+    pub client_id: String,
+}
+
+/// A key generated for a client an import created.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssuedKey {
+    pub client_id: String,
+    pub key: String,
+}

@@ -209,6 +209,55 @@ async fn a_script_drives_a_client_from_creation_to_deletion() {
         "the refused commands changed nothing"
     );
 
+    // Import a file from standard input: a dry run, then the import with its keys as CSV.
+    let file = "client_id,name\nimported-01,Imported one\nimported-02,Imported two\n";
+    let dry = cli(
+        &url,
+        &manage,
+        &[
+            "clients",
+            "import",
+            "-",
+            "--format",
+            "keygate-generated",
+            "--dry-run",
+        ],
+        Some(file),
+    )
+    .ok();
+    assert!(
+        dry.stdout.contains("importing it creates 2 clients"),
+        "{}",
+        dry.stdout
+    );
+    let imported = cli(
+        &url,
+        &manage,
+        &["clients", "import", "-", "--format", "keygate-generated"],
+        Some(file),
+    )
+    .ok();
+    assert!(
+        imported.stdout.contains("Imported 2 clients."),
+        "{}",
+        imported.stdout
+    );
+    let key_line = imported
+        .stdout
+        .lines()
+        .find(|l| l.contains("imported-01"))
+        .expect("the key of imported-01");
+    let key = key_line.split(',').nth(1).unwrap().trim_matches('"');
+    assert!(key_verifies(&db, "imported-01", key).await);
+    let bad = cli(
+        &url,
+        &manage,
+        &["clients", "import", "-", "--format", "keygate-generated"],
+        Some("client_id\n../etc\n"),
+    );
+    assert_eq!(bad.code, 6, "{}", bad.stderr);
+    assert!(bad.stderr.contains("line 2"), "{}", bad.stderr);
+
     let workspaces = cli(&url, &reader, &["workspaces", "list"], None).ok();
     assert!(workspaces.stdout.starts_with("ID"), "{}", workspaces.stdout);
     drop(process);

@@ -5,6 +5,7 @@
 mod cli;
 mod clients;
 mod idempotency;
+mod imports;
 mod openapi;
 mod pagination;
 mod problems;
