@@ -76,8 +76,10 @@ pub async fn resolve(db: &Db, username: &str, client_identifier: &str) -> StoreR
 
 /// The client `credential` is now, if it is still the same client and still has `key`, working:
 /// a key verified against what the client was when first read must not count once it changed
-/// (regenerated, retired, expired). The same key's hash upgraded to its fast form meanwhile (by
-/// another connect of the same key) is the same key.
+/// (regenerated, retired, expired). The same key's hash upgraded meanwhile by another connect of
+/// the same key is the same key: to its fast form (checked here, cheaply), or from an imported
+/// hash to argon2id. Only an upgrade rewrites a key's hash, and only from the hash it verified
+/// (`client_keys::upgrade_hash`), so a key row whose imported hash is gone was upgraded.
 pub async fn reread(
     db: &Db,
     credential: &DeviceCredential,
@@ -93,7 +95,11 @@ pub async fn reread(
                     k.works_at(now)
                         && (k.hash == key.hash
                             || (secrets::is_fast_hash(&k.hash)
-                                && secrets::verify_fast_or_decoy(presented, Some(&k.hash))))
+                                && secrets::verify_fast_or_decoy(presented, Some(&k.hash)))
+                            || matches!(
+                                secrets::HashKind::of(&key.hash),
+                                secrets::HashKind::Imported(_)
+                            ))
                 })
         }))
 }

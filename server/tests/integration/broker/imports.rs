@@ -338,3 +338,47 @@ async fn a_bad_emqx_export_imports_nothing_and_names_each_line(engine: Engine) {
     );
     setup.app.stop().await;
 }
+
+/// A fleet that shares one username and password, as Mosquitto set-ups often do, reconnecting all
+/// at once right after the move: every device verifies against the imported hash while the first
+/// to finish replaces it with Keygate's own (a new salt, so a new hash). None of them is refused
+/// for that: only an upgrade rewrites a key's hash, so the key is the same key.
+#[engines]
+async fn a_fleet_sharing_an_imported_password_connects_at_once(engine: Engine) {
+    let setup = Setup::new(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("passwords");
+    let file = file.to_str().unwrap();
+    let fleet = format!("fleet-{}", crate::support::unique_suffix());
+    run(
+        "mosquitto_passwd",
+        &["-c", "-b", file, &fleet, "shared-fleet-pw"],
+    );
+    let text = std::fs::read_to_string(file).unwrap();
+    let report = import(&setup, "mosquitto-password-file", &text, true).await;
+    assert_eq!((report.created, report.errors), (1, vec![]));
+
+    let attempts = (0..6).map(|_| {
+        let tcp = setup.tcp();
+        let fleet = fleet.clone();
+        async move {
+            let login = Login::new(
+                &format!("dev-{}", crate::support::unique_suffix()),
+                &fleet,
+                "shared-fleet-pw",
+            );
+            match Device::connect(Version::V5, &tcp, &login).await {
+                Ok(device) => {
+                    device.disconnect().await;
+                    Ok(())
+                }
+                Err(e) => Err(format!("{e:?}")),
+            }
+        }
+    });
+    let results = crate::support::join_all(attempts).await;
+    let refused: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
+    assert!(hashes(&setup, &fleet).await[0].starts_with("$argon2id$"));
+    setup.app.stop().await;
+}
