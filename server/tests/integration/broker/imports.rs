@@ -1,6 +1,7 @@
 //! Importing clients with the hashes their devices already have, from files the real Mosquitto
 //! tools wrote and EMQX user exports as EMQX's built-in database hashes them: the device then
-//! connects to Keygate's broker with its old password, a wrong one is refused, and after the
+//! connects to Keygate's broker with its old password (with Debian's `mosquitto_pub` for the
+//! password file), a wrong one is refused, and after the
 //! first login the stored hash is Keygate's own. A bad file imports nothing and says what is
 //! wrong where.
 
@@ -47,6 +48,48 @@ async fn connects(setup: &Setup, client_id: &str, password: &str) -> bool {
     }
 }
 
+/// Publishes one message with Debian's `mosquitto_pub` as a device of `client_id` (username =
+/// Client ID, MQTT 5, QoS 1) with `password`: whether the broker took it.
+async fn mosquitto_pub(setup: &Setup, client_id: &str, password: &str) -> bool {
+    let broker = setup.app.mqtt.expect("the embedded broker runs");
+    let topic = format!(
+        "{}/devices/{client_id}/telemetry",
+        setup.client.connection.namespace
+    );
+    let args: Vec<String> = [
+        "-h",
+        &broker.ip().to_string(),
+        "-p",
+        &broker.port().to_string(),
+        "-V",
+        "mqttv5",
+        "-q",
+        "1",
+        "-u",
+        client_id,
+        "-P",
+        password,
+        "-i",
+        &format!("dev-{}", crate::support::unique_suffix()),
+        "-t",
+        &topic,
+        "-m",
+        "hello from before the move",
+    ]
+    .map(String::from)
+    .into();
+    tokio::task::spawn_blocking(move || {
+        Command::new("mosquitto_pub")
+            .args(&args)
+            .output()
+            .expect("mosquitto_pub runs (apt install mosquitto-clients)")
+            .status
+            .success()
+    })
+    .await
+    .unwrap()
+}
+
 async fn hashes(setup: &Setup, client_id: &str) -> Vec<String> {
     app::store::client_keys::list_hashes(&setup.app.db, &ClientId::parse(client_id).unwrap())
         .await
@@ -87,8 +130,12 @@ async fn a_mosquitto_password_file_imports_and_devices_keep_their_passwords(engi
     );
     assert!(hashes(&setup, &alice).await[0].starts_with("$pbkdf2-sha512$"));
     assert!(
-        connects(&setup, &alice, "alice-old-pw").await,
-        "the old password"
+        !mosquitto_pub(&setup, &alice, "alice-wrong-pw").await,
+        "mosquitto_pub with a wrong password"
+    );
+    assert!(
+        mosquitto_pub(&setup, &alice, "alice-old-pw").await,
+        "mosquitto_pub with the old password"
     );
     let upgraded = hashes(&setup, &alice).await;
     assert!(upgraded[0].starts_with("$argon2id$"), "{upgraded:?}");
