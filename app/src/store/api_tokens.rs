@@ -67,7 +67,7 @@ pub async fn create(
     new: &NewToken<'_>,
     token_hash: &str,
 ) -> StoreResult<ApiTokenRow> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     if let Some(workspace_id) = new.workspace_id {
         let found: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM workspaces WHERE id = $1 AND organization_id = $2",
@@ -146,7 +146,7 @@ pub async fn find_by_hash(db: &Db, token_hash: &str) -> StoreResult<Option<Store
 /// Revokes the organization's token `id`, with its audit event. Another organization's token, or
 /// none, is [`StoreError::NotFound`]; revoking a revoked token changes nothing.
 pub async fn revoke(db: &Db, ctx: &audit::AuditContext, id: &str) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM {FROM} WHERE t.id = $1 AND t.organization_id = $2"
     ))

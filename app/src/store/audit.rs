@@ -195,7 +195,7 @@ pub async fn insert_many_for_tests(
     make: impl Fn(usize) -> Seeded,
 ) -> StoreResult<()> {
     const ROWS: usize = 500;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for start in (0..count).step_by(ROWS) {
         let end = (start + ROWS).min(count);
         let values: Vec<String> = (0..end - start)

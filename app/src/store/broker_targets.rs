@@ -20,7 +20,7 @@ pub struct TargetSpec {
 /// yet: a broker added while revocations are pending may hold sessions they must close. How many
 /// deliveries it was given.
 pub async fn register(db: &Db, target: &TargetSpec) -> StoreResult<u64> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO broker_targets (name, kind, endpoint, registered_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint",
@@ -121,7 +121,7 @@ pub struct Forgotten {
 /// are forgotten.
 pub async fn forget(db: &Db, name: &str) -> StoreResult<Forgotten> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The write comes first: a SQLite transaction that reads first and writes later fails at once
     // ("database is locked") if another process wrote in between, where one that writes first
     // waits its turn. This update changes no delivery, so the count below still sees them all.

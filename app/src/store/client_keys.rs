@@ -220,7 +220,7 @@ pub async fn rotate(
         client_id: client_id.clone(),
     };
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let (_, workspace_id) = bump_client_in(&mut tx, &client, now).await?;
     // An expired key has no sessions once its end is applied: apply it (its revocation commits
     // with this change), then forget the key.
@@ -286,7 +286,7 @@ pub async fn retire(
         client_id: client_id.clone(),
     };
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let (revision, workspace_id) = bump_client_in(&mut tx, &client, now).await?;
     let keys = list_of_in(&mut tx, &client).await?;
     let key = keys
@@ -333,7 +333,7 @@ pub async fn update_expiry(
     ends_at: Option<i64>,
 ) -> StoreResult<()> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The client's row first (see the module's lock order), which also says it is ours.
     let workspace_id: String = sqlx::query_scalar(
         "UPDATE clients SET updated_at = $3 WHERE client_id = $1 AND organization_id = $2 RETURNING workspace_id",
@@ -414,7 +414,7 @@ pub async fn end_due(db: &Db, now: i64) -> StoreResult<Vec<Ended>> {
             organization_id: row.try_get("organization_id")?,
             client_id,
         };
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         let reason = match end_in(&mut tx, &client, &key_id, now).await {
             Ok(Some(reason)) => reason,
             Ok(None) | Err(StoreError::NotFound) => continue,

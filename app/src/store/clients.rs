@@ -105,7 +105,7 @@ pub async fn create(
     new: NewClient<'_>,
     limit: u32,
 ) -> StoreResult<ClientRow> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = create_in(&mut tx, ctx, &new, limit, now_millis()).await?;
     tx.commit().await?;
     Ok(row)
@@ -120,7 +120,7 @@ pub async fn create_many(
     limit: u32,
 ) -> StoreResult<usize> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for new in clients {
         create_in(&mut tx, ctx, new, limit, now).await?;
     }
@@ -497,7 +497,7 @@ async fn change<'q>(
     revocation: Option<RevocationReason>,
     statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
 ) -> StoreResult<ClientRecord> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     if statement.execute(&mut *tx).await?.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -702,7 +702,7 @@ pub async fn update_key(
     ends_at: Option<i64>,
 ) -> StoreResult<ClientRecord> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let bumped = sqlx::query(
         "UPDATE clients SET updated_at = $1, revision = revision + 1 WHERE client_id = $2 AND organization_id = $3",
     )
@@ -754,7 +754,7 @@ pub async fn update_access(
     scope: Option<&Scope>,
     rules: &TopicRules,
 ) -> StoreResult<ClientRecord> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The write comes first (see `delete`); the row read next is the client as it was.
     let bumped = sqlx::query(
         "UPDATE clients SET revision = revision + 1, updated_at = $3 WHERE client_id = $1 AND organization_id = $2",
@@ -882,10 +882,8 @@ pub(super) async fn revoke_device_left_scopes_in(
 /// Deletes a client and queues a revocation.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client_id))]
 pub async fn delete(db: &Db, ctx: &AuditContext, client_id: &ClientId) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
-    // The write comes first, returning what the audit event needs: a SQLite transaction that
-    // reads before it writes cannot wait for a concurrent writer ("database is locked" at once,
-    // busy_timeout or not), while one that starts with a write waits its turn.
+    let mut tx = db.begin().await?;
+    // The write comes first, returning what the audit event needs: one statement fewer.
     let deleted = sqlx::query(
         "DELETE FROM clients WHERE client_id = $1 AND organization_id = $2 RETURNING workspace_id, name",
     )
@@ -1072,7 +1070,7 @@ pub async fn insert_many_for_bench(
     count: usize,
     key_hash: &str,
 ) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let now = now_millis();
     for i in 0..count {
         sqlx::query(

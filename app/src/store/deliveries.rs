@@ -90,7 +90,7 @@ pub async fn list_pending(db: &Db, target: &str, limit: i64) -> StoreResult<Vec<
 /// was the last target to confirm. Idempotent.
 pub async fn mark_delivered(db: &Db, target: &str, outbox_id: i64) -> StoreResult<()> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE revocation_deliveries
          SET done_at = $3, attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL
@@ -116,7 +116,7 @@ pub async fn mark_failed(
     next_attempt_at: i64,
 ) -> StoreResult<()> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE revocation_deliveries
          SET attempts = attempts + 1, last_error = $3, next_attempt_at = $4
@@ -139,7 +139,7 @@ pub async fn mark_failed(
 /// is not failing: its consecutive failures stay as they are.
 pub async fn set_aside(db: &Db, target: &str, outbox_id: i64, error: &str) -> StoreResult<()> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE revocation_deliveries
          SET attempts = attempts + 1, last_error = $3, next_attempt_at = NULL, needs_attention_at = $4

@@ -66,7 +66,7 @@ pub enum ConnectionEvent {
 pub async fn apply(db: &Db, events: &[ConnectionEvent]) -> StoreResult<()> {
     let mut last_seen: BTreeMap<(&str, &str), (&ClientRef, i64)> = BTreeMap::new();
     let mut key_used: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for event in events {
         let (owner, at) = match event {
             ConnectionEvent::Connected(c) => {
@@ -184,7 +184,7 @@ pub enum Claimed {
 /// cannot both win it.
 pub async fn claim(db: &Db, claim: &Claim<'_>, max_per_client: u32) -> StoreResult<Claimed> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let taken = sqlx::query(
         "INSERT INTO device_sessions (id, broker, mqtt_client_id, client_id, organization_id, source, connected_at, key_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -292,7 +292,7 @@ pub async fn report(
              WHERE broker = $1 AND mqtt_client_id = $2 AND disconnected_at IS NOT NULL"
         }
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let changed = sqlx::query(statement)
         .bind(broker)
         .bind(mqtt_client_id)

@@ -130,7 +130,7 @@ async fn insert_in(
 #[tracing::instrument(level = "debug", skip_all, fields(device_id = %new.device_id))]
 pub async fn create(db: &Db, ctx: &AuditContext, new: NewDevice<'_>) -> StoreResult<DeviceRow> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     if insert_in(&mut tx, &ctx.organization_id, &new, now)
         .await?
         .is_none()
@@ -182,7 +182,7 @@ pub async fn create_many(
     let now = now_millis();
     let name = DeviceName::parse("").expect("an empty device name is valid");
     let mut result = BulkCreated::default();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for device_id in ids {
         let inserted = sqlx::query(
             "INSERT INTO devices (id, workspace_id, organization_id, device_id, name, name_folded, tags, created_at, updated_at)
@@ -344,7 +344,7 @@ pub async fn update(
     name: &DeviceName,
     tags: &[Tag],
 ) -> StoreResult<DeviceChange> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The write comes first (see `clients::delete`); `tags` is not set yet, so it returns the
     // tags as they were.
     let before = sqlx::query(
@@ -399,7 +399,7 @@ pub async fn delete(
     workspace_id: &str,
     device_id: &DeviceId,
 ) -> StoreResult<usize> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let deleted = sqlx::query(
         "DELETE FROM devices WHERE workspace_id = $1 AND organization_id = $2 AND device_id = $3
          RETURNING id, name, tags",
@@ -535,7 +535,7 @@ pub async fn insert_many_for_bench(
 ) -> StoreResult<()> {
     const CHUNK: usize = 200;
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for start in (0..count).step_by(CHUNK) {
         let chunk = start..(start + CHUNK).min(count);
         let ids: Vec<String> = chunk.clone().map(|_| new_id()).collect();

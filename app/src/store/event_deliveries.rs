@@ -107,7 +107,7 @@ pub async fn queue_auth_failures(
     drop(conn);
     data.failures = Some(failures);
     data.locked_for_secs = Some(locked_for_secs);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     insert_in(
         &mut tx,
         &client.organization_id,
@@ -233,7 +233,7 @@ pub(super) async fn latest_per_endpoint(
 /// [`StoreError::NotFound`].
 pub async fn resend(db: &Db, ctx: &AuditContext, id: i64) -> StoreResult<EventDeliveryRow> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The write comes first (see `store::clients::delete`): the copy, made from the original.
     let new_id: i64 = sqlx::query_scalar(
         "INSERT INTO event_deliveries (endpoint_id, organization_id, message_id, event_type, payload, created_at, next_attempt_at)

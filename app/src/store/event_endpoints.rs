@@ -54,7 +54,7 @@ pub async fn create(
         created_at: now_millis(),
         last_delivery: None,
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO event_endpoints (id, organization_id, url, event_types, secret, enabled, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, 1, $6, $7)",
@@ -123,7 +123,7 @@ pub async fn set_enabled(
     id: &str,
     enabled: bool,
 ) -> StoreResult<EventEndpointRow> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let url: String = sqlx::query_scalar(
         "UPDATE event_endpoints SET enabled = $1 WHERE id = $2 AND organization_id = $3 RETURNING url",
     )
@@ -145,7 +145,7 @@ pub async fn set_enabled(
 
 /// Deletes an endpoint and every delivery queued for it.
 pub async fn delete(db: &Db, ctx: &AuditContext, id: &str) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The write comes first (see `store::clients::delete`): the deliveries, then the endpoint.
     event_deliveries::delete_for_endpoint_in(&mut tx, &ctx.organization_id, id).await?;
     let url: String = sqlx::query_scalar(

@@ -56,7 +56,7 @@ pub async fn signup_open(db: &Db, default: bool) -> StoreResult<bool> {
 
 /// Opens or closes sign-up from the dashboard, audited in the operator's organization.
 pub async fn update_signup_open(db: &Db, ctx: &audit::AuditContext, open: bool) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE install SET signup_open = $1 WHERE id = 1")
         .bind(i64::from(open))
         .execute(&mut *tx)

@@ -63,7 +63,7 @@ pub async fn create(
     token_hash: &str,
     expires_at: i64,
 ) -> StoreResult<InvitationRow> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let member: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.organization_id = $1 AND u.email = $2",
@@ -155,7 +155,7 @@ pub async fn find_by_token(db: &Db, token_hash: &str) -> StoreResult<Option<Invi
 /// Revokes a pending invitation of `ctx`'s organization; one that is not pending (or another
 /// organization's) is [`StoreError::NotFound`].
 pub async fn revoke(db: &Db, ctx: &audit::AuditContext, id: &str) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let email: Option<String> = sqlx::query_scalar(
         "UPDATE invitations SET revoked_at = $1
          WHERE id = $2 AND organization_id = $3 AND accepted_at IS NULL AND revoked_at IS NULL
@@ -237,7 +237,7 @@ pub async fn accept_with_new_user(
     password_hash: &str,
     address: &str,
 ) -> StoreResult<(String, Invitation)> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let invitation = use_in(&mut tx, token_hash).await?;
     let email = Email::parse(&invitation.email)?;
     let user_id =
@@ -262,7 +262,7 @@ pub async fn accept_as(
     user: &users::User,
     address: &str,
 ) -> StoreResult<Invitation> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let invitation = use_in(&mut tx, token_hash).await?;
     if invitation.email != user.email {
         return Err(StoreError::InvitationForSomeoneElse);

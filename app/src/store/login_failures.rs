@@ -47,7 +47,7 @@ pub async fn record(db: &Db, tallies: &[Tally]) -> StoreResult<()> {
     if tallies.is_empty() {
         return Ok(());
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for tally in tallies {
         // The SELECT from clients drops a tally whose client row is gone (its Client ID may even
         // be another organization's now); its WHERE also lets SQLite read the ON CONFLICT.

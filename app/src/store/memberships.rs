@@ -141,7 +141,7 @@ pub async fn update_role(
     user_id: &str,
     role: Role,
 ) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     organizations::lock_in(&mut tx, &ctx.organization_id).await?;
     let (was, email) = member_in(&mut tx, &ctx.organization_id, user_id).await?;
     if was == role {
@@ -179,7 +179,7 @@ pub async fn delete(
     user_id: &str,
     action: AuditAction,
 ) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     organizations::lock_in(&mut tx, &ctx.organization_id).await?;
     let (role, email) = member_in(&mut tx, &ctx.organization_id, user_id).await?;
     if role == Role::Owner && owners_in(&mut tx, &ctx.organization_id).await? <= 1 {

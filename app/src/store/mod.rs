@@ -200,6 +200,18 @@ impl Db {
         &self.pool
     }
 
+    /// A write transaction, holding the database's write lock from its first statement on
+    /// SQLite (`BEGIN IMMEDIATE`). A deferred SQLite transaction that reads before it writes
+    /// cannot wait for another writer: once one commits after its read, its write fails at once
+    /// with "database is locked", whatever busy_timeout says. Taking the lock at `BEGIN` makes it
+    /// wait its turn (busy_timeout) instead. PostgreSQL's row locks need nothing of the kind.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

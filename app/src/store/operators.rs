@@ -50,7 +50,7 @@ pub async fn list(db: &Db) -> StoreResult<Vec<OperatorRow>> {
 /// Names the user who signs in with `email` an operator, audited in the naming operator's
 /// organization. An unknown email is [`StoreError::NotFound`]; one already an operator is fine.
 pub async fn create(db: &Db, ctx: &audit::AuditContext, email: &Email) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let user_id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(&mut *tx)
@@ -85,7 +85,7 @@ pub async fn create(db: &Db, ctx: &audit::AuditContext, email: &Email) -> StoreR
 /// organization. Not the last one ([`StoreError::LastOperator`]: the install would have nobody to
 /// see its brokers); one who is no operator is [`StoreError::NotFound`].
 pub async fn delete(db: &Db, ctx: &audit::AuditContext, email: &Email) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // The install's row lock: two operators removing each other at once leave one.
     sqlx::query("UPDATE install SET claimed_at = claimed_at WHERE id = 1")
         .execute(&mut *tx)

@@ -70,7 +70,7 @@ async fn try_create_with_owner(
     signup_default: bool,
 ) -> StoreResult<NewAccount> {
     let organization_id = new_id();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&organization_id)
         .bind(name.as_str())
@@ -140,7 +140,7 @@ pub async fn update_default_key_days(
     ctx: &audit::AuditContext,
     days: Option<u32>,
 ) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let changed = sqlx::query("UPDATE organizations SET default_key_days = $2 WHERE id = $1")
         .bind(&ctx.organization_id)
         .bind(days.map(i64::from))

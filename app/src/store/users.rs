@@ -90,7 +90,7 @@ pub async fn update_password(
     id: &str,
     password_hash: &str,
 ) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(id)

@@ -57,7 +57,7 @@ pub async fn create(
     namespace: &Namespace,
     limit: u32,
 ) -> StoreResult<Workspace> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Counted under the organization's lock: a burst of creations cannot pass the limit together.
     super::organizations::lock_in(&mut tx, &ctx.organization_id).await?;
     let existing: i64 =
@@ -183,7 +183,7 @@ pub async fn update_name(
     id: &str,
     name: &WorkspaceName,
 ) -> StoreResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let changed =
         sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2 AND organization_id = $3")
             .bind(name.as_str())

@@ -19,6 +19,7 @@ mod mqtt_usernames;
 mod organizations;
 mod outbox;
 mod sessions;
+mod transactions;
 mod use_cases;
 mod users;
 mod workspaces;
