@@ -38,8 +38,8 @@ pub fn utc_seconds(millis: i64) -> String {
     }
 }
 
-/// `2026-11-23T14:05:09.123Z` for a Unix-millisecond timestamp: ISO 8601 in UTC, as an event's
-/// payload says when it happened.
+/// `2026-11-23T14:05:09.123Z` for a Unix-millisecond timestamp: ISO 8601 (RFC 3339) in UTC, as an
+/// event's payload says when it happened and the REST API writes every time.
 pub fn iso8601(millis: i64) -> String {
     match OffsetDateTime::from_unix_timestamp_nanos(millis as i128 * 1_000_000) {
         Ok(t) => {
@@ -114,25 +114,6 @@ pub fn until(now: i64, then: i64) -> String {
         ..=0 => "now".to_owned(),
         1..=59 => format!("in {secs} s"),
         _ => format!("in {} min", (secs + 59) / 60),
-    }
-}
-
-/// `2026-11-23T14:05:09.123Z` for a Unix-millisecond timestamp: RFC 3339, as the REST API and
-/// the credential events write times.
-pub fn rfc3339(millis: i64) -> String {
-    match OffsetDateTime::from_unix_timestamp_nanos(millis as i128 * 1_000_000) {
-        Ok(t) => {
-            let (year, month, day) = t.to_calendar_date();
-            format!(
-                "{year:04}-{:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-                u8::from(month),
-                t.hour(),
-                t.minute(),
-                t.second(),
-                t.millisecond()
-            )
-        }
-        Err(_) => String::new(),
     }
 }
 

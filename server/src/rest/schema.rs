@@ -2,7 +2,7 @@
 //! versioned with it, so they are their own types rather than the dashboard's: the dashboard may
 //! change its views without breaking a script. Times are RFC 3339 in UTC.
 
-use app::model::time_format::rfc3339;
+use app::model::time_format::iso8601;
 use app::model::{ClientRow, KeyInfo, LiveSession, WorkspaceInfo};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -40,9 +40,9 @@ impl Client {
             name: row.name,
             description: row.description,
             active: row.active,
-            created_at: rfc3339(row.created_at),
-            updated_at: rfc3339(row.updated_at),
-            last_seen_at: row.last_seen_at.map(rfc3339),
+            created_at: iso8601(row.created_at),
+            updated_at: iso8601(row.updated_at),
+            last_seen_at: row.last_seen_at.map(iso8601),
             live_sessions: row.live_sessions,
             scope: row
                 .scope
@@ -96,10 +96,10 @@ impl From<KeyInfo> for Key {
         Key {
             id: key.id,
             fingerprint: key.fingerprint,
-            created_at: rfc3339(key.created_at),
-            ends_at: key.ends_at.map(rfc3339),
+            created_at: iso8601(key.created_at),
+            ends_at: key.ends_at.map(iso8601),
             retiring: key.retiring,
-            last_used_at: key.last_used_at.map(rfc3339),
+            last_used_at: key.last_used_at.map(iso8601),
             last_address: key.last_address,
         }
     }
@@ -257,7 +257,7 @@ impl From<LiveSession> for Session {
             broker: session.broker,
             mqtt_client_id: session.mqtt_client_id,
             source: session.source,
-            since: rfc3339(session.since),
+            since: iso8601(session.since),
             key_fingerprint: session.key_fingerprint,
         }
     }
