@@ -260,25 +260,11 @@ pub async fn clients(connection: &Connection, command: &ClientsCommand) -> Resul
             print_client(&client, json, "Updated");
         }
         ClientsCommand::Activate { client_id } => {
-            let client: Client = api
-                .send_json::<(), _>(
-                    Method::POST,
-                    &client_path(client_id, "/activate"),
-                    None,
-                    &[],
-                )
-                .await?;
+            let client = client_action(&api, client_id, "activate").await?;
             print_client(&client, json, "Activated");
         }
         ClientsCommand::Deactivate { client_id } => {
-            let client: Client = api
-                .send_json::<(), _>(
-                    Method::POST,
-                    &client_path(client_id, "/deactivate"),
-                    None,
-                    &[],
-                )
-                .await?;
+            let client = client_action(&api, client_id, "deactivate").await?;
             print_client(
                 &client,
                 json,
@@ -321,14 +307,7 @@ pub async fn clients(connection: &Connection, command: &ClientsCommand) -> Resul
             print_issued(&issued, json, "Rotated the key of");
         }
         ClientsCommand::Disconnect { client_id } => {
-            let client: Client = api
-                .send_json::<(), _>(
-                    Method::POST,
-                    &client_path(client_id, "/disconnect"),
-                    None,
-                    &[],
-                )
-                .await?;
+            let client = client_action(&api, client_id, "disconnect").await?;
             print_client(
                 &client,
                 json,
@@ -478,6 +457,17 @@ async fn list(
             return Ok(all);
         }
     }
+}
+
+/// POSTs `action` (`activate`, `deactivate`, `disconnect`) for a client, without a body.
+async fn client_action(api: &Api, client_id: &str, action: &str) -> Result<Client, CliError> {
+    api.send_json::<(), _>(
+        Method::POST,
+        &client_path(client_id, &format!("/{action}")),
+        None,
+        &[],
+    )
+    .await
 }
 
 /// A path segment, percent-encoded: a Client ID may hold characters a URL path gives meaning to.

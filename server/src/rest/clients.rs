@@ -248,12 +248,12 @@ pub async fn create(
     };
     let generated = body.key.is_none();
     let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
-        Some(value) => Some(value.to_str().map_err(|_| {
-            Problem::invalid(
-                "Idempotency-Key",
-                "An Idempotency-Key is 1 to 255 visible ASCII characters.",
-            )
-        })?),
+        // A value that is not even text is refused with the use case's own rule and sentence.
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| from_app(use_case::ClientError::BadIdempotencyKey))?,
+        ),
         None => None,
     };
     let actor = &caller.0;
